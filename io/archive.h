@@ -1,0 +1,84 @@
+/* The HDF5 archive (fleet.h5): the only code that includes <hdf5.h>. Parallel
+ * HDF5 over MPI-IO: every rank writes its own racks' hyperslab of each window
+ * collectively. The file is built under "<path>.partial" and renamed to
+ * <path> by h5a_finish, which also sets the root attribute complete = 1. */
+#ifndef FLEETSIM_ARCHIVE_H
+#define FLEETSIM_ARCHIVE_H
+#include <stdint.h>
+
+#include "src/fleet.h"
+#include "src/metrics.h"
+
+typedef struct h5a_writer h5a_writer;
+
+/* What the writer needs to lay out the file. All ranks pass the same values
+ * except node0/nnodes (this rank's nodes: whole racks, contiguous). */
+typedef struct {
+  int64_t scrapes;        /* T: rows of every time-indexed dataset */
+  int nodes;              /* nodes in the fleet */
+  int nodes_per_rack;     /* node-dimension chunk size */
+  int window_scrapes;     /* time-dimension chunk size (clipped to T) */
+  int node0, nnodes;      /* this rank's node range */
+} h5a_layout;
+
+/* Provenance written as root attributes. */
+typedef struct {
+  const char *version;     /* fleetsim version */
+  const char *git_commit;  /* build's commit */
+  const char *config_json; /* the final config (cfg_to_json) */
+  const char *scenarios_json; /* scenario file text as used, or NULL */
+  uint64_t seed;
+  int ranks;
+  int scrape_interval_s;
+} h5a_provenance;
+
+/* Collective. Creates "<path>.partial" (truncating any old one) with every
+ * dataset of the layout: /time/seconds, /telemetry/{gpu,node,cluster}/<metric>
+ * with units, long_name and dcgm_field attributes, and the provenance.
+ * Returns 0, FS_EIO (file cannot be created; message in diag names the path)
+ * or FS_EHDF5. All ranks get the same result. */
+int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
+               const h5a_provenance *prov);
+
+/* Collective. Writes the topology group (/topology/node_rack, node_tenant,
+ * node_job, node_job_rank, gpu_lot, rack_row, job_id, job_model, job_nodes,
+ * job_step_time_s) from rank 0's copy of the fleet. */
+int h5a_write_topology(h5a_writer *w, const fleet *f);
+
+/* Collective. Writes rows [t0, t0 + n) of every telemetry dataset. gpu[m] is
+ * this rank's [n][nnodes][8] block, node[m] its [n][nnodes] block, laid out
+ * with a row stride of the window (row r starts at r * nnodes * 8 resp.
+ * r * nnodes). cluster[m] ([n]) and time_s ([n]) are read on rank 0 only. */
+int h5a_write_window(h5a_writer *w, int64_t t0, int n, tel_cell *const gpu[GM_COUNT],
+                     tel_cell *const node[NM_COUNT], const float *const cluster[CM_COUNT],
+                     const double *time_s);
+
+/* One scenario's ground truth, for the scorer (never read by detection). */
+typedef struct {
+  const char *id;          /* "S1" */
+  const char *kind;        /* "thermal_cascade" */
+  const char *params_json; /* magnitudes and targets actually used */
+  double start_s, end_s;   /* active over [start_s, end_s) */
+  const int32_t *nodes;    /* root-cause nodes */
+  int nnodes;
+  const int32_t *impacted; /* every node that feels it */
+  int nimpacted;
+  const int32_t *gpus;     /* node*8+gpu where GPU-scoped */
+  int ngpus;
+} h5a_scenario;
+
+/* Collective. Writes /ground_truth/scenarios (a table of id, kind, start_s,
+ * end_s) and, per scenario, the group /ground_truth/<id> with int32 datasets
+ * nodes, impacted and gpus (possibly empty) and a `params` JSON attribute.
+ * Rank 0's list is written; all ranks must pass the same n and ids. */
+int h5a_write_ground_truth(h5a_writer *w, const h5a_scenario *list, int n);
+
+/* Collective. Sets complete = 1, closes the file and renames it from
+ * "<path>.partial" to <path> (rank 0). Frees the writer and clears *w. */
+int h5a_finish(h5a_writer **w);
+
+/* Collective. Closes without marking complete; the ".partial" file stays for
+ * inspection (and, later, resume). Accepts NULL; clears *w. */
+void h5a_abandon(h5a_writer **w);
+
+#endif

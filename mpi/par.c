@@ -1,0 +1,139 @@
+/* MPI behind named operations (see par.h). Nothing here knows what a metric
+ * or a rack's contents are; callers pass plain arrays. */
+#include "mpi/par.h"
+
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/errors.h"
+
+static int par_started;
+
+int par_init(int *argc, char ***argv) {
+  int provided = 0;
+  if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+    return FS_EMPI;
+  par_started = 1;
+  /* Errors come back as codes so that callers can report them. */
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  return 0;
+}
+
+void par_finalize(void) {
+  int finalized = 0;
+  if (par_started && MPI_Finalized(&finalized) == MPI_SUCCESS && !finalized)
+    MPI_Finalize();
+}
+
+int par_rank(void) {
+  int r = 0;
+  if (par_started)
+    MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+int par_size(void) {
+  int n = 1;
+  if (par_started)
+    MPI_Comm_size(MPI_COMM_WORLD, &n);
+  return n;
+}
+
+int par_prints(void) { return par_rank() == 0; }
+
+_Noreturn void par_abort(int status) {
+  fflush(stdout);
+  fflush(stderr);
+  if (par_started)
+    MPI_Abort(MPI_COMM_WORLD, status);
+  exit(status);
+}
+
+int par_agree(int rc) {
+  int worst = rc;
+  if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
+    return FS_EMPI;
+  return worst;
+}
+
+int par_bcast_text(char **text) {
+  long len = (par_rank() == 0 && *text) ? (long)strlen(*text) : -1;
+  if (MPI_Bcast(&len, 1, MPI_LONG, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+    return FS_EMPI;
+  if (len < 0) {
+    if (par_rank() != 0)
+      *text = NULL;
+    return 0;
+  }
+  if (par_rank() != 0) {
+    *text = malloc((size_t)len + 1);
+    if (!*text)
+      return par_agree(FS_ENOMEM);
+  }
+  int rc = 0;
+  if (MPI_Bcast(*text, (int)len + 1, MPI_CHAR, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+    rc = FS_EMPI;
+  return par_agree(rc);
+}
+
+int par_max_doubles(double *inout, int n) {
+  if (MPI_Allreduce(MPI_IN_PLACE, inout, n, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+    return FS_EMPI;
+  return 0;
+}
+
+int par_sum_u64(uint64_t *inout, int n) {
+  if (MPI_Allreduce(MPI_IN_PLACE, inout, n, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD) !=
+      MPI_SUCCESS)
+    return FS_EMPI;
+  return 0;
+}
+
+int par_gather_rack_blocks(const double *local, int local_racks, int block, double *all_out) {
+  int size = par_size();
+  int rc = 0;
+  int *counts = NULL, *displs = NULL;
+  if (par_rank() == 0) {
+    counts = malloc(sizeof *counts * (size_t)size);
+    displs = malloc(sizeof *displs * (size_t)size);
+    if (!counts || !displs)
+      rc = FS_ENOMEM;
+  }
+  int sendcount = local_racks * block;
+  if (MPI_Gather(&sendcount, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+    rc = FS_EMPI;
+  if (par_rank() == 0 && counts) {
+    int off = 0;
+    for (int r = 0; r < size; r++) {
+      displs[r] = off;
+      off += counts[r];
+    }
+  }
+  if (MPI_Gatherv(local, sendcount, MPI_DOUBLE, all_out, counts, displs, MPI_DOUBLE, 0,
+                  MPI_COMM_WORLD) != MPI_SUCCESS)
+    rc = FS_EMPI;
+  free(counts);
+  free(displs);
+  return rc;
+}
+
+int par_min_avg_max(double v, double *min, double *avg, double *max) {
+  double sum = 0;
+  if (MPI_Allreduce(&v, min, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS ||
+      MPI_Allreduce(&v, max, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS ||
+      MPI_Allreduce(&v, &sum, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS)
+    return FS_EMPI;
+  *avg = sum / par_size();
+  return 0;
+}
+
+double par_wtime(void) { return MPI_Wtime(); }
+
+void par_rack_range(int racks, int *first, int *count) {
+  int size = par_size(), rank = par_rank();
+  int base = racks / size, extra = racks % size;
+  *count = base + (rank < extra ? 1 : 0);
+  *first = rank * base + (rank < extra ? rank : extra);
+}

@@ -1,0 +1,57 @@
+/* The parallel layer: the only code that calls MPI. Collectives are named for
+ * what they do, so simulation code reads like simulation code. Every function
+ * is collective over all ranks unless it says otherwise. */
+#ifndef FLEETSIM_PAR_H
+#define FLEETSIM_PAR_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Starts MPI (thread level: funneled). Returns 0 or FS_EMPI. Not collective
+ * in the MPI sense, but every process must call it first. */
+int par_init(int *argc, char ***argv);
+
+/* Shuts MPI down; safe to call when par_init failed. */
+void par_finalize(void);
+
+/* This process's rank and the number of ranks (local, no communication). */
+int par_rank(void);
+int par_size(void);
+
+/* 1 on the one rank that prints messages, progress and summaries (rank 0). */
+int par_prints(void);
+
+/* Ends every rank at once with the given exit status (after a fatal error that
+ * cannot be agreed on collectively, e.g. inside a half-finished collective). */
+_Noreturn void par_abort(int status);
+
+/* Agreement: returns the lowest (worst) of every rank's rc, so all ranks take
+ * the same branch after a step that may fail on some of them. */
+int par_agree(int rc);
+
+/* Broadcasts a NUL-terminated string from rank 0. On rank 0 *text is the
+ * input (may be NULL, meaning "no text"); on the others it is set to a
+ * malloc'd copy (or NULL). Returns 0, FS_ENOMEM or FS_EMPI on every rank. */
+int par_bcast_text(char **text);
+
+/* In-place element-wise maximum over all ranks of n doubles. */
+int par_max_doubles(double *inout, int n);
+
+/* In-place element-wise sum over all ranks of n uint64 values (exact). */
+int par_sum_u64(uint64_t *inout, int n);
+
+/* Gathers per-rack blocks to rank 0 in rack order. Each rank passes
+ * local_racks * block doubles (its racks, ascending); rank 0 receives
+ * racks * block doubles in all_out (ignored elsewhere). */
+int par_gather_rack_blocks(const double *local, int local_racks, int block, double *all_out);
+
+/* Min, mean and max of one double over all ranks (for timing reports). */
+int par_min_avg_max(double v, double *min, double *avg, double *max);
+
+/* Wall-clock seconds (MPI_Wtime), local. */
+double par_wtime(void);
+
+/* The contiguous block of racks this rank owns: [first, first + count).
+ * Remainders go to the lowest ranks. Local, no communication. */
+void par_rack_range(int racks, int *first, int *count);
+
+#endif

@@ -1,0 +1,90 @@
+/* Failure scenarios: the scenario file (DESIGN.md section 5) parsed and
+ * validated into resolved scenarios (targets chosen, magnitudes filled in),
+ * and the injectors that turn an active scenario into tel_drivers. Injectors
+ * set causes only; the telemetry model derives every symptom from them. */
+#ifndef FLEETSIM_SCENARIO_H
+#define FLEETSIM_SCENARIO_H
+#include <stdint.h>
+
+#include "src/fleet.h"
+#include "src/telemetry.h"
+
+/* X(ENUM, "kind") */
+#define SCN_KINDS(X)                                 \
+  X(SK_THERMAL_CASCADE, "thermal_cascade")           \
+  X(SK_ROUTING_COLLAPSE, "expert_routing_collapse")  \
+  X(SK_HBM_DEGRADATION, "hbm_degradation")           \
+  X(SK_FABRIC_MICROBURST, "fabric_microburst")       \
+  X(SK_KV_EVICTION_STORM, "kv_cache_eviction_storm") \
+  X(SK_TRAINING_STRAGGLER, "training_straggler")
+
+#define SCN_KIND_ENUM(e, s) e,
+typedef enum { SCN_KINDS(SCN_KIND_ENUM) SK_COUNT } scn_kind;
+#undef SCN_KIND_ENUM
+
+enum { SCN_ID_LEN = 32, SCN_MAX_RACKS = 16, SCN_MAX_PARAMS = 12 };
+
+/* One resolved scenario. */
+typedef struct {
+  char id[SCN_ID_LEN];
+  scn_kind kind;
+  double start_h, duration_min;
+  int64_t t_start, t_end;       /* scrapes [t_start, t_end) */
+  int racks[SCN_MAX_RACKS];     /* thermal_cascade, fabric_microburst */
+  int nracks;
+  int job, job_node;            /* training_straggler: job index, index in job */
+  int lot;                      /* hbm_degradation: silicon lot */
+  uint8_t gpu_mask;             /* expert_routing_collapse: hot GPUs */
+  /* magnitudes by name, with the values actually used */
+  int nparams;
+  const char *param_name[SCN_MAX_PARAMS];
+  double param[SCN_MAX_PARAMS];
+  /* ground truth */
+  int32_t *nodes;    /* root-cause nodes, ascending */
+  int nnodes;
+  int32_t *impacted; /* every node that feels it, ascending */
+  int nimpacted;
+  int32_t *gpus;     /* node*8+gpu where GPU-scoped, ascending */
+  int ngpus;
+  float *node_weight; /* [nnodes] per-node magnitude factor (e.g. inlet rise) */
+} scn_def;
+
+typedef struct {
+  int n;
+  scn_def *s;
+} scn_set;
+
+/* Name of a kind ("thermal_cascade"). */
+const char *scn_kind_name(scn_kind k);
+
+/* Parses and validates scenario-file text against fleet f and the run length.
+ * source names the file in messages. Every problem is added to diag, naming
+ * the file, the scenario id and the key; returns 0, FS_ESCENARIO or FS_ENOMEM.
+ * Missing targets are chosen deterministically from the config's seed. */
+int scn_parse(scn_set **out, const char *text, const char *source, const fleet *f);
+
+/* Frees a set; accepts NULL and clears the pointer. */
+void scn_destroy(scn_set **set);
+
+/* The built-in default scenario file (scenarios/default.json, embedded). */
+const char *scn_default_text(void);
+
+/* Value of a named magnitude of s (as used), or NAN if it has none. */
+double scn_param(const scn_def *s, const char *name);
+
+/* Applies every scenario active at scrape t to the drivers of local nodes
+ * [node0, node0 + nnodes) (drivers[i] is node node0 + i). Drivers must have
+ * been reset for this scrape. Pure function of (set, t, node). */
+void scn_drive(const scn_set *set, const fleet *f, int64_t t, int node0, int nnodes,
+               tel_drivers *drivers);
+
+/* Parameters of one scenario as a JSON object text (caller frees), for the
+ * ground truth in the archive. NULL on allocation failure. */
+char *scn_params_json(const scn_def *s);
+
+/* Writes a random but valid scenario file with n scenarios for fleet f (its
+ * config's hours and topology) to text (caller frees); seed picks
+ * everything. Returns 0 or FS_ENOMEM. */
+int scn_random(char **text, int n, uint64_t seed, const fleet *f);
+
+#endif

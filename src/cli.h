@@ -1,0 +1,43 @@
+/* Command-line parsing for every subcommand: turns argv into a cli_args
+ * record and loads the config (defaults, --config file, flags) on all ranks.
+ * It prints nothing itself except --help/--version text. */
+#ifndef FLEETSIM_CLI_H
+#define FLEETSIM_CLI_H
+#include "src/config.h"
+
+typedef enum { CLI_HELP, CLI_VERSION, CLI_RUN, CLI_VALIDATE, CLI_SCENARIOS } cli_command;
+
+enum { CLI_MAX_SETS = 64 };
+
+typedef struct {
+  cli_command command;
+  const char *config_path;    /* --config F or NULL */
+  const char *scenarios_path; /* --scenarios F or NULL (built-in default) */
+  long random_count;          /* scenarios --random N */
+  const char *random_seed;    /* scenarios --seed K (text, checked later) */
+  const char *out_dir;        /* run: --out DIR (default "fleetsim-run");
+                                 scenarios: --out FILE (default stdout) */
+  const char *sets[CLI_MAX_SETS]; /* "key=value" from --seed, --hours, --set */
+  int nsets;
+  int quiet;                  /* --quiet: no progress */
+  int no_llm;                 /* --no-llm */
+} cli_args;
+
+/* Parses argv. Returns 0, or FS_EUSAGE with the problem in diag. Pure: the
+ * same argv gives the same result on every rank. */
+int cli_parse(int argc, char **argv, cli_args *out);
+
+/* Builds the final config on every rank: defaults, then the --config file
+ * (read on the printing rank, broadcast), then the flags, then validation.
+ * Collective. Returns 0 or FS_ECONFIG on all ranks, problems in diag. */
+int cli_load_config(const cli_args *a, fs_config *cfg);
+
+/* Reads the scenario file text on every rank: --scenarios F (read on the
+ * printing rank, broadcast) or the built-in default. *source is set to the
+ * name for messages. Collective. Returns 0 or FS_EIO/FS_ENOMEM on all ranks. */
+int cli_load_scenarios(const cli_args *a, char **text, const char **source);
+
+/* Prints the usage text (commands, options, settings table) to out. */
+void cli_print_help(FILE *out);
+
+#endif

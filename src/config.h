@@ -1,0 +1,64 @@
+/* The run configuration: one declarative table of every setting (name, type,
+ * bounds, default, help) that parsing, validation, --help and the echo into
+ * the archive all read. Filled from defaults, then a JSON file, then flags. */
+#ifndef FLEETSIM_CONFIG_H
+#define FLEETSIM_CONFIG_H
+#include <stdint.h>
+#include <stdio.h>
+
+enum { CFG_MAX_JOBS = 64, CFG_JOB_ID_LEN = 16, CFG_JOB_MODEL_LEN = 64 };
+
+/* One distributed training job. */
+typedef struct {
+  char id[CFG_JOB_ID_LEN];       /* "train-000" */
+  char model[CFG_JOB_MODEL_LEN]; /* "llama-70b-pretrain" */
+  int nodes;                     /* nodes in the job */
+  double step_time_s;            /* fault-free step time, seconds */
+} cfg_job;
+
+typedef struct {
+  uint64_t seed;             /* keys every random stream */
+  double hours;              /* simulated duration, hours */
+  double start_hour;         /* hour of day at t = 0 (0 = midnight) */
+  int scrape_interval_s;     /* seconds between scrapes */
+  int nodes;                 /* compute nodes (8 GPUs each) */
+  int racks;                 /* racks; nodes must divide evenly */
+  int racks_per_row;         /* racks sharing one CRAH unit */
+  int moe_nodes;             /* MoE inference tenant */
+  int dense_nodes;           /* dense inference tenant */
+  int training_nodes;        /* training tenant (jobs + idle pool) */
+  int gpu_lots;              /* silicon lots GPUs are drawn from */
+  int window_scrapes;        /* scrapes buffered per archive write */
+  int checkpoint_every_min;  /* training checkpoint period, minutes */
+  int njobs;
+  cfg_job jobs[CFG_MAX_JOBS];
+} fs_config;
+
+/* Fills cfg with the seed's defaults (1,000 nodes, 25 racks, 5 jobs, 24 h). */
+void cfg_defaults(fs_config *cfg);
+
+/* Applies a JSON object (the text of a --config file) on top of cfg. source
+ * names the file in messages. Every problem is added to diag; returns 0 or
+ * FS_ECONFIG. Keys are those of the table plus "jobs" (an array of
+ * {"id","model","nodes","step_time_s"}, replacing the default jobs). */
+int cfg_apply_json(fs_config *cfg, const char *text, const char *source);
+
+/* Sets one key from text (a --seed/--hours/--set flag). Returns 0 or
+ * FS_ECONFIG with the problem in diag. Example: cfg_set(c, "nodes", "200", "--set"). */
+int cfg_set(fs_config *cfg, const char *key, const char *value, const char *source);
+
+/* Cross-field checks (tenants sum to nodes, racks divide nodes, jobs fit the
+ * training tenant, ...). Adds every problem to diag; returns 0 or FS_ECONFIG. */
+int cfg_validate(const fs_config *cfg);
+
+/* Number of scrapes in the run: floor(hours * 3600 / scrape_interval_s). */
+int64_t cfg_scrapes(const fs_config *cfg);
+
+/* The whole configuration as a compact JSON object; caller frees. NULL on
+ * allocation failure. Feeding it to cfg_apply_json reproduces cfg. */
+char *cfg_to_json(const fs_config *cfg);
+
+/* Prints every setting with type, bounds, default and help (for --help). */
+void cfg_print_table(FILE *out);
+
+#endif

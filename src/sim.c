@@ -1,0 +1,279 @@
+/* The run loop (see sim.h). Per window: every rank simulates its racks'
+ * scrapes, job step times are settled by an all-reduce MAX, per-rack sums go
+ * to the printing rank for the cluster metrics, and all ranks write their
+ * hyperslab of the window to the archive collectively. */
+#include "src/sim.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "io/archive.h"
+#include "mpi/par.h"
+#include "scenarios/scenario.h"
+#include "src/diag.h"
+#include "src/errors.h"
+#include "src/fleet.h"
+#include "src/progress.h"
+#include "src/telemetry.h"
+#include "version.h"
+
+/* Timers for the end-of-run report (min/avg/max over ranks). */
+typedef enum { TIMER_SIMULATE, TIMER_COLLECTIVES, TIMER_ARCHIVE, TIMER_COUNT } sim_timer;
+static const char *const sim_timer_names[TIMER_COUNT] = {"simulate", "collectives", "archive"};
+
+/* Everything one run holds; freed by sim_state_destroy. */
+typedef struct {
+  fleet *fleet;
+  scn_set *scenarios;
+  tel_model *model;
+  tel_window window;
+  tel_drivers *drivers;   /* [local nodes] */
+  double *job_max_ms;     /* [window][jobs] */
+  double *rack_agg;       /* [local racks][window][TEL_AGG_COUNT] */
+  double *all_rack_agg;   /* [racks][window][TEL_AGG_COUNT], printing rank */
+  tel_cluster *cluster;   /* printing rank */
+  float *cluster_buf[CM_COUNT]; /* [window], printing rank */
+  double *time_s;         /* [window], printing rank */
+  h5a_writer *archive;
+  double timers[TIMER_COUNT];
+} sim_state;
+
+static void sim_state_destroy(sim_state *s) {
+  h5a_abandon(&s->archive);
+  tel_window_destroy(&s->window);
+  tel_destroy(&s->model);
+  tel_cluster_destroy(&s->cluster);
+  scn_destroy(&s->scenarios);
+  fleet_destroy(&s->fleet);
+  free(s->drivers);
+  free(s->job_max_ms);
+  free(s->rack_agg);
+  free(s->all_rack_agg);
+  for (int k = 0; k < CM_COUNT; k++)
+    free(s->cluster_buf[k]);
+  free(s->time_s);
+}
+
+/* Creates out_dir (one level, like mkdir) unless it is already a directory. */
+static int sim_make_out_dir(const char *dir) {
+  struct stat st;
+  if (stat(dir, &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) {
+      diag_addf("--out %s: exists and is not a directory", dir);
+      return FS_EIO;
+    }
+    return 0;
+  }
+  if (mkdir(dir, 0777) != 0) {
+    diag_addf("--out %s: cannot create directory: %s", dir, strerror(errno));
+    return FS_EIO;
+  }
+  return 0;
+}
+
+static int sim_alloc(sim_state *s, const fs_config *cfg, const sim_options *opt, int rack0,
+                     int nracks) {
+  int rc = fleet_init(&s->fleet, cfg);
+  if (rc)
+    return rc;
+  if ((rc = scn_parse(&s->scenarios, opt->scenarios_text, opt->scenarios_source, s->fleet)))
+    return rc;
+  const fleet *f = s->fleet;
+  int node0 = rack0 * f->nodes_per_rack, nnodes = nracks * f->nodes_per_rack;
+  int64_t scrapes = cfg_scrapes(cfg);
+  int rows = cfg->window_scrapes < scrapes ? cfg->window_scrapes : (int)scrapes;
+  if ((rc = tel_init(&s->model, f, node0, nnodes)) != 0 ||
+      (rc = tel_window_init(&s->window, s->model, rows)) != 0)
+    return rc;
+  s->drivers = malloc(sizeof *s->drivers * (size_t)nnodes);
+  s->job_max_ms = malloc(sizeof *s->job_max_ms * (size_t)rows * (size_t)(f->njobs + 1));
+  s->rack_agg = malloc(sizeof *s->rack_agg * (size_t)nracks * rows * TEL_AGG_COUNT);
+  if (!s->drivers || !s->job_max_ms || !s->rack_agg)
+    return FS_ENOMEM;
+  if (par_prints()) {
+    s->all_rack_agg = malloc(sizeof *s->all_rack_agg * (size_t)f->racks * rows * TEL_AGG_COUNT);
+    s->time_s = malloc(sizeof *s->time_s * (size_t)rows);
+    if (!s->all_rack_agg || !s->time_s)
+      return FS_ENOMEM;
+    for (int k = 0; k < CM_COUNT; k++)
+      if (!(s->cluster_buf[k] = malloc(sizeof(float) * (size_t)rows)))
+        return FS_ENOMEM;
+    if ((rc = tel_cluster_init(&s->cluster, f)) != 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* Simulates scrapes [t0, t0 + rows) and writes them. Collective. */
+static int sim_window(sim_state *s, const fs_config *cfg, int64_t t0, int rows) {
+  const fleet *f = s->fleet;
+  int nnodes = s->window.nnodes, nracks = nnodes / f->nodes_per_rack;
+  double w0 = par_wtime();
+  for (int r = 0; r < rows; r++) {
+    tel_drivers_reset(s->drivers, nnodes);
+    scn_drive(s->scenarios, f, t0 + r, s->window.node0, nnodes, s->drivers);
+    tel_scrape(s->model, t0 + r, s->drivers, &s->window, r);
+  }
+  tel_job_local_max(s->model, &s->window, rows, s->job_max_ms);
+  double w1 = par_wtime();
+  int rc = 0;
+  if (f->njobs > 0)
+    rc = par_max_doubles(s->job_max_ms, rows * f->njobs);
+  double w2 = par_wtime();
+  tel_finish_training(s->model, &s->window, rows, s->job_max_ms);
+  tel_rack_aggregates(s->model, &s->window, t0, rows, s->rack_agg);
+  double w3 = par_wtime();
+  if (rc == 0)
+    rc = par_gather_rack_blocks(s->rack_agg, nracks, rows * TEL_AGG_COUNT, s->all_rack_agg);
+  double w4 = par_wtime();
+  if (par_prints()) {
+    tel_cluster_window(s->cluster, t0, rows, s->all_rack_agg, s->cluster_buf);
+    for (int r = 0; r < rows; r++)
+      s->time_s[r] = (double)(t0 + r) * cfg->scrape_interval_s;
+  }
+  double w5 = par_wtime();
+  rc = par_agree(rc);
+  if (rc == 0)
+    rc = h5a_write_window(s->archive, t0, rows, s->window.gpu, s->window.node,
+                          (const float *const *)s->cluster_buf, s->time_s);
+  double w6 = par_wtime();
+  s->timers[TIMER_SIMULATE] += (w1 - w0) + (w3 - w2) + (w5 - w4);
+  s->timers[TIMER_COLLECTIVES] += (w2 - w1) + (w4 - w3);
+  s->timers[TIMER_ARCHIVE] += w6 - w5;
+  return rc;
+}
+
+/* Ground truth for the scorer: the resolved scenarios, exactly as injected. */
+static int sim_write_ground_truth(sim_state *s, const fs_config *cfg) {
+  const scn_set *set = s->scenarios;
+  h5a_scenario *gt = calloc((size_t)set->n + 1, sizeof *gt);
+  char **params = calloc((size_t)set->n + 1, sizeof *params);
+  int rc = gt && params ? 0 : FS_ENOMEM;
+  for (int i = 0; rc == 0 && i < set->n; i++) {
+    const scn_def *d = &set->s[i];
+    if (!(params[i] = scn_params_json(d))) {
+      rc = FS_ENOMEM;
+      break;
+    }
+    gt[i] = (h5a_scenario){
+        .id = d->id,
+        .kind = scn_kind_name(d->kind),
+        .params_json = params[i],
+        .start_s = (double)d->t_start * cfg->scrape_interval_s,
+        .end_s = (double)d->t_end * cfg->scrape_interval_s,
+        .nodes = d->nodes,
+        .nnodes = d->nnodes,
+        .impacted = d->impacted,
+        .nimpacted = d->nimpacted,
+        .gpus = d->gpus,
+        .ngpus = d->ngpus,
+    };
+  }
+  rc = par_agree(rc);
+  if (rc == 0)
+    rc = h5a_write_ground_truth(s->archive, gt, set->n);
+  for (int i = 0; params && i < set->n; i++)
+    free(params[i]);
+  free(params);
+  free(gt);
+  return rc;
+}
+
+static void sim_report(const sim_state *s, const fs_config *cfg, const char *path,
+                       double wall) {
+  double mn[TIMER_COUNT], av[TIMER_COUNT], mx[TIMER_COUNT];
+  for (int k = 0; k < TIMER_COUNT; k++)
+    if (par_min_avg_max(s->timers[k], &mn[k], &av[k], &mx[k]))
+      return;
+  struct rusage ru;
+  double rss_mib = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss / 1024.0 : 0.0;
+  double rss_min, rss_avg, rss_max;
+  if (par_min_avg_max(rss_mib, &rss_min, &rss_avg, &rss_max))
+    return;
+  if (!par_prints())
+    return;
+  int64_t T = cfg_scrapes(cfg);
+  double gpu_points = (double)T * cfg->nodes * FLEET_GPUS * GM_COUNT;
+  double node_points = (double)T * cfg->nodes * NM_COUNT;
+  double bytes = (gpu_points + node_points + (double)T * CM_COUNT) * 4.0 + T * 8.0;
+  printf("fleetsim: wrote %s (complete)\n", path);
+  printf("fleetsim: %d nodes x %d GPUs, %lld scrapes of %d s, %d ranks\n", cfg->nodes,
+         FLEET_GPUS, (long long)T, cfg->scrape_interval_s, par_size());
+  printf("fleetsim: %.4g GPU data points + %.4g node data points, %.3g GB of telemetry\n",
+         gpu_points, node_points, bytes / 1e9);
+  printf("fleetsim: wall %.2f s, %.4g data points/s\n", wall,
+         (gpu_points + node_points) / wall);
+  for (int k = 0; k < TIMER_COUNT; k++)
+    printf("fleetsim: timer %-12s min %8.2f s  avg %8.2f s  max %8.2f s\n", sim_timer_names[k],
+           mn[k], av[k], mx[k]);
+  printf("fleetsim: peak memory per rank: min %.0f MiB  avg %.0f MiB  max %.0f MiB\n", rss_min,
+         rss_avg, rss_max);
+}
+
+int sim_run(const fs_config *cfg, const sim_options *opt) {
+  double t_start = par_wtime();
+  if (par_size() > cfg->racks) {
+    diag_addf("%d MPI ranks for %d racks: ranks own whole racks, so use at most %d ranks",
+              par_size(), cfg->racks, cfg->racks);
+    return FS_EUSAGE;
+  }
+  int rack0, nracks;
+  par_rack_range(cfg->racks, &rack0, &nracks);
+  sim_state s;
+  memset(&s, 0, sizeof s);
+  int rc = par_agree(sim_alloc(&s, cfg, opt, rack0, nracks));
+  if (rc == 0)
+    rc = par_agree(par_prints() ? sim_make_out_dir(opt->out_dir) : 0);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/fleet.h5", opt->out_dir);
+  char *config_json = NULL;
+  if (rc == 0) {
+    config_json = cfg_to_json(cfg);
+    rc = par_agree(config_json ? 0 : FS_ENOMEM);
+  }
+  if (rc == 0) {
+    h5a_layout lay = {
+        .scrapes = cfg_scrapes(cfg),
+        .nodes = cfg->nodes,
+        .nodes_per_rack = s.fleet->nodes_per_rack,
+        .window_scrapes = s.window.capacity,
+        .node0 = rack0 * s.fleet->nodes_per_rack,
+        .nnodes = nracks * s.fleet->nodes_per_rack,
+    };
+    h5a_provenance prov = {
+        .version = FLEETSIM_VERSION,
+        .git_commit = FLEETSIM_GIT_COMMIT,
+        .config_json = config_json,
+        .scenarios_json = opt->scenarios_text,
+        .seed = cfg->seed,
+        .ranks = par_size(),
+        .scrape_interval_s = cfg->scrape_interval_s,
+    };
+    rc = h5a_create(&s.archive, path, &lay, &prov);
+  }
+  if (rc == 0)
+    rc = h5a_write_topology(s.archive, s.fleet);
+  if (rc == 0)
+    rc = sim_write_ground_truth(&s, cfg);
+  int64_t T = cfg_scrapes(cfg);
+  progress prog;
+  progress_init(&prog, !opt->quiet, T,
+                (double)cfg->nodes * (FLEET_GPUS * GM_COUNT + NM_COUNT), cfg->scrape_interval_s,
+                cfg->start_hour, par_wtime());
+  for (int64_t t0 = 0; rc == 0 && t0 < T; t0 += s.window.capacity) {
+    int rows = (int)(T - t0 < s.window.capacity ? T - t0 : s.window.capacity);
+    rc = sim_window(&s, cfg, t0, rows);
+    progress_update(&prog, t0 + rows, par_wtime());
+  }
+  if (rc == 0)
+    rc = h5a_finish(&s.archive);
+  if (rc == 0)
+    sim_report(&s, cfg, path, par_wtime() - t_start);
+  free(config_json);
+  sim_state_destroy(&s);
+  return rc;
+}

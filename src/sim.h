@@ -1,0 +1,19 @@
+/* The run loop: owns the order of work in `fleetsim run` (topology, model,
+ * per-window simulation, collectives, archive writes, progress, summary). */
+#ifndef FLEETSIM_SIM_H
+#define FLEETSIM_SIM_H
+#include "src/config.h"
+
+typedef struct {
+  const char *out_dir; /* output directory; created if missing */
+  const char *scenarios_text;   /* scenario file text (same on every rank) */
+  const char *scenarios_source; /* its name, for messages */
+  int quiet;           /* no progress lines */
+} sim_options;
+
+/* Runs the whole simulation for a validated config. Collective. Writes
+ * out_dir/fleet.h5 (complete = 1) on success. Returns 0 or a negative
+ * FS_* code on every rank, with the reason in diag on the printing rank. */
+int sim_run(const fs_config *cfg, const sim_options *opt);
+
+#endif

@@ -1,0 +1,754 @@
+/* The telemetry model (see telemetry.h): workload load curves, the GPU
+ * power/thermal/clock physics, inference latency and cache behaviour,
+ * training step times and checkpoints, counters, and the cluster metrics.
+ * Noise is AR(1) (temporally correlated) driven by counter-based draws keyed
+ * by (seed, entity, channel, scrape), so values never depend on rank count. */
+#include "src/telemetry.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/errors.h"
+#include "src/rng.h"
+
+/* ---- model constants (H100 SXM5 80 GB, the seed's figures) ------------- */
+#define TEL_PI 3.14159265358979323846
+static const double TEL_HBM_BYTES = 85899345920.0; /* 80 GiB */
+static const float TEL_IDLE_W = 70.0f;             /* GPU idle power */
+static const float TEL_DYN_W = 600.0f;             /* power at 100% util, above idle */
+static const float TEL_POWER_CAP_W = 700.0f;
+static const float TEL_BOOST_MHZ = 1980.0f;
+static const float TEL_MEM_MHZ = 2619.0f;
+static const float TEL_THROTTLE_C = 83.0f;   /* software thermal slowdown */
+static const float TEL_HW_THROTTLE_C = 88.0f;
+static const float TEL_CRAH_SUPPLY_C = 21.0f;
+static const float TEL_THERMAL_TAU_S = 45.0f; /* junction temperature lag */
+static const float TEL_NVLINK_REPLAY_MS = 7.0f; /* step slowdown per excess replay */
+static const double TEL_SLA_WINDOW_S = 30.0 * 86400.0; /* error budget period */
+static const double TEL_SLA_START = 0.80;               /* budget left at t = 0 */
+
+/* Noise channels: per GPU and per node, each an AR(1) process. */
+enum { GN_UTIL, GN_POWER, GN_TEMP, GN_COUNT };
+enum {
+  NN_INLET, NN_LOAD, NN_TTFT, NN_ITL, NN_KV, NN_ENTROPY, NN_RDMA, NN_STEP, NN_NCCL,
+  NN_PROMPT, NN_GRAD, NN_COUNT
+};
+static const float tel_gpu_phi[GN_COUNT] = {0.90f, 0.85f, 0.95f};
+static const float tel_node_phi[NN_COUNT] = {0.98f, 0.97f, 0.80f, 0.80f, 0.90f, 0.90f,
+                                             0.85f, 0.70f, 0.75f, 0.95f, 0.90f};
+/* Event streams (Poisson counts, checkpoints) use counter = t * 16 + slot. */
+enum { EV_SBE, EV_REPLAY, EV_RECOVERY, EV_PCIE, EV_REMAP, EV_RETX, EV_RCV_ERR, EV_XMIT,
+       EV_JITTER };
+
+struct tel_model {
+  const fleet *f;
+  const fs_config *cfg;
+  int node0, nnodes, rack0, nracks;
+  float dt;                     /* scrape interval, s */
+  float alpha;                  /* thermal lag blend per scrape */
+  /* static per node / GPU */
+  float *inlet_offset_c;        /* [nn] rack slot and rack position */
+  float *gpu_temp_offset_c;     /* [nn*8] airflow position in the chassis */
+  float *gpu_power_scale;       /* [nn*8] silicon variation */
+  /* state */
+  float *temp_c;                /* [nn*8] lagged junction temperature */
+  float *min_clock_mhz;         /* [nn] slowest GPU clock of the last scrape */
+  double *gpu_acc[GM_COUNT];    /* [nn*8] counter accumulators (counters only) */
+  double *node_acc[NM_COUNT];   /* [nn] counter accumulators (counters only) */
+  uint32_t *xid;                /* [nn*8] last XID code */
+  float *gpu_noise[GN_COUNT];   /* [nn*8] AR states */
+  uint64_t *gpu_key[GN_COUNT];
+  float *node_noise[NN_COUNT];  /* [nn] AR states */
+  uint64_t *node_key[NN_COUNT];
+  uint64_t *gpu_event_key;      /* [nn*8] */
+  uint64_t *node_event_key;     /* [nn] */
+  uint64_t *job_key;            /* [njobs] */
+  /* per scrape scratch, per job */
+  float *job_stall_s;           /* checkpoint stall inside this scrape */
+  float *job_ckpt_last_s;       /* duration of the last checkpoint */
+};
+
+struct tel_cluster {
+  const fleet *f;
+  float outdoor_noise;
+  uint64_t outdoor_key;
+  double sla[TENANT_COUNT];
+};
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static inline float tel_clampf(float x, float lo, float hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* Advances an AR(1) state one scrape with a unit-variance stationary law. */
+static inline float tel_ar1(float *state, uint64_t key, int64_t t, float phi) {
+  float eps = rng_normal(rng_bits(key, (uint64_t)t));
+  *state = phi * *state + sqrtf(1.0f - phi * phi) * eps;
+  return *state;
+}
+
+/* Poisson(lambda) count from one 64-bit draw (inverse CDF below 30, normal
+ * approximation above). */
+static uint32_t tel_poisson(double lambda, uint64_t bits) {
+  if (lambda <= 0)
+    return 0;
+  if (lambda >= 30) {
+    double k = lambda + sqrt(lambda) * rng_normal(bits) + 0.5;
+    return k < 0 ? 0 : (uint32_t)k;
+  }
+  double u = rng_uniform(bits), p = exp(-lambda), cdf = p;
+  uint32_t k = 0;
+  while (u > cdf && k < 200) {
+    k++;
+    p *= lambda / k;
+    cdf += p;
+  }
+  return k;
+}
+
+static inline uint64_t tel_event_bits(uint64_t key, int64_t t, int slot) {
+  return rng_bits(key, (uint64_t)t * 16u + (uint64_t)slot);
+}
+
+double tel_hour_of_day(const fs_config *cfg, int64_t t) {
+  double h = cfg->start_hour + (double)t * cfg->scrape_interval_s / 3600.0;
+  return fmod(h, 24.0);
+}
+
+/* Inference traffic: diurnal sine, peak 14:00 (0.9), trough 02:00 (0.2). */
+static inline float tel_inference_load(double hour) {
+  return (float)(0.55 + 0.35 * cos(2.0 * TEL_PI * (hour - 14.0) / 24.0));
+}
+
+/* Outdoor air: peak 15:00, 16 +- 6 C (noise-free part; nodes see this). */
+static inline float tel_outdoor_base(double hour) {
+  return (float)(16.0 + 6.0 * cos(2.0 * TEL_PI * (hour - 15.0) / 24.0));
+}
+
+/* Seconds of checkpoint stall of job j inside scrape t, and the duration of
+ * the job's most recent checkpoint (started at or before the scrape). */
+static void tel_checkpoint(const tel_model *m, int j, int64_t t, float *stall_s,
+                           float *last_s) {
+  double period = m->cfg->checkpoint_every_min * 60.0;
+  double offset = fmod(j * 420.0, period); /* jobs checkpoint 7 min apart */
+  double t0 = (double)t * m->dt, t1 = t0 + m->dt;
+  double k = floor((t0 - offset) / period);
+  double stall = 0;
+  float last = 0;
+  for (int d = 0; d <= 1; d++) {
+    double kk = k + d, start = offset + kk * period;
+    uint64_t bits = rng_bits(m->job_key[j], (uint64_t)(int64_t)(kk + 1e6));
+    /* write time grows with job size: 15-45 s, +-8% per checkpoint */
+    double base = 15.0 + 30.0 * fmin(1.0, m->cfg->jobs[j].nodes / 128.0);
+    double write = base * (1.0 + 0.08 * rng_normal(bits));
+    double lo = fmax(t0, start), hi = fmin(t1, start + write);
+    if (hi > lo)
+      stall += hi - lo;
+    if (start <= t1)
+      last = (float)write;
+  }
+  *stall_s = (float)fmin(stall, m->dt);
+  *last_s = last;
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+int tel_init(tel_model **out, const fleet *f, int node0, int nnodes) {
+  *out = NULL;
+  tel_model *m = calloc(1, sizeof *m);
+  if (!m)
+    return FS_ENOMEM;
+  m->f = f;
+  m->cfg = f->cfg;
+  m->node0 = node0;
+  m->nnodes = nnodes;
+  m->rack0 = node0 / f->nodes_per_rack;
+  m->nracks = nnodes / f->nodes_per_rack;
+  m->dt = (float)f->cfg->scrape_interval_s;
+  m->alpha = 1.0f - expf(-m->dt / TEL_THERMAL_TAU_S);
+  size_t nn = (size_t)nnodes, ng = nn * FLEET_GPUS, nj = (size_t)f->njobs + 1;
+  int ok = 1;
+#define TEL_ALLOC(p, n) ok &= ((p) = calloc((n), sizeof *(p))) != NULL
+  TEL_ALLOC(m->inlet_offset_c, nn);
+  TEL_ALLOC(m->gpu_temp_offset_c, ng);
+  TEL_ALLOC(m->gpu_power_scale, ng);
+  TEL_ALLOC(m->temp_c, ng);
+  TEL_ALLOC(m->min_clock_mhz, nn);
+  TEL_ALLOC(m->xid, ng);
+  TEL_ALLOC(m->gpu_event_key, ng);
+  TEL_ALLOC(m->node_event_key, nn);
+  TEL_ALLOC(m->job_key, nj);
+  TEL_ALLOC(m->job_stall_s, nj);
+  TEL_ALLOC(m->job_ckpt_last_s, nj);
+  for (int c = 0; c < GN_COUNT; c++) {
+    TEL_ALLOC(m->gpu_noise[c], ng);
+    TEL_ALLOC(m->gpu_key[c], ng);
+  }
+  for (int c = 0; c < NN_COUNT; c++) {
+    TEL_ALLOC(m->node_noise[c], nn);
+    TEL_ALLOC(m->node_key[c], nn);
+  }
+  for (int k = 0; k < GM_COUNT; k++)
+    if (metric_is_counter(&metric_gpu[k]))
+      TEL_ALLOC(m->gpu_acc[k], ng);
+  for (int k = 0; k < NM_COUNT; k++)
+    if (metric_is_counter(&metric_node[k]))
+      TEL_ALLOC(m->node_acc[k], nn);
+#undef TEL_ALLOC
+  if (!ok) {
+    tel_destroy(&m);
+    return FS_ENOMEM;
+  }
+  uint64_t seed = f->cfg->seed;
+  uint64_t static_key = rng_key(seed, RNG_STREAM_TELEMETRY, 0);
+  for (size_t i = 0; i < nn; i++) {
+    int n = node0 + (int)i;
+    uint64_t nb = rng_bits(static_key, (uint64_t)n);
+    m->inlet_offset_c[i] = 0.04f * fleet_rack_slot(f, n) + 0.6f * (float)(rng_uniform(nb) - 0.5);
+    m->node_event_key[i] = rng_key(seed, RNG_STREAM_TELEMETRY + 1, (uint64_t)n);
+    for (int c = 0; c < NN_COUNT; c++) {
+      m->node_key[c][i] = rng_key(seed, RNG_STREAM_TELEMETRY + 2 + c, (uint64_t)n);
+      m->node_noise[c][i] = rng_normal(rng_bits(m->node_key[c][i], UINT64_MAX));
+    }
+    m->min_clock_mhz[i] = TEL_BOOST_MHZ;
+    for (int g = 0; g < FLEET_GPUS; g++) {
+      size_t gi = i * FLEET_GPUS + (size_t)g;
+      uint64_t gid = (uint64_t)n * FLEET_GPUS + (uint64_t)g;
+      uint64_t gb = rng_bits(static_key, gid + ((uint64_t)1 << 40));
+      /* GPUs further down the airflow run warmer */
+      m->gpu_temp_offset_c[gi] = 0.5f * (float)(g % 4) + 1.0f * (float)rng_uniform(gb);
+      m->gpu_power_scale[gi] = 1.0f + 0.03f * rng_normal(rng_bits(static_key, gid + ((uint64_t)2 << 40)));
+      m->gpu_event_key[gi] = rng_key(seed, RNG_STREAM_TELEMETRY + 20, gid);
+      for (int c = 0; c < GN_COUNT; c++) {
+        m->gpu_key[c][gi] = rng_key(seed, RNG_STREAM_TELEMETRY + 21 + c, gid);
+        m->gpu_noise[c][gi] = rng_normal(rng_bits(m->gpu_key[c][gi], UINT64_MAX));
+      }
+      m->temp_c[gi] = NAN; /* set from the first scrape's target */
+    }
+  }
+  for (int j = 0; j < f->njobs; j++)
+    m->job_key[j] = rng_key(seed, RNG_STREAM_TELEMETRY + 30, (uint64_t)j);
+  *out = m;
+  return 0;
+}
+
+void tel_destroy(tel_model **mp) {
+  if (!mp || !*mp)
+    return;
+  tel_model *m = *mp;
+  free(m->inlet_offset_c);
+  free(m->gpu_temp_offset_c);
+  free(m->gpu_power_scale);
+  free(m->temp_c);
+  free(m->min_clock_mhz);
+  free(m->xid);
+  free(m->gpu_event_key);
+  free(m->node_event_key);
+  free(m->job_key);
+  free(m->job_stall_s);
+  free(m->job_ckpt_last_s);
+  for (int c = 0; c < GN_COUNT; c++) {
+    free(m->gpu_noise[c]);
+    free(m->gpu_key[c]);
+  }
+  for (int c = 0; c < NN_COUNT; c++) {
+    free(m->node_noise[c]);
+    free(m->node_key[c]);
+  }
+  for (int k = 0; k < GM_COUNT; k++)
+    free(m->gpu_acc[k]);
+  for (int k = 0; k < NM_COUNT; k++)
+    free(m->node_acc[k]);
+  free(m);
+  *mp = NULL;
+}
+
+int tel_window_init(tel_window *w, const tel_model *m, int capacity) {
+  memset(w, 0, sizeof *w);
+  w->capacity = capacity;
+  w->node0 = m->node0;
+  w->nnodes = m->nnodes;
+  size_t rows = (size_t)capacity, nn = (size_t)m->nnodes;
+  int ok = 1;
+  for (int k = 0; k < GM_COUNT; k++)
+    ok &= (w->gpu[k] = malloc(rows * nn * FLEET_GPUS * sizeof(tel_cell))) != NULL;
+  for (int k = 0; k < NM_COUNT; k++)
+    ok &= (w->node[k] = malloc(rows * nn * sizeof(tel_cell))) != NULL;
+  ok &= (w->step_own_ms = calloc(rows * nn, sizeof(float))) != NULL;
+  if (!ok) {
+    tel_window_destroy(w);
+    return FS_ENOMEM;
+  }
+  return 0;
+}
+
+void tel_window_destroy(tel_window *w) {
+  for (int k = 0; k < GM_COUNT; k++) {
+    free(w->gpu[k]);
+    w->gpu[k] = NULL;
+  }
+  for (int k = 0; k < NM_COUNT; k++) {
+    free(w->node[k]);
+    w->node[k] = NULL;
+  }
+  free(w->step_own_ms);
+  w->step_own_ms = NULL;
+}
+
+void tel_drivers_reset(tel_drivers *d, int n) {
+  memset(d, 0, sizeof *d * (size_t)n);
+  for (int i = 0; i < n; i++) {
+    d[i].context_scale = 1.0f;
+    d[i].entropy_to_nats = 0.8f;
+    d[i].hot_share = 0.6f;
+    d[i].hot_gpu_mask = 0x3;
+  }
+}
+
+/* ---- one scrape -------------------------------------------------------- */
+
+/* Per-node quantities computed once and shared by its GPUs. */
+typedef struct {
+  int tenant, job;
+  float load;        /* inference traffic 0..1 */
+  float util_base;   /* SM util of a GPU at uniform load, % */
+  float share[FLEET_GPUS]; /* MoE expert load shares (sum 1) */
+  float moe_thr;     /* MoE throughput fraction under skew */
+  float inlet_c;
+  float stall_s;     /* training checkpoint stall in this scrape */
+} tel_node_ctx;
+
+static void tel_moe_shares(const tel_drivers *d, tel_node_ctx *nc) {
+  int nhot = __builtin_popcount(d->hot_gpu_mask);
+  float c = tel_clampf(d->routing_collapse, 0.0f, 1.0f);
+  if (nhot == 0 || nhot == FLEET_GPUS || c <= 0.0f) {
+    for (int g = 0; g < FLEET_GPUS; g++)
+      nc->share[g] = 1.0f / FLEET_GPUS;
+    nc->moe_thr = 1.0f;
+    return;
+  }
+  float uniform_hot = (float)nhot / FLEET_GPUS;
+  float hot = uniform_hot + (d->hot_share - uniform_hot) * c;
+  float peak = 0;
+  for (int g = 0; g < FLEET_GPUS; g++) {
+    int is_hot = (d->hot_gpu_mask >> g) & 1;
+    nc->share[g] = is_hot ? hot / nhot : (1.0f - hot) / (FLEET_GPUS - nhot);
+    float demand = nc->util_base * nc->share[g] * FLEET_GPUS;
+    if (demand > peak)
+      peak = demand;
+  }
+  /* hot experts saturate; the all-to-all makes everyone wait on them */
+  nc->moe_thr = peak > 95.0f ? powf(95.0f / peak, 0.6f) : 1.0f;
+}
+
+void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window *w, int row) {
+  const fleet *f = m->f;
+  const double hour = tel_hour_of_day(m->cfg, t);
+  const float load = tel_inference_load(hour);
+  const float outdoor = tel_outdoor_base(hour);
+  const float dt = m->dt;
+  for (int j = 0; j < f->njobs; j++)
+    tel_checkpoint(m, j, t, &m->job_stall_s[j], &m->job_ckpt_last_s[j]);
+
+  const size_t nn = (size_t)m->nnodes;
+  const size_t grow = (size_t)row * nn * FLEET_GPUS, nrow = (size_t)row * nn;
+  for (size_t i = 0; i < nn; i++) {
+    const int n = m->node0 + (int)i;
+    const tel_drivers *d = &drivers[i];
+    tel_node_ctx nc = {.tenant = f->node_tenant[n], .job = f->node_job[n]};
+    float *nz[NN_COUNT];
+    for (int c = 0; c < NN_COUNT; c++)
+      nz[c] = &m->node_noise[c][i];
+    float z_inlet = tel_ar1(nz[NN_INLET], m->node_key[NN_INLET][i], t, tel_node_phi[NN_INLET]);
+    float z_load = tel_ar1(nz[NN_LOAD], m->node_key[NN_LOAD][i], t, tel_node_phi[NN_LOAD]);
+    nc.inlet_c = TEL_CRAH_SUPPLY_C + m->inlet_offset_c[i] + 0.04f * (outdoor - 16.0f) +
+                 0.25f * z_inlet + d->inlet_delta_c;
+    int in_job = nc.tenant == TENANT_TRAINING && nc.job >= 0;
+    int inference = nc.tenant != TENANT_TRAINING;
+    if (inference) {
+      nc.load = tel_clampf(load * (1.0f + 0.05f * z_load), 0.05f, 1.0f);
+      nc.util_base = 100.0f * (0.15f + 0.75f * nc.load);
+    } else if (in_job) {
+      nc.stall_s = m->job_stall_s[nc.job];
+      float busy = 1.0f - nc.stall_s / dt; /* GPUs idle while the checkpoint writes */
+      nc.util_base = 96.0f * busy + 12.0f * (1.0f - busy);
+    } else {
+      nc.util_base = 0.0f; /* idle pool */
+    }
+    if (nc.tenant == TENANT_MOE)
+      tel_moe_shares(d, &nc);
+    else {
+      for (int g = 0; g < FLEET_GPUS; g++)
+        nc.share[g] = 1.0f / FLEET_GPUS;
+      nc.moe_thr = 1.0f;
+    }
+    /* KV cache: a fixed pool against a working set that grows with context */
+    float ctx = d->context_scale > 0 ? d->context_scale : 1.0f;
+    float kv_hit = 0.94f / (1.0f + 0.363f * (ctx - 1.0f));
+    float cong = tel_clampf(d->fabric_congestion, 0.0f, 1.0f);
+
+    /* ---- GPUs ---- */
+    float power_sum = 0, power_sq = 0, clock_min = TEL_BOOST_MHZ, clock_sum = 0;
+    float replay_max = 0;
+    for (int g = 0; g < FLEET_GPUS; g++) {
+      const size_t gi = i * FLEET_GPUS + (size_t)g, o = grow + gi;
+      float zu = tel_ar1(&m->gpu_noise[GN_UTIL][gi], m->gpu_key[GN_UTIL][gi], t, tel_gpu_phi[GN_UTIL]);
+      float zp = tel_ar1(&m->gpu_noise[GN_POWER][gi], m->gpu_key[GN_POWER][gi], t, tel_gpu_phi[GN_POWER]);
+      float zt = tel_ar1(&m->gpu_noise[GN_TEMP][gi], m->gpu_key[GN_TEMP][gi], t, tel_gpu_phi[GN_TEMP]);
+      float util;
+      if (nc.tenant == TENANT_MOE) {
+        float stall = ((d->hot_gpu_mask >> g) & 1) ? 1.0f : (nc.moe_thr < 1.0f ? 0.75f : 1.0f);
+        util = nc.util_base * nc.share[g] * FLEET_GPUS * nc.moe_thr * stall;
+      } else {
+        util = nc.util_base;
+      }
+      util = util > 0 ? tel_clampf(util + (in_job ? 1.2f : 2.5f) * zu, 0.5f, 100.0f) : 0.0f;
+      /* clocks follow the lagged temperature: boost drops above 65 C, the
+       * thermal slowdown cuts hard above 83 C */
+      float temp_prev = m->temp_c[gi];
+      float clock = TEL_BOOST_MHZ;
+      uint32_t events = 0;
+      if (!isnan(temp_prev)) {
+        if (temp_prev > 65.0f)
+          clock -= 6.0f * (temp_prev - 65.0f);
+        if (temp_prev >= TEL_THROTTLE_C) {
+          clock -= 110.0f * (temp_prev - TEL_THROTTLE_C + 1.0f);
+          events |= CLOCK_EVENT_SW_THERMAL;
+        }
+        if (temp_prev >= TEL_HW_THROTTLE_C)
+          events |= CLOCK_EVENT_HW_THERMAL;
+      }
+      clock = tel_clampf(clock, 900.0f, TEL_BOOST_MHZ);
+      float speed = clock / TEL_BOOST_MHZ;
+      float power = (TEL_IDLE_W + TEL_DYN_W * (util / 100.0f) * (0.55f + 0.45f * speed)) *
+                        m->gpu_power_scale[gi] + 6.0f * zp;
+      if (power > TEL_POWER_CAP_W) {
+        power = TEL_POWER_CAP_W;
+        events |= CLOCK_EVENT_SW_POWER_CAP;
+      }
+      if (util < 5.0f)
+        events |= CLOCK_EVENT_IDLE;
+      float target = nc.inlet_c + 25.0f + 0.04f * power + m->gpu_temp_offset_c[gi] +
+                     d->board_delta_c + 0.3f * zt;
+      float temp = isnan(temp_prev) ? target : temp_prev + m->alpha * (target - temp_prev);
+      m->temp_c[gi] = temp;
+      float membw;
+      if (in_job)
+        membw = 62.0f * util / 96.0f;
+      else if (nc.tenant == TENANT_DENSE)
+        membw = 18.0f + 0.6f * util * (1.0f + 0.25f * (1.0f - kv_hit / 0.94f));
+      else
+        membw = 12.0f + 0.55f * util;
+      membw = tel_clampf(membw + 1.5f * zu, 0.0f, 100.0f);
+      float fb_used;
+      if (nc.tenant == TENANT_TRAINING)
+        fb_used = in_job ? (float)(0.905 * TEL_HBM_BYTES) : (float)(0.006 * TEL_HBM_BYTES);
+      else
+        fb_used = (float)((nc.tenant == TENANT_MOE ? 0.93 : 0.90) * TEL_HBM_BYTES);
+      float nvlink_bps = (in_job ? 1.6e11f : (nc.tenant == TENANT_MOE ? 9.0e10f : 5.5e10f)) *
+                         (util / 100.0f) * (0.9f + 0.1f * speed);
+      float pcie_tx = (in_job && nc.stall_s > 0) ? 1.2e10f * nc.stall_s / dt : 4.0e8f * util / 100.0f;
+      float pcie_rx = (inference ? 1.5e9f : 6.0e8f) * util / 100.0f;
+
+      w->gpu[GM_TEMP][o].f = temp;
+      w->gpu[GM_MEM_TEMP][o].f = temp + 1.5f + 0.05f * membw;
+      w->gpu[GM_POWER][o].f = power;
+      w->gpu[GM_SM_CLOCK][o].f = util < 5.0f ? 345.0f : clock;
+      w->gpu[GM_MEM_CLOCK][o].f = TEL_MEM_MHZ;
+      w->gpu[GM_SM_UTIL][o].f = util;
+      w->gpu[GM_MEM_BW_UTIL][o].f = membw;
+      w->gpu[GM_SM_ACTIVE][o].f = 0.0095f * util;
+      w->gpu[GM_SM_OCCUPANCY][o].f = 0.0052f * util;
+      w->gpu[GM_TENSOR_ACTIVE][o].f = (in_job ? 0.0066f : 0.0047f) * util;
+      w->gpu[GM_DRAM_ACTIVE][o].f = 0.009f * membw;
+      w->gpu[GM_FB_USED][o].f = fb_used;
+      w->gpu[GM_FB_FREE][o].f = (float)TEL_HBM_BYTES - fb_used;
+      w->gpu[GM_PCIE_TX][o].f = pcie_tx;
+      w->gpu[GM_PCIE_RX][o].f = pcie_rx;
+      w->gpu[GM_NVLINK_TX][o].f = nvlink_bps;
+      w->gpu[GM_NVLINK_RX][o].f = nvlink_bps;
+      w->gpu[GM_CLOCK_EVENTS][o].u = events;
+
+      /* counters */
+      uint64_t ek = m->gpu_event_key[gi];
+      double *acc;
+      acc = &m->gpu_acc[GM_ENERGY][gi];
+      *acc += power * dt;
+      double sbe_rate = 2e-4 + d->sbe_per_interval[g];
+      uint32_t sbe = tel_poisson(sbe_rate, tel_event_bits(ek, t, EV_SBE));
+      m->gpu_acc[GM_ECC_SBE][gi] += sbe;
+      if (sbe > 0)
+        m->gpu_acc[GM_REMAP_CORR][gi] += tel_poisson(sbe / 60.0, tel_event_bits(ek, t, EV_REMAP));
+      uint64_t rb = tel_event_bits(ek, t, EV_REPLAY);
+      uint32_t replays = 1u + (uint32_t)(rb % 3u); /* baseline 1-3 per interval */
+      if ((d->nvlink_gpu_mask >> g) & 1)
+        replays += (uint32_t)lrintf(d->nvlink_replays);
+      m->gpu_acc[GM_NVLINK_REPLAY][gi] += replays;
+      m->gpu_acc[GM_NVLINK_CRC][gi] += replays; /* each replay answers a CRC-failed flit */
+      if (replays > 50 &&
+          rng_uniform(tel_event_bits(ek, t, EV_RECOVERY)) < 0.08) {
+        m->gpu_acc[GM_NVLINK_RECOVERY][gi] += 1;
+        m->xid[gi] = 74; /* NVLink error */
+      }
+      if ((float)replays > replay_max)
+        replay_max = (float)replays;
+      m->gpu_acc[GM_PCIE_REPLAY][gi] += tel_poisson(0.002, tel_event_bits(ek, t, EV_PCIE));
+      if (events & CLOCK_EVENT_SW_THERMAL)
+        m->gpu_acc[GM_THERMAL_VIOL][gi] += 1000.0 * dt * tel_clampf((temp - TEL_THROTTLE_C + 1.0f) / 3.0f, 0.2f, 1.0f);
+      if (events & CLOCK_EVENT_SW_POWER_CAP)
+        m->gpu_acc[GM_POWER_VIOL][gi] += 1000.0 * dt * 0.5;
+      for (int k = 0; k < GM_COUNT; k++)
+        if (m->gpu_acc[k])
+          w->gpu[k][o].u = (uint32_t)m->gpu_acc[k][gi];
+      w->gpu[GM_XID][o].u = m->xid[gi];
+
+      power_sum += power;
+      power_sq += power * power;
+      clock_sum += clock;
+      if (util >= 5.0f && clock < clock_min)
+        clock_min = clock;
+    }
+    m->min_clock_mhz[i] = clock_min;
+    float clock_mean = clock_sum / FLEET_GPUS;
+    float slow = TEL_BOOST_MHZ / clock_mean; /* latency grows as clocks fall */
+
+    /* ---- node ---- */
+    const size_t o = nrow + i;
+    uint64_t nk = m->node_event_key[i];
+    float mean_p = power_sum / FLEET_GPUS;
+    float var_p = fmaxf(0.0f, power_sq / FLEET_GPUS - mean_p * mean_p);
+    float cv = mean_p > 0 ? sqrtf(var_p) / mean_p : 0.0f;
+    float host_w = 850.0f + (inference ? 250.0f * nc.load : 300.0f);
+    w->node[NM_INLET_TEMP][o].f = nc.inlet_c;
+    w->node[NM_PDU_IMBALANCE][o].f = 3.0f + 30.0f * cv + 0.4f * z_inlet;
+    w->node[NM_POWER][o].f = power_sum + host_w;
+    float z_rdma = tel_ar1(nz[NN_RDMA], m->node_key[NN_RDMA][i], t, tel_node_phi[NN_RDMA]);
+    float rdma;
+    if (nc.tenant == TENANT_MOE)
+      rdma = 2.6e10f * nc.load * nc.moe_thr;
+    else if (nc.tenant == TENANT_DENSE)
+      rdma = 1.5e9f * nc.load;
+    else
+      rdma = in_job ? 3.4e10f * (1.0f - nc.stall_s / dt) : 2.0e7f;
+    /* Microbursts: MoE all-to-all surges overflow the leaf's buffers. The
+     * senders (MoE) stall on PFC pauses (xmit wait) and push more bytes;
+     * every port behind the leaf drops packets (receive errors, retransmits). */
+    int moe_node = nc.tenant == TENANT_MOE;
+    float surge = moe_node ? 1.0f + 0.35f * cong : 1.0f - 0.12f * cong;
+    w->node[NM_RDMA_BYTES][o].f = rdma * (1.0f + 0.04f * z_rdma) * surge;
+    m->node_acc[NM_RDMA_RETX][i] += tel_poisson(0.4 + 900.0 * cong, tel_event_bits(nk, t, EV_RETX));
+    m->node_acc[NM_IB_RCV_ERR][i] += tel_poisson(0.01 + 160.0 * cong, tel_event_bits(nk, t, EV_RCV_ERR));
+    m->node_acc[NM_IB_XMIT_WAIT][i] +=
+        tel_poisson(4.0 + (moe_node ? 4000.0 : 600.0) * cong, tel_event_bits(nk, t, EV_XMIT));
+    for (int k = 0; k < NM_COUNT; k++)
+      if (m->node_acc[k])
+        w->node[k][o].u = (uint32_t)m->node_acc[k][i];
+    float z_nccl = tel_ar1(nz[NN_NCCL], m->node_key[NN_NCCL][i], t, tel_node_phi[NN_NCCL]);
+    float jitter = cong * (300.0f + 500.0f * (float)rng_uniform(tel_event_bits(nk, t, EV_JITTER)));
+    float nccl_us = (in_job ? 950.0f : (nc.tenant == TENANT_MOE ? 70.0f : 45.0f)) *
+                        (1.0f + 0.04f * z_nccl) + jitter;
+    w->node[NM_NCCL_LAT][o].f = (nc.tenant == TENANT_TRAINING && !in_job) ? NAN : nccl_us;
+
+    const float nan = NAN;
+    if (inference) {
+      int moe = nc.tenant == TENANT_MOE;
+      float z_ttft = tel_ar1(nz[NN_TTFT], m->node_key[NN_TTFT][i], t, tel_node_phi[NN_TTFT]);
+      float z_itl = tel_ar1(nz[NN_ITL], m->node_key[NN_ITL][i], t, tel_node_phi[NN_ITL]);
+      float z_kv = tel_ar1(nz[NN_KV], m->node_key[NN_KV][i], t, tel_node_phi[NN_KV]);
+      float z_prompt = tel_ar1(nz[NN_PROMPT], m->node_key[NN_PROMPT][i], t, tel_node_phi[NN_PROMPT]);
+      float hit = tel_clampf(kv_hit + 0.006f * z_kv, 0.0f, 1.0f);
+      float miss_growth = (1.0f - hit / 0.94f) / (1.0f - 0.45f / 0.94f); /* 1 at hit 0.45 */
+      float ttft0 = moe ? 220.0f + 160.0f * nc.load : 180.0f + 140.0f * nc.load;
+      float itl0 = moe ? 28.0f + 16.0f * nc.load : 22.0f + 14.0f * nc.load;
+      float skew_wait = 1.0f / nc.moe_thr;
+      float tail_ms = 3.0f * fminf(1.0f, cong / 0.6f); /* RDMA retransmits behind a congested leaf */
+      float ttft = ttft0 * slow * skew_wait * (1.0f + miss_growth) * (1.0f + 0.03f * z_ttft) + tail_ms;
+      float itl = itl0 * slow * skew_wait * (1.0f + 0.02f * z_itl) + tail_ms;
+      float tokens = (moe ? 8.0f * 520.0f : 8.0f * 450.0f) * nc.load * nc.moe_thr / slow *
+                     (0.85f + 0.15f * hit / 0.94f);
+      w->node[NM_REQ_RATE][o].f = (moe ? 11.0f : 9.0f) * nc.load * (1.0f + 0.03f * z_load);
+      w->node[NM_PROMPT_TOKENS][o].f = 1800.0f * ctx * (1.0f + 0.04f * z_prompt);
+      w->node[NM_TTFT][o].f = ttft;
+      w->node[NM_ITL][o].f = itl;
+      w->node[NM_KV_HIT][o].f = hit;
+      w->node[NM_TOKENS][o].f = tokens;
+      if (moe) {
+        float z_ent = tel_ar1(nz[NN_ENTROPY], m->node_key[NN_ENTROPY][i], t, tel_node_phi[NN_ENTROPY]);
+        float c = tel_clampf(d->routing_collapse, 0.0f, 1.0f);
+        float ent = 2.0f + (d->entropy_to_nats - 2.0f) * c + 0.012f * z_ent;
+        w->node[NM_ENTROPY][o].f = tel_clampf(ent, 0.0f, 2.0794f);
+      } else {
+        w->node[NM_ENTROPY][o].f = nan;
+      }
+    } else {
+      w->node[NM_REQ_RATE][o].f = nan;
+      w->node[NM_PROMPT_TOKENS][o].f = nan;
+      w->node[NM_TTFT][o].f = nan;
+      w->node[NM_ITL][o].f = nan;
+      w->node[NM_KV_HIT][o].f = nan;
+      w->node[NM_TOKENS][o].f = nan;
+      w->node[NM_ENTROPY][o].f = nan;
+    }
+    /* training: own step time now, the job's (slowest node's) after the
+     * all-reduce in tel_finish_training */
+    if (in_job) {
+      const cfg_job *job = &m->cfg->jobs[nc.job];
+      float z_step = tel_ar1(nz[NN_STEP], m->node_key[NN_STEP][i], t, tel_node_phi[NN_STEP]);
+      float z_grad = tel_ar1(nz[NN_GRAD], m->node_key[NN_GRAD][i], t, tel_node_phi[NN_GRAD]);
+      float base_ms = (float)(job->step_time_s * 1000.0);
+      float compute = base_ms * 0.92f * powf(TEL_BOOST_MHZ / clock_min, 0.85f);
+      float excess = replay_max > 3.0f ? replay_max - 2.0f : 0.0f;
+      float comm = base_ms * 0.08f + TEL_NVLINK_REPLAY_MS * excess +
+                   cong * (40.0f + 160.0f * (float)rng_uniform(tel_event_bits(nk, t, EV_JITTER) >> 1));
+      float own = (compute + comm) * (1.0f + 0.004f * z_step);
+      /* a checkpoint stalls the interval: fewer steps, so a longer mean step */
+      float busy = dt - nc.stall_s;
+      float step_s = own / 1000.0f;
+      if (nc.stall_s > 0)
+        own *= dt / fmaxf(busy, step_s);
+      w->step_own_ms[o] = own;
+      double hours = (double)t * dt / 3600.0;
+      w->node[NM_CKPT_WRITE][o].f = m->job_ckpt_last_s[nc.job];
+      w->node[NM_GRAD_NORM][o].f = (float)(0.35 + 0.9 * exp(-hours / 36.0)) * (1.0f + 0.03f * z_grad);
+      w->node[NM_RESERVED_MEM][o].f = (float)(FLEET_GPUS * 0.88 * TEL_HBM_BYTES);
+      w->node[NM_STEP_TIME][o].f = nan; /* set in tel_finish_training */
+      w->node[NM_ALLREDUCE_WAIT][o].f = nan;
+    } else {
+      w->step_own_ms[o] = 0.0f;
+      w->node[NM_CKPT_WRITE][o].f = nan;
+      w->node[NM_GRAD_NORM][o].f = nan;
+      w->node[NM_RESERVED_MEM][o].f = nan;
+      w->node[NM_STEP_TIME][o].f = nan;
+      w->node[NM_ALLREDUCE_WAIT][o].f = nan;
+    }
+  }
+}
+
+/* ---- after the scrape: jobs, racks, cluster ---------------------------- */
+
+void tel_job_local_max(const tel_model *m, const tel_window *w, int rows, double *job_max_ms) {
+  const int nj = m->f->njobs;
+  memset(job_max_ms, 0, sizeof *job_max_ms * (size_t)rows * (size_t)nj);
+  for (int r = 0; r < rows; r++)
+    for (int i = 0; i < m->nnodes; i++) {
+      int j = m->f->node_job[m->node0 + i];
+      if (j < 0)
+        continue;
+      double v = w->step_own_ms[(size_t)r * m->nnodes + i];
+      if (v > job_max_ms[(size_t)r * nj + j])
+        job_max_ms[(size_t)r * nj + j] = v;
+    }
+}
+
+void tel_finish_training(tel_model *m, tel_window *w, int rows, const double *job_max_ms) {
+  const int nj = m->f->njobs;
+  for (int r = 0; r < rows; r++)
+    for (int i = 0; i < m->nnodes; i++) {
+      int j = m->f->node_job[m->node0 + i];
+      if (j < 0)
+        continue;
+      size_t o = (size_t)r * m->nnodes + i;
+      float job_ms = (float)job_max_ms[(size_t)r * nj + j];
+      float own = w->step_own_ms[o];
+      float base_ms = (float)(m->cfg->jobs[j].step_time_s * 1000.0);
+      w->node[NM_STEP_TIME][o].f = job_ms;
+      w->node[NM_ALLREDUCE_WAIT][o].f = 0.08f * base_ms + (job_ms - own);
+    }
+}
+
+void tel_rack_aggregates(const tel_model *m, const tel_window *w, int64_t t0, int rows,
+                         double *out) {
+  const fleet *f = m->f;
+  memset(out, 0, sizeof *out * (size_t)m->nracks * (size_t)rows * TEL_AGG_COUNT);
+  for (int r = 0; r < rows; r++)
+    for (int i = 0; i < m->nnodes; i++) {
+      int n = m->node0 + i;
+      int lr = f->node_rack[n] - m->rack0;
+      double *a = &out[((size_t)lr * rows + r) * TEL_AGG_COUNT];
+      size_t o = (size_t)r * m->nnodes + i;
+      a[TEL_AGG_POWER_W] += w->node[NM_POWER][o].f;
+      int tenant = f->node_tenant[n];
+      if (tenant == TENANT_TRAINING) {
+        int j = f->node_job[n];
+        if (j < 0) {
+          for (int g = 0; g < FLEET_GPUS; g++) {
+            size_t go = o * FLEET_GPUS + (size_t)g;
+            if (!(w->gpu[GM_CLOCK_EVENTS][go].u & CLOCK_EVENT_HW_THERMAL) &&
+                w->gpu[GM_ECC_DBE][go].u == 0)
+              a[TEL_AGG_SPARE_GPUS] += 1;
+          }
+        } else {
+          float stall_s, last_s;
+          tel_checkpoint(m, j, t0 + r, &stall_s, &last_s);
+          /* checkpoint stalls are planned, not SLO breaches */
+          if (stall_s == 0 &&
+              w->node[NM_STEP_TIME][o].f > 1.15f * 1000.0f * m->cfg->jobs[j].step_time_s)
+            a[TEL_AGG_VIOL_TRAIN] += 1;
+        }
+      } else {
+        int moe = tenant == TENANT_MOE;
+        float ttft = w->node[NM_TTFT][o].f, itl = w->node[NM_ITL][o].f;
+        if (ttft > (moe ? 600.0f : 520.0f) || itl > (moe ? 55.0f : 45.0f))
+          a[moe ? TEL_AGG_VIOL_MOE : TEL_AGG_VIOL_DENSE] += 1;
+        a[moe ? TEL_AGG_TOK_MOE : TEL_AGG_TOK_DENSE] += w->node[NM_TOKENS][o].f;
+      }
+    }
+}
+
+int tel_cluster_init(tel_cluster **out, const fleet *f) {
+  *out = calloc(1, sizeof **out);
+  if (!*out)
+    return FS_ENOMEM;
+  (*out)->f = f;
+  (*out)->outdoor_key = rng_key(f->cfg->seed, RNG_STREAM_TELEMETRY + 40, 0);
+  for (int k = 0; k < TENANT_COUNT; k++)
+    (*out)->sla[k] = TEL_SLA_START;
+  return 0;
+}
+
+void tel_cluster_destroy(tel_cluster **c) {
+  if (!c || !*c)
+    return;
+  free(*c);
+  *c = NULL;
+}
+
+void tel_cluster_window(tel_cluster *c, int64_t t0, int rows, const double *agg,
+                        float *const cluster[CM_COUNT]) {
+  const fleet *f = c->f;
+  const double dt = f->cfg->scrape_interval_s;
+  int tenant_nodes[TENANT_COUNT] = {f->cfg->moe_nodes, f->cfg->dense_nodes, 0};
+  for (int j = 0; j < f->njobs; j++)
+    tenant_nodes[TENANT_TRAINING] += f->cfg->jobs[j].nodes;
+  for (int r = 0; r < rows; r++) {
+    int64_t t = t0 + r;
+    double sum[TEL_AGG_COUNT] = {0};
+    for (int rack = 0; rack < f->racks; rack++)
+      for (int k = 0; k < TEL_AGG_COUNT; k++)
+        sum[k] += agg[((size_t)rack * rows + r) * TEL_AGG_COUNT + k];
+    double hour = tel_hour_of_day(f->cfg, t);
+    float z = tel_ar1(&c->outdoor_noise, c->outdoor_key, t, 0.995f);
+    float outdoor = tel_outdoor_base(hour) + 0.8f * z;
+    float pue = 1.12f + 0.008f * fmaxf(0.0f, outdoor - 5.0f);
+    const int viol_k[TENANT_COUNT] = {TEL_AGG_VIOL_MOE, TEL_AGG_VIOL_DENSE, TEL_AGG_VIOL_TRAIN};
+    for (int k = 0; k < TENANT_COUNT; k++) {
+      double frac = tenant_nodes[k] > 0 ? sum[viol_k[k]] / tenant_nodes[k] : 0.0;
+      /* steady burn of 0.6x budget pace, plus breaches at 25x pace */
+      c->sla[k] -= dt / TEL_SLA_WINDOW_S * (0.6 + 25.0 * frac);
+      if (c->sla[k] < 0)
+        c->sla[k] = 0;
+    }
+    cluster[CM_OUTDOOR_TEMP][r] = outdoor;
+    cluster[CM_PUE][r] = pue;
+    cluster[CM_IT_POWER][r] = (float)sum[TEL_AGG_POWER_W];
+    cluster[CM_FACILITY_POWER][r] = (float)(sum[TEL_AGG_POWER_W] * pue);
+    cluster[CM_SPARE_GPUS][r] = (float)sum[TEL_AGG_SPARE_GPUS];
+    cluster[CM_SLA_MOE][r] = (float)c->sla[TENANT_MOE];
+    cluster[CM_SLA_DENSE][r] = (float)c->sla[TENANT_DENSE];
+    cluster[CM_SLA_TRAIN][r] = (float)c->sla[TENANT_TRAINING];
+    cluster[CM_TOKENS_MOE][r] = (float)sum[TEL_AGG_TOK_MOE];
+    cluster[CM_TOKENS_DENSE][r] = (float)sum[TEL_AGG_TOK_DENSE];
+  }
+}
