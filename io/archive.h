@@ -6,6 +6,7 @@
 #define FLEETSIM_ARCHIVE_H
 #include <stdint.h>
 
+#include "pipeline/events.h"
 #include "src/fleet.h"
 #include "src/metrics.h"
 
@@ -72,6 +73,23 @@ typedef struct {
  * nodes, impacted and gpus (possibly empty) and a `params` JSON attribute.
  * Rank 0's list is written; all ranks must pass the same n and ids. */
 int h5a_write_ground_truth(h5a_writer *w, const h5a_scenario *list, int n);
+
+/* Collective; call once. Writes the L1 event table /events/l1, a 1-D compound
+ * dataset of n rows (chunked, extendible; n = 0 gives a valid empty table)
+ * with the fields, in order:
+ *   event_id int64, t_s float64, step int32, scope string[8] (ev_scope_name),
+ *   node, rack, job (-1 = none), tenant, nodes int32, metric string[48],
+ *   gpu int32 (-1 = node metric), z, value, baseline, trend_z float32,
+ *   escalated int32 (0/1), escalation_reason string[32], cooccur string[256]
+ * where metric/gpu/z/value/baseline are the triggering signal (ev_event.top)
+ * and cooccur lists the co-occurring signals as "metric[/gpuK]:z;..." with z
+ * to one decimal, cut before the first item that does not fit (never inside
+ * one). Strings are fixed-length and NUL-padded. The dataset carries the
+ * attributes `description` and `units`.
+ * Rank 0's n and events are written; the other ranks' are ignored (they may
+ * pass 0 and NULL), as in h5a_write_ground_truth. Returns 0, FS_EINVAL (n < 0
+ * or events NULL with n > 0 on rank 0) or FS_EHDF5; all ranks get the same. */
+int h5a_write_events(h5a_writer *w, const ev_event *events, int n);
 
 /* Collective. Sets complete = 1, closes the file and renames it from
  * "<path>.partial" to <path> (rank 0). Frees the writer and clears *w. */

@@ -101,6 +101,11 @@ int par_gather_rack_blocks(const double *local, int local_racks, int block, doub
     if (!counts || !displs)
       rc = FS_ENOMEM;
   }
+  if ((rc = par_agree(rc)) != 0) {
+    free(counts);
+    free(displs);
+    return rc;
+  }
   int sendcount = local_racks * block;
   if (MPI_Gather(&sendcount, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
     rc = FS_EMPI;
@@ -131,9 +136,68 @@ int par_min_avg_max(double v, double *min, double *avg, double *max) {
 
 double par_wtime(void) { return MPI_Wtime(); }
 
-void par_rack_range(int racks, int *first, int *count) {
-  int size = par_size(), rank = par_rank();
+void par_rack_range_of(int racks, int rank, int size, int *first, int *count) {
   int base = racks / size, extra = racks % size;
   *count = base + (rank < extra ? 1 : 0);
   *first = rank * base + (rank < extra ? rank : extra);
+}
+
+void par_rack_range(int racks, int *first, int *count) {
+  par_rack_range_of(racks, par_rank(), par_size(), first, count);
+}
+
+int par_allgather_floats(const float *local, const int *counts, float *all_out) {
+  int size = par_size();
+  int *displs = malloc(sizeof *displs * (size_t)size);
+  int rc = par_agree(displs ? 0 : FS_ENOMEM);
+  if (rc) {
+    free(displs);
+    return rc;
+  }
+  int off = 0;
+  for (int r = 0; r < size; r++) {
+    displs[r] = off;
+    off += counts[r];
+  }
+  if (MPI_Allgatherv(local, counts[par_rank()], MPI_FLOAT, all_out, counts, displs, MPI_FLOAT,
+                     MPI_COMM_WORLD) != MPI_SUCCESS)
+    rc = FS_EMPI;
+  free(displs);
+  return rc;
+}
+
+int par_gather_bytes(const void *local, int n, void **all_out, int *all_n) {
+  int size = par_size(), root = par_rank() == 0;
+  int *counts = root ? calloc((size_t)size, sizeof *counts) : NULL;
+  int *displs = root ? calloc((size_t)size, sizeof *displs) : NULL;
+  int rc = (root && (!counts || !displs)) ? FS_ENOMEM : 0;
+  *all_out = NULL;
+  *all_n = 0;
+  if ((rc = par_agree(rc)) != 0)
+    goto out;
+  if (MPI_Gather(&n, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS) {
+    rc = FS_EMPI;
+    goto out;
+  }
+  if (root) {
+    for (int r = 0; r < size; r++) {
+      displs[r] = *all_n;
+      *all_n += counts[r];
+    }
+    if (*all_n > 0 && !(*all_out = malloc((size_t)*all_n)))
+      rc = FS_ENOMEM;
+  }
+  if ((rc = par_agree(rc)) != 0)
+    goto out;
+  if (MPI_Gatherv(local, n, MPI_BYTE, *all_out, counts, displs, MPI_BYTE, 0, MPI_COMM_WORLD) !=
+      MPI_SUCCESS)
+    rc = FS_EMPI;
+out:
+  free(counts);
+  free(displs);
+  return rc;
+}
+
+int par_bcast_int(int *v) {
+  return MPI_Bcast(v, 1, MPI_INT, 0, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : FS_EMPI;
 }

@@ -44,6 +44,23 @@ int par_sum_u64(uint64_t *inout, int n);
  * racks * block doubles in all_out (ignored elsewhere). */
 int par_gather_rack_blocks(const double *local, int local_racks, int block, double *all_out);
 
+/* Concatenates every rank's block of floats on every rank, in rank order:
+ * rank r contributes counts[r] floats (every rank passes the same counts
+ * array); all_out receives the sum of counts. */
+int par_allgather_floats(const float *local, const int *counts, float *all_out);
+
+/* Gathers variable-size byte blocks to rank 0 in rank order. *all_out is
+ * malloc'd on rank 0 (NULL elsewhere, and NULL when the total is 0) and
+ * *all_n set to the total byte count. */
+int par_gather_bytes(const void *local, int n, void **all_out, int *all_n);
+
+/* Broadcasts one int from rank 0. */
+int par_bcast_int(int *v);
+
+/* The rack block [first, first + count) that `rank` of `size` ranks owns
+ * (par_rack_range for another rank). Local. */
+void par_rack_range_of(int racks, int rank, int size, int *first, int *count);
+
 /* Min, mean and max of one double over all ranks (for timing reports). */
 int par_min_avg_max(double v, double *min, double *avg, double *max);
 

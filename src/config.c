@@ -50,8 +50,8 @@ static const cfg_entry cfg_table[] = {
      "nodes of the training tenant (jobs plus an idle pool)"},
     {"gpu_lots", CFG_T_INT, 1, 1000000, 200, CFG_FIELD(gpu_lots),
      "silicon lots the GPUs come from"},
-    {"window_scrapes", CFG_T_INT, 1, 100000, 240, CFG_FIELD(window_scrapes),
-     "scrapes buffered in memory per archive write (bounds memory)"},
+    {"window_scrapes", CFG_T_INT, 20, 100000, 240, CFG_FIELD(window_scrapes),
+     "scrapes buffered per archive write (bounds memory); a multiple of 20"},
     {"checkpoint_every_min", CFG_T_INT, 1, 10080, 30, CFG_FIELD(checkpoint_every_min),
      "minutes between training checkpoints"},
 };
@@ -295,6 +295,10 @@ int cfg_validate(const fs_config *cfg) {
   if (job_nodes > cfg->training_nodes)
     diag_addf("config: jobs: the %d jobs need %ld nodes, but training_nodes is %d",
               cfg->njobs, job_nodes, cfg->training_nodes);
+  if (cfg->window_scrapes % 20 != 0)
+    diag_addf("config: key 'window_scrapes': %d is not a multiple of the 20-scrape detection "
+              "block",
+              cfg->window_scrapes);
   if (cfg_scrapes(cfg) < 1)
     diag_addf("config: key 'hours': %g h is shorter than one scrape interval of %d s",
               cfg->hours, cfg->scrape_interval_s);

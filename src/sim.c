@@ -13,6 +13,9 @@
 
 #include "io/archive.h"
 #include "mpi/par.h"
+#include "pipeline/aggregate.h"
+#include "pipeline/detect.h"
+#include "pipeline/detection_report.h"
 #include "scenarios/scenario.h"
 #include "src/diag.h"
 #include "src/errors.h"
@@ -22,8 +25,9 @@
 #include "version.h"
 
 /* Timers for the end-of-run report (min/avg/max over ranks). */
-typedef enum { TIMER_SIMULATE, TIMER_COLLECTIVES, TIMER_ARCHIVE, TIMER_COUNT } sim_timer;
-static const char *const sim_timer_names[TIMER_COUNT] = {"simulate", "collectives", "archive"};
+typedef enum { TIMER_SIMULATE, TIMER_COLLECTIVES, TIMER_DETECT, TIMER_ARCHIVE, TIMER_COUNT } sim_timer;
+static const char *const sim_timer_names[TIMER_COUNT] = {"simulate", "collectives", "detect",
+                                                         "archive"};
 
 /* Everything one run holds; freed by sim_state_destroy. */
 typedef struct {
@@ -36,6 +40,9 @@ typedef struct {
   double *rack_agg;       /* [local racks][window][TEL_AGG_COUNT] */
   double *all_rack_agg;   /* [racks][window][TEL_AGG_COUNT], printing rank */
   tel_cluster *cluster;   /* printing rank */
+  det_state *det;         /* L1 detector over this rank's nodes */
+  agg_state *agg;         /* L1 aggregation, printing rank */
+  int32_t det_step;       /* detection steps done */
   float *cluster_buf[CM_COUNT]; /* [window], printing rank */
   double *time_s;         /* [window], printing rank */
   h5a_writer *archive;
@@ -44,6 +51,8 @@ typedef struct {
 
 static void sim_state_destroy(sim_state *s) {
   h5a_abandon(&s->archive);
+  det_destroy(&s->det);
+  agg_destroy(&s->agg);
   tel_window_destroy(&s->window);
   tel_destroy(&s->model);
   tel_cluster_destroy(&s->cluster);
@@ -87,7 +96,10 @@ static int sim_alloc(sim_state *s, const fs_config *cfg, const sim_options *opt,
   int64_t scrapes = cfg_scrapes(cfg);
   int rows = cfg->window_scrapes < scrapes ? cfg->window_scrapes : (int)scrapes;
   if ((rc = tel_init(&s->model, f, node0, nnodes)) != 0 ||
-      (rc = tel_window_init(&s->window, s->model, rows)) != 0)
+      (rc = tel_window_init(&s->window, s->model, rows)) != 0 ||
+      (rc = det_init(&s->det, f, node0, nnodes)) != 0)
+    return rc;
+  if (par_prints() && (rc = agg_init(&s->agg, f)) != 0)
     return rc;
   s->drivers = malloc(sizeof *s->drivers * (size_t)nnodes);
   s->job_max_ms = malloc(sizeof *s->job_max_ms * (size_t)rows * (size_t)(f->njobs + 1));
@@ -106,6 +118,31 @@ static int sim_alloc(sim_state *s, const fs_config *cfg, const sim_options *opt,
       return rc;
   }
   return 0;
+}
+
+/* L1 over every complete detection block of the window: each rank finds its
+ * candidates, the printing rank aggregates them into events. Collective. */
+static int sim_detect(sim_state *s, const fs_config *cfg, int64_t t0, int rows) {
+  int rc = 0;
+  for (int r0 = 0; rc == 0 && r0 + DET_BLOCK_SCRAPES <= rows; r0 += DET_BLOCK_SCRAPES) {
+    const det_candidate *cands;
+    const det_trend *trends;
+    int ncands, ntrends;
+    rc = det_block(s->det, &s->window, r0, &cands, &ncands, &trends, &ntrends);
+    void *all = NULL;
+    int all_bytes = 0;
+    if (rc == 0)
+      rc = par_gather_bytes(cands, ncands * (int)sizeof *cands, &all, &all_bytes);
+    if (rc == 0 && par_prints()) {
+      double t_end = (double)(t0 + r0 + DET_BLOCK_SCRAPES) * cfg->scrape_interval_s;
+      rc = agg_step(s->agg, s->det_step, t_end, all, all_bytes / (int)sizeof(det_candidate),
+                    trends, ntrends);
+    }
+    free(all);
+    rc = par_agree(rc);
+    s->det_step++;
+  }
+  return rc;
 }
 
 /* Simulates scrapes [t0, t0 + rows) and writes them. Collective. */
@@ -138,12 +175,16 @@ static int sim_window(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
   double w5 = par_wtime();
   rc = par_agree(rc);
   if (rc == 0)
+    rc = sim_detect(s, cfg, t0, rows);
+  double w5b = par_wtime();
+  if (rc == 0)
     rc = h5a_write_window(s->archive, t0, rows, s->window.gpu, s->window.node,
                           (const float *const *)s->cluster_buf, s->time_s);
   double w6 = par_wtime();
   s->timers[TIMER_SIMULATE] += (w1 - w0) + (w3 - w2) + (w5 - w4);
   s->timers[TIMER_COLLECTIVES] += (w2 - w1) + (w4 - w3);
-  s->timers[TIMER_ARCHIVE] += w6 - w5;
+  s->timers[TIMER_DETECT] += w5b - w5;
+  s->timers[TIMER_ARCHIVE] += w6 - w5b;
   return rc;
 }
 
@@ -181,6 +222,36 @@ static int sim_write_ground_truth(sim_state *s, const fs_config *cfg) {
   free(params);
   free(gt);
   return rc;
+}
+
+/* Archives the L1 events (collective) and, on the printing rank, writes
+ * DIR/results/detection.json and prints the detection table. */
+static int sim_finish_events(sim_state *s, const fs_config *cfg, const char *out_dir,
+                             int quiet) {
+  int n = 0;
+  const ev_event *ev = par_prints() ? agg_events(s->agg, &n) : NULL;
+  int rc = par_bcast_int(&n);
+  if (rc == 0)
+    rc = h5a_write_events(s->archive, ev, n);
+  if (rc == 0 && par_prints()) {
+    char dir[4096], path[4200];
+    snprintf(dir, sizeof dir, "%s/results", out_dir);
+    snprintf(path, sizeof path, "%s/detection.json", dir);
+    detrep *rep = NULL;
+    rc = sim_make_out_dir(dir);
+    if (rc == 0)
+      rc = detrep_build(&rep, ev, n, s->scenarios, s->fleet, cfg->scrape_interval_s,
+                        (double)cfg_scrapes(cfg) * cfg->scrape_interval_s);
+    if (rc == 0)
+      rc = detrep_write_json(rep, path);
+    if (rc == 0 && !quiet) {
+      printf("L1 detection (%s):\n\n", path);
+      detrep_print_table(rep, stdout);
+      printf("\n");
+    }
+    detrep_destroy(&rep);
+  }
+  return par_agree(rc);
 }
 
 static void sim_report(const sim_state *s, const fs_config *cfg, const char *path,
@@ -269,6 +340,8 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
     rc = sim_window(&s, cfg, t0, rows);
     progress_update(&prog, t0 + rows, par_wtime());
   }
+  if (rc == 0)
+    rc = sim_finish_events(&s, cfg, opt->out_dir, opt->quiet);
   if (rc == 0)
     rc = h5a_finish(&s.archive);
   if (rc == 0)

@@ -20,6 +20,7 @@ static const float TEL_DYN_W = 600.0f;             /* power at 100% util, above 
 static const float TEL_POWER_CAP_W = 700.0f;
 static const float TEL_BOOST_MHZ = 1980.0f;
 static const float TEL_MEM_MHZ = 2619.0f;
+static const float TEL_BOOST_KNEE_C = 74.0f; /* boost clocks start to fall */
 static const float TEL_THROTTLE_C = 83.0f;   /* software thermal slowdown */
 static const float TEL_HW_THROTTLE_C = 88.0f;
 static const float TEL_CRAH_SUPPLY_C = 21.0f;
@@ -140,9 +141,9 @@ static void tel_checkpoint(const tel_model *m, int j, int64_t t, float *stall_s,
   for (int d = 0; d <= 1; d++) {
     double kk = k + d, start = offset + kk * period;
     uint64_t bits = rng_bits(m->job_key[j], (uint64_t)(int64_t)(kk + 1e6));
-    /* write time grows with job size: 15-45 s, +-8% per checkpoint */
+    /* write time grows with job size: 15-45 s, +-5% per checkpoint */
     double base = 15.0 + 30.0 * fmin(1.0, m->cfg->jobs[j].nodes / 128.0);
-    double write = base * (1.0 + 0.08 * rng_normal(bits));
+    double write = base * (1.0 + 0.05 * rng_normal(bits));
     double lo = fmax(t0, start), hi = fmin(t1, start + write);
     if (hi > lo)
       stall += hi - lo;
@@ -219,7 +220,7 @@ int tel_init(tel_model **out, const fleet *f, int node0, int nnodes) {
       uint64_t gb = rng_bits(static_key, gid + ((uint64_t)1 << 40));
       /* GPUs further down the airflow run warmer */
       m->gpu_temp_offset_c[gi] = 0.5f * (float)(g % 4) + 1.0f * (float)rng_uniform(gb);
-      m->gpu_power_scale[gi] = 1.0f + 0.03f * rng_normal(rng_bits(static_key, gid + ((uint64_t)2 << 40)));
+      m->gpu_power_scale[gi] = 1.0f + 0.02f * rng_normal(rng_bits(static_key, gid + ((uint64_t)2 << 40)));
       m->gpu_event_key[gi] = rng_key(seed, RNG_STREAM_TELEMETRY + 20, gid);
       for (int c = 0; c < GN_COUNT; c++) {
         m->gpu_key[c][gi] = rng_key(seed, RNG_STREAM_TELEMETRY + 21 + c, gid);
@@ -401,18 +402,20 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
       if (nc.tenant == TENANT_MOE) {
         float stall = ((d->hot_gpu_mask >> g) & 1) ? 1.0f : (nc.moe_thr < 1.0f ? 0.75f : 1.0f);
         util = nc.util_base * nc.share[g] * FLEET_GPUS * nc.moe_thr * stall;
+        if (util > 95.0f) /* a saturated expert GPU: the router queues the rest */
+          util = 95.0f;
       } else {
         util = nc.util_base;
       }
       util = util > 0 ? tel_clampf(util + (in_job ? 1.2f : 2.5f) * zu, 0.5f, 100.0f) : 0.0f;
-      /* clocks follow the lagged temperature: boost drops above 65 C, the
+      /* clocks follow the lagged temperature: boost drops above 74 C, the
        * thermal slowdown cuts hard above 83 C */
       float temp_prev = m->temp_c[gi];
       float clock = TEL_BOOST_MHZ;
       uint32_t events = 0;
       if (!isnan(temp_prev)) {
-        if (temp_prev > 65.0f)
-          clock -= 6.0f * (temp_prev - 65.0f);
+        if (temp_prev > TEL_BOOST_KNEE_C)
+          clock -= 6.0f * (temp_prev - TEL_BOOST_KNEE_C);
         if (temp_prev >= TEL_THROTTLE_C) {
           clock -= 110.0f * (temp_prev - TEL_THROTTLE_C + 1.0f);
           events |= CLOCK_EVENT_SW_THERMAL;
@@ -422,7 +425,9 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
       }
       clock = tel_clampf(clock, 900.0f, TEL_BOOST_MHZ);
       float speed = clock / TEL_BOOST_MHZ;
-      float power = (TEL_IDLE_W + TEL_DYN_W * (util / 100.0f) * (0.55f + 0.45f * speed)) *
+      /* decode-heavy inference is memory-bound: fewer watts per busy percent */
+      float intensity = inference ? 0.8f : 1.0f;
+      float power = (TEL_IDLE_W + TEL_DYN_W * intensity * (util / 100.0f) * (0.55f + 0.45f * speed)) *
                         m->gpu_power_scale[gi] + 6.0f * zp;
       if (power > TEL_POWER_CAP_W) {
         power = TEL_POWER_CAP_W;
@@ -602,7 +607,7 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
       float excess = replay_max > 3.0f ? replay_max - 2.0f : 0.0f;
       float comm = base_ms * 0.08f + TEL_NVLINK_REPLAY_MS * excess +
                    cong * (40.0f + 160.0f * (float)rng_uniform(tel_event_bits(nk, t, EV_JITTER) >> 1));
-      float own = (compute + comm) * (1.0f + 0.004f * z_step);
+      float own = (compute + comm) * (1.0f + 0.002f * z_step);
       /* a checkpoint stalls the interval: fewer steps, so a longer mean step */
       float busy = dt - nc.stall_s;
       float step_s = own / 1000.0f;

@@ -1,0 +1,528 @@
+/* The L1 detector on every rank (see detect.h): block features from the
+ * telemetry window, peer statistics per workload class over the whole fleet
+ * (allgather), own-history EWMA confirmation, class trends, and the list of
+ * this rank's candidate signals. Deterministic for any rank count: every
+ * statistic is computed from arrays in global node order. */
+#include "pipeline/detect.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpi/par.h"
+#include "pipeline/robust.h"
+#include "src/errors.h"
+#include "src/metrics.h"
+
+static const float DET_Z = 3.0f;        /* own-history deviation that confirms */
+static const float DET_Z_NODE = 4.5f;   /* peer |z| for a node metric (multiplicity) */
+static const float DET_Z_GPU = 5.5f;    /* peer |z| for a GPU metric: 8 per metric and node */
+static const float DET_Z_TREND = 5.0f;  /* class-median change per block */
+static const float DET_TREND_REL_FLOOR = 0.05f; /* class medians wander by a few % */
+static const float DET_ALPHA = 0.2f;    /* own-history EWMA weight per block */
+static const float DET_TREND_ALPHA = 0.2f;
+static const float DET_REL_FLOOR = 0.02f; /* sigma never below 2% of the median */
+static const float DET_SCRAPE_MS_NOMINAL = 15000.0f; /* floors of time counters */
+
+struct det_state {
+  const fleet *f;
+  int node0, nnodes, nranks, nclasses;
+  int64_t blocks;                 /* blocks analysed so far */
+  int *rank_node0, *rank_nnodes;  /* [nranks] */
+  int *gather_counts;             /* [nranks] floats per rank */
+  int32_t *cls;                   /* [nodes] class of every node */
+  int32_t *class_offset;          /* [nclasses + 1] into class_nodes */
+  int32_t *class_nodes;           /* nodes grouped by class */
+  /* local state */
+  double *gpu_prev[GM_COUNT];     /* [nn*8] last counter value (counters only) */
+  double *node_prev[NM_COUNT];    /* [nn] */
+  float *gpu_mu[GM_COUNT], *gpu_var[GM_COUNT]; /* [nn*8] own EWMA */
+  float *node_mu[NM_COUNT], *node_var[NM_COUNT], *node_dev[NM_COUNT]; /* [nn] */
+  /* gathered features, global feature-major */
+  float *local_pack, *all_pack;
+  float *gfeat;                   /* [GM_COUNT][nodes*8] */
+  float *nfeat;                   /* [NM_COUNT][nodes] */
+  /* class statistics of this block */
+  float *gmed, *gsig;             /* [nclasses][GM_COUNT] */
+  float *nmed, *nsig;             /* [nclasses][NM_COUNT] */
+  float *prev_med, *trend_var;    /* [nclasses][NM_COUNT] */
+  int32_t *trend_n;               /* diffs seen */
+  float *scratch;                 /* [nodes*8] */
+  det_candidate *cands;
+  int ncands, cap_cands;
+  det_trend *trends;
+  int ntrends;
+};
+
+int det_class_of(const fleet *f, int n) {
+  int t = f->node_tenant[n];
+  if (t == TENANT_MOE)
+    return 0;
+  if (t == TENANT_DENSE)
+    return 1;
+  return f->node_job[n] < 0 ? 2 : 3 + f->node_job[n];
+}
+
+int det_classes(const det_state *s) { return s->nclasses; }
+
+/* Smallest sigma worth believing for a metric, from its units. */
+static float det_abs_floor(const metric_def *m) {
+  static const struct {
+    const char *units;
+    float floor;
+  } t[] = {{"%", 1.0f},     {"C", 0.5f},   {"1", 0.01f},   {"W", 5.0f},    {"MHz", 15.0f},
+           {"B/s", 1e6f},   {"B", 1e6f},   {"ms", 0.5f},   {"us", 5.0f},   {"nats", 0.02f},
+           {"tokens", 20.0f}, {"1/s", 0.5f}, {"s", 0.5f},  {"bitmask", 0.05f}, {"code", 1.0f}};
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+    if (strcmp(m->units, t[i].units) == 0)
+      return t[i].floor;
+  return 0.01f;
+}
+
+/* Smallest believable sigma of a feature whose class median is med and mean
+ * is mean: counts are Poisson-like (1 + 2 sqrt(mean)), throttle time has a
+ * floor of 5% of the block, gauges max(unit floor, 2% of the median). */
+static float det_sigma_floor(const metric_def *m, float med, float mean) {
+  if (metric_is_counter(m) && strcmp(m->units, "ms") == 0)
+    return 0.05f * DET_BLOCK_SCRAPES * DET_SCRAPE_MS_NOMINAL;
+  if (metric_is_counter(m))
+    return 1.0f + 2.0f * sqrtf(fabsf(mean));
+  return fmaxf(det_abs_floor(m), DET_REL_FLOOR * fabsf(med));
+}
+
+int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
+  *out = NULL;
+  det_state *s = calloc(1, sizeof *s);
+  if (!s)
+    return FS_ENOMEM;
+  s->f = f;
+  s->node0 = node0;
+  s->nnodes = nnodes;
+  s->nranks = par_size();
+  s->nclasses = 3 + f->njobs;
+  size_t nn = (size_t)nnodes, ng = nn * FLEET_GPUS, N = (size_t)f->nodes;
+  size_t nc = (size_t)s->nclasses;
+  int ok = 1;
+#define DET_ALLOC(p, n) ok &= ((p) = calloc((n), sizeof *(p))) != NULL
+  DET_ALLOC(s->rank_node0, (size_t)s->nranks);
+  DET_ALLOC(s->rank_nnodes, (size_t)s->nranks);
+  DET_ALLOC(s->gather_counts, (size_t)s->nranks);
+  DET_ALLOC(s->cls, N);
+  DET_ALLOC(s->class_offset, nc + 1);
+  DET_ALLOC(s->class_nodes, N);
+  for (int k = 0; k < GM_COUNT; k++) {
+    if (metric_is_counter(&metric_gpu[k]))
+      DET_ALLOC(s->gpu_prev[k], ng);
+    DET_ALLOC(s->gpu_mu[k], ng);
+    DET_ALLOC(s->gpu_var[k], ng);
+  }
+  for (int k = 0; k < NM_COUNT; k++) {
+    if (metric_is_counter(&metric_node[k]))
+      DET_ALLOC(s->node_prev[k], nn);
+    DET_ALLOC(s->node_mu[k], nn);
+    DET_ALLOC(s->node_var[k], nn);
+    DET_ALLOC(s->node_dev[k], nn);
+  }
+  DET_ALLOC(s->local_pack, (ng * GM_COUNT + nn * NM_COUNT));
+  DET_ALLOC(s->all_pack, (N * FLEET_GPUS * GM_COUNT + N * NM_COUNT));
+  DET_ALLOC(s->gfeat, N * FLEET_GPUS * GM_COUNT);
+  DET_ALLOC(s->nfeat, N * NM_COUNT);
+  DET_ALLOC(s->gmed, nc * GM_COUNT);
+  DET_ALLOC(s->gsig, nc * GM_COUNT);
+  DET_ALLOC(s->nmed, nc * NM_COUNT);
+  DET_ALLOC(s->nsig, nc * NM_COUNT);
+  DET_ALLOC(s->prev_med, nc * NM_COUNT);
+  DET_ALLOC(s->trend_var, nc * NM_COUNT);
+  DET_ALLOC(s->trend_n, nc * NM_COUNT);
+  DET_ALLOC(s->scratch, N * FLEET_GPUS);
+  s->cap_cands = nnodes + s->nclasses * NM_COUNT;
+  DET_ALLOC(s->cands, (size_t)s->cap_cands);
+  DET_ALLOC(s->trends, nc);
+#undef DET_ALLOC
+  if (!ok) {
+    det_destroy(&s);
+    return FS_ENOMEM;
+  }
+  for (int r = 0; r < s->nranks; r++) {
+    int first, count;
+    par_rack_range_of(f->racks, r, s->nranks, &first, &count);
+    s->rank_node0[r] = first * f->nodes_per_rack;
+    s->rank_nnodes[r] = count * f->nodes_per_rack;
+    s->gather_counts[r] = s->rank_nnodes[r] * (FLEET_GPUS * GM_COUNT + NM_COUNT);
+  }
+  /* class membership, nodes grouped by class in ascending order */
+  for (int n = 0; n < f->nodes; n++) {
+    s->cls[n] = det_class_of(f, n);
+    s->class_offset[s->cls[n] + 1]++;
+  }
+  for (int c = 0; c < s->nclasses; c++)
+    s->class_offset[c + 1] += s->class_offset[c];
+  int32_t *fill = calloc(nc, sizeof *fill);
+  if (!fill) {
+    det_destroy(&s);
+    return FS_ENOMEM;
+  }
+  for (int n = 0; n < f->nodes; n++)
+    s->class_nodes[s->class_offset[s->cls[n]] + fill[s->cls[n]]++] = n;
+  free(fill);
+  for (size_t i = 0; i < nc * NM_COUNT; i++)
+    s->prev_med[i] = NAN;
+  *out = s;
+  return 0;
+}
+
+void det_destroy(det_state **sp) {
+  if (!sp || !*sp)
+    return;
+  det_state *s = *sp;
+  free(s->rank_node0);
+  free(s->rank_nnodes);
+  free(s->gather_counts);
+  free(s->cls);
+  free(s->class_offset);
+  free(s->class_nodes);
+  for (int k = 0; k < GM_COUNT; k++) {
+    free(s->gpu_prev[k]);
+    free(s->gpu_mu[k]);
+    free(s->gpu_var[k]);
+  }
+  for (int k = 0; k < NM_COUNT; k++) {
+    free(s->node_prev[k]);
+    free(s->node_mu[k]);
+    free(s->node_var[k]);
+    free(s->node_dev[k]);
+  }
+  free(s->local_pack);
+  free(s->all_pack);
+  free(s->gfeat);
+  free(s->nfeat);
+  free(s->gmed);
+  free(s->gsig);
+  free(s->nmed);
+  free(s->nsig);
+  free(s->prev_med);
+  free(s->trend_var);
+  free(s->trend_n);
+  free(s->scratch);
+  free(s->cands);
+  free(s->trends);
+  free(s);
+  *sp = NULL;
+}
+
+/* ---- features ----------------------------------------------------------- */
+
+static int det_cmp_float(const void *a, const void *b) {
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+/* Block features of the local nodes into local_pack: [GM][nn*8] then
+ * [NM][nn]. Gauges: GPU mean, node median (robust to checkpoint stalls);
+ * counters: increase over the block; throttle bits: fraction of scrapes. */
+static void det_features(det_state *s, const tel_window *w, int row0) {
+  const int B = DET_BLOCK_SCRAPES, nn = s->nnodes, ng = nn * FLEET_GPUS;
+  float *out = s->local_pack;
+  for (int k = 0; k < GM_COUNT; k++, out += ng) {
+    const metric_def *m = &metric_gpu[k];
+    const tel_cell *col = w->gpu[k];
+    for (int gi = 0; gi < ng; gi++) {
+      const tel_cell *first = &col[(size_t)row0 * ng + gi];
+      if (metric_is_counter(m)) {
+        double last = first[(size_t)(B - 1) * ng].u;
+        double prev = s->blocks == 0 ? first[0].u : s->gpu_prev[k][gi];
+        out[gi] = (float)(last - prev);
+        s->gpu_prev[k][gi] = last;
+      } else if (k == GM_CLOCK_EVENTS) {
+        int hot = 0;
+        for (int r = 0; r < B; r++)
+          hot += (first[(size_t)r * ng].u & (CLOCK_EVENT_SW_THERMAL | CLOCK_EVENT_HW_THERMAL)) != 0;
+        out[gi] = (float)hot / B;
+      } else if (m->type == MT_U32) {
+        uint32_t mx = 0;
+        for (int r = 0; r < B; r++)
+          mx = first[(size_t)r * ng].u > mx ? first[(size_t)r * ng].u : mx;
+        out[gi] = (float)mx;
+      } else {
+        float sum = 0;
+        for (int r = 0; r < B; r++)
+          sum += first[(size_t)r * ng].f;
+        out[gi] = sum / B;
+      }
+    }
+  }
+  float vals[DET_BLOCK_SCRAPES];
+  for (int k = 0; k < NM_COUNT; k++, out += nn) {
+    const metric_def *m = &metric_node[k];
+    const tel_cell *col = w->node[k];
+    for (int i = 0; i < nn; i++) {
+      const tel_cell *first = &col[(size_t)row0 * nn + i];
+      if (metric_is_counter(m)) {
+        double last = first[(size_t)(B - 1) * nn].u;
+        double prev = s->blocks == 0 ? first[0].u : s->node_prev[k][i];
+        out[i] = (float)(last - prev);
+        s->node_prev[k][i] = last;
+      } else {
+        for (int r = 0; r < B; r++)
+          vals[r] = first[(size_t)r * nn].f;
+        if (isnan(vals[0])) {
+          out[i] = NAN;
+        } else {
+          qsort(vals, B, sizeof vals[0], det_cmp_float);
+          out[i] = vals[(B - 1) / 2];
+        }
+      }
+    }
+  }
+}
+
+/* Reorders the rank-major gathered pack into global feature-major arrays. */
+static void det_unpack(det_state *s) {
+  const float *p = s->all_pack;
+  const size_t N = (size_t)s->f->nodes;
+  for (int r = 0; r < s->nranks; r++) {
+    size_t n0 = (size_t)s->rank_node0[r], nn = (size_t)s->rank_nnodes[r];
+    for (int k = 0; k < GM_COUNT; k++, p += nn * FLEET_GPUS)
+      memcpy(&s->gfeat[k * N * FLEET_GPUS + n0 * FLEET_GPUS], p, nn * FLEET_GPUS * sizeof *p);
+    for (int k = 0; k < NM_COUNT; k++, p += nn)
+      memcpy(&s->nfeat[k * N + n0], p, nn * sizeof *p);
+  }
+}
+
+/* Median and robust sigma (floored) of one feature over one class. */
+static void det_class_stat(det_state *s, const float *feat, int per_node, int c,
+                           const metric_def *m, float *med, float *sig) {
+  int n = 0;
+  double sum = 0;
+  for (int k = s->class_offset[c]; k < s->class_offset[c + 1]; k++) {
+    int node = s->class_nodes[k];
+    for (int g = 0; g < per_node; g++) {
+      float v = feat[(size_t)node * per_node + (size_t)g];
+      if (!isnan(v)) {
+        s->scratch[n++] = v;
+        sum += v;
+      }
+    }
+  }
+  if (n == 0) {
+    *med = NAN;
+    *sig = NAN;
+    return;
+  }
+  *med = robust_median(s->scratch, n);
+  float mad = robust_mad(s->scratch, n, *med);
+  *sig = fmaxf(1.4826f * mad, det_sigma_floor(m, *med, (float)(sum / n)));
+}
+
+static void det_class_stats(det_state *s) {
+  const size_t N = (size_t)s->f->nodes;
+  for (int c = 0; c < s->nclasses; c++) {
+    for (int k = 0; k < GM_COUNT; k++)
+      det_class_stat(s, &s->gfeat[k * N * FLEET_GPUS], FLEET_GPUS, c, &metric_gpu[k],
+                     &s->gmed[c * GM_COUNT + k], &s->gsig[c * GM_COUNT + k]);
+    for (int k = 0; k < NM_COUNT; k++)
+      det_class_stat(s, &s->nfeat[k * N], 1, c, &metric_node[k], &s->nmed[c * NM_COUNT + k],
+                     &s->nsig[c * NM_COUNT + k]);
+  }
+}
+
+/* ---- signals ------------------------------------------------------------ */
+
+/* Keeps the strongest signals of one node, one per metric, top first. */
+typedef struct {
+  ev_signal sig[EV_COOCCUR + 1];
+  int n;
+} det_top;
+
+static void det_top_add(det_top *t, const ev_signal *x) {
+  for (int i = 0; i < t->n; i++)
+    if (strcmp(t->sig[i].metric, x->metric) == 0) {
+      if (fabsf(x->z) <= fabsf(t->sig[i].z))
+        return;
+      memmove(&t->sig[i], &t->sig[i + 1], sizeof t->sig[0] * (size_t)(t->n - i - 1));
+      t->n--;
+      break;
+    }
+  int pos = t->n;
+  while (pos > 0 && fabsf(t->sig[pos - 1].z) < fabsf(x->z))
+    pos--;
+  if (pos > EV_COOCCUR)
+    return;
+  int keep = t->n < EV_COOCCUR + 1 ? t->n : EV_COOCCUR;
+  memmove(&t->sig[pos + 1], &t->sig[pos], sizeof t->sig[0] * (size_t)(keep - pos));
+  t->sig[pos] = *x;
+  if (t->n < EV_COOCCUR + 1)
+    t->n++;
+}
+
+static void det_signal(ev_signal *sig, const char *metric, int gpu, float z, float value,
+                       float baseline) {
+  memset(sig, 0, sizeof *sig);
+  snprintf(sig->metric, sizeof sig->metric, "%s", metric);
+  sig->gpu = (int16_t)gpu;
+  sig->z = z;
+  sig->value = value;
+  sig->baseline = baseline;
+}
+
+/* Peer z and own-history deviation of one value; updates the EWMA. The
+ * deviation is measured in the larger of the node's own spread and the
+ * peers' sigma: a node must both stand out from its peers and have moved
+ * away from its own recent level by as much. Returns 1 when both exceed
+ * their thresholds in the same direction. */
+static int det_test(float x, float med, float sig, float *mu, float *var, int warm, float zmin,
+                    float *z_out, float *dev_out) {
+  *z_out = 0;
+  *dev_out = 0;
+  if (isnan(x) || isnan(med))
+    return 0;
+  float z = (x - med) / sig;
+  float dev = (x - *mu) / fmaxf(sqrtf(*var), sig);
+  if (!warm) {
+    *mu = x;
+    *var = 0;
+    return 0;
+  }
+  float d = x - *mu;
+  *mu += DET_ALPHA * d;
+  *var = (1.0f - DET_ALPHA) * (*var + DET_ALPHA * d * d);
+  *z_out = z;
+  *dev_out = dev;
+  return fabsf(z) > zmin && fabsf(dev) > DET_Z && (z > 0) == (dev > 0);
+}
+
+static void det_node_signals(det_state *s) {
+  const int warm = s->blocks > 0;
+  const int can_fire = s->blocks >= DET_WARMUP_BLOCKS;
+  const int nn = s->nnodes, ng = nn * FLEET_GPUS;
+  const float *gl = s->local_pack, *nl = s->local_pack + (size_t)ng * GM_COUNT;
+  s->ncands = 0;
+  for (int i = 0; i < nn; i++) {
+    const int n = s->node0 + i, c = s->cls[n];
+    det_top top = {.n = 0};
+    for (int k = 0; k < GM_COUNT; k++) {
+      const metric_def *m = &metric_gpu[k];
+      float med = s->gmed[c * GM_COUNT + k], sig = s->gsig[c * GM_COUNT + k];
+      for (int g = 0; g < FLEET_GPUS; g++) {
+        int gi = i * FLEET_GPUS + g;
+        float x = gl[(size_t)k * ng + gi], z, dev;
+        if (det_test(x, med, sig, &s->gpu_mu[k][gi], &s->gpu_var[k][gi], warm, DET_Z_GPU, &z,
+                     &dev) && can_fire) {
+          ev_signal e;
+          det_signal(&e, m->name, g, z, x, med);
+          det_top_add(&top, &e);
+        }
+      }
+    }
+    for (int k = 0; k < NM_COUNT; k++) {
+      const metric_def *m = &metric_node[k];
+      float med = s->nmed[c * NM_COUNT + k], sig = s->nsig[c * NM_COUNT + k];
+      float x = nl[(size_t)k * nn + i], z, dev;
+      if (det_test(x, med, sig, &s->node_mu[k][i], &s->node_var[k][i], warm, DET_Z_NODE, &z, &dev) &&
+          can_fire) {
+        ev_signal e;
+        det_signal(&e, m->name, -1, z, x, med);
+        det_top_add(&top, &e);
+      }
+      s->node_dev[k][i] = dev;
+    }
+    if (top.n == 0)
+      continue;
+    det_candidate *cd = &s->cands[s->ncands++];
+    memset(cd, 0, sizeof *cd);
+    cd->node = n;
+    cd->cls = c;
+    cd->top = top.sig[0];
+    cd->ncooccur = top.n - 1;
+    memcpy(cd->cooccur, &top.sig[1], sizeof top.sig[0] * (size_t)cd->ncooccur);
+  }
+}
+
+/* Class trends on node features: block-to-block change of the class median
+ * against the EWMA of its usual change. */
+static void det_trends(det_state *s) {
+  s->ntrends = 0;
+  for (int c = 0; c < s->nclasses; c++) {
+    det_top top = {.n = 0};
+    for (int k = 0; k < NM_COUNT; k++) {
+      const metric_def *m = &metric_node[k];
+      size_t i = (size_t)c * NM_COUNT + k;
+      float med = s->nmed[i], prev = s->prev_med[i];
+      s->prev_med[i] = med;
+      if (isnan(med) || isnan(prev))
+        continue;
+      float diff = med - prev;
+      float sig = fmaxf(sqrtf(s->trend_var[i]),
+                        fmaxf(det_sigma_floor(m, prev, prev), DET_TREND_REL_FLOOR * fabsf(prev)));
+      float z = diff / sig;
+      int learning = s->trend_n[i] < DET_WARMUP_BLOCKS;
+      if (learning || fabsf(z) <= DET_Z_TREND)
+        s->trend_var[i] = s->trend_n[i] == 0
+                              ? diff * diff
+                              : (1.0f - DET_TREND_ALPHA) * s->trend_var[i] +
+                                    DET_TREND_ALPHA * diff * diff;
+      s->trend_n[i]++;
+      if (!learning && fabsf(z) > DET_Z_TREND) {
+        ev_signal e;
+        det_signal(&e, m->name, -1, z, med, prev);
+        det_top_add(&top, &e);
+      }
+    }
+    if (top.n == 0)
+      continue;
+    det_trend *tr = &s->trends[s->ntrends++];
+    tr->cls = c;
+    tr->top = top.sig[0];
+    tr->nmore = top.n - 1;
+    memcpy(tr->more, &top.sig[1], sizeof top.sig[0] * (size_t)tr->nmore);
+  }
+}
+
+/* For each class trend, this rank's node of the class that moved most on the
+ * trend's metric becomes a candidate (so the event names a real node). */
+static void det_trend_members(det_state *s) {
+  for (int t = 0; t < s->ntrends; t++) {
+    const det_trend *tr = &s->trends[t];
+    int k = 0;
+    while (k < NM_COUNT && strcmp(metric_node[k].name, tr->top.metric) != 0)
+      k++;
+    int best = -1;
+    float best_dev = 0;
+    for (int i = 0; i < s->nnodes; i++) {
+      float dev = s->node_dev[k][i];
+      if (s->cls[s->node0 + i] == tr->cls && fabsf(dev) > fabsf(best_dev)) {
+        best = i;
+        best_dev = dev;
+      }
+    }
+    if (best < 0 || s->ncands >= s->cap_cands)
+      continue;
+    det_candidate *cd = &s->cands[s->ncands++];
+    memset(cd, 0, sizeof *cd);
+    cd->node = s->node0 + best;
+    cd->cls = tr->cls;
+    cd->trend_member = 1;
+    const float *nl = s->local_pack + (size_t)s->nnodes * FLEET_GPUS * GM_COUNT;
+    det_signal(&cd->top, tr->top.metric, -1, best_dev, nl[(size_t)k * s->nnodes + best],
+               s->node_mu[k][best]);
+  }
+}
+
+int det_block(det_state *s, const tel_window *w, int row0, const det_candidate **cands,
+              int *ncands, const det_trend **trends, int *ntrends) {
+  det_features(s, w, row0);
+  int rc = par_allgather_floats(s->local_pack, s->gather_counts, s->all_pack);
+  if (rc)
+    return rc;
+  det_unpack(s);
+  det_class_stats(s);
+  det_node_signals(s);
+  det_trends(s);
+  det_trend_members(s);
+  s->blocks++;
+  *cands = s->cands;
+  *ncands = s->ncands;
+  *trends = s->trends;
+  *ntrends = s->ntrends;
+  return 0;
+}

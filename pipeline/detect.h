@@ -1,0 +1,76 @@
+/* The L1 statistical detector, run on every rank every detection block (20
+ * scrapes = 5 minutes) over the rank's own nodes. It sees telemetry only.
+ *
+ * Baselines, all learned from telemetry as the run goes:
+ *  - peer baseline: for each workload class (MoE inference, dense inference,
+ *    idle training pool, and each training job separately) and each feature,
+ *    the median and MAD over all nodes (or GPUs) of the class in the same
+ *    block. Being taken at the same moment, it is per tenant and per hour of
+ *    day by construction, and for job nodes it is the comparison with job
+ *    peers. Peers on other ranks come in through one allgather per block.
+ *  - own history: an EWMA mean and variance per node (and GPU) and feature.
+ *  - class trend: the block-to-block change of each class median against an
+ *    EWMA of its typical change (rate of change), which catches shifts that
+ *    move a whole tenant or job at once (peers move together).
+ * Thresholds, and why they are not the seed's plain |z| > 3: a 1,000-node
+ * fleet runs about 260 tests per node and block (20 node metrics, 30 x 8 GPU
+ * metrics), 75 million a day; at |z| > 3 noise alone would raise tens of
+ * thousands of events. So a node metric triggers at |z_peer| > 4.5 and a GPU
+ * metric at |z_peer| > 5.5 (Bonferroni for 260 tests at the 3-sigma level),
+ * and in both cases the node's own EWMA deviation, in units of the peers'
+ * sigma, must exceed 3 in the same direction: it must have moved, not just
+ * sit a little apart (a warm slot at the top of a rack). A class trend
+ * triggers at |z| > 5 with sigma floored at 5% of the median (checkpoint
+ * durations and the diurnal curve move that much). */
+#ifndef FLEETSIM_DETECT_H
+#define FLEETSIM_DETECT_H
+#include <stdint.h>
+
+#include "pipeline/events.h"
+#include "src/fleet.h"
+#include "src/telemetry.h"
+
+enum { DET_BLOCK_SCRAPES = 20, DET_WARMUP_BLOCKS = 3 };
+
+/* One node's anomaly in a block, produced on the rank that owns the node. */
+typedef struct {
+  int32_t node;
+  int32_t cls;           /* workload class (det_class_of) */
+  int32_t trend_member;  /* 1: chosen as the most-moved node of an anomalous class trend */
+  ev_signal top;         /* largest |z| */
+  ev_signal cooccur[EV_COOCCUR];
+  int32_t ncooccur;
+} det_candidate;
+
+/* A class-level (tenant-wide or job-wide) shift, identical on every rank. */
+typedef struct {
+  int32_t cls;
+  ev_signal top;
+  ev_signal more[EV_COOCCUR];
+  int32_t nmore;
+} det_trend;
+
+typedef struct det_state det_state;
+
+/* Prepares detector state for nodes [node0, node0 + nnodes) of fleet f.
+ * Returns 0 or FS_ENOMEM. */
+int det_init(det_state **out, const fleet *f, int node0, int nnodes);
+
+/* Frees the state; accepts NULL and clears the pointer. */
+void det_destroy(det_state **s);
+
+/* Number of workload classes: 3 + jobs. */
+int det_classes(const det_state *s);
+
+/* Class of node n: 0 moe, 1 dense, 2 idle training pool, 3 + j for job j. */
+int det_class_of(const fleet *f, int n);
+
+/* Collective. Analyses rows [row0, row0 + DET_BLOCK_SCRAPES) of window w.
+ * On return cands (ncands of them) are this rank's candidates and trends
+ * (ntrends) the class trends, the same on all ranks; both stay valid until
+ * the next call.
+ * Returns 0 or a negative FS_* code on all ranks. */
+int det_block(det_state *s, const tel_window *w, int row0, const det_candidate **cands,
+              int *ncands, const det_trend **trends, int *ntrends);
+
+#endif
