@@ -488,8 +488,8 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
         m->gpu_acc[GM_REMAP_CORR][gi] += tel_poisson(sbe / 60.0, tel_event_bits(ek, t, EV_REMAP));
       uint64_t rb = tel_event_bits(ek, t, EV_REPLAY);
       uint32_t replays = 1u + (uint32_t)(rb % 3u); /* baseline 1-3 per interval */
-      if ((d->nvlink_gpu_mask >> g) & 1)
-        replays += (uint32_t)lrintf(d->nvlink_replays);
+      if (((d->nvlink_gpu_mask >> g) & 1) && lrintf(d->nvlink_replays) > (long)replays)
+        replays = (uint32_t)lrintf(d->nvlink_replays); /* a failing link's replays */
       m->gpu_acc[GM_NVLINK_REPLAY][gi] += replays;
       m->gpu_acc[GM_NVLINK_CRC][gi] += replays; /* each replay answers a CRC-failed flit */
       if (replays > 50 &&
