@@ -1,8 +1,8 @@
 /* MPI test of the archive writer (io/archive.c): every rank writes its racks
  * of a small fleet (3 racks x 4 nodes, 50 scrapes in windows of 20, so the
  * last window is partial), plus topology and ground truth; rank 0 then reopens
- * the file with plain serial HDF5 and checks every value and attribute. Also
- * checks h5a_abandon (the .partial stays) and a create that must fail. */
+ * the file with plain serial HDF5 and check_count every value and attribute. Also
+ * check_count h5a_abandon (the .partial stays) and a create that must fail. */
 #include <hdf5.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,16 +22,6 @@
 
 enum { T = 50, WINDOW = 20, NODES = 12, RACKS = 3, NPR = NODES / RACKS };
 
-static long checks;
-#define COUNTED(stmt) \
-  do {                \
-    checks++;         \
-    stmt;             \
-  } while (0)
-#define CK(e) COUNTED(CHECK(e))
-#define CK_EQ(a, b) COUNTED(CHECK_EQ(a, b))
-#define CK_NEAR(a, b, t) COUNTED(CHECK_NEAR(a, b, t))
-#define CK_STREQ(a, b) COUNTED(CHECK_STREQ(a, b))
 
 /* ---- the values every rank writes: functions of (metric, t, node, gpu) ---- */
 
@@ -96,7 +86,7 @@ static void read_attr_text(hid_t obj, const char *name, char *out, size_t cap) {
   }
   H5Tclose(t);
   H5Aclose(a);
-  checks++;
+  check_count++;
 }
 
 static long long read_attr_int(hid_t obj, const char *name) {
@@ -109,15 +99,15 @@ static long long read_attr_int(hid_t obj, const char *name) {
   return v;
 }
 
-/* Reads a whole dataset in memory type mtype; checks its element count. */
+/* Reads a whole dataset in memory type mtype; check_count its element count. */
 static void read_all(hid_t file, const char *path, hid_t mtype, void *buf, hsize_t want) {
   hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
   if (d < 0)
     CHECK_FAIL("dataset %s missing", path);
   hid_t s = H5Dget_space(d);
-  CK_EQ(H5Sget_simple_extent_npoints(s), want);
+  CHECK_EQ(H5Sget_simple_extent_npoints(s), want);
   if (want > 0)
-    CK(H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    CHECK(H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
   H5Sclose(s);
   H5Dclose(d);
 }
@@ -127,21 +117,21 @@ static void check_layout(hid_t d, const char *path, int rank, const hsize_t *dim
                          const hsize_t *chunk, hid_t ftype) {
   hid_t s = H5Dget_space(d), t = H5Dget_type(d), p = H5Dget_create_plist(d);
   hsize_t got[3] = {0, 0, 0}, gotc[3] = {0, 0, 0};
-  CK_EQ(H5Sget_simple_extent_ndims(s), rank);
+  CHECK_EQ(H5Sget_simple_extent_ndims(s), rank);
   H5Sget_simple_extent_dims(s, got, NULL);
-  CK_EQ(H5Pget_layout(p), H5D_CHUNKED);
-  CK_EQ(H5Pget_chunk(p, 3, gotc), rank);
-  CK_EQ(H5Pget_nfilters(p), 0);
+  CHECK_EQ(H5Pget_layout(p), H5D_CHUNKED);
+  CHECK_EQ(H5Pget_chunk(p, 3, gotc), rank);
+  CHECK_EQ(H5Pget_nfilters(p), 0);
   for (int i = 0; i < rank; i++) {
     if (got[i] != dims[i] || gotc[i] != chunk[i])
       CHECK_FAIL("%s: dim %d is %llu chunk %llu, want %llu chunk %llu", path, i,
                  (unsigned long long)got[i], (unsigned long long)gotc[i],
                  (unsigned long long)dims[i], (unsigned long long)chunk[i]);
-    checks++;
+    check_count++;
   }
   if (H5Tequal(t, ftype) <= 0)
     CHECK_FAIL("%s: unexpected storage type", path);
-  checks++;
+  check_count++;
   H5Pclose(p);
   H5Tclose(t);
   H5Sclose(s);
@@ -161,12 +151,12 @@ static void verify_telemetry(hid_t file, const fleet *f) {
     int u32 = md->type == MT_U32;
     check_layout(d, path, 3, d3, c3, u32 ? H5T_STD_U32LE : H5T_IEEE_F32LE);
     read_attr_text(d, "units", text, sizeof text);
-    CK_STREQ(text, md->units);
+    CHECK_STREQ(text, md->units);
     read_attr_text(d, "long_name", text, sizeof text);
-    CK_STREQ(text, md->long_name);
+    CHECK_STREQ(text, md->long_name);
     read_attr_text(d, "dcgm_field", text, sizeof text);
-    CK_STREQ(text, md->dcgm_field);
-    CK(H5Dread(d, u32 ? H5T_NATIVE_UINT32 : H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+    CHECK_STREQ(text, md->dcgm_field);
+    CHECK(H5Dread(d, u32 ? H5T_NATIVE_UINT32 : H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                buf) >= 0);
     for (int t = 0; t < T; t++)
       for (int n = 0; n < NODES; n++)
@@ -175,7 +165,7 @@ static void verify_telemetry(hid_t file, const fleet *f) {
           if (!cell_same(want, got, md->type))
             CHECK_FAIL("%s[%d,%d,%d] = 0x%08x, want 0x%08x", path, t, n, g, got.u, want.u);
         }
-    checks++;
+    check_count++;
     H5Dclose(d);
   }
   for (int m = 0; m < NM_COUNT; m++) {
@@ -186,10 +176,10 @@ static void verify_telemetry(hid_t file, const fleet *f) {
     int u32 = md->type == MT_U32;
     check_layout(d, path, 2, d2, c2, u32 ? H5T_STD_U32LE : H5T_IEEE_F32LE);
     read_attr_text(d, "units", text, sizeof text);
-    CK_STREQ(text, md->units);
-    CK_EQ(H5Aexists(d, "dcgm_field"), 0);
-    CK_EQ(H5Aexists(d, "tenants"), md->tenants != TM_ALL);
-    CK(H5Dread(d, u32 ? H5T_NATIVE_UINT32 : H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+    CHECK_STREQ(text, md->units);
+    CHECK_EQ(H5Aexists(d, "dcgm_field"), 0);
+    CHECK_EQ(H5Aexists(d, "tenants"), md->tenants != TM_ALL);
+    CHECK(H5Dread(d, u32 ? H5T_NATIVE_UINT32 : H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                buf) >= 0);
     for (int t = 0; t < T; t++)
       for (int n = 0; n < NODES; n++) {
@@ -197,13 +187,13 @@ static void verify_telemetry(hid_t file, const fleet *f) {
         if (!cell_same(want, got, md->type))
           CHECK_FAIL("%s[%d,%d] = 0x%08x, want 0x%08x", path, t, n, got.u, want.u);
       }
-    checks++;
+    check_count++;
     H5Dclose(d);
   }
   /* tenants attribute of an inference-only metric */
   hid_t d = H5Dopen2(file, "/telemetry/node/ttft_ms", H5P_DEFAULT);
   read_attr_text(d, "tenants", text, sizeof text);
-  CK_STREQ(text, "moe-inference,dense-inference");
+  CHECK_STREQ(text, "moe-inference,dense-inference");
   H5Dclose(d);
   float *cl = (float *)buf;
   for (int m = 0; m < CM_COUNT; m++) {
@@ -212,13 +202,13 @@ static void verify_telemetry(hid_t file, const fleet *f) {
     CHECK(d >= 0);
     check_layout(d, path, 1, &d1, &c1, H5T_IEEE_F32LE);
     read_attr_text(d, "units", text, sizeof text);
-    CK_STREQ(text, metric_cluster[m].units);
+    CHECK_STREQ(text, metric_cluster[m].units);
     H5Dclose(d);
     read_all(file, path, H5T_NATIVE_FLOAT, cl, T);
     for (int t = 0; t < T; t++)
       if (cl[t] != cluster_value(m, t))
         CHECK_FAIL("%s[%d] = %g, want %g", path, t, cl[t], cluster_value(m, t));
-    checks++;
+    check_count++;
   }
   double secs[T];
   d = H5Dopen2(file, "/time/seconds", H5P_DEFAULT);
@@ -226,31 +216,31 @@ static void verify_telemetry(hid_t file, const fleet *f) {
   H5Dclose(d);
   read_all(file, "/time/seconds", H5T_NATIVE_DOUBLE, secs, T);
   for (int t = 0; t < T; t++)
-    CK_NEAR(secs[t], t * 15.0, 0);
+    CHECK_NEAR(secs[t], t * 15.0, 0);
   free(buf);
 }
 
 static void verify_root(hid_t file, const char *config_json, uint64_t seed) {
   char text[8192];
-  CK_EQ(read_attr_int(file, "complete"), 1);
-  CK_EQ(read_attr_int(file, "ranks"), par_size());
-  CK_EQ(read_attr_int(file, "scrape_interval_s"), 15);
+  CHECK_EQ(read_attr_int(file, "complete"), 1);
+  CHECK_EQ(read_attr_int(file, "ranks"), par_size());
+  CHECK_EQ(read_attr_int(file, "scrape_interval_s"), 15);
   uint64_t s = 0;
   hid_t a = H5Aopen(file, "seed", H5P_DEFAULT);
-  CK(a >= 0 && H5Aread(a, H5T_NATIVE_UINT64, &s) >= 0);
+  CHECK(a >= 0 && H5Aread(a, H5T_NATIVE_UINT64, &s) >= 0);
   H5Aclose(a);
-  CK(s == seed);
+  CHECK(s == seed);
   read_attr_text(file, "version", text, sizeof text);
-  CK_STREQ(text, "0.0-test");
+  CHECK_STREQ(text, "0.0-test");
   read_attr_text(file, "git_commit", text, sizeof text);
-  CK_STREQ(text, "abcdef123456");
+  CHECK_STREQ(text, "abcdef123456");
   read_attr_text(file, "config", text, sizeof text);
-  CK_STREQ(text, config_json);
+  CHECK_STREQ(text, config_json);
   read_attr_text(file, "scenarios", text, sizeof text);
-  CK_STREQ(text, "{\"scenarios\": []}");
+  CHECK_STREQ(text, "{\"scenarios\": []}");
   read_attr_text(file, "created_utc", text, sizeof text);
-  CK_EQ(strlen(text), 20); /* 2026-01-02T03:04:05Z */
-  CK(text[4] == '-' && text[10] == 'T' && text[19] == 'Z');
+  CHECK_EQ(strlen(text), 20); /* 2026-01-02T03:04:05Z */
+  CHECK(text[4] == '-' && text[10] == 'T' && text[19] == 'Z');
 }
 
 static void verify_topology(hid_t file, const fleet *f) {
@@ -258,33 +248,33 @@ static void verify_topology(hid_t file, const fleet *f) {
   uint8_t u8[NODES];
   char text[256];
   read_all(file, "/topology/node_rack", H5T_NATIVE_INT32, i32, NODES);
-  CK(memcmp(i32, f->node_rack, sizeof(int32_t) * NODES) == 0);
+  CHECK(memcmp(i32, f->node_rack, sizeof(int32_t) * NODES) == 0);
   read_all(file, "/topology/node_tenant", H5T_NATIVE_UINT8, u8, NODES);
-  CK(memcmp(u8, f->node_tenant, NODES) == 0);
+  CHECK(memcmp(u8, f->node_tenant, NODES) == 0);
   read_all(file, "/topology/node_job", H5T_NATIVE_INT32, i32, NODES);
-  CK(memcmp(i32, f->node_job, sizeof(int32_t) * NODES) == 0);
+  CHECK(memcmp(i32, f->node_job, sizeof(int32_t) * NODES) == 0);
   read_all(file, "/topology/node_job_rank", H5T_NATIVE_INT32, i32, NODES);
-  CK(memcmp(i32, f->node_job_rank, sizeof(int32_t) * NODES) == 0);
+  CHECK(memcmp(i32, f->node_job_rank, sizeof(int32_t) * NODES) == 0);
   read_all(file, "/topology/gpu_lot", H5T_NATIVE_INT32, i32, NODES * FLEET_GPUS);
-  CK(memcmp(i32, f->gpu_lot, sizeof(int32_t) * NODES * FLEET_GPUS) == 0);
+  CHECK(memcmp(i32, f->gpu_lot, sizeof(int32_t) * NODES * FLEET_GPUS) == 0);
   read_all(file, "/topology/rack_row", H5T_NATIVE_INT32, i32, RACKS);
   for (int r = 0; r < RACKS; r++)
-    CK_EQ(i32[r], fleet_rack_row(f, r));
+    CHECK_EQ(i32[r], fleet_rack_row(f, r));
   read_all(file, "/topology/job_offset", H5T_NATIVE_INT32, i32, 2);
-  CK_EQ(i32[0], 0);
-  CK_EQ(i32[1], 2);
+  CHECK_EQ(i32[0], 0);
+  CHECK_EQ(i32[1], 2);
   read_all(file, "/topology/job_nodes", H5T_NATIVE_INT32, i32, 2);
-  CK(memcmp(i32, f->job_nodes, sizeof(int32_t) * 2) == 0);
+  CHECK(memcmp(i32, f->job_nodes, sizeof(int32_t) * 2) == 0);
   double step = 0;
   read_all(file, "/topology/job_step_time_s", H5T_NATIVE_DOUBLE, &step, 1);
-  CK_NEAR(step, 1.5, 0);
+  CHECK_NEAR(step, 1.5, 0);
 
   hid_t d = H5Dopen2(file, "/topology/job_id", H5P_DEFAULT);
   hid_t t = H5Dget_type(d);
   size_t n = H5Tget_size(t);
   char *s = calloc(n + 1, 1);
-  CK(s && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) >= 0);
-  CK_STREQ(s, "train-000");
+  CHECK(s && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) >= 0);
+  CHECK_STREQ(s, "train-000");
   free(s);
   H5Tclose(t);
   H5Dclose(d);
@@ -292,14 +282,14 @@ static void verify_topology(hid_t file, const fleet *f) {
   t = H5Dget_type(d);
   n = H5Tget_size(t);
   s = calloc(n + 1, 1);
-  CK(s && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) >= 0);
-  CK_STREQ(s, "tiny-test-model");
+  CHECK(s && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) >= 0);
+  CHECK_STREQ(s, "tiny-test-model");
   free(s);
   H5Tclose(t);
   H5Dclose(d);
   d = H5Dopen2(file, "/topology/node_tenant", H5P_DEFAULT);
   read_attr_text(d, "values", text, sizeof text);
-  CK_STREQ(text, "0 moe-inference, 1 dense-inference, 2 training");
+  CHECK_STREQ(text, "0 moe-inference, 1 dense-inference, 2 training");
   H5Dclose(d);
 }
 
@@ -321,32 +311,32 @@ static void verify_ground_truth(hid_t file) {
   H5Tinsert(mt, "start_s", offsetof(row, start_s), H5T_NATIVE_DOUBLE);
   H5Tinsert(mt, "end_s", offsetof(row, end_s), H5T_NATIVE_DOUBLE);
   read_all(file, "/ground_truth/scenarios", mt, rows, 2);
-  CK_STREQ(rows[0].id, "S1");
-  CK_STREQ(rows[0].kind, "thermal_cascade");
-  CK_NEAR(rows[0].start_s, 300, 0);
-  CK_NEAR(rows[0].end_s, 600, 0);
-  CK_STREQ(rows[1].id, "S10");
-  CK_STREQ(rows[1].kind, "kv_cache_eviction_storm");
-  CK_NEAR(rows[1].start_s, 150, 0);
-  CK_NEAR(rows[1].end_s, 450, 0);
+  CHECK_STREQ(rows[0].id, "S1");
+  CHECK_STREQ(rows[0].kind, "thermal_cascade");
+  CHECK_NEAR(rows[0].start_s, 300, 0);
+  CHECK_NEAR(rows[0].end_s, 600, 0);
+  CHECK_STREQ(rows[1].id, "S10");
+  CHECK_STREQ(rows[1].kind, "kv_cache_eviction_storm");
+  CHECK_NEAR(rows[1].start_s, 150, 0);
+  CHECK_NEAR(rows[1].end_s, 450, 0);
   H5Tclose(mt);
   H5Tclose(idt);
   H5Tclose(kindt);
 
   int32_t v[8];
   read_all(file, "/ground_truth/S1/nodes", H5T_NATIVE_INT32, v, 2);
-  CK(v[0] == 1 && v[1] == 2);
+  CHECK(v[0] == 1 && v[1] == 2);
   read_all(file, "/ground_truth/S1/impacted", H5T_NATIVE_INT32, v, 4);
-  CK(v[0] == 1 && v[1] == 2 && v[2] == 3 && v[3] == 5);
+  CHECK(v[0] == 1 && v[1] == 2 && v[2] == 3 && v[3] == 5);
   read_all(file, "/ground_truth/S1/gpus", H5T_NATIVE_INT32, v, 2);
-  CK(v[0] == 9 && v[1] == 17);
+  CHECK(v[0] == 9 && v[1] == 17);
   read_all(file, "/ground_truth/S10/nodes", H5T_NATIVE_INT32, v, 1);
-  CK_EQ(v[0], 4);
+  CHECK_EQ(v[0], 4);
   read_all(file, "/ground_truth/S10/gpus", H5T_NATIVE_INT32, v, 0); /* empty */
   char text[256];
   hid_t g = H5Gopen2(file, "/ground_truth/S1", H5P_DEFAULT);
   read_attr_text(g, "params", text, sizeof text);
-  CK_STREQ(text, "{\"inlet_rise_c\": 8}");
+  CHECK_STREQ(text, "{\"inlet_rise_c\": 8}");
   H5Gclose(g);
 }
 
@@ -455,14 +445,14 @@ int main(int argc, char **argv) {
   CHECK(w == NULL);
 
   if (root) {
-    CK(access(partial, F_OK) != 0);
+    CHECK(access(partial, F_OK) != 0);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     CHECK(file >= 0);
     verify_root(file, config_json, 0xFEEDFACECAFEBEEFull);
     verify_telemetry(file, f);
     verify_topology(file, f);
     verify_ground_truth(file);
-    CK(H5Fclose(file) >= 0);
+    CHECK(H5Fclose(file) >= 0);
   }
   CHECK_EQ(par_agree(0), 0);
 
@@ -476,10 +466,10 @@ int main(int argc, char **argv) {
   diag_clear();
   h5a_scenario twice[2] = {{.id = "S1", .kind = "thermal_cascade"},
                            {.id = "S1", .kind = "thermal_cascade"}};
-  CK_EQ(h5a_write_ground_truth(w, twice, 2), FS_EHDF5);
+  CHECK_EQ(h5a_write_ground_truth(w, twice, 2), FS_EHDF5);
   if (!strstr(diag_first(), "/ground_truth/S1"))
     CHECK_FAIL("diag_first() = \"%s\"", diag_first());
-  checks++;
+  check_count++;
   if (root)
     printf("mpi_archive: expected failure reads: %s\n", diag_first());
   diag_clear();
@@ -487,11 +477,11 @@ int main(int argc, char **argv) {
   CHECK(w == NULL);
   h5a_abandon(&w); /* accepts NULL */
   if (root) {
-    CK(access(apath, F_OK) != 0);
+    CHECK(access(apath, F_OK) != 0);
     hid_t file = H5Fopen(apartial, H5F_ACC_RDONLY, H5P_DEFAULT);
     CHECK(file >= 0);
-    CK_EQ(read_attr_int(file, "complete"), 0);
-    CK(H5Fclose(file) >= 0);
+    CHECK_EQ(read_attr_int(file, "complete"), 0);
+    CHECK(H5Fclose(file) >= 0);
   }
   CHECK_EQ(par_agree(0), 0);
 
@@ -499,9 +489,9 @@ int main(int argc, char **argv) {
   char bad[600];
   snprintf(bad, sizeof bad, "%s/no-such-dir/fleet.h5", dir);
   diag_clear();
-  CK_EQ(h5a_create(&w, bad, &lay, &prov), FS_EIO);
-  CK(w == NULL);
-  CK(diag_count() >= 1);
+  CHECK_EQ(h5a_create(&w, bad, &lay, &prov), FS_EIO);
+  CHECK(w == NULL);
+  CHECK(diag_count() >= 1);
   if (!strstr(diag_first(), bad) || !strstr(diag_first(), "No such file or directory"))
     CHECK_FAIL("diag_first() = \"%s\"", diag_first());
   if (root)
@@ -510,10 +500,10 @@ int main(int argc, char **argv) {
   CHECK_EQ(par_agree(0), 0);
 
   if (root) {
-    CK(unlink(path) == 0);
-    CK(unlink(apartial) == 0);
-    CK(rmdir(dir) == 0);
-    printf("mpi_archive: %ld checks passed on %d ranks\n", checks, par_size());
+    CHECK(unlink(path) == 0);
+    CHECK(unlink(apartial) == 0);
+    CHECK(rmdir(dir) == 0);
+    printf("mpi_archive: %ld checks passed on %d ranks\n", check_count, par_size());
   } else {
     free(dir);
   }

@@ -1,7 +1,7 @@
 /* MPI test of the L1 event table (h5a_write_events in io/archive.c): a small
  * archive gets three events from rank 0 (the other ranks pass nothing, or a
  * count that must be ignored), another gets none; rank 0 reopens both with
- * plain serial HDF5 and checks the row type, every field, the co-occurrence
+ * plain serial HDF5 and check_count the row type, every field, the co-occurrence
  * text and its safe truncation, the empty (0,) table and the attributes.
  * Also: a negative count and a second call fail on every rank, cleanly. */
 #include <hdf5.h>
@@ -21,16 +21,6 @@
 
 enum { T = 20, NODES = 12, RACKS = 3, NPR = NODES / RACKS, NFIELDS = 18 };
 
-static long checks;
-#define COUNTED(stmt) \
-  do {                \
-    checks++;         \
-    stmt;             \
-  } while (0)
-#define CK(e) COUNTED(CHECK(e))
-#define CK_EQ(a, b) COUNTED(CHECK_EQ(a, b))
-#define CK_NEAR(a, b, t) COUNTED(CHECK_NEAR(a, b, t))
-#define CK_STREQ(a, b) COUNTED(CHECK_STREQ(a, b))
 
 /* A row as the test reads it back (its own layout, converted by HDF5). */
 typedef struct {
@@ -151,30 +141,30 @@ static void read_attr_text(hid_t obj, const char *name, char *out, size_t cap) {
   H5free_memory(s);
   H5Tclose(t);
   H5Aclose(a);
-  checks++;
+  check_count++;
 }
 
-/* Opens /events/l1, checks its shape, storage and row type; returns it. */
+/* Opens /events/l1, check_count its shape, storage and row type; returns it. */
 static hid_t open_table(hid_t file, hsize_t want_rows) {
   hid_t d = H5Dopen2(file, "/events/l1", H5P_DEFAULT);
   CHECK(d >= 0);
   hid_t s = H5Dget_space(d);
   hsize_t dims = 99, maxdims = 0;
-  CK_EQ(H5Sget_simple_extent_ndims(s), 1);
-  CK(H5Sget_simple_extent_dims(s, &dims, &maxdims) == 1);
-  CK_EQ(dims, want_rows);
-  CK(maxdims == H5S_UNLIMITED);
+  CHECK_EQ(H5Sget_simple_extent_ndims(s), 1);
+  CHECK(H5Sget_simple_extent_dims(s, &dims, &maxdims) == 1);
+  CHECK_EQ(dims, want_rows);
+  CHECK(maxdims == H5S_UNLIMITED);
   H5Sclose(s);
   hid_t dcpl = H5Dget_create_plist(d);
-  CK_EQ(H5Pget_layout(dcpl), H5D_CHUNKED);
+  CHECK_EQ(H5Pget_layout(dcpl), H5D_CHUNKED);
   H5Pclose(dcpl);
 
   hid_t t = H5Dget_type(d);
-  CK_EQ(H5Tget_class(t), H5T_COMPOUND);
-  CK_EQ(H5Tget_nmembers(t), NFIELDS);
+  CHECK_EQ(H5Tget_class(t), H5T_COMPOUND);
+  CHECK_EQ(H5Tget_nmembers(t), NFIELDS);
   for (int i = 0; i < NFIELDS; i++) {
     char *name = H5Tget_member_name(t, (unsigned)i);
-    CK_STREQ(name, FIELDS[i]);
+    CHECK_STREQ(name, FIELDS[i]);
     H5free_memory(name);
   }
   static const struct {
@@ -190,23 +180,23 @@ static hid_t open_table(hid_t file, hsize_t want_rows) {
     int idx = H5Tget_member_index(t, types[i].name);
     CHECK(idx >= 0);
     hid_t mt = H5Tget_member_type(t, (unsigned)idx);
-    CK_EQ(H5Tget_class(mt), types[i].cls);
-    CK_EQ(H5Tget_size(mt), types[i].size);
+    CHECK_EQ(H5Tget_class(mt), types[i].cls);
+    CHECK_EQ(H5Tget_size(mt), types[i].size);
     if (types[i].cls != H5T_STRING)
-      CK_EQ(H5Tget_order(mt), H5T_ORDER_LE);
+      CHECK_EQ(H5Tget_order(mt), H5T_ORDER_LE);
     else
-      CK_EQ(H5Tis_variable_str(mt), 0);
+      CHECK_EQ(H5Tis_variable_str(mt), 0);
     H5Tclose(mt);
   }
   H5Tclose(t);
 
   char attr[2048];
   read_attr_text(d, "description", attr, sizeof attr);
-  CK_STREQ(attr, "L1 detector events: one row per emitted event after aggregation, debounce "
+  CHECK_STREQ(attr, "L1 detector events: one row per emitted event after aggregation, debounce "
                  "and volume cap");
   read_attr_text(d, "units", attr, sizeof attr);
   for (int i = 0; i < NFIELDS; i++)
-    CK(strstr(attr, FIELDS[i]) != NULL);
+    CHECK(strstr(attr, FIELDS[i]) != NULL);
   return d;
 }
 
@@ -217,63 +207,63 @@ static void verify_three(const char *path) {
   row r[3];
   memset(r, 0x55, sizeof r);
   hid_t mt = row_type();
-  CK(H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, r) >= 0);
+  CHECK(H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, r) >= 0);
   H5Tclose(mt);
   H5Dclose(d);
-  CK(H5Fclose(file) >= 0);
+  CHECK(H5Fclose(file) >= 0);
 
-  CK_EQ(r[0].event_id, 0);
-  CK_NEAR(r[0].t_s, 300, 0);
-  CK_EQ(r[0].step, 0);
-  CK_STREQ(TEXT(r[0].scope), "gpu");
-  CK_EQ(r[0].node, 5);
-  CK_EQ(r[0].rack, 1);
-  CK_EQ(r[0].job, 0);
-  CK_EQ(r[0].tenant, 2);
-  CK_EQ(r[0].nodes, 1);
-  CK_STREQ(TEXT(r[0].metric), "gpu_temp_celsius");
-  CK_EQ(r[0].gpu, 3);
-  CK_NEAR(r[0].z, 12.5, 0);
-  CK_NEAR(r[0].value, 88.25, 0);
-  CK_NEAR(r[0].baseline, 75.5, 0);
-  CK_NEAR(r[0].trend_z, 1.5, 0);
-  CK_EQ(r[0].escalated, 1);
-  CK_STREQ(TEXT(r[0].escalation_reason), "gpu_nvlink_replay_total");
-  CK_STREQ(TEXT(r[0].cooccur), "gpu_power_watts/gpu3:4.3;inlet_temp_celsius:-3.0");
+  CHECK_EQ(r[0].event_id, 0);
+  CHECK_NEAR(r[0].t_s, 300, 0);
+  CHECK_EQ(r[0].step, 0);
+  CHECK_STREQ(TEXT(r[0].scope), "gpu");
+  CHECK_EQ(r[0].node, 5);
+  CHECK_EQ(r[0].rack, 1);
+  CHECK_EQ(r[0].job, 0);
+  CHECK_EQ(r[0].tenant, 2);
+  CHECK_EQ(r[0].nodes, 1);
+  CHECK_STREQ(TEXT(r[0].metric), "gpu_temp_celsius");
+  CHECK_EQ(r[0].gpu, 3);
+  CHECK_NEAR(r[0].z, 12.5, 0);
+  CHECK_NEAR(r[0].value, 88.25, 0);
+  CHECK_NEAR(r[0].baseline, 75.5, 0);
+  CHECK_NEAR(r[0].trend_z, 1.5, 0);
+  CHECK_EQ(r[0].escalated, 1);
+  CHECK_STREQ(TEXT(r[0].escalation_reason), "gpu_nvlink_replay_total");
+  CHECK_STREQ(TEXT(r[0].cooccur), "gpu_power_watts/gpu3:4.3;inlet_temp_celsius:-3.0");
 
-  CK_EQ(r[1].event_id, 1);
-  CK_NEAR(r[1].t_s, 600, 0);
-  CK_EQ(r[1].step, 1);
-  CK_STREQ(TEXT(r[1].scope), "rack");
-  CK_EQ(r[1].node, 7);
-  CK_EQ(r[1].job, -1);
-  CK_EQ(r[1].tenant, 1);
-  CK_EQ(r[1].nodes, 4);
-  CK_STREQ(TEXT(r[1].metric), LONG_METRIC);
-  CK_EQ(r[1].gpu, -1);
-  CK_NEAR(r[1].z, 7.25, 0);
-  CK_EQ(r[1].escalated, 0);
-  CK_STREQ(TEXT(r[1].escalation_reason), "");
+  CHECK_EQ(r[1].event_id, 1);
+  CHECK_NEAR(r[1].t_s, 600, 0);
+  CHECK_EQ(r[1].step, 1);
+  CHECK_STREQ(TEXT(r[1].scope), "rack");
+  CHECK_EQ(r[1].node, 7);
+  CHECK_EQ(r[1].job, -1);
+  CHECK_EQ(r[1].tenant, 1);
+  CHECK_EQ(r[1].nodes, 4);
+  CHECK_STREQ(TEXT(r[1].metric), LONG_METRIC);
+  CHECK_EQ(r[1].gpu, -1);
+  CHECK_NEAR(r[1].z, 7.25, 0);
+  CHECK_EQ(r[1].escalated, 0);
+  CHECK_STREQ(TEXT(r[1].escalation_reason), "");
   const char *item = LONG_METRIC "/gpu7:123.4";
   char want[300];
   snprintf(want, sizeof want, "%s;%s;%s;%s", item, item, item, item);
-  CK_EQ(strlen(want), 235);
-  CK_STREQ(TEXT(r[1].cooccur), want);
-  CK(r[1].cooccur[255] == '\0'); /* terminated within the field */
+  CHECK_EQ(strlen(want), 235);
+  CHECK_STREQ(TEXT(r[1].cooccur), want);
+  CHECK(r[1].cooccur[255] == '\0'); /* terminated within the field */
 
-  CK_EQ(r[2].event_id, (int64_t)1 << 40);
-  CK_NEAR(r[2].t_s, 86100.5, 0);
-  CK_EQ(r[2].step, 286);
-  CK_STREQ(TEXT(r[2].scope), "cluster");
-  CK_EQ(r[2].nodes, 30);
-  CK_STREQ(TEXT(r[2].metric), "expert_selection_entropy_nats");
-  CK_NEAR(r[2].z, -8, 0);
-  CK(isnan(r[2].value));
-  CK_NEAR(r[2].baseline, 2.5, 0);
-  CK_NEAR(r[2].trend_z, -2.5, 0);
-  CK_EQ(r[2].escalated, 1);
-  CK_STREQ(TEXT(r[2].escalation_reason), "cluster_scope");
-  CK_STREQ(TEXT(r[2].cooccur), "");
+  CHECK_EQ(r[2].event_id, (int64_t)1 << 40);
+  CHECK_NEAR(r[2].t_s, 86100.5, 0);
+  CHECK_EQ(r[2].step, 286);
+  CHECK_STREQ(TEXT(r[2].scope), "cluster");
+  CHECK_EQ(r[2].nodes, 30);
+  CHECK_STREQ(TEXT(r[2].metric), "expert_selection_entropy_nats");
+  CHECK_NEAR(r[2].z, -8, 0);
+  CHECK(isnan(r[2].value));
+  CHECK_NEAR(r[2].baseline, 2.5, 0);
+  CHECK_NEAR(r[2].trend_z, -2.5, 0);
+  CHECK_EQ(r[2].escalated, 1);
+  CHECK_STREQ(TEXT(r[2].escalation_reason), "cluster_scope");
+  CHECK_STREQ(TEXT(r[2].cooccur), "");
 }
 
 static void verify_empty(const char *path) {
@@ -281,7 +271,7 @@ static void verify_empty(const char *path) {
   CHECK(file >= 0);
   hid_t d = open_table(file, 0);
   H5Dclose(d);
-  CK(H5Fclose(file) >= 0);
+  CHECK(H5Fclose(file) >= 0);
 }
 
 /* ---- the parallel part ---------------------------------------------------- */
@@ -316,35 +306,35 @@ int main(int argc, char **argv) {
   int rc = root                ? h5a_write_events(w, events, 3)
            : par_rank() == 1 ? h5a_write_events(w, NULL, 0)
                              : h5a_write_events(w, NULL, 5);
-  CK_EQ(rc, 0);
+  CHECK_EQ(rc, 0);
   /* a second table in the same file: an HDF5 error on every rank */
   diag_clear();
-  CK_EQ(h5a_write_events(w, root ? events : NULL, root ? 1 : 0), FS_EHDF5);
+  CHECK_EQ(h5a_write_events(w, root ? events : NULL, root ? 1 : 0), FS_EHDF5);
   if (!strstr(diag_first(), "/events"))
     CHECK_FAIL("diag_first() = \"%s\"", diag_first());
-  checks++;
+  check_count++;
   if (root)
     printf("mpi_events: expected failure reads: %s\n", diag_first());
   diag_clear();
-  CK_EQ(h5a_finish(&w), 0);
+  CHECK_EQ(h5a_finish(&w), 0);
 
   /* no events; a negative count on rank 0 is refused everywhere first */
   CHECK_EQ(h5a_create(&w, empty, &lay, &prov), 0);
-  CK_EQ(h5a_write_events(w, NULL, root ? -1 : 0), FS_EINVAL);
-  CK(diag_count() >= 1);
+  CHECK_EQ(h5a_write_events(w, NULL, root ? -1 : 0), FS_EINVAL);
+  CHECK(diag_count() >= 1);
   diag_clear();
-  CK_EQ(h5a_write_events(w, NULL, 0), 0);
-  CK_EQ(h5a_finish(&w), 0);
-  CK_EQ(h5a_write_events(NULL, NULL, 0), FS_EINVAL);
+  CHECK_EQ(h5a_write_events(w, NULL, 0), 0);
+  CHECK_EQ(h5a_finish(&w), 0);
+  CHECK_EQ(h5a_write_events(NULL, NULL, 0), FS_EINVAL);
   diag_clear();
 
   if (root) {
     verify_three(path);
     verify_empty(empty);
-    CK(unlink(path) == 0);
-    CK(unlink(empty) == 0);
-    CK(rmdir(dir) == 0);
-    printf("mpi_events: %ld checks passed on %d ranks\n", checks, par_size());
+    CHECK(unlink(path) == 0);
+    CHECK(unlink(empty) == 0);
+    CHECK(rmdir(dir) == 0);
+    printf("mpi_events: %ld checks passed on %d ranks\n", check_count, par_size());
   } else {
     free(dir);
   }

@@ -11,18 +11,6 @@
 #include "src/errors.h"
 #include "tests/check.h"
 
-/* check.h keeps no count; these wrappers count every check for the summary. */
-static long checks;
-#define COUNTED(stmt) \
-  do {                \
-    checks++;         \
-    stmt;             \
-  } while (0)
-#define CK(e) COUNTED(CHECK(e))
-#define CK_EQ(a, b) COUNTED(CHECK_EQ(a, b))
-#define CK_GT(a, b) COUNTED(CHECK_GT(a, b))
-#define CK_NEAR(a, b, t) COUNTED(CHECK_NEAR(a, b, t))
-#define CK_STREQ(a, b) COUNTED(CHECK_STREQ(a, b))
 
 /* The first diag message contains every one of the NULL-terminated needles. */
 #define CK_DIAG(...)                                                      \
@@ -32,7 +20,7 @@ static long checks;
       if (!strstr(diag_first(), needles_[n_]))                            \
         CHECK_FAIL("diag_first() = \"%s\" lacks \"%s\"", diag_first(),    \
                    needles_[n_]);                                         \
-    checks++;                                                             \
+    check_count++;                                                             \
   } while (0)
 
 /* Applies json to a fresh default config; expects FS_ECONFIG and >= 1 diag. */
@@ -44,7 +32,7 @@ static void expect_json_error(const char *json) {
   if (rc != FS_ECONFIG || diag_count() < 1)
     CHECK_FAIL("cfg_apply_json(%s) = %d with %d diags, want FS_ECONFIG", json, rc,
                diag_count());
-  checks++;
+  check_count++;
 }
 
 /* Sets key=value on a fresh default config; expects FS_ECONFIG, 1 diag, and
@@ -54,26 +42,26 @@ static void expect_set_error(const char *key, const char *value) {
   cfg_defaults(&c);
   cfg_defaults(&d);
   diag_clear();
-  CK_EQ(cfg_set(&c, key, value, "--set"), FS_ECONFIG);
-  CK_EQ(diag_count(), 1);
-  CK(memcmp(&c, &d, sizeof c) == 0);
+  CHECK_EQ(cfg_set(&c, key, value, "--set"), FS_ECONFIG);
+  CHECK_EQ(diag_count(), 1);
+  CHECK(memcmp(&c, &d, sizeof c) == 0);
 }
 
 static void test_defaults(void) {
   fs_config c;
   cfg_defaults(&c);
-  CK_EQ(c.seed, 42);
-  CK_NEAR(c.hours, 24.0, 0);
-  CK_NEAR(c.start_hour, 0.0, 0);
-  CK_EQ(c.scrape_interval_s, 15);
-  CK_EQ(cfg_scrapes(&c), 5760);
-  CK_EQ(c.nodes, 1000);
-  CK_EQ(c.racks, 25);
-  CK_EQ(c.racks_per_row, 5);
-  CK_EQ(c.moe_nodes, 300);
-  CK_EQ(c.dense_nodes, 350);
-  CK_EQ(c.training_nodes, 350);
-  CK_EQ(c.njobs, 5);
+  CHECK_EQ(c.seed, 42);
+  CHECK_NEAR(c.hours, 24.0, 0);
+  CHECK_NEAR(c.start_hour, 0.0, 0);
+  CHECK_EQ(c.scrape_interval_s, 15);
+  CHECK_EQ(cfg_scrapes(&c), 5760);
+  CHECK_EQ(c.nodes, 1000);
+  CHECK_EQ(c.racks, 25);
+  CHECK_EQ(c.racks_per_row, 5);
+  CHECK_EQ(c.moe_nodes, 300);
+  CHECK_EQ(c.dense_nodes, 350);
+  CHECK_EQ(c.training_nodes, 350);
+  CHECK_EQ(c.njobs, 5);
   static const struct {
     const char *id, *model;
     int nodes;
@@ -86,14 +74,14 @@ static void test_defaults(void) {
       {"train-004", "mistral-22b-finetune", 128, 2.70},
   };
   for (int i = 0; i < 5; i++) {
-    CK_STREQ(c.jobs[i].id, want[i].id);
-    CK_STREQ(c.jobs[i].model, want[i].model);
-    CK_EQ(c.jobs[i].nodes, want[i].nodes);
-    CK_NEAR(c.jobs[i].step_time_s, want[i].step_time_s, 0);
+    CHECK_STREQ(c.jobs[i].id, want[i].id);
+    CHECK_STREQ(c.jobs[i].model, want[i].model);
+    CHECK_EQ(c.jobs[i].nodes, want[i].nodes);
+    CHECK_NEAR(c.jobs[i].step_time_s, want[i].step_time_s, 0);
   }
   diag_clear();
-  CK_EQ(cfg_validate(&c), 0);
-  CK_EQ(diag_count(), 0);
+  CHECK_EQ(cfg_validate(&c), 0);
+  CHECK_EQ(diag_count(), 0);
 }
 
 static void test_scrapes(void) {
@@ -101,12 +89,12 @@ static void test_scrapes(void) {
   cfg_defaults(&c);
   c.hours = 0.01; /* 36 s */
   c.scrape_interval_s = 36;
-  CK_EQ(cfg_scrapes(&c), 1);
+  CHECK_EQ(cfg_scrapes(&c), 1);
   c.scrape_interval_s = 10;
-  CK_EQ(cfg_scrapes(&c), 3); /* floor(3.6) */
+  CHECK_EQ(cfg_scrapes(&c), 3); /* floor(3.6) */
   c.hours = 1.0;
   c.scrape_interval_s = 15;
-  CK_EQ(cfg_scrapes(&c), 240);
+  CHECK_EQ(cfg_scrapes(&c), 240);
 }
 
 static void test_apply_json(void) {
@@ -119,59 +107,59 @@ static void test_apply_json(void) {
                      " \"jobs\": [{\"id\": \"big-1\", \"model\": \"m\", \"nodes\": 16,"
                      " \"step_time_s\": 1.25}, {\"model\": \"n\", \"nodes\": 8,"
                      " \"step_time_s\": 2}]}";
-  CK_EQ(cfg_apply_json(&c, json, "cfg.json"), 0);
-  CK_EQ(diag_count(), 0);
-  CK_EQ(c.seed, 7);
-  CK_NEAR(c.hours, 1.5, 0);
-  CK_NEAR(c.start_hour, 6.0, 0); /* a JSON integer is fine for a number key */
-  CK_EQ(c.nodes, 200);
-  CK_EQ(c.racks, 5);
-  CK_EQ(c.moe_nodes, 60);
-  CK_EQ(c.dense_nodes, 70);
-  CK_EQ(c.training_nodes, 70);
-  CK_EQ(c.scrape_interval_s, 15); /* untouched keys keep their defaults */
-  CK_EQ(c.racks_per_row, 5);
-  CK_EQ(c.njobs, 2); /* "jobs" replaces the default list */
-  CK_STREQ(c.jobs[0].id, "big-1");
-  CK_STREQ(c.jobs[0].model, "m");
-  CK_EQ(c.jobs[0].nodes, 16);
-  CK_NEAR(c.jobs[0].step_time_s, 1.25, 0);
-  CK_STREQ(c.jobs[1].id, "train-001"); /* id defaults to train-<index> */
-  CK_EQ(c.jobs[1].nodes, 8);
-  CK_NEAR(c.jobs[1].step_time_s, 2.0, 0);
-  CK_EQ(cfg_validate(&c), 0);
+  CHECK_EQ(cfg_apply_json(&c, json, "cfg.json"), 0);
+  CHECK_EQ(diag_count(), 0);
+  CHECK_EQ(c.seed, 7);
+  CHECK_NEAR(c.hours, 1.5, 0);
+  CHECK_NEAR(c.start_hour, 6.0, 0); /* a JSON integer is fine for a number key */
+  CHECK_EQ(c.nodes, 200);
+  CHECK_EQ(c.racks, 5);
+  CHECK_EQ(c.moe_nodes, 60);
+  CHECK_EQ(c.dense_nodes, 70);
+  CHECK_EQ(c.training_nodes, 70);
+  CHECK_EQ(c.scrape_interval_s, 15); /* untouched keys keep their defaults */
+  CHECK_EQ(c.racks_per_row, 5);
+  CHECK_EQ(c.njobs, 2); /* "jobs" replaces the default list */
+  CHECK_STREQ(c.jobs[0].id, "big-1");
+  CHECK_STREQ(c.jobs[0].model, "m");
+  CHECK_EQ(c.jobs[0].nodes, 16);
+  CHECK_NEAR(c.jobs[0].step_time_s, 1.25, 0);
+  CHECK_STREQ(c.jobs[1].id, "train-001"); /* id defaults to train-<index> */
+  CHECK_EQ(c.jobs[1].nodes, 8);
+  CHECK_NEAR(c.jobs[1].step_time_s, 2.0, 0);
+  CHECK_EQ(cfg_validate(&c), 0);
 
   /* An empty object changes nothing. */
   fs_config d, e;
   cfg_defaults(&d);
   cfg_defaults(&e);
-  CK_EQ(cfg_apply_json(&d, "{}", "empty.json"), 0);
-  CK(memcmp(&d, &e, sizeof d) == 0);
+  CHECK_EQ(cfg_apply_json(&d, "{}", "empty.json"), 0);
+  CHECK(memcmp(&d, &e, sizeof d) == 0);
 
   /* The largest seed that a double (and so the table) holds exactly. */
-  CK_EQ(cfg_apply_json(&d, "{\"seed\": 9007199254740991}", "cfg.json"), 0);
-  CK(d.seed == 9007199254740991ULL);
-  CK_EQ(diag_count(), 0);
+  CHECK_EQ(cfg_apply_json(&d, "{\"seed\": 9007199254740991}", "cfg.json"), 0);
+  CHECK(d.seed == 9007199254740991ULL);
+  CHECK_EQ(diag_count(), 0);
 }
 
 static void test_set(void) {
   fs_config c;
   cfg_defaults(&c);
   diag_clear();
-  CK_EQ(cfg_set(&c, "seed", "123", "--seed"), 0);
-  CK_EQ(c.seed, 123);
-  CK_EQ(cfg_set(&c, "hours", "2.5", "--hours"), 0);
-  CK_NEAR(c.hours, 2.5, 0);
-  CK_EQ(cfg_set(&c, "nodes", "200", "--set"), 0);
-  CK_EQ(c.nodes, 200);
-  CK_EQ(cfg_set(&c, "scrape_interval_s", "30", "--set"), 0);
-  CK_EQ(c.scrape_interval_s, 30);
-  CK_EQ(cfg_scrapes(&c), 300);
-  CK_EQ(cfg_set(&c, "gpu_lots", "1e3", "--set"), 0); /* integral exponent form */
-  CK_EQ(c.gpu_lots, 1000);
-  CK_EQ(cfg_set(&c, "seed", "9007199254740991", "--seed"), 0);
-  CK(c.seed == 9007199254740991ULL);
-  CK_EQ(diag_count(), 0);
+  CHECK_EQ(cfg_set(&c, "seed", "123", "--seed"), 0);
+  CHECK_EQ(c.seed, 123);
+  CHECK_EQ(cfg_set(&c, "hours", "2.5", "--hours"), 0);
+  CHECK_NEAR(c.hours, 2.5, 0);
+  CHECK_EQ(cfg_set(&c, "nodes", "200", "--set"), 0);
+  CHECK_EQ(c.nodes, 200);
+  CHECK_EQ(cfg_set(&c, "scrape_interval_s", "30", "--set"), 0);
+  CHECK_EQ(c.scrape_interval_s, 30);
+  CHECK_EQ(cfg_scrapes(&c), 300);
+  CHECK_EQ(cfg_set(&c, "gpu_lots", "1e3", "--set"), 0); /* integral exponent form */
+  CHECK_EQ(c.gpu_lots, 1000);
+  CHECK_EQ(cfg_set(&c, "seed", "9007199254740991", "--seed"), 0);
+  CHECK(c.seed == 9007199254740991ULL);
+  CHECK_EQ(diag_count(), 0);
 
   expect_set_error("bogus", "1");
   CK_DIAG("--set", "bogus");
@@ -244,11 +232,11 @@ static void test_json_errors(void) {
   fs_config c;
   cfg_defaults(&c);
   diag_clear();
-  CK_EQ(cfg_apply_json(&c, "{\"nodez\": 1, \"racks\": 0, \"hours\": \"x\"}", "bad.json"),
+  CHECK_EQ(cfg_apply_json(&c, "{\"nodez\": 1, \"racks\": 0, \"hours\": \"x\"}", "bad.json"),
         FS_ECONFIG);
-  CK_EQ(diag_count(), 3);
-  CK_EQ(c.racks, 25); /* a rejected value is not stored */
-  CK_NEAR(c.hours, 24.0, 0);
+  CHECK_EQ(diag_count(), 3);
+  CHECK_EQ(c.racks, 25); /* a rejected value is not stored */
+  CHECK_NEAR(c.hours, 24.0, 0);
 }
 
 /* Bad entries of the "jobs" array: source, entry, key and offending value. */
@@ -290,16 +278,16 @@ static void test_validate(void) {
   cfg_defaults(&c);
   c.moe_nodes = 301;
   diag_clear();
-  CK_EQ(cfg_validate(&c), FS_ECONFIG);
-  CK_EQ(diag_count(), 1);
+  CHECK_EQ(cfg_validate(&c), FS_ECONFIG);
+  CHECK_EQ(diag_count(), 1);
   CK_DIAG("moe_nodes", "301", "1001", "1000");
 
   cfg_defaults(&c);
   c.nodes = 1001;
   c.training_nodes = 351;
   diag_clear();
-  CK_EQ(cfg_validate(&c), FS_ECONFIG);
-  CK_EQ(diag_count(), 1);
+  CHECK_EQ(cfg_validate(&c), FS_ECONFIG);
+  CHECK_EQ(diag_count(), 1);
   CK_DIAG("'nodes'", "1001", "25");
 
   cfg_defaults(&c);
@@ -310,30 +298,30 @@ static void test_validate(void) {
   c.training_nodes = 4;
   c.njobs = 0;
   diag_clear();
-  CK_EQ(cfg_validate(&c), FS_ECONFIG);
-  CK_EQ(diag_count(), 1);
+  CHECK_EQ(cfg_validate(&c), FS_ECONFIG);
+  CHECK_EQ(diag_count(), 1);
   CK_DIAG("'racks'", "20", "10");
 
   cfg_defaults(&c);
   c.jobs[4].nodes = 200; /* 392 > 350 */
   diag_clear();
-  CK_EQ(cfg_validate(&c), FS_ECONFIG);
-  CK_EQ(diag_count(), 1);
+  CHECK_EQ(cfg_validate(&c), FS_ECONFIG);
+  CHECK_EQ(diag_count(), 1);
   CK_DIAG("jobs", "392", "training_nodes", "350");
 
   cfg_defaults(&c);
   snprintf(c.jobs[3].id, sizeof c.jobs[3].id, "%s", "train-001");
   diag_clear();
-  CK_EQ(cfg_validate(&c), FS_ECONFIG);
-  CK_EQ(diag_count(), 1);
+  CHECK_EQ(cfg_validate(&c), FS_ECONFIG);
+  CHECK_EQ(diag_count(), 1);
   CK_DIAG("jobs[3]", "'id'", "train-001");
 
   cfg_defaults(&c);
   c.hours = 0.01; /* 36 s */
   c.scrape_interval_s = 60;
   diag_clear();
-  CK_EQ(cfg_validate(&c), FS_ECONFIG);
-  CK_EQ(diag_count(), 1);
+  CHECK_EQ(cfg_validate(&c), FS_ECONFIG);
+  CHECK_EQ(diag_count(), 1);
   CK_DIAG("'hours'", "0.01", "60");
 
   /* Several problems at once: all are collected. */
@@ -345,44 +333,44 @@ static void test_validate(void) {
   c.hours = 0.01;
   c.scrape_interval_s = 3600;
   diag_clear();
-  CK_EQ(cfg_validate(&c), FS_ECONFIG);
-  CK_EQ(diag_count(), 5);
+  CHECK_EQ(cfg_validate(&c), FS_ECONFIG);
+  CHECK_EQ(diag_count(), 5);
 
   /* Earlier problems in diag do not make a clean config fail. */
   cfg_defaults(&c);
-  CK_GT(diag_count(), 0);
-  CK_EQ(cfg_validate(&c), 0);
+  CHECK_GT(diag_count(), 0);
+  CHECK_EQ(cfg_validate(&c), 0);
   diag_clear();
 }
 
 /* Every field of a and b is equal, jobs included. */
 static void check_same(const fs_config *a, const fs_config *b) {
-  CK(a->seed == b->seed);
-  CK_NEAR(a->hours, b->hours, 0);
-  CK_NEAR(a->start_hour, b->start_hour, 0);
-  CK_EQ(a->scrape_interval_s, b->scrape_interval_s);
-  CK_EQ(a->nodes, b->nodes);
-  CK_EQ(a->racks, b->racks);
-  CK_EQ(a->racks_per_row, b->racks_per_row);
-  CK_EQ(a->moe_nodes, b->moe_nodes);
-  CK_EQ(a->dense_nodes, b->dense_nodes);
-  CK_EQ(a->training_nodes, b->training_nodes);
-  CK_EQ(a->gpu_lots, b->gpu_lots);
-  CK_EQ(a->window_scrapes, b->window_scrapes);
-  CK_EQ(a->checkpoint_every_min, b->checkpoint_every_min);
-  CK_EQ(a->njobs, b->njobs);
+  CHECK(a->seed == b->seed);
+  CHECK_NEAR(a->hours, b->hours, 0);
+  CHECK_NEAR(a->start_hour, b->start_hour, 0);
+  CHECK_EQ(a->scrape_interval_s, b->scrape_interval_s);
+  CHECK_EQ(a->nodes, b->nodes);
+  CHECK_EQ(a->racks, b->racks);
+  CHECK_EQ(a->racks_per_row, b->racks_per_row);
+  CHECK_EQ(a->moe_nodes, b->moe_nodes);
+  CHECK_EQ(a->dense_nodes, b->dense_nodes);
+  CHECK_EQ(a->training_nodes, b->training_nodes);
+  CHECK_EQ(a->gpu_lots, b->gpu_lots);
+  CHECK_EQ(a->window_scrapes, b->window_scrapes);
+  CHECK_EQ(a->checkpoint_every_min, b->checkpoint_every_min);
+  CHECK_EQ(a->njobs, b->njobs);
   for (int i = 0; i < a->njobs && i < b->njobs; i++) {
-    CK_STREQ(a->jobs[i].id, b->jobs[i].id);
-    CK_STREQ(a->jobs[i].model, b->jobs[i].model);
-    CK_EQ(a->jobs[i].nodes, b->jobs[i].nodes);
-    CK_NEAR(a->jobs[i].step_time_s, b->jobs[i].step_time_s, 0);
+    CHECK_STREQ(a->jobs[i].id, b->jobs[i].id);
+    CHECK_STREQ(a->jobs[i].model, b->jobs[i].model);
+    CHECK_EQ(a->jobs[i].nodes, b->jobs[i].nodes);
+    CHECK_NEAR(a->jobs[i].step_time_s, b->jobs[i].step_time_s, 0);
   }
 }
 
 /* cfg_to_json(a) applied to fresh defaults reproduces a. */
 static void check_round_trip(const fs_config *a) {
   char *json = cfg_to_json(a);
-  CK(json != NULL);
+  CHECK(json != NULL);
   fs_config b;
   cfg_defaults(&b);
   diag_clear();
@@ -390,7 +378,7 @@ static void check_round_trip(const fs_config *a) {
   if (rc != 0)
     CHECK_FAIL("re-applying %s failed: %s", json, diag_first());
   free(json);
-  CK_EQ(diag_count(), 0);
+  CHECK_EQ(diag_count(), 0);
   check_same(a, &b);
 }
 
@@ -417,7 +405,7 @@ static void test_round_trip(void) {
   a.jobs[1] = (cfg_job){"beta", "b", 20, 1234.5678};
   a.jobs[2] = (cfg_job){"gamma-\\u00e9", "c", 1, 3600};
   diag_clear();
-  CK_EQ(cfg_validate(&a), 0);
+  CHECK_EQ(cfg_validate(&a), 0);
   check_round_trip(&a);
 
   a.njobs = 0; /* "jobs": [] replaces the defaults with none */
@@ -434,6 +422,6 @@ int main(void) {
   test_round_trip();
   test_job_errors();
   diag_clear();
-  printf("unit_config: %ld checks passed\n", checks);
+  printf("unit_config: %ld checks passed\n", check_count);
   return 0;
 }

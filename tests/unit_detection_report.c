@@ -21,16 +21,6 @@
 #include "src/fleet.h"
 #include "tests/check.h"
 
-static long checks;
-#define COUNTED(stmt) \
-  do {                \
-    checks++;         \
-    stmt;             \
-  } while (0)
-#define CK(e) COUNTED(CHECK(e))
-#define CK_EQ(a, b) COUNTED(CHECK_EQ(a, b))
-#define CK_NEAR(a, b, t) COUNTED(CHECK_NEAR(a, b, t))
-#define CK_STREQ(a, b) COUNTED(CHECK_STREQ(a, b))
 
 enum { DT = 15 };
 static const double RUN_S = 3 * 3600.0;
@@ -76,11 +66,11 @@ static const char *const SCENARIOS =
 /* The ground truth the report relies on, as scn_parse resolves it. */
 static void check_ground_truth(const fleet *f, const scn_set *set) {
   for (int n = 0; n < 12; n++) {
-    CK_EQ(f->node_tenant[n], n % 3);
-    CK_EQ(f->node_rack[n], n / 4);
-    CK_EQ(f->node_job[n], n == 2 || n == 5 ? 0 : -1);
+    CHECK_EQ(f->node_tenant[n], n % 3);
+    CHECK_EQ(f->node_rack[n], n / 4);
+    CHECK_EQ(f->node_job[n], n == 2 || n == 5 ? 0 : -1);
   }
-  CK_EQ(set->n, 7);
+  CHECK_EQ(set->n, 7);
   static const int32_t n1[] = {6, 7}, n2[] = {5}, i2[] = {2, 5}, n3[] = {1, 4, 7, 10};
   static const int32_t n4[] = {0, 1, 2, 3}, i4[] = {0, 1, 2, 3, 5}, n5[] = {11};
   static const int32_t n6[] = {4, 5, 6, 7}, i6[] = {2, 4, 5, 6, 7};
@@ -93,12 +83,12 @@ static void check_ground_truth(const fleet *f, const scn_set *set) {
                {n4, 4, i4, 5}, {n5, 1, n5, 1}, {n6, 4, i6, 5}};
   for (int k = 0; k < 6; k++) {
     const scn_def *s = &set->s[k];
-    CK_EQ(s->nnodes, want[k].nnodes);
-    CK_EQ(s->nimpacted, want[k].nimpacted);
-    CK(memcmp(s->nodes, want[k].nodes, sizeof(int32_t) * (size_t)s->nnodes) == 0);
-    CK(memcmp(s->impacted, want[k].impacted, sizeof(int32_t) * (size_t)s->nimpacted) == 0);
+    CHECK_EQ(s->nnodes, want[k].nnodes);
+    CHECK_EQ(s->nimpacted, want[k].nimpacted);
+    CHECK(memcmp(s->nodes, want[k].nodes, sizeof(int32_t) * (size_t)s->nnodes) == 0);
+    CHECK(memcmp(s->impacted, want[k].impacted, sizeof(int32_t) * (size_t)s->nimpacted) == 0);
   }
-  CK_EQ(set->s[3].t_end - set->s[3].t_start, 8); /* S4: two minutes */
+  CHECK_EQ(set->s[3].t_end - set->s[3].t_start, 8); /* S4: two minutes */
 }
 
 /* One event; rack and tenant follow the node unless the caller changes them. */
@@ -150,7 +140,7 @@ static json_t *load(const char *path) {
   json_t *root = json_load_file(path, 0, &err);
   if (!root)
     CHECK_FAIL("%s: line %d: %s", path, err.line, err.text);
-  CK(json_is_object(root));
+  CHECK(json_is_object(root));
   return root;
 }
 
@@ -158,28 +148,28 @@ static void check_int(json_t *o, const char *key, long long want) {
   json_t *v = json_object_get(o, key);
   if (!json_is_integer(v))
     CHECK_FAIL("key '%s' is not an integer", key);
-  CK_EQ(json_integer_value(v), want);
+  CHECK_EQ(json_integer_value(v), want);
 }
 
 static void check_num(json_t *o, const char *key, double want) {
   json_t *v = json_object_get(o, key);
   if (!json_is_number(v))
     CHECK_FAIL("key '%s' is not a number", key);
-  CK_NEAR(json_number_value(v), want, 1e-9);
+  CHECK_NEAR(json_number_value(v), want, 1e-9);
 }
 
 static void check_null(json_t *o, const char *key) {
   json_t *v = json_object_get(o, key);
   if (!v || !json_is_null(v))
     CHECK_FAIL("key '%s' is not null", key);
-  checks++;
+  check_count++;
 }
 
 static void check_bool(json_t *o, const char *key, int want) {
   json_t *v = json_object_get(o, key);
   if (!json_is_boolean(v))
     CHECK_FAIL("key '%s' is not a boolean", key);
-  CK_EQ(json_is_true(v), want);
+  CHECK_EQ(json_is_true(v), want);
 }
 
 /* The keys of o, in order, are exactly keys[n]. */
@@ -188,9 +178,9 @@ static void check_keys(json_t *o, const char *const *keys, int n) {
   for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it), i++) {
     if (i >= n)
       CHECK_FAIL("unexpected key '%s'", json_object_iter_key(it));
-    CK_STREQ(json_object_iter_key(it), keys[i]);
+    CHECK_STREQ(json_object_iter_key(it), keys[i]);
   }
-  CK_EQ(i, n);
+  CHECK_EQ(i, n);
 }
 
 static const char *const TOP_KEYS[] = {
@@ -214,8 +204,8 @@ typedef struct {
 
 static void check_scenario(json_t *o, const want_scenario *w) {
   check_keys(o, SCN_KEYS, NSCNK);
-  CK_STREQ(json_string_value(json_object_get(o, "id")), w->id);
-  CK_STREQ(json_string_value(json_object_get(o, "kind")), w->kind);
+  CHECK_STREQ(json_string_value(json_object_get(o, "id")), w->id);
+  CHECK_STREQ(json_string_value(json_object_get(o, "kind")), w->kind);
   check_num(o, "start_s", w->start_s);
   check_num(o, "end_s", w->end_s);
   check_bool(o, "detected", w->detected);
@@ -256,17 +246,17 @@ static void test_full(const fleet *f, const scn_set *set, const char *dir) {
   ev_event e[NEV];
   make_events(f, e);
   detrep *r = NULL;
-  CK_EQ(detrep_build(&r, e, NEV, set, f, DT, RUN_S), 0);
-  CK(r != NULL);
+  CHECK_EQ(detrep_build(&r, e, NEV, set, f, DT, RUN_S), 0);
+  CHECK(r != NULL);
   char path[512];
   snprintf(path, sizeof path, "%s/detection.json", dir);
-  CK_EQ(detrep_write_json(r, path), 0);
+  CHECK_EQ(detrep_write_json(r, path), 0);
 
   json_t *root = load(path);
   check_keys(root, TOP_KEYS, NTOP);
   json_t *list = json_object_get(root, "scenarios");
-  CK(json_is_array(list));
-  CK_EQ(json_array_size(list), 7);
+  CHECK(json_is_array(list));
+  CHECK_EQ(json_array_size(list), 7);
   static const want_scenario want[7] = {
       {"S1", "thermal_cascade", 1800, 3600, 1, 300, 1, 1, 3},
       {"S2", "training_straggler", 4500, 5100, 1, 300, 0, 0, 1},
@@ -294,7 +284,7 @@ static void test_full(const fleet *f, const scn_set *set, const char *dir) {
   json_decref(root);
 
   char *text = slurp(path);
-  CK(strncmp(text, "{\n  \"scenarios\": [\n    {\n      \"id\": \"S1\",", 40) == 0);
+  CHECK(strncmp(text, "{\n  \"scenarios\": [\n    {\n      \"id\": \"S1\",", 40) == 0);
 
   /* the table */
   char *table = table_text(r);
@@ -315,9 +305,9 @@ static void test_full(const fleet *f, const scn_set *set, const char *dir) {
       "- escalated events matching a scenario: 66.7 %\n"
       "- scenarios: 6 of 7 detected, 4 localized, 2 escalated\n"
       "- detected within 10 min: 5 of 7 (71.4 %)\n";
-  CK_STREQ(table, want_table);
+  CHECK_STREQ(table, want_table);
   detrep_destroy(&r);
-  CK(r == NULL);
+  CHECK(r == NULL);
   detrep_destroy(&r); /* accepts NULL */
   detrep_destroy(NULL);
 
@@ -325,17 +315,17 @@ static void test_full(const fleet *f, const scn_set *set, const char *dir) {
   ev_event rev[NEV];
   for (int i = 0; i < NEV; i++)
     rev[i] = e[NEV - 1 - i];
-  CK_EQ(detrep_build(&r, rev, NEV, set, f, DT, RUN_S), 0);
+  CHECK_EQ(detrep_build(&r, rev, NEV, set, f, DT, RUN_S), 0);
   char path2[600];
   snprintf(path2, sizeof path2, "%s/reversed.json", dir);
-  CK_EQ(detrep_write_json(r, path2), 0);
+  CHECK_EQ(detrep_write_json(r, path2), 0);
   char *text2 = slurp(path2);
-  CK_STREQ(text2, text);
+  CHECK_STREQ(text2, text);
   char *table2 = table_text(r);
-  CK_STREQ(table2, want_table);
+  CHECK_STREQ(table2, want_table);
   detrep_destroy(&r);
-  CK(unlink(path) == 0);
-  CK(unlink(path2) == 0);
+  CHECK(unlink(path) == 0);
+  CHECK(unlink(path2) == 0);
   free(text);
   free(text2);
   free(table);
@@ -363,10 +353,10 @@ static void test_no_match(const fleet *f, const scn_set *set, const char *dir) {
   e[7] = ev(f, 7, t, EV_SCOPE_JOB, 1, 0); /* a job of out-of-range number */
   e[7].job = 1;
   detrep *r = NULL;
-  CK_EQ(detrep_build(&r, e, 8, set, f, DT, RUN_S), 0);
+  CHECK_EQ(detrep_build(&r, e, 8, set, f, DT, RUN_S), 0);
   char path[512];
   snprintf(path, sizeof path, "%s/none.json", dir);
-  CK_EQ(detrep_write_json(r, path), 0);
+  CHECK_EQ(detrep_write_json(r, path), 0);
   json_t *root = load(path);
   json_t *list = json_object_get(root, "scenarios");
   for (size_t k = 0; k < json_array_size(list); k++) {
@@ -381,7 +371,7 @@ static void test_no_match(const fleet *f, const scn_set *set, const char *dir) {
   check_num(root, "detected_within_10_min_share", 0.0);
   json_decref(root);
   detrep_destroy(&r);
-  CK(unlink(path) == 0);
+  CHECK(unlink(path) == 0);
 }
 
 /* No events, then no scenarios at all: shares with a zero denominator are null. */
@@ -389,8 +379,8 @@ static void test_empty(const fleet *f, const scn_set *set, const char *dir) {
   char path[512];
   snprintf(path, sizeof path, "%s/empty.json", dir);
   detrep *r = NULL;
-  CK_EQ(detrep_build(&r, NULL, 0, set, f, DT, RUN_S), 0);
-  CK_EQ(detrep_write_json(r, path), 0);
+  CHECK_EQ(detrep_build(&r, NULL, 0, set, f, DT, RUN_S), 0);
+  CHECK_EQ(detrep_write_json(r, path), 0);
   json_t *root = load(path);
   check_keys(root, TOP_KEYS, NTOP);
   check_int(root, "events_total", 0);
@@ -400,60 +390,60 @@ static void test_empty(const fleet *f, const scn_set *set, const char *dir) {
   check_null(root, "escalated_matching_share");
   check_int(root, "scenarios_detected", 0);
   check_num(root, "detected_within_10_min_share", 0);
-  CK_EQ(json_array_size(json_object_get(root, "scenarios")), 7);
+  CHECK_EQ(json_array_size(json_object_get(root, "scenarios")), 7);
   json_decref(root);
   char *table = table_text(r);
-  CK(strstr(table, "| S7 | expert_routing_collapse | no | - | no | no | 0 |\n") != NULL);
-  CK(strstr(table, "- escalated events: 0 (n/a of events)\n") != NULL);
-  CK(strstr(table, "- escalated events matching a scenario: n/a\n") != NULL);
+  CHECK(strstr(table, "| S7 | expert_routing_collapse | no | - | no | no | 0 |\n") != NULL);
+  CHECK(strstr(table, "- escalated events: 0 (n/a of events)\n") != NULL);
+  CHECK(strstr(table, "- escalated events matching a scenario: n/a\n") != NULL);
   free(table);
   detrep_destroy(&r);
 
   scn_set *none = NULL;
-  CK_EQ(scn_parse(&none, "{\"scenarios\": []}", "empty.json", f), 0);
+  CHECK_EQ(scn_parse(&none, "{\"scenarios\": []}", "empty.json", f), 0);
   ev_event e = ev(f, 0, 60, EV_SCOPE_NODE, 3, 1);
-  CK_EQ(detrep_build(&r, &e, 1, none, f, DT, RUN_S), 0);
-  CK_EQ(detrep_write_json(r, path), 0);
+  CHECK_EQ(detrep_build(&r, &e, 1, none, f, DT, RUN_S), 0);
+  CHECK_EQ(detrep_write_json(r, path), 0);
   root = load(path);
-  CK_EQ(json_array_size(json_object_get(root, "scenarios")), 0);
+  CHECK_EQ(json_array_size(json_object_get(root, "scenarios")), 0);
   check_int(root, "unmatched_events", 1);
   check_num(root, "escalated_matching_share", 0.0);
   check_null(root, "detected_within_10_min_share");
   json_decref(root);
   table = table_text(r);
-  CK(strstr(table, "- detected within 10 min: 0 of 0 (n/a)\n") != NULL);
+  CHECK(strstr(table, "- detected within 10 min: 0 of 0 (n/a)\n") != NULL);
   free(table);
   detrep_destroy(&r);
   /* NULL scenarios means none */
-  CK_EQ(detrep_build(&r, &e, 1, NULL, f, DT, RUN_S), 0);
+  CHECK_EQ(detrep_build(&r, &e, 1, NULL, f, DT, RUN_S), 0);
   detrep_destroy(&r);
   scn_destroy(&none);
-  CK(unlink(path) == 0);
+  CHECK(unlink(path) == 0);
 }
 
 static void test_errors(const fleet *f, const scn_set *set, const char *dir) {
   static char sentinel;
   detrep *r = (detrep *)&sentinel; /* not NULL: a failure must clear it */
   diag_clear();
-  CK_EQ(detrep_build(&r, NULL, 0, set, f, DT, 0), FS_EINVAL);
-  CK(r == NULL);
-  CK(diag_count() == 1 && strstr(diag_first(), "detection report") != NULL);
-  CK_EQ(detrep_build(&r, NULL, 2, set, f, DT, RUN_S), FS_EINVAL);
-  CK_EQ(detrep_build(&r, NULL, 0, set, NULL, DT, RUN_S), FS_EINVAL);
-  CK_EQ(detrep_build(&r, NULL, 0, set, f, 0, RUN_S), FS_EINVAL);
-  CK_EQ(detrep_build(NULL, NULL, 0, set, f, DT, RUN_S), FS_EINVAL);
+  CHECK_EQ(detrep_build(&r, NULL, 0, set, f, DT, 0), FS_EINVAL);
+  CHECK(r == NULL);
+  CHECK(diag_count() == 1 && strstr(diag_first(), "detection report") != NULL);
+  CHECK_EQ(detrep_build(&r, NULL, 2, set, f, DT, RUN_S), FS_EINVAL);
+  CHECK_EQ(detrep_build(&r, NULL, 0, set, NULL, DT, RUN_S), FS_EINVAL);
+  CHECK_EQ(detrep_build(&r, NULL, 0, set, f, 0, RUN_S), FS_EINVAL);
+  CHECK_EQ(detrep_build(NULL, NULL, 0, set, f, DT, RUN_S), FS_EINVAL);
   diag_clear();
 
-  CK_EQ(detrep_build(&r, NULL, 0, set, f, DT, RUN_S), 0);
+  CHECK_EQ(detrep_build(&r, NULL, 0, set, f, DT, RUN_S), 0);
   char bad[600];
   snprintf(bad, sizeof bad, "%s/no-such-dir/detection.json", dir);
-  CK_EQ(detrep_write_json(r, bad), FS_EIO);
+  CHECK_EQ(detrep_write_json(r, bad), FS_EIO);
   if (!strstr(diag_first(), bad) || !strstr(diag_first(), "No such file or directory"))
     CHECK_FAIL("diag_first() = \"%s\"", diag_first());
   printf("unit_detection_report: expected failure reads: %s\n", diag_first());
   diag_clear();
-  CK_EQ(detrep_write_json(NULL, bad), FS_EINVAL);
-  CK_EQ(detrep_write_json(r, NULL), FS_EINVAL);
+  CHECK_EQ(detrep_write_json(NULL, bad), FS_EINVAL);
+  CHECK_EQ(detrep_write_json(r, NULL), FS_EINVAL);
   detrep_print_table(NULL, stdout); /* prints nothing, no crash */
   detrep_destroy(&r);
 }
@@ -467,9 +457,9 @@ int main(void) {
   if (scn_parse(&set, SCENARIOS, "inline.json", f) != 0)
     CHECK_FAIL("scenarios: %s", diag_first());
   check_ground_truth(f, set);
-  CK_STREQ(ev_scope_name(EV_SCOPE_CLUSTER), "cluster");
-  CK_STREQ(ev_scope_name(EV_SCOPE_GPU), "gpu");
-  CK_STREQ(ev_scope_name(EV_SCOPE_COUNT), "unknown");
+  CHECK_STREQ(ev_scope_name(EV_SCOPE_CLUSTER), "cluster");
+  CHECK_STREQ(ev_scope_name(EV_SCOPE_GPU), "gpu");
+  CHECK_STREQ(ev_scope_name(EV_SCOPE_COUNT), "unknown");
 
   char tmpl[] = "/tmp/fleetsim-detrep-XXXXXX";
   char *dir = mkdtemp(tmpl);
@@ -478,10 +468,10 @@ int main(void) {
   test_no_match(f, set, dir);
   test_empty(f, set, dir);
   test_errors(f, set, dir);
-  CK(rmdir(dir) == 0);
+  CHECK(rmdir(dir) == 0);
 
   scn_destroy(&set);
   fleet_destroy(&f);
-  printf("unit_detection_report: %ld checks passed\n", checks);
+  printf("unit_detection_report: %ld checks passed\n", check_count);
   return 0;
 }

@@ -12,20 +12,6 @@
 #include "src/fleet.h"
 #include "tests/check.h"
 
-/* check.h keeps no count; these wrappers count every check for the summary. */
-static long checks;
-#define COUNTED(stmt) \
-  do {                \
-    checks++;         \
-    stmt;             \
-  } while (0)
-#define CK(e) COUNTED(CHECK(e))
-#define CK_EQ(a, b) COUNTED(CHECK_EQ(a, b))
-#define CK_GE(a, b) COUNTED(CHECK_GE(a, b))
-#define CK_LE(a, b) COUNTED(CHECK_LE(a, b))
-#define CK_LT(a, b) COUNTED(CHECK_LT(a, b))
-#define CK_GT(a, b) COUNTED(CHECK_GT(a, b))
-#define CK_STREQ(a, b) COUNTED(CHECK_STREQ(a, b))
 
 /* Builds a fleet for cfg, which must validate; fails the test otherwise. */
 static fleet *build(const fs_config *cfg) {
@@ -36,7 +22,7 @@ static fleet *build(const fs_config *cfg) {
   int rc = fleet_init(&f, cfg);
   if (rc != 0 || !f)
     CHECK_FAIL("fleet_init = %d: %s", rc, diag_first());
-  checks++;
+  check_count++;
   return f;
 }
 
@@ -49,9 +35,9 @@ static void check_racks(const fleet *f, int moe, int dense, int training) {
     int run = 0, max_run = 0;
     for (int s = 0; s < f->nodes_per_rack; s++) {
       int n = r * f->nodes_per_rack + s;
-      CK_EQ(f->node_rack[n], r);
-      CK_EQ(fleet_rack_slot(f, n), s);
-      CK_LT(f->node_tenant[n], TENANT_COUNT);
+      CHECK_EQ(f->node_rack[n], r);
+      CHECK_EQ(fleet_rack_slot(f, n), s);
+      CHECK_LT(f->node_tenant[n], TENANT_COUNT);
       have[f->node_tenant[n]]++;
       if (s < f->nodes_per_rack / 2)
         half[f->node_tenant[n]]++;
@@ -60,41 +46,41 @@ static void check_racks(const fleet *f, int moe, int dense, int training) {
         max_run = run;
     }
     for (int t = 0; t < TENANT_COUNT; t++) {
-      CK_EQ(have[t], want[t]);
-      CK_GT(half[t], 0); /* mixed, not one tenant per block of slots */
+      CHECK_EQ(have[t], want[t]);
+      CHECK_GT(half[t], 0); /* mixed, not one tenant per block of slots */
     }
-    CK_LE(max_run, 2);
+    CHECK_LE(max_run, 2);
   }
 }
 
 /* The job tables agree with each other and with the config. */
 static void check_jobs(const fleet *f, const fs_config *cfg) {
-  CK_EQ(f->njobs, cfg->njobs);
-  CK_EQ(f->job_offset[0], 0);
+  CHECK_EQ(f->njobs, cfg->njobs);
+  CHECK_EQ(f->job_offset[0], 0);
   int prev = -1;
   for (int j = 0; j < f->njobs; j++) {
-    CK_EQ(f->job_offset[j + 1] - f->job_offset[j], cfg->jobs[j].nodes);
+    CHECK_EQ(f->job_offset[j + 1] - f->job_offset[j], cfg->jobs[j].nodes);
     for (int k = 0; k < cfg->jobs[j].nodes; k++) {
       int n = f->job_nodes[f->job_offset[j] + k];
-      CK_GE(n, 0);
-      CK_LT(n, f->nodes);
-      CK_GT(n, prev); /* training nodes taken in order, never twice */
+      CHECK_GE(n, 0);
+      CHECK_LT(n, f->nodes);
+      CHECK_GT(n, prev); /* training nodes taken in order, never twice */
       prev = n;
-      CK_EQ(f->node_tenant[n], TENANT_TRAINING);
-      CK_EQ(f->node_job[n], j);
-      CK_EQ(f->node_job_rank[n], k);
+      CHECK_EQ(f->node_tenant[n], TENANT_TRAINING);
+      CHECK_EQ(f->node_job[n], j);
+      CHECK_EQ(f->node_job_rank[n], k);
     }
   }
   /* The other direction: each node's job entry points back at it. */
   for (int n = 0; n < f->nodes; n++) {
     int j = f->node_job[n];
     if (j < 0) {
-      CK_EQ(j, -1);
-      CK_EQ(f->node_job_rank[n], -1);
+      CHECK_EQ(j, -1);
+      CHECK_EQ(f->node_job_rank[n], -1);
       continue;
     }
-    CK_LT(j, f->njobs);
-    CK_EQ(f->job_nodes[f->job_offset[j] + f->node_job_rank[n]], n);
+    CHECK_LT(j, f->njobs);
+    CHECK_EQ(f->job_nodes[f->job_offset[j] + f->node_job_rank[n]], n);
   }
 }
 
@@ -116,26 +102,26 @@ static void test_default_fleet(void) {
   fs_config cfg;
   cfg_defaults(&cfg);
   fleet *f = build(&cfg);
-  CK(f->cfg == &cfg);
-  CK_EQ(f->nodes, 1000);
-  CK_EQ(f->racks, 25);
-  CK_EQ(f->nodes_per_rack, 40);
-  CK_EQ(f->racks_per_row, 5);
-  CK_EQ(f->rows, 5);
-  CK_EQ(fleet_rack_row(f, 0), 0);
-  CK_EQ(fleet_rack_row(f, 7), 1);
-  CK_EQ(fleet_rack_row(f, 24), 4);
+  CHECK(f->cfg == &cfg);
+  CHECK_EQ(f->nodes, 1000);
+  CHECK_EQ(f->racks, 25);
+  CHECK_EQ(f->nodes_per_rack, 40);
+  CHECK_EQ(f->racks_per_row, 5);
+  CHECK_EQ(f->rows, 5);
+  CHECK_EQ(fleet_rack_row(f, 0), 0);
+  CHECK_EQ(fleet_rack_row(f, 7), 1);
+  CHECK_EQ(fleet_rack_row(f, 24), 4);
   check_racks(f, 12, 14, 14);
   check_jobs(f, &cfg);
   static const int want_nodes[5] = {64, 32, 32, 64, 128};
   for (int j = 0; j < 5; j++) {
-    CK_EQ(f->job_offset[j + 1] - f->job_offset[j], want_nodes[j]);
-    CK_GE(job_racks(f, j), 2); /* every default job spans racks */
+    CHECK_EQ(f->job_offset[j + 1] - f->job_offset[j], want_nodes[j]);
+    CHECK_GE(job_racks(f, j), 2); /* every default job spans racks */
   }
-  CK_EQ(f->job_offset[5], 320);
-  CK_EQ(idle_training(f), 30);
+  CHECK_EQ(f->job_offset[5], 320);
+  CHECK_EQ(idle_training(f), 30);
   fleet_destroy(&f);
-  CK(f == NULL);
+  CHECK(f == NULL);
 }
 
 static void test_gpu_lots(void) {
@@ -147,7 +133,7 @@ static void test_gpu_lots(void) {
   f3 = build(&b);
   const long ngpu = (long)f1->nodes * FLEET_GPUS;
   int *seen = calloc((size_t)a.gpu_lots, sizeof *seen);
-  CK(seen != NULL);
+  CHECK(seen != NULL);
   long bad = 0, differ = 0;
   for (long g = 0; g < ngpu; g++) {
     if (f1->gpu_lot[g] < 0 || f1->gpu_lot[g] >= a.gpu_lots)
@@ -157,17 +143,17 @@ static void test_gpu_lots(void) {
     if (f1->gpu_lot[g] != f3->gpu_lot[g])
       differ++;
   }
-  CK_EQ(bad, 0);
+  CHECK_EQ(bad, 0);
   int unused = 0;
   for (int l = 0; l < a.gpu_lots; l++)
     unused += seen[l] == 0;
-  CK_EQ(unused, 0); /* 8,000 GPUs over 200 lots: ~40 each */
+  CHECK_EQ(unused, 0); /* 8,000 GPUs over 200 lots: ~40 each */
   free(seen);
-  CK(memcmp(f1->gpu_lot, f2->gpu_lot, (size_t)ngpu * sizeof *f1->gpu_lot) == 0);
-  CK_GT(differ, ngpu * 95 / 100); /* equal by chance ~1 in 200 */
+  CHECK(memcmp(f1->gpu_lot, f2->gpu_lot, (size_t)ngpu * sizeof *f1->gpu_lot) == 0);
+  CHECK_GT(differ, ngpu * 95 / 100); /* equal by chance ~1 in 200 */
   /* The topology does not depend on the seed, only the lots do. */
-  CK(memcmp(f1->node_tenant, f3->node_tenant, (size_t)f1->nodes) == 0);
-  CK(memcmp(f1->node_job, f3->node_job, (size_t)f1->nodes * sizeof *f1->node_job) == 0);
+  CHECK(memcmp(f1->node_tenant, f3->node_tenant, (size_t)f1->nodes) == 0);
+  CHECK(memcmp(f1->node_job, f3->node_job, (size_t)f1->nodes * sizeof *f1->node_job) == 0);
   fleet_destroy(&f1);
   fleet_destroy(&f2);
   fleet_destroy(&f3);
@@ -182,15 +168,15 @@ static void test_100_racks(void) {
   cfg.dense_nodes = 1400;
   cfg.training_nodes = 1400;
   fleet *f = build(&cfg);
-  CK_EQ(f->nodes, 4000);
-  CK_EQ(f->racks, 100);
-  CK_EQ(f->nodes_per_rack, 40);
-  CK_EQ(f->rows, 20);
+  CHECK_EQ(f->nodes, 4000);
+  CHECK_EQ(f->racks, 100);
+  CHECK_EQ(f->nodes_per_rack, 40);
+  CHECK_EQ(f->rows, 20);
   check_racks(f, 12, 14, 14);
   check_jobs(f, &cfg);
-  CK_EQ(idle_training(f), 1400 - 320);
+  CHECK_EQ(idle_training(f), 1400 - 320);
   fleet_destroy(&f);
-  CK(f == NULL);
+  CHECK(f == NULL);
 }
 
 /* fleet_init refuses jobs it cannot place, with a message and no fleet. */
@@ -198,12 +184,12 @@ static void expect_no_fit(const fs_config *cfg, const char *job_id) {
   static fleet dummy;
   fleet *f = &dummy; /* fleet_init must clear *out on failure */
   diag_clear();
-  CK_EQ(fleet_init(&f, cfg), FS_ECONFIG);
-  CK(f == NULL);
-  CK_GE(diag_count(), 1);
+  CHECK_EQ(fleet_init(&f, cfg), FS_ECONFIG);
+  CHECK(f == NULL);
+  CHECK_GE(diag_count(), 1);
   if (!strstr(diag_first(), job_id))
     CHECK_FAIL("diag_first() = \"%s\" lacks \"%s\"", diag_first(), job_id);
-  checks++;
+  check_count++;
   diag_clear();
 }
 
@@ -230,8 +216,8 @@ static void test_jobs_do_not_fit(void) {
   cfg.jobs[1].nodes = 3;
   fleet *f = build(&cfg);
   check_jobs(f, &cfg);
-  CK_EQ(idle_training(f), 0);
-  CK_EQ(f->rows, 2);
+  CHECK_EQ(idle_training(f), 0);
+  CHECK_EQ(f->rows, 2);
   fleet_destroy(&f);
   cfg.jobs[1].nodes = 4;
   expect_no_fit(&cfg, "train-001");
@@ -240,17 +226,17 @@ static void test_jobs_do_not_fit(void) {
 static void test_destroy_and_names(void) {
   fleet *f = NULL;
   fleet_destroy(&f);
-  CK(f == NULL);
+  CHECK(f == NULL);
   fleet_destroy(NULL);
-  checks++;
-  CK_STREQ(fleet_tenant_name(TENANT_MOE), "moe-inference");
-  CK_STREQ(fleet_tenant_name(TENANT_DENSE), "dense-inference");
-  CK_STREQ(fleet_tenant_name(TENANT_TRAINING), "training");
-  CK_STREQ(fleet_tenant_name(3), "unknown");
-  CK_STREQ(fleet_tenant_key(TENANT_MOE), "moe_inference");
-  CK_STREQ(fleet_tenant_key(TENANT_DENSE), "dense_inference");
-  CK_STREQ(fleet_tenant_key(TENANT_TRAINING), "training");
-  CK_STREQ(fleet_tenant_key(-1), "unknown");
+  check_count++;
+  CHECK_STREQ(fleet_tenant_name(TENANT_MOE), "moe-inference");
+  CHECK_STREQ(fleet_tenant_name(TENANT_DENSE), "dense-inference");
+  CHECK_STREQ(fleet_tenant_name(TENANT_TRAINING), "training");
+  CHECK_STREQ(fleet_tenant_name(3), "unknown");
+  CHECK_STREQ(fleet_tenant_key(TENANT_MOE), "moe_inference");
+  CHECK_STREQ(fleet_tenant_key(TENANT_DENSE), "dense_inference");
+  CHECK_STREQ(fleet_tenant_key(TENANT_TRAINING), "training");
+  CHECK_STREQ(fleet_tenant_key(-1), "unknown");
 }
 
 int main(void) {
@@ -259,6 +245,6 @@ int main(void) {
   test_100_racks();
   test_jobs_do_not_fit();
   test_destroy_and_names();
-  printf("unit_fleet: %ld checks passed\n", checks);
+  printf("unit_fleet: %ld checks passed\n", check_count);
   return 0;
 }

@@ -8,17 +8,6 @@
 #include "src/rng.h"
 #include "tests/check.h"
 
-/* check.h keeps no count; these wrappers count every check for the summary. */
-static long checks;
-#define COUNTED(stmt) \
-  do {                \
-    checks++;         \
-    stmt;             \
-  } while (0)
-#define CK(e) COUNTED(CHECK(e))
-#define CK_EQ(a, b) COUNTED(CHECK_EQ(a, b))
-#define CK_NEAR(a, b, t) COUNTED(CHECK_NEAR(a, b, t))
-#define CK_RANGE(x, lo, hi) COUNTED(CHECK_RANGE(x, lo, hi))
 
 enum { DRAWS = 1000000 };
 
@@ -38,38 +27,38 @@ static long duplicates(uint64_t *v, long n) {
 
 static void test_determinism(void) {
   uint64_t k = rng_key(42, 1, 0);
-  CK(k == rng_key(42, 1, 0));
+  CHECK(k == rng_key(42, 1, 0));
   for (uint64_t c = 0; c < 1000; c++)
     if (rng_bits(k, c) != rng_bits(rng_key(42, 1, 0), c))
       CHECK_FAIL("rng_bits differs on a second call at counter %" PRIu64, c);
-  checks++;
+  check_count++;
   /* Pinned outputs: a change here changes every archive ever written. */
-  CK(k == 0x9dc625ba40241fe1ULL);
-  CK(rng_bits(k, 0) == 0xd0f8fc010852ab63ULL);
-  CK(rng_bits(k, 12345) == 0xca8bcfce2a205594ULL);
+  CHECK(k == 0x9dc625ba40241fe1ULL);
+  CHECK(rng_bits(k, 0) == 0xd0f8fc010852ab63ULL);
+  CHECK(rng_bits(k, 12345) == 0xca8bcfce2a205594ULL);
 }
 
 static void test_distinct_streams(void) {
   /* 4 seeds x 8 streams x 128 entities: 4096 distinct keys. */
   enum { NK = 4 * 8 * 128 };
   uint64_t *keys = malloc(NK * sizeof *keys);
-  CK(keys != NULL);
+  CHECK(keys != NULL);
   long n = 0;
   for (uint64_t s = 0; s < 4; s++)
     for (uint32_t st = 0; st < 8; st++)
       for (uint64_t e = 0; e < 128; e++)
         keys[n++] = rng_key(s, st, e);
-  CK_EQ(duplicates(keys, n), 0);
+  CHECK_EQ(duplicates(keys, n), 0);
 
   /* 64 keys x 4096 counters: no repeated 64-bit value across or within streams. */
   enum { NB = 64 * 4096 };
   uint64_t *bits = malloc(NB * sizeof *bits);
-  CK(bits != NULL);
+  CHECK(bits != NULL);
   n = 0;
   for (uint64_t e = 0; e < 64; e++)
     for (uint64_t c = 0; c < 4096; c++)
       bits[n++] = rng_bits(rng_key(42, 3, e), c);
-  CK_EQ(duplicates(bits, n), 0);
+  CHECK_EQ(duplicates(bits, n), 0);
   free(bits);
   free(keys);
 
@@ -88,15 +77,15 @@ static void test_distinct_streams(void) {
                                    rng_bits(rng_key(i + 1, 5, 0), 0));
   }
   /* Binomial(64, 1/2) mean over 1e5 pairs: sd 0.013, tolerance ~8 sd. */
-  CK_NEAR(h_counter / NH, 32.0, 0.1);
-  CK_NEAR(h_entity / NH, 32.0, 0.1);
-  CK_NEAR(h_stream / NH, 32.0, 0.1);
-  CK_NEAR(h_seed / NH, 32.0, 0.1);
+  CHECK_NEAR(h_counter / NH, 32.0, 0.1);
+  CHECK_NEAR(h_entity / NH, 32.0, 0.1);
+  CHECK_NEAR(h_stream / NH, 32.0, 0.1);
+  CHECK_NEAR(h_seed / NH, 32.0, 0.1);
 }
 
 static void test_uniform(void) {
-  CK(rng_uniform(0) == 0.0);
-  CK(rng_uniform(UINT64_MAX) < 1.0);
+  CHECK(rng_uniform(0) == 0.0);
+  CHECK(rng_uniform(UINT64_MAX) < 1.0);
   uint64_t k = rng_key(42, 7, 0);
   double sum = 0, sum2 = 0, lo = 1, hi = 0;
   for (uint64_t c = 0; c < DRAWS; c++) {
@@ -108,18 +97,18 @@ static void test_uniform(void) {
     lo = u < lo ? u : lo;
     hi = u > hi ? u : hi;
   }
-  checks++;
+  check_count++;
   double mean = sum / DRAWS, var = sum2 / DRAWS - mean * mean;
-  CK_NEAR(mean, 0.5, 0.002);        /* sd of the mean 0.00029 */
-  CK_NEAR(var, 1.0 / 12.0, 0.001);  /* sd 0.000075 */
-  CK_RANGE(lo, 0, 1e-4);            /* the extremes are reached */
-  CK_RANGE(hi, 1 - 1e-4, 1);
+  CHECK_NEAR(mean, 0.5, 0.002);        /* sd of the mean 0.00029 */
+  CHECK_NEAR(var, 1.0 / 12.0, 0.001);  /* sd 0.000075 */
+  CHECK_RANGE(lo, 0, 1e-4);            /* the extremes are reached */
+  CHECK_RANGE(hi, 1 - 1e-4, 1);
 }
 
 static void test_normal(void) {
   /* The extremes of the Irwin-Hall sum: all-zero and all-one bits. */
-  CK_RANGE(rng_normal(0), -3.47, -3.46);
-  CK_RANGE(rng_normal(UINT64_MAX), 3.46, 3.47);
+  CHECK_RANGE(rng_normal(0), -3.47, -3.46);
+  CHECK_RANGE(rng_normal(UINT64_MAX), 3.46, 3.47);
   uint64_t k = rng_key(42, 8, 0);
   double sum = 0, sum2 = 0, maxabs = 0;
   long beyond3 = 0;
@@ -132,13 +121,13 @@ static void test_normal(void) {
     maxabs = fabs(x) > maxabs ? fabs(x) : maxabs;
     beyond3 += fabs(x) > 3.0;
   }
-  checks++;
+  check_count++;
   double mean = sum / DRAWS, var = sum2 / DRAWS - mean * mean;
-  CK_NEAR(mean, 0.0, 0.005); /* sd of the mean 0.001 */
-  CK_NEAR(var, 1.0, 0.01);   /* sd of the variance ~0.0013 */
-  CK_RANGE(maxabs, 3.0, 3.47);
+  CHECK_NEAR(mean, 0.0, 0.005); /* sd of the mean 0.001 */
+  CHECK_NEAR(var, 1.0, 0.01);   /* sd of the variance ~0.0013 */
+  CHECK_RANGE(maxabs, 3.0, 3.47);
   /* Irwin-Hall(4) puts ~0.04% beyond 3 sd (a normal: 0.27%): present, rare. */
-  CK_RANGE(beyond3, 1, DRAWS / 200);
+  CHECK_RANGE(beyond3, 1, DRAWS / 200);
 }
 
 /* Pearson chi-square of v & 15 over 16 buckets for DRAWS values of one
@@ -151,7 +140,7 @@ static void test_low_bits(void) {
   double expect = DRAWS / 16.0, chi2 = 0;
   for (int b = 0; b < 16; b++)
     chi2 += (bucket[b] - expect) * (bucket[b] - expect) / expect;
-  CK_RANGE(chi2, 0, 37.7);
+  CHECK_RANGE(chi2, 0, 37.7);
 
   /* The same across entities: the first draw of 1e6 per-entity streams. */
   long across[16] = {0};
@@ -160,7 +149,7 @@ static void test_low_bits(void) {
   chi2 = 0;
   for (int b = 0; b < 16; b++)
     chi2 += (across[b] - expect) * (across[b] - expect) / expect;
-  CK_RANGE(chi2, 0, 37.7);
+  CHECK_RANGE(chi2, 0, 37.7);
 }
 
 int main(void) {
@@ -169,6 +158,6 @@ int main(void) {
   test_uniform();
   test_normal();
   test_low_bits();
-  printf("unit_rng: %ld checks passed\n", checks);
+  printf("unit_rng: %ld checks passed\n", check_count);
   return 0;
 }
