@@ -526,3 +526,19 @@ int det_block(det_state *s, const tel_window *w, int row0, const det_candidate *
   *ntrends = s->ntrends;
   return 0;
 }
+
+float det_node_feature(const det_state *s, int metric, int node) {
+  return s->nfeat[(size_t)metric * (size_t)s->f->nodes + (size_t)node];
+}
+
+float det_gpu_feature(const det_state *s, int metric, int node, int gpu) {
+  return s->gfeat[((size_t)metric * (size_t)s->f->nodes + (size_t)node) * FLEET_GPUS + (size_t)gpu];
+}
+
+float det_class_node_median(const det_state *s, int cls, int metric) {
+  return s->nmed[cls * NM_COUNT + metric];
+}
+
+float det_class_gpu_median(const det_state *s, int cls, int metric) {
+  return s->gmed[cls * GM_COUNT + metric];
+}

@@ -73,4 +73,13 @@ int det_class_of(const fleet *f, int n);
 int det_block(det_state *s, const tel_window *w, int row0, const det_candidate **cands,
               int *ncands, const det_trend **trends, int *ntrends);
 
+/* After det_block, every rank holds the block features of every node. These
+ * read them (NaN where a metric does not apply to the node's tenant). */
+float det_node_feature(const det_state *s, int metric, int node);
+float det_gpu_feature(const det_state *s, int metric, int node, int gpu);
+
+/* Class medians of the last block for a node or a GPU metric. */
+float det_class_node_median(const det_state *s, int cls, int metric);
+float det_class_gpu_median(const det_state *s, int cls, int metric);
+
 #endif

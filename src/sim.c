@@ -14,6 +14,8 @@
 #include "io/archive.h"
 #include "mpi/par.h"
 #include "pipeline/aggregate.h"
+#include "pipeline/context.h"
+#include "pipeline/contexts_file.h"
 #include "pipeline/detect.h"
 #include "pipeline/detection_report.h"
 #include "scenarios/scenario.h"
@@ -42,6 +44,10 @@ typedef struct {
   tel_cluster *cluster;   /* printing rank */
   det_state *det;         /* L1 detector over this rank's nodes */
   agg_state *agg;         /* L1 aggregation, printing rank */
+  ctx_builder *ctx;       /* LLM contexts, printing rank */
+  FILE *contexts;         /* DIR/llm/contexts.jsonl, printing rank */
+  int next_l3;            /* first event whose L3 context is not written yet */
+  int next_l4;            /* index of the next L4 shift summary */
   int32_t det_step;       /* detection steps done */
   float *cluster_buf[CM_COUNT]; /* [window], printing rank */
   double *time_s;         /* [window], printing rank */
@@ -53,6 +59,9 @@ static void sim_state_destroy(sim_state *s) {
   h5a_abandon(&s->archive);
   det_destroy(&s->det);
   agg_destroy(&s->agg);
+  ctx_destroy(&s->ctx);
+  if (s->contexts)
+    fclose(s->contexts);
   tel_window_destroy(&s->window);
   tel_destroy(&s->model);
   tel_cluster_destroy(&s->cluster);
@@ -99,7 +108,8 @@ static int sim_alloc(sim_state *s, const fs_config *cfg, const sim_options *opt,
       (rc = tel_window_init(&s->window, s->model, rows)) != 0 ||
       (rc = det_init(&s->det, f, node0, nnodes)) != 0)
     return rc;
-  if (par_prints() && (rc = agg_init(&s->agg, f)) != 0)
+  if (par_prints() && ((rc = agg_init(&s->agg, f)) != 0 ||
+                       (rc = ctx_init(&s->ctx, f, (int)(scrapes / DET_BLOCK_SCRAPES) + 1)) != 0))
     return rc;
   s->drivers = malloc(sizeof *s->drivers * (size_t)nnodes);
   s->job_max_ms = malloc(sizeof *s->job_max_ms * (size_t)rows * (size_t)(f->njobs + 1));
@@ -120,6 +130,44 @@ static int sim_alloc(sim_state *s, const fs_config *cfg, const sim_options *opt,
   return 0;
 }
 
+enum { SIM_L4_STEPS = 48 /* a shift summary every 4 hours of 5-minute steps */ };
+
+static int sim_write_call(sim_state *s, llm_layer layer, int64_t id, int64_t event_id,
+                          double t_s, char *context) {
+  if (!context)
+    return FS_ENOMEM;
+  llm_call c = {.event_id = event_id, .t_s = t_s, .context = context};
+  llm_call_id(&c, layer, id);
+  int rc = ctxf_append(s->contexts, &c);
+  free(context);
+  return rc;
+}
+
+/* Printing rank, after each detection step: L2 contexts for the step's new
+ * events, L3 contexts for escalated events whose 30 minutes after are in (or
+ * all of them when `final`), L4 every 4 hours and once more at the end. */
+static int sim_contexts(sim_state *s, int32_t step, int first_new, int final) {
+  int n;
+  const ev_event *ev = agg_events(s->agg, &n);
+  int rc = 0;
+  for (int i = first_new; rc == 0 && i < n; i++)
+    rc = sim_write_call(s, LLM_L2, ev[i].event_id, ev[i].event_id, ev[i].t_s,
+                        ctx_l2(s->ctx, &ev[i]));
+  for (; rc == 0 && s->next_l3 < n; s->next_l3++) {
+    const ev_event *e = &ev[s->next_l3];
+    if (!final && e->step + CTX_SERIES_HALF > step)
+      break;
+    if (e->escalated)
+      rc = sim_write_call(s, LLM_L3, e->event_id, e->event_id, e->t_s, ctx_l3(s->ctx, e));
+  }
+  if (rc == 0 && ((step + 1) % SIM_L4_STEPS == 0 || final)) {
+    int32_t from = final ? -1 : step - SIM_L4_STEPS;
+    double t_end = (double)(step + 1) * DET_BLOCK_SCRAPES * s->fleet->cfg->scrape_interval_s;
+    rc = sim_write_call(s, LLM_L4, s->next_l4++, -1, t_end, ctx_l4(s->ctx, from, step, ev, n));
+  }
+  return rc;
+}
+
 /* L1 over every complete detection block of the window: each rank finds its
  * candidates, the printing rank aggregates them into events. Collective. */
 static int sim_detect(sim_state *s, const fs_config *cfg, int64_t t0, int rows) {
@@ -135,8 +183,16 @@ static int sim_detect(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
       rc = par_gather_bytes(cands, ncands * (int)sizeof *cands, &all, &all_bytes);
     if (rc == 0 && par_prints()) {
       double t_end = (double)(t0 + r0 + DET_BLOCK_SCRAPES) * cfg->scrape_interval_s;
-      rc = agg_step(s->agg, s->det_step, t_end, all, all_bytes / (int)sizeof(det_candidate),
-                    trends, ntrends);
+      int ncand = all_bytes / (int)sizeof(det_candidate), before;
+      float cluster[CM_COUNT];
+      for (int k = 0; k < CM_COUNT; k++)
+        cluster[k] = s->cluster_buf[k][r0 + DET_BLOCK_SCRAPES - 1];
+      agg_events(s->agg, &before);
+      rc = agg_step(s->agg, s->det_step, t_end, all, ncand, trends, ntrends);
+      if (rc == 0)
+        rc = ctx_record_step(s->ctx, s->det, s->det_step, t_end, all, ncand, cluster);
+      if (rc == 0)
+        rc = sim_contexts(s, s->det_step, before, 0);
     }
     free(all);
     rc = par_agree(rc);
@@ -299,6 +355,17 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
   int rc = par_agree(sim_alloc(&s, cfg, opt, rack0, nracks));
   if (rc == 0)
     rc = par_agree(par_prints() ? sim_make_out_dir(opt->out_dir) : 0);
+  if (rc == 0 && par_prints()) {
+    char llm_dir[4096], cpath[4200];
+    snprintf(llm_dir, sizeof llm_dir, "%s/llm", opt->out_dir);
+    snprintf(cpath, sizeof cpath, "%s/contexts.jsonl", llm_dir);
+    rc = sim_make_out_dir(llm_dir);
+    if (rc == 0 && !(s.contexts = fopen(cpath, "w"))) {
+      diag_addf("%s: cannot create: %s", cpath, strerror(errno));
+      rc = FS_EIO;
+    }
+  }
+  rc = par_agree(rc);
   char path[4096];
   snprintf(path, sizeof path, "%s/fleet.h5", opt->out_dir);
   char *config_json = NULL;
@@ -340,6 +407,9 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
     rc = sim_window(&s, cfg, t0, rows);
     progress_update(&prog, t0 + rows, par_wtime());
   }
+  if (rc == 0 && par_prints())
+    rc = sim_contexts(&s, s.det_step - 1, INT32_MAX, 1);
+  rc = par_agree(rc);
   if (rc == 0)
     rc = sim_finish_events(&s, cfg, opt->out_dir, opt->quiet);
   if (rc == 0)

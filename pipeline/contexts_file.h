@@ -1,0 +1,35 @@
+/* DIR/llm/contexts.jsonl: every LLM call's context, written by `fleetsim
+ * run` as the detector produces events, so that every backend (now or later,
+ * through `fleetsim escalate`) answers exactly the same contexts. One JSON
+ * object per line: call_id ("L2-000012", "L3-000012", "L4-03"), layer,
+ * event_id (null for L4), t_s, context (the object from pipeline/context.c). */
+#ifndef FLEETSIM_CONTEXTS_FILE_H
+#define FLEETSIM_CONTEXTS_FILE_H
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum { LLM_L2 = 2, LLM_L3 = 3, LLM_L4 = 4 } llm_layer;
+
+typedef struct {
+  char call_id[24];
+  llm_layer layer;
+  int64_t event_id; /* -1 for L4 */
+  double t_s;       /* when the call may be made: the event, or the end of the L4 window */
+  char *context;    /* JSON object text (owned) */
+} llm_call;
+
+/* Sets call_id from layer and event id (L2/L3) or the L4 index. */
+void llm_call_id(llm_call *c, llm_layer layer, int64_t id);
+
+/* Appends one call as a JSON line and flushes. 0 or FS_EIO/FS_ENOMEM. */
+int ctxf_append(FILE *out, const llm_call *c);
+
+/* Reads every call of a contexts file into *calls (caller frees each
+ * context and the array). 0, FS_EIO (with the path in diag) or FS_EINVAL
+ * (a malformed line, named by number). */
+int ctxf_read(const char *path, llm_call **calls, int *n);
+
+/* "L2", "L3" or "L4". */
+const char *llm_layer_name(llm_layer l);
+
+#endif
