@@ -3,6 +3,7 @@
  * the server's base URL as argv[1]. Checks results, retries, timeouts,
  * concurrency timing and that tx_poll(0) never blocks; prints measurements. */
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -283,8 +284,7 @@ static void test_network_errors(void) {
   tx_result_free(&r);
 
   o = quick(1);
-  char saved[256];
-  snprintf(saved, sizeof saved, "%s", base_url);
+  const char *saved = base_url;
   char refused[64];
   snprintf(refused, sizeof refused, "http://127.0.0.1:%d", closed_port());
   base_url = refused;
@@ -306,7 +306,6 @@ static void test_network_errors(void) {
   CHECK_EQ(r.ok, 1);
   tx_result_free(&r);
 
-  o.verify_tls = 1;
   r = call1(&o, "/v1/x", "nf", NULL, NULL, &w); /* unknown endpoint: 404, final */
   CHECK_EQ(r.http_status, 404);
   CHECK_EQ(r.attempts, 1);
@@ -492,7 +491,7 @@ static void test_poll_nonblocking(void) {
   }
   double wall = now_s() - t0;
   CHECK_EQ(got, 32);
-  CHECK_RANGE(worst, 0, 0.02);
+  CHECK_RANGE(worst, 0, 0.05); /* the answers take 300 ms: no network wait */
   CHECK_RANGE(wall, 1.2, 1.8); /* 32 x 0.3 s / 8, driven by tx_poll(0) alone */
   printf("  tx_poll(0): %ld calls, worst %.3f ms, mean %.4f ms; 32 calls done in %.3f s\n", calls,
          worst * 1e3, total / (double)calls * 1e3, wall);
@@ -513,15 +512,10 @@ static void test_poll_nonblocking(void) {
   printf("ok: tx_poll(0) never blocks; destroy with work in flight is prompt\n");
 }
 
-static long rss_kib(void) {
-  FILE *f = fopen("/proc/self/statm", "r");
-  long pages = 0, rss = 0;
-  if (!f)
-    return 0;
-  if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-    rss = 0;
-  fclose(f);
-  return rss * (sysconf(_SC_PAGESIZE) / 1024);
+/* Bytes the C heap has handed out and not taken back (glibc). */
+static long heap_in_use(void) {
+  struct mallinfo2 mi = mallinfo2();
+  return (long)mi.uordblks;
 }
 
 /* Thousands queued: memory stays about the size of the requests themselves. */
@@ -534,12 +528,12 @@ static void test_many_queued(void) {
   snprintf(url, sizeof url, "%s/v1/chat/completions", base_url);
   snprintf(keyh, sizeof keyh, "X-Test-Key: many-%d", (int)getpid());
   const char *hdr[] = {keyh, "Authorization: Bearer not-a-real-key", NULL};
-  long rss0 = rss_kib();
+  long heap0 = heap_in_use();
   double t0 = now_s();
   for (int i = 0; i < N; i++)
     CHECK_EQ(tx_submit(e, &(tx_request){.url = url, .headers = hdr, .body = openai_body}), 0);
   double t_submit = now_s() - t0;
-  long rss1 = rss_kib();
+  long per_request = (heap_in_use() - heap0) / N;
   CHECK_EQ(tx_in_flight(e), N);
   int ok = 0, got = 0;
   while (tx_in_flight(e) > 0) {
@@ -554,34 +548,49 @@ static void test_many_queued(void) {
     free(done);
   }
   double wall = now_s() - t0;
-  long rss2 = rss_kib();
+  long left = heap_in_use() - heap0;
   CHECK_EQ(got, N);
   CHECK_EQ(ok, N);
-  CHECK_LT(rss1 - rss0, 4096); /* < 4 MiB for 3000 queued requests */
-  printf("  %d queued: submit %.1f ms, +%ld KiB queued, +%ld KiB after all done; %d ok in "
-         "%.2f s (%.0f calls/s, loopback Python stub)\n",
-         N, t_submit * 1e3, rss1 - rss0, rss2 - rss0, ok, wall, N / wall);
-  tx_destroy(&e);
+  /* A queued request costs its copies (URL, body, headers: ~260 bytes here)
+   * plus bookkeeping; answers are handed back, not kept. */
+  CHECK_RANGE(per_request, 100, 1024);
+  printf("  %d queued: submit %.1f ms, %ld heap bytes per queued request; %d ok in %.2f s "
+         "(%.0f calls/s, loopback Python stub); %ld heap bytes held after all returned "
+         "(16 connections, buffers)\n",
+         N, t_submit * 1e3, per_request, ok, wall, N / wall, left);
+  tx_destroy(&e); /* leaks: checked under valgrind and LeakSanitizer, not here */
   printf("ok: thousands queued, bounded memory\n");
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s BASE_URL (e.g. http://127.0.0.1:PORT)\n", argv[0]);
+  if (argc < 2 || argc > 3) {
+    fprintf(stderr, "usage: %s BASE_URL [TEST] (e.g. http://127.0.0.1:PORT concurrency)\n",
+            argv[0]);
     return 2;
   }
   base_url = argv[1];
+  const char *only = argc == 3 ? argv[2] : NULL;
   setvbuf(stdout, NULL, _IOLBF, 0);
-  test_api_contract();
-  test_success();
-  test_retry_after();
-  test_server_errors();
-  test_network_errors();
-  test_bodies();
-  test_concurrency();
-  test_retry_does_not_block();
-  test_poll_nonblocking();
-  test_many_queued();
-  printf("net_transport: all checks passed\n");
+  static const struct {
+    const char *name;
+    void (*fn)(void);
+  } tests[] = {
+      {"api_contract", test_api_contract},   {"success", test_success},
+      {"retry_after", test_retry_after},     {"server_errors", test_server_errors},
+      {"network_errors", test_network_errors}, {"bodies", test_bodies},
+      {"concurrency", test_concurrency},     {"retry_does_not_block", test_retry_does_not_block},
+      {"poll_nonblocking", test_poll_nonblocking}, {"many_queued", test_many_queued},
+  };
+  int ran = 0;
+  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+    if (!only || strcmp(only, tests[i].name) == 0) {
+      tests[i].fn();
+      ran++;
+    }
+  if (ran == 0) {
+    fprintf(stderr, "net_transport: no test named %s\n", only);
+    return 2;
+  }
+  printf("net_transport: %d tests passed (%ld checks)\n", ran, check_count);
   return 0;
 }
