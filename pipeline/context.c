@@ -302,6 +302,7 @@ static json_t *ctx_gpus(const ctx_builder *b, const ctx_slot *s, int n) {
   for (int g = 0; g < FLEET_GPUS; g++) {
     json_t *o = json_object();
     ctx_set(o, "gpu", ctx_gpu_name(n, g));
+    ctx_set(o, "silicon_lot", json_integer(b->f->gpu_lot[(size_t)n * FLEET_GPUS + (size_t)g]));
     for (int i = 0; i < CTX_GPU_SUMMARY; i++) {
       int k = ctx_gpu_summary[i].metric;
       ctx_set(o, ctx_gpu_summary[i].key, ctx_num(s->gfeat[(k * N + (size_t)n) * FLEET_GPUS + (size_t)g]));

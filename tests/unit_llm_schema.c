@@ -1,0 +1,431 @@
+/* Unit tests of the answer schemas and validator (pipeline/llm_schema.c): the
+ * generated JSON schemas meet OpenAI strict mode's rules and match the field
+ * table; L2/L3 answers full, partial, fenced, prose-wrapped, with braces in
+ * prose and strings, wrong enums, wrong types, out-of-range confidence, not
+ * JSON, hostile and oversized text; L4 markdown section checks. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/llm_schema.h"
+#include "src/errors.h"
+#include "tests/check.h"
+
+static long checks;
+#define COUNTED(stmt)                                                                              \
+  do {                                                                                             \
+    checks++;                                                                                      \
+    stmt;                                                                                          \
+  } while (0)
+#define CK(e) COUNTED(CHECK(e))
+#define CK_EQ(a, b) COUNTED(CHECK_EQ(a, b))
+#define CK_NEAR(a, b, t) COUNTED(CHECK_NEAR(a, b, t))
+#define CK_STREQ(a, b) COUNTED(CHECK_STREQ(a, b))
+
+static const char L2_OK[] =
+    "{\"classification\": \"real_anomaly\", \"scope\": \"gpu\", \"tenant_type\": "
+    "\"training\", \"confidence\": 0.82, \"rationale\": \"node-0123/gpu3 "
+    "gpu_nvlink_replay_total z=18.2 while its 7 peers are flat\"}";
+
+static const char L3_OK[] =
+    "{\"root_cause\": \"NVLink degradation on node-0421/gpu5\", \"confidence\": 0.7, "
+    "\"affected_scope\": \"train-001 (32 nodes)\", \"tenant_types\": [\"training\"], "
+    "\"cross_tenant_impact\": \"none\", \"causal_chain\": [\"replays rise\", \"allreduce "
+    "slows\", \"step time +18%\"], \"recommended_actions\": [\"drain node-0421\", \"run "
+    "dcgmi diag -r 3\"], \"priority\": \"P2\"}";
+
+static const char L4_OK[] =
+    "# Shift handoff 04:00-08:00\n\n"
+    "## Active incidents\n- rack-03/rack-04 inlet temperature rising (P1)\n\n"
+    "## Resolved incidents\nNone.\n\n"
+    "## SLA status\n| tenant | budget |\n|---|---|\n| moe-inference | 97% |\n\n"
+    "## Training health\ntrain-001 step time nominal.\n\n"
+    "## Emerging risks\nHBM SBE counts creeping on node-0077/gpu2.\n\n"
+    "## Next-shift recommendations\n1. Keep an eye on CRAH row 1.\n";
+
+/* Validation of text at layer must fail with exactly `want` as the reason. */
+static void rejects(int layer, const char *text, const char *want) {
+  char why[256] = "";
+  int rc = llm_validate_answer(layer, text, why, sizeof why);
+  if (rc != FS_EINVAL)
+    CHECK_FAIL("L%d answer accepted (rc %d), expected '%s'", layer, rc, want);
+  CK_STREQ(why, want);
+  CK(llm_answer_parse(layer, text, NULL, 0) == NULL || layer == LLM_LAYER_L4);
+}
+
+/* As rejects, comparing only the start of the reason. */
+static void rejects_prefix(int layer, const char *text, const char *prefix) {
+  char why[256] = "";
+  CK_EQ(llm_validate_answer(layer, text, why, sizeof why), FS_EINVAL);
+  if (strncmp(why, prefix, strlen(prefix)) != 0)
+    CHECK_FAIL("reason '%s' does not start with '%s'", why, prefix);
+  checks++;
+}
+
+static void accepts(int layer, const char *text) {
+  char why[256] = "";
+  int rc = llm_validate_answer(layer, text, why, sizeof why);
+  if (rc != 0)
+    CHECK_FAIL("L%d answer rejected: %s\n%s", layer, why, text);
+  checks++;
+}
+
+/* Every object in the schema lists all its properties as required and
+ * forbids others (OpenAI strict mode); no range keywords. */
+static void check_strict(json_t *node) {
+  if (json_is_array(node)) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(node, i, v) check_strict(v);
+    return;
+  }
+  if (!json_is_object(node))
+    return;
+  CK(json_object_get(node, "minimum") == NULL);
+  CK(json_object_get(node, "maximum") == NULL);
+  json_t *props = json_object_get(node, "properties");
+  if (props) {
+    json_t *req = json_object_get(node, "required");
+    CK(json_is_false(json_object_get(node, "additionalProperties")));
+    CK_EQ(json_array_size(req), json_object_size(props));
+    size_t i;
+    json_t *name;
+    json_array_foreach(req, i, name) CK(json_object_get(props, json_string_value(name)) != NULL);
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach(node, k, v) check_strict(v);
+}
+
+static void test_schemas(void) {
+  CK_STREQ(llm_schema_name(LLM_LAYER_L2), "fleetsim_l2_triage");
+  CK_STREQ(llm_schema_name(LLM_LAYER_L3), "fleetsim_l3_root_cause");
+  CK(llm_schema_name(LLM_LAYER_L4) == NULL);
+  CK(llm_schema_json(LLM_LAYER_L4) == NULL);
+  CK(llm_schema_json(1) == NULL);
+  CK(llm_schema_text(LLM_LAYER_L4) == NULL);
+
+  static const char *const l2[] = {"classification", "scope", "tenant_type", "confidence",
+                                   "rationale"};
+  static const char *const l3[] = {
+      "root_cause",          "confidence",   "affected_scope",      "tenant_types",
+      "cross_tenant_impact", "causal_chain", "recommended_actions", "priority"};
+  for (int layer = LLM_LAYER_L2; layer <= LLM_LAYER_L3; layer++) {
+    json_t *s = llm_schema_json(layer);
+    CK(s != NULL);
+    CK_STREQ(json_string_value(json_object_get(s, "type")), "object");
+    check_strict(s);
+    const char *const *names = layer == LLM_LAYER_L2 ? l2 : l3;
+    size_t n = layer == LLM_LAYER_L2 ? 5 : 8;
+    json_t *props = json_object_get(s, "properties");
+    json_t *req = json_object_get(s, "required");
+    CK_EQ(json_object_size(props), n);
+    size_t i = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(props, k, v) { /* in the seed's order */
+      CK_STREQ(k, names[i]);
+      CK_STREQ(json_string_value(json_array_get(req, i)), names[i]);
+      CK(json_is_string(json_object_get(v, "description")));
+      i++;
+    }
+    char *text = llm_schema_text(layer);
+    json_error_t err;
+    json_t *back = json_loads(text, 0, &err);
+    CK(back != NULL);
+    CK(json_equal(back, s));
+    CK(strchr(text, '\n') == NULL); /* compact */
+    json_decref(back);
+    free(text);
+    json_decref(s);
+  }
+
+  json_t *s = llm_schema_json(LLM_LAYER_L2);
+  json_t *p = json_object_get(s, "properties");
+  json_t *e = json_object_get(json_object_get(p, "classification"), "enum");
+  CK_EQ(json_array_size(e), 3);
+  CK_STREQ(json_string_value(json_array_get(e, 0)), "real_anomaly");
+  CK_STREQ(json_string_value(json_array_get(e, 1)), "noise");
+  CK_STREQ(json_string_value(json_array_get(e, 2)), "transient");
+  e = json_object_get(json_object_get(p, "scope"), "enum");
+  CK_EQ(json_array_size(e), 5);
+  CK_STREQ(json_string_value(json_array_get(e, 4)), "cluster");
+  e = json_object_get(json_object_get(p, "tenant_type"), "enum");
+  CK_EQ(json_array_size(e), 5);
+  CK_STREQ(json_string_value(json_array_get(e, 0)), "moe-inference");
+  CK_STREQ(json_string_value(json_array_get(e, 3)), "mixed");
+  CK_STREQ(json_string_value(json_object_get(json_object_get(p, "confidence"), "type")), "number");
+  CK_STREQ(json_string_value(json_object_get(json_object_get(p, "rationale"), "type")), "string");
+  json_decref(s);
+
+  s = llm_schema_json(LLM_LAYER_L3);
+  p = json_object_get(s, "properties");
+  e = json_object_get(json_object_get(p, "priority"), "enum");
+  CK_EQ(json_array_size(e), 4);
+  CK_STREQ(json_string_value(json_array_get(e, 0)), "P1");
+  CK_STREQ(json_string_value(json_array_get(e, 3)), "P4");
+  json_t *arr = json_object_get(p, "causal_chain");
+  CK_STREQ(json_string_value(json_object_get(arr, "type")), "array");
+  CK_STREQ(json_string_value(json_object_get(json_object_get(arr, "items"), "type")), "string");
+  CK_STREQ(json_string_value(json_object_get(json_object_get(p, "tenant_types"), "type")), "array");
+  CK_STREQ(json_string_value(json_object_get(json_object_get(p, "root_cause"), "type")), "string");
+  json_decref(s);
+
+  CK_STREQ(llm_l4_headings[0], "Active incidents");
+  CK_STREQ(llm_l4_headings[2], "SLA status");
+  CK_STREQ(llm_l4_headings[LLM_L4_NHEADINGS - 1], "Next-shift recommendations");
+}
+
+static void test_l2(void) {
+  accepts(LLM_LAYER_L2, L2_OK);
+  char why[256];
+  json_t *o = llm_answer_parse(LLM_LAYER_L2, L2_OK, why, sizeof why);
+  CK(o != NULL);
+  CK_STREQ(json_string_value(json_object_get(o, "classification")), "real_anomaly");
+  CK_NEAR(json_number_value(json_object_get(o, "confidence")), 0.82, 1e-12);
+  json_decref(o);
+
+  /* any case in, canonical spelling out; integer confidence; extra fields */
+  o = llm_answer_parse(LLM_LAYER_L2,
+                       "{\"classification\": \"Real_Anomaly\", \"scope\": \"GPU\", "
+                       "\"tenant_type\": \"MoE-Inference\", \"confidence\": 1, \"rationale\": "
+                       "\"x\", \"extra\": [1, 2]}",
+                       why, sizeof why);
+  CK(o != NULL);
+  CK_STREQ(json_string_value(json_object_get(o, "classification")), "real_anomaly");
+  CK_STREQ(json_string_value(json_object_get(o, "scope")), "gpu");
+  CK_STREQ(json_string_value(json_object_get(o, "tenant_type")), "moe-inference");
+  json_decref(o);
+  accepts(LLM_LAYER_L2, "{\"classification\": \"noise\", \"scope\": \"cluster\", \"tenant_type\": "
+                        "\"unknown\", \"confidence\": 0, \"rationale\": \"flat\"}");
+  accepts(LLM_LAYER_L2, "{\"classification\": \"transient\", \"scope\": \"job\", \"tenant_type\": "
+                        "\"mixed\", \"confidence\": 1.0, \"rationale\": \"blip\"}");
+
+  /* fences, prose, braces in prose and inside strings */
+  char buf[2048];
+  snprintf(buf, sizeof buf, "```json\n%s\n```", L2_OK);
+  accepts(LLM_LAYER_L2, buf);
+  snprintf(buf, sizeof buf, "Here is my triage:\n\n%s\n\nLet me know if {more} is needed.", L2_OK);
+  accepts(LLM_LAYER_L2, buf);
+  snprintf(buf, sizeof buf, "Reading {the evidence} first: } stray. %s", L2_OK);
+  accepts(LLM_LAYER_L2, buf);
+  snprintf(buf, sizeof buf, "[%s]", L2_OK);
+  accepts(LLM_LAYER_L2, buf);
+  accepts(LLM_LAYER_L2, "{\"classification\": \"noise\", \"scope\": \"node\", \"tenant_type\": "
+                        "\"training\", \"confidence\": 0.5, \"rationale\": \"a } and a { and "
+                        "\\\"quoted {\\\" text\"}");
+  size_t start = 0, len = 0;
+  CK_EQ(llm_extract_json_object(buf, &start, &len), 0);
+  CK_EQ(start, 1);
+  CK_EQ(len, strlen(L2_OK));
+  CK_EQ(llm_extract_json_object("x {\"a\": {\"b\": 1}} y {\"c\": 2}", &start, &len), 0);
+  CK_EQ(start, 2);
+  CK_EQ(len, 15);
+  CK_EQ(llm_extract_json_object("{bad} {\"c\": \"}\"}", &start, &len), 0);
+  CK_EQ(start, 6);
+  CK_EQ(len, 10);
+  CK_EQ(llm_extract_json_object("no object", &start, &len), FS_EINVAL);
+  CK_EQ(llm_extract_json_object("{\"open\": 1", &start, &len), FS_EINVAL);
+  CK_EQ(llm_extract_json_object(NULL, &start, &len), FS_EINVAL);
+
+  /* partial and null fields */
+  rejects(LLM_LAYER_L2,
+          "{\"classification\": \"noise\", \"tenant_type\": \"training\", "
+          "\"confidence\": 0.5, \"rationale\": \"r\"}",
+          "missing field 'scope'");
+  rejects(LLM_LAYER_L2,
+          "{\"classification\": \"noise\", \"scope\": \"node\", \"tenant_type\": "
+          "\"training\", \"confidence\": null, \"rationale\": \"r\"}",
+          "missing field 'confidence'");
+  rejects(LLM_LAYER_L2, "{}", "missing field 'classification'");
+
+  /* wrong enums and types */
+  rejects(LLM_LAYER_L2, "{\"classification\": \"maybe\", \"scope\": \"node\"}",
+          "classification 'maybe' not in real_anomaly|noise|transient");
+  rejects(LLM_LAYER_L2, "{\"classification\": \"noise\", \"scope\": \"datacenter\"}",
+          "scope 'datacenter' not in gpu|node|rack|job|cluster");
+  rejects(LLM_LAYER_L2,
+          "{\"classification\": \"noise\", \"scope\": \"rack\", \"tenant_type\": "
+          "\"inference\"}",
+          "tenant_type 'inference' not in moe-inference|dense-inference|training|mixed|unknown");
+  rejects(LLM_LAYER_L2, "{\"classification\": \"real anomaly\"}",
+          "classification 'real anomaly' not in real_anomaly|noise|transient");
+  rejects(LLM_LAYER_L2, "{\"classification\": 3}", "field 'classification' is not a string");
+  rejects(LLM_LAYER_L2, "{\"classification\": [\"noise\"]}",
+          "field 'classification' is not a string");
+  rejects_prefix(LLM_LAYER_L2, "{\"classification\": \"noise\\u0000x\"}",
+                 "not JSON: \\u0000 is not allowed"); /* no NUL hides in a value */
+  rejects(LLM_LAYER_L2,
+          "{\"classification\": \"noise\", \"scope\": \"node\", \"tenant_type\": "
+          "\"training\", \"confidence\": \"0.9\", \"rationale\": \"r\"}",
+          "field 'confidence' is not a number");
+  rejects(LLM_LAYER_L2,
+          "{\"classification\": \"noise\", \"scope\": \"node\", \"tenant_type\": "
+          "\"training\", \"confidence\": 1.5, \"rationale\": \"r\"}",
+          "confidence 1.5 not in [0, 1]");
+  rejects(LLM_LAYER_L2,
+          "{\"classification\": \"noise\", \"scope\": \"node\", \"tenant_type\": "
+          "\"training\", \"confidence\": -0.1, \"rationale\": \"r\"}",
+          "confidence -0.1 not in [0, 1]");
+  rejects(LLM_LAYER_L2,
+          "{\"classification\": \"noise\", \"scope\": \"node\", \"tenant_type\": "
+          "\"training\", \"confidence\": 85, \"rationale\": \"r\"}",
+          "confidence 85 not in [0, 1]");
+  rejects(LLM_LAYER_L2,
+          "{\"classification\": \"noise\", \"scope\": \"node\", \"tenant_type\": "
+          "\"training\", \"confidence\": 0.5, \"rationale\": \" \\n \"}",
+          "field 'rationale' is empty");
+  rejects(LLM_LAYER_L2,
+          "{\"classification\": \"noise\", \"scope\": \"node\", \"tenant_type\": "
+          "\"training\", \"confidence\": 0.5, \"rationale\": {\"text\": \"r\"}}",
+          "field 'rationale' is not a string");
+
+  /* not JSON */
+  rejects(LLM_LAYER_L2, "I think this is noise.", "not JSON: no JSON object in the answer");
+  rejects(LLM_LAYER_L2, "{\"classification\": \"noise\", \"scope\": ",
+          "not JSON: unbalanced braces (cut-off answer?)");
+  rejects_prefix(LLM_LAYER_L2, "{classification: noise}", "not JSON: ");
+  rejects_prefix(LLM_LAYER_L2, "{\"classification\": \"noise\", \"classification\": \"noise\"}",
+                 "not JSON: duplicate object key");
+  rejects(LLM_LAYER_L2, "", "answer is empty");
+  rejects(LLM_LAYER_L2, " \n\t ", "answer is empty");
+  rejects(LLM_LAYER_L2, NULL, "no answer");
+  rejects(LLM_LAYER_L2, "{\"classification\": \"\xff\xfe\"}", "answer is not valid UTF-8");
+}
+
+static void test_l3(void) {
+  accepts(LLM_LAYER_L3, L3_OK);
+  char why[256];
+  json_t *o = llm_answer_parse(LLM_LAYER_L3,
+                               "```\n{\"root_cause\": \"r\", \"confidence\": 0.1, "
+                               "\"affected_scope\": \"rack-03\", \"tenant_types\": [], "
+                               "\"cross_tenant_impact\": \"none\", \"causal_chain\": [], "
+                               "\"recommended_actions\": [], \"priority\": \"p1\"}\n```",
+                               why, sizeof why);
+  CK(o != NULL);
+  CK_STREQ(json_string_value(json_object_get(o, "priority")), "P1");
+  CK_EQ(json_array_size(json_object_get(o, "tenant_types")), 0);
+  json_decref(o);
+  rejects(LLM_LAYER_L3, L2_OK, "missing field 'root_cause'");
+  rejects(LLM_LAYER_L3,
+          "{\"root_cause\": \"r\", \"confidence\": 0.5, \"affected_scope\": \"x\", "
+          "\"tenant_types\": [\"training\"], \"cross_tenant_impact\": \"none\", "
+          "\"causal_chain\": [\"a\"], \"recommended_actions\": [\"b\"]}",
+          "missing field 'priority'");
+  rejects(LLM_LAYER_L3,
+          "{\"root_cause\": \"r\", \"confidence\": 0.5, \"affected_scope\": \"x\", "
+          "\"tenant_types\": [\"training\"], \"cross_tenant_impact\": \"none\", "
+          "\"causal_chain\": [\"a\"], \"recommended_actions\": [\"b\"], \"priority\": "
+          "\"urgent\"}",
+          "priority 'urgent' not in P1|P2|P3|P4");
+  rejects(LLM_LAYER_L3,
+          "{\"root_cause\": \"r\", \"confidence\": 0.5, \"affected_scope\": \"x\", "
+          "\"tenant_types\": \"training\"}",
+          "field 'tenant_types' is not an array of strings");
+  rejects(LLM_LAYER_L3,
+          "{\"root_cause\": \"r\", \"confidence\": 0.5, \"affected_scope\": \"x\", "
+          "\"tenant_types\": [\"training\"], \"cross_tenant_impact\": \"none\", "
+          "\"causal_chain\": [\"a\", 2]}",
+          "field 'causal_chain' is not an array of strings");
+  rejects(LLM_LAYER_L3,
+          "{\"root_cause\": \"r\", \"confidence\": 0.5, \"affected_scope\": \"x\", "
+          "\"tenant_types\": [\"training\"], \"cross_tenant_impact\": \"none\", "
+          "\"causal_chain\": [\"a\"], \"recommended_actions\": [null]}",
+          "field 'recommended_actions' is not an array of strings");
+  rejects(LLM_LAYER_L3, "{\"root_cause\": \"\"}", "field 'root_cause' is empty");
+  rejects(LLM_LAYER_L3, "{\"root_cause\": \"r\", \"confidence\": true}",
+          "field 'confidence' is not a number");
+}
+
+/* Hostile or oversized text: reasons quote it safely. */
+static void test_untrusted(void) {
+  rejects(LLM_LAYER_L2, "{\"classification\": \"%s%n%x%p\"}",
+          "classification '%s%n%x%p' not in real_anomaly|noise|transient");
+  rejects(LLM_LAYER_L2, "{\"classification\": \"a\\nb\\tc\\u001b[31m\"}",
+          "classification 'a b c [31m' not in real_anomaly|noise|transient");
+  rejects(LLM_LAYER_L2, "{\"classification\": \"0123456789012345678901234567890123456789TAIL\"}",
+          "classification '0123456789012345678901234567890123456789...' not in "
+          "real_anomaly|noise|transient");
+  /* a cut never splits a UTF-8 sequence: 39 ASCII bytes, then a 2-byte 'é' */
+  rejects(LLM_LAYER_L2,
+          "{\"classification\": \"012345678901234567890123456789012345678\xc3\xa9x\"}",
+          "classification '012345678901234567890123456789012345678...' not in "
+          "real_anomaly|noise|transient");
+
+  char *big = malloc(LLM_ANSWER_MAX_BYTES + 2);
+  CK(big != NULL);
+  size_t n = strlen(L2_OK);
+  memset(big, ' ', LLM_ANSWER_MAX_BYTES);
+  memcpy(big, L2_OK, n);
+  big[LLM_ANSWER_MAX_BYTES] = '\0';
+  accepts(LLM_LAYER_L2, big); /* exactly at the limit */
+  big[LLM_ANSWER_MAX_BYTES] = ' ';
+  big[LLM_ANSWER_MAX_BYTES + 1] = '\0';
+  rejects(LLM_LAYER_L2, big, "answer longer than 65536 bytes");
+  rejects(LLM_LAYER_L4, big, "answer longer than 65536 bytes");
+  free(big);
+
+  /* why may be NULL or tiny */
+  CK_EQ(llm_validate_answer(LLM_LAYER_L2, "nope", NULL, 0), FS_EINVAL);
+  char tiny[8] = "unset";
+  CK_EQ(llm_validate_answer(LLM_LAYER_L2, "{}", tiny, sizeof tiny), FS_EINVAL);
+  CK_STREQ(tiny, "missing");
+  CK_EQ(llm_validate_answer(LLM_LAYER_L2, "{}", tiny, 0), FS_EINVAL);
+  CK_STREQ(tiny, "missing");
+
+  char why[64];
+  CK_EQ(llm_validate_answer(5, L2_OK, why, sizeof why), FS_EINVAL);
+  CK_STREQ(why, "layer 5 has no JSON answer");
+  CK(llm_answer_parse(1, L2_OK, why, sizeof why) == NULL);
+  CK_STREQ(why, "layer 1 has no JSON answer");
+}
+
+static void test_l4(void) {
+  accepts(LLM_LAYER_L4, L4_OK);
+  accepts(LLM_LAYER_L4, "**ACTIVE INCIDENTS:** none\n**Resolved Incidents (2)**\n"
+                        "### 3. SLA Status\n#### Training-Health\nEmerging risks: none\n"
+                        "## 6. Next Shift Recommendations\n- rest\n");
+  accepts(LLM_LAYER_L4, "Active incidents, resolved incidents, SLA status, training health, "
+                        "emerging risks and next-shift recommendations: all quiet. %s%n");
+  rejects(LLM_LAYER_L4, "", "answer is empty");
+  rejects(LLM_LAYER_L4, NULL, "no answer");
+  rejects(LLM_LAYER_L4, "# Report\nAll fine.", "missing section 'Active incidents'");
+  rejects(LLM_LAYER_L4,
+          "Inactive incidents; Resolved incidents; SLA status; Training health; "
+          "Emerging risks; Next-shift recommendations",
+          "missing section 'Active incidents'");
+  rejects(LLM_LAYER_L4,
+          "Active incidents; Resolved incidents; SLA statuses; Training health; "
+          "Emerging risks; Next-shift recommendations",
+          "missing section 'SLA status'");
+  rejects(LLM_LAYER_L4,
+          "Active incidents; Resolved incidents; SLA status; Training health; "
+          "Emerging risks; Next-shift",
+          "missing section 'Next-shift recommendations'");
+  char bad[sizeof L4_OK + 4];
+  snprintf(bad, sizeof bad, "%s\xc3(", L4_OK);
+  rejects(LLM_LAYER_L4, bad, "answer is not valid UTF-8");
+  /* each heading on its own is required */
+  for (int i = 0; i < LLM_L4_NHEADINGS; i++) {
+    char text[512] = "", want[96];
+    for (int j = 0; j < LLM_L4_NHEADINGS; j++)
+      if (j != i) {
+        strcat(text, "## ");
+        strcat(text, llm_l4_headings[j]);
+        strcat(text, "\nbody\n");
+      }
+    snprintf(want, sizeof want, "missing section '%s'", llm_l4_headings[i]);
+    rejects(LLM_LAYER_L4, text, want);
+  }
+}
+
+int main(void) {
+  test_schemas();
+  test_l2();
+  test_l3();
+  test_untrusted();
+  test_l4();
+  printf("unit_llm_schema: %ld checks passed\n", checks);
+  return 0;
+}
