@@ -22,6 +22,12 @@ static const char *rules_str(json_t *o, const char *key) {
   return s ? s : "";
 }
 
+/* A field for prose: the string, or "unknown" when the context lacks it. */
+static const char *rules_name(json_t *o, const char *key) {
+  const char *s = rules_str(o, key);
+  return s[0] ? s : "unknown";
+}
+
 static double rules_num(json_t *o, const char *key) {
   json_t *v = json_object_get(o, key);
   return json_is_number(v) ? json_number_value(v) : NAN;
@@ -123,8 +129,18 @@ static char *rules_l2(json_t *ctx) {
     cls = "transient";
   else
     cls = "noise";
-  const char *tenant = rules_str(ev, "tenant");
-  const char *tenant_type = strcmp(scope, "rack") == 0 ? "mixed" : tenant;
+  static const char *const scopes[] = {"gpu", "node", "rack", "job", "cluster"};
+  static const char *const tenants[] = {"moe-inference", "dense-inference", "training"};
+  const char *tenant = rules_str(ev, "tenant"), *tenant_type = "unknown";
+  for (size_t i = 0; i < sizeof tenants / sizeof tenants[0]; i++)
+    if (strcmp(tenant, tenants[i]) == 0)
+      tenant_type = tenants[i];
+  if (strcmp(scope, "rack") == 0)
+    tenant_type = "mixed";
+  const char *scope_out = "node";
+  for (size_t i = 0; i < sizeof scopes / sizeof scopes[0]; i++)
+    if (strcmp(scope, scopes[i]) == 0)
+      scope_out = scopes[i];
   double conf = strcmp(cls, "real_anomaly") == 0 ? fmin(0.97, 0.6 + 0.03 * az + 0.05 * corroborating)
                                                  : (strcmp(cls, "transient") == 0 ? 0.6 : 0.7);
   char rationale[768];
@@ -147,8 +163,8 @@ static char *rules_l2(json_t *ctx) {
   }
   json_t *o = json_object();
   json_object_set_new(o, "classification", json_string(cls));
-  json_object_set_new(o, "scope", json_string(scope[0] ? scope : "node"));
-  json_object_set_new(o, "tenant_type", json_string(tenant_type[0] ? tenant_type : "unknown"));
+  json_object_set_new(o, "scope", json_string(scope_out));
+  json_object_set_new(o, "tenant_type", json_string(tenant_type));
   json_object_set_new(o, "confidence", json_real(round(conf * 100) / 100));
   json_object_set_new(o, "rationale", json_string(rationale));
   return rules_dump(o);
@@ -418,13 +434,15 @@ static int rules_kv(rules_diag *d) {
 
 static void rules_generic(rules_diag *d) {
   json_t *trig = json_object_get(d->ev, "trigger");
+  const char *metric = rules_name(trig, "metric");
+  double z = rules_num(trig, "z");
   snprintf(d->root, sizeof d->root,
            "Unexplained deviation of %s on %s (%s, %s): z=%.1f; no known failure signature matches "
            "the co-occurring signals.",
-           rules_str(trig, "metric"), d->node, d->tenant, d->rack_name, rules_num(trig, "z"));
-  rules_push(d->chain, "%s deviates from its workload peers", rules_str(trig, "metric"));
+           metric, d->node, d->tenant, d->rack_name, isfinite(z) ? z : 0.0);
+  rules_push(d->chain, "%s deviates from its workload peers", metric);
   rules_push(d->actions, "Watch %s for the next 30 minutes; escalate if it persists", d->node);
-  json_array_append_new(d->tenants, json_string(d->tenant[0] ? d->tenant : "unknown"));
+  json_array_append_new(d->tenants, json_string(d->tenant));
   snprintf(d->impact, sizeof d->impact, "No cross-tenant impact observed.");
   snprintf(d->affected, sizeof d->affected, "%s %s", d->scope, d->node);
   d->priority = "P3";
@@ -437,10 +455,10 @@ static char *rules_l3(json_t *ctx) {
   d.timeline = json_object_get(ctx, "timeline");
   d.rack = json_object_get(ctx, "rack");
   d.job = json_object_get(json_object_get(ctx, "tenant_context"), "job");
-  d.node = rules_str(d.ev, "node");
-  d.rack_name = rules_str(d.ev, "rack");
-  d.tenant = rules_str(d.ev, "tenant");
-  d.scope = rules_str(d.ev, "scope");
+  d.node = rules_name(d.ev, "node");
+  d.rack_name = rules_name(d.ev, "rack");
+  d.tenant = rules_name(d.ev, "tenant");
+  d.scope = rules_name(d.ev, "scope");
   d.job_name = json_is_object(d.job) ? rules_str(d.job, "id") : "";
   d.chain = json_array();
   d.actions = json_array();
