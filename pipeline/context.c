@@ -428,6 +428,51 @@ static void ctx_add_series(const ctx_builder *b, json_t *series, const char *met
   ctx_set(series, key, o);
 }
 
+/* Mean (max_not_mean = 0) or maximum over a node's GPUs of a GPU metric. */
+static float ctx_gpu_agg(const ctx_builder *b, const ctx_slot *s, int k, int n, int max) {
+  size_t N = (size_t)b->f->nodes;
+  const float *v = &s->gfeat[(k * N + (size_t)n) * FLEET_GPUS];
+  float acc = max ? -INFINITY : 0.0f;
+  for (int g = 0; g < FLEET_GPUS; g++)
+    acc = max ? fmaxf(acc, v[g]) : acc + v[g] / FLEET_GPUS;
+  return acc;
+}
+
+/* A compact table (column names, then one row per node) of what an
+ * operator scans next to the event: thermal state, the tenant's own metric,
+ * NVLink and fabric errors, all-reduce wait. */
+static json_t *ctx_node_table(const ctx_builder *b, const ctx_slot *s, const int32_t *nodes,
+                              int n) {
+  size_t N = (size_t)b->f->nodes;
+  json_t *o = json_object();
+  json_t *cols = json_array();
+  static const char *const names[] = {"node", "tenant", "inlet_c", "gpu_temp_mean_c",
+                                      "throttled_share_max", "nvlink_replays_per_5min_max",
+                                      "ib_rcv_errors_per_5min", "allreduce_wait_ms", "ttft_ms",
+                                      "sbe_per_5min_max"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    json_array_append_new(cols, json_string(names[i]));
+  ctx_set(o, "columns", cols);
+  json_t *rows = json_array();
+  for (int i = 0; i < n; i++) {
+    int node = nodes[i];
+    json_t *r = json_array();
+    json_array_append_new(r, ctx_node_name(node));
+    json_array_append_new(r, json_string(fleet_tenant_name(b->f->node_tenant[node])));
+    json_array_append_new(r, ctx_num(s->nfeat[NM_INLET_TEMP * N + (size_t)node]));
+    json_array_append_new(r, ctx_num(ctx_gpu_agg(b, s, GM_TEMP, node, 0)));
+    json_array_append_new(r, ctx_num(ctx_gpu_agg(b, s, GM_CLOCK_EVENTS, node, 1)));
+    json_array_append_new(r, ctx_num(ctx_gpu_agg(b, s, GM_NVLINK_REPLAY, node, 1)));
+    json_array_append_new(r, ctx_num(s->nfeat[NM_IB_RCV_ERR * N + (size_t)node]));
+    json_array_append_new(r, ctx_num(s->nfeat[NM_ALLREDUCE_WAIT * N + (size_t)node]));
+    json_array_append_new(r, ctx_num(s->nfeat[NM_TTFT * N + (size_t)node]));
+    json_array_append_new(r, ctx_num(ctx_gpu_agg(b, s, GM_ECC_SBE, node, 1)));
+    json_array_append_new(rows, r);
+  }
+  ctx_set(o, "rows", rows);
+  return o;
+}
+
 static json_t *ctx_series(const ctx_builder *b, const ev_event *e) {
   int32_t from = e->step - CTX_SERIES_HALF, to = e->step + CTX_SERIES_HALF;
   if (to > b->last_step)
@@ -504,6 +549,15 @@ static json_t *ctx_rack(const ctx_builder *b, const ev_event *e) {
     ctx_set(cmp, compare[i], x);
   }
   ctx_set(o, "rack_vs_fleet", cmp);
+  if (s) {
+    int32_t *members = malloc(sizeof *members * (size_t)f->nodes_per_rack);
+    if (members) {
+      for (int i = 0; i < f->nodes_per_rack; i++)
+        members[i] = rack * f->nodes_per_rack + i;
+      ctx_set(o, "node_table", ctx_node_table(b, s, members, f->nodes_per_rack));
+      free(members);
+    }
+  }
   return o;
 }
 
@@ -548,6 +602,9 @@ static json_t *ctx_job(const ctx_builder *b, const ev_event *e) {
       json_array_append_new(racks, ctx_rack_name(last));
     }
   ctx_set(o, "racks", racks);
+  const ctx_slot *s = ctx_slot_of(b, e->step);
+  if (s)
+    ctx_set(o, "node_table", ctx_node_table(b, s, &f->job_nodes[f->job_offset[j]], cj->nodes));
   return o;
 }
 
