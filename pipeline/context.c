@@ -339,19 +339,23 @@ static char *ctx_dump(json_t *root) {
 
 /* ---- L2 ----------------------------------------------------------------- */
 
-char *ctx_l2(const ctx_builder *b, const ev_event *e) {
-  const ctx_slot *s = ctx_slot_of(b, e->step);
-  if (!s)
-    return NULL;
+/* What L2 and L3 share: the event, the node against its peers, its GPUs. */
+static json_t *ctx_base(const ctx_builder *b, const ev_event *e, const ctx_slot *s,
+                        const char *layer) {
   json_t *root = json_object();
-  ctx_set(root, "layer", json_string("L2"));
+  ctx_set(root, "layer", json_string(layer));
   ctx_set(root, "event", ctx_event(b, e));
   json_t *node = ctx_node_identity(b, e->node);
   ctx_set(node, "metrics", ctx_node_metrics(b, s, e->node));
   ctx_set(root, "node", node);
   ctx_set(root, "gpus", ctx_gpus(b, s, e->node));
   ctx_set(root, "gpu_peer_median", ctx_gpu_peers(b, s, e->node));
-  return ctx_dump(root);
+  return root;
+}
+
+char *ctx_l2(const ctx_builder *b, const ev_event *e) {
+  const ctx_slot *s = ctx_slot_of(b, e->step);
+  return s ? ctx_dump(ctx_base(b, e, s, "L2")) : NULL;
 }
 
 /* ---- L3 ----------------------------------------------------------------- */
@@ -612,14 +616,7 @@ char *ctx_l3(const ctx_builder *b, const ev_event *e) {
   const ctx_slot *s = ctx_slot_of(b, e->step);
   if (!s)
     return NULL;
-  json_t *root = json_object();
-  ctx_set(root, "layer", json_string("L3"));
-  ctx_set(root, "event", ctx_event(b, e));
-  json_t *node = ctx_node_identity(b, e->node);
-  ctx_set(node, "metrics", ctx_node_metrics(b, s, e->node));
-  ctx_set(root, "node", node);
-  ctx_set(root, "gpus", ctx_gpus(b, s, e->node));
-  ctx_set(root, "gpu_peer_median", ctx_gpu_peers(b, s, e->node));
+  json_t *root = ctx_base(b, e, s, "L3");
   ctx_set(root, "timeline", ctx_series(b, e));
   ctx_set(root, "rack", ctx_rack(b, e));
   json_t *tenant = json_object();

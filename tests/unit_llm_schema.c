@@ -2,7 +2,7 @@
  * generated JSON schemas meet OpenAI strict mode's rules and match the field
  * table; L2/L3 answers full, partial, fenced, prose-wrapped, with braces in
  * prose and strings, wrong enums, wrong types, out-of-range confidence, not
- * JSON, hostile and oversized text; L4 markdown section checks. */
+ * JSON, hostile and oversized text; L4 markdown section check_count. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,16 +12,6 @@
 #include "src/errors.h"
 #include "tests/check.h"
 
-static long checks;
-#define COUNTED(stmt)                                                                              \
-  do {                                                                                             \
-    checks++;                                                                                      \
-    stmt;                                                                                          \
-  } while (0)
-#define CK(e) COUNTED(CHECK(e))
-#define CK_EQ(a, b) COUNTED(CHECK_EQ(a, b))
-#define CK_NEAR(a, b, t) COUNTED(CHECK_NEAR(a, b, t))
-#define CK_STREQ(a, b) COUNTED(CHECK_STREQ(a, b))
 
 static const char L2_OK[] =
     "{\"classification\": \"real_anomaly\", \"scope\": \"gpu\", \"tenant_type\": "
@@ -50,17 +40,17 @@ static void rejects(int layer, const char *text, const char *want) {
   int rc = llm_validate_answer(layer, text, why, sizeof why);
   if (rc != FS_EINVAL)
     CHECK_FAIL("L%d answer accepted (rc %d), expected '%s'", layer, rc, want);
-  CK_STREQ(why, want);
-  CK(llm_answer_parse(layer, text, NULL, 0) == NULL || layer == LLM_LAYER_L4);
+  CHECK_STREQ(why, want);
+  CHECK(llm_answer_parse(layer, text, NULL, 0) == NULL || layer == LLM_LAYER_L4);
 }
 
 /* As rejects, comparing only the start of the reason. */
 static void rejects_prefix(int layer, const char *text, const char *prefix) {
   char why[256] = "";
-  CK_EQ(llm_validate_answer(layer, text, why, sizeof why), FS_EINVAL);
+  CHECK_EQ(llm_validate_answer(layer, text, why, sizeof why), FS_EINVAL);
   if (strncmp(why, prefix, strlen(prefix)) != 0)
     CHECK_FAIL("reason '%s' does not start with '%s'", why, prefix);
-  checks++;
+  check_count++;
 }
 
 static void accepts(int layer, const char *text) {
@@ -68,7 +58,7 @@ static void accepts(int layer, const char *text) {
   int rc = llm_validate_answer(layer, text, why, sizeof why);
   if (rc != 0)
     CHECK_FAIL("L%d answer rejected: %s\n%s", layer, why, text);
-  checks++;
+  check_count++;
 }
 
 /* Every object in the schema lists all its properties as required and
@@ -82,16 +72,16 @@ static void check_strict(json_t *node) {
   }
   if (!json_is_object(node))
     return;
-  CK(json_object_get(node, "minimum") == NULL);
-  CK(json_object_get(node, "maximum") == NULL);
+  CHECK(json_object_get(node, "minimum") == NULL);
+  CHECK(json_object_get(node, "maximum") == NULL);
   json_t *props = json_object_get(node, "properties");
   if (props) {
     json_t *req = json_object_get(node, "required");
-    CK(json_is_false(json_object_get(node, "additionalProperties")));
-    CK_EQ(json_array_size(req), json_object_size(props));
+    CHECK(json_is_false(json_object_get(node, "additionalProperties")));
+    CHECK_EQ(json_array_size(req), json_object_size(props));
     size_t i;
     json_t *name;
-    json_array_foreach(req, i, name) CK(json_object_get(props, json_string_value(name)) != NULL);
+    json_array_foreach(req, i, name) CHECK(json_object_get(props, json_string_value(name)) != NULL);
   }
   const char *k;
   json_t *v;
@@ -99,12 +89,12 @@ static void check_strict(json_t *node) {
 }
 
 static void test_schemas(void) {
-  CK_STREQ(llm_schema_name(LLM_LAYER_L2), "fleetsim_l2_triage");
-  CK_STREQ(llm_schema_name(LLM_LAYER_L3), "fleetsim_l3_root_cause");
-  CK(llm_schema_name(LLM_LAYER_L4) == NULL);
-  CK(llm_schema_json(LLM_LAYER_L4) == NULL);
-  CK(llm_schema_json(1) == NULL);
-  CK(llm_schema_text(LLM_LAYER_L4) == NULL);
+  CHECK_STREQ(llm_schema_name(LLM_LAYER_L2), "fleetsim_l2_triage");
+  CHECK_STREQ(llm_schema_name(LLM_LAYER_L3), "fleetsim_l3_root_cause");
+  CHECK(llm_schema_name(LLM_LAYER_L4) == NULL);
+  CHECK(llm_schema_json(LLM_LAYER_L4) == NULL);
+  CHECK(llm_schema_json(1) == NULL);
+  CHECK(llm_schema_text(LLM_LAYER_L4) == NULL);
 
   static const char *const l2[] = {"classification", "scope", "tenant_type", "confidence",
                                    "rationale"};
@@ -113,29 +103,29 @@ static void test_schemas(void) {
       "cross_tenant_impact", "causal_chain", "recommended_actions", "priority"};
   for (int layer = LLM_LAYER_L2; layer <= LLM_LAYER_L3; layer++) {
     json_t *s = llm_schema_json(layer);
-    CK(s != NULL);
-    CK_STREQ(json_string_value(json_object_get(s, "type")), "object");
+    CHECK(s != NULL);
+    CHECK_STREQ(json_string_value(json_object_get(s, "type")), "object");
     check_strict(s);
     const char *const *names = layer == LLM_LAYER_L2 ? l2 : l3;
     size_t n = layer == LLM_LAYER_L2 ? 5 : 8;
     json_t *props = json_object_get(s, "properties");
     json_t *req = json_object_get(s, "required");
-    CK_EQ(json_object_size(props), n);
+    CHECK_EQ(json_object_size(props), n);
     size_t i = 0;
     const char *k;
     json_t *v;
     json_object_foreach(props, k, v) { /* in the seed's order */
-      CK_STREQ(k, names[i]);
-      CK_STREQ(json_string_value(json_array_get(req, i)), names[i]);
-      CK(json_is_string(json_object_get(v, "description")));
+      CHECK_STREQ(k, names[i]);
+      CHECK_STREQ(json_string_value(json_array_get(req, i)), names[i]);
+      CHECK(json_is_string(json_object_get(v, "description")));
       i++;
     }
     char *text = llm_schema_text(layer);
     json_error_t err;
     json_t *back = json_loads(text, 0, &err);
-    CK(back != NULL);
-    CK(json_equal(back, s));
-    CK(strchr(text, '\n') == NULL); /* compact */
+    CHECK(back != NULL);
+    CHECK(json_equal(back, s));
+    CHECK(strchr(text, '\n') == NULL); /* compact */
     json_decref(back);
     free(text);
     json_decref(s);
@@ -144,46 +134,46 @@ static void test_schemas(void) {
   json_t *s = llm_schema_json(LLM_LAYER_L2);
   json_t *p = json_object_get(s, "properties");
   json_t *e = json_object_get(json_object_get(p, "classification"), "enum");
-  CK_EQ(json_array_size(e), 3);
-  CK_STREQ(json_string_value(json_array_get(e, 0)), "real_anomaly");
-  CK_STREQ(json_string_value(json_array_get(e, 1)), "noise");
-  CK_STREQ(json_string_value(json_array_get(e, 2)), "transient");
+  CHECK_EQ(json_array_size(e), 3);
+  CHECK_STREQ(json_string_value(json_array_get(e, 0)), "real_anomaly");
+  CHECK_STREQ(json_string_value(json_array_get(e, 1)), "noise");
+  CHECK_STREQ(json_string_value(json_array_get(e, 2)), "transient");
   e = json_object_get(json_object_get(p, "scope"), "enum");
-  CK_EQ(json_array_size(e), 5);
-  CK_STREQ(json_string_value(json_array_get(e, 4)), "cluster");
+  CHECK_EQ(json_array_size(e), 5);
+  CHECK_STREQ(json_string_value(json_array_get(e, 4)), "cluster");
   e = json_object_get(json_object_get(p, "tenant_type"), "enum");
-  CK_EQ(json_array_size(e), 5);
-  CK_STREQ(json_string_value(json_array_get(e, 0)), "moe-inference");
-  CK_STREQ(json_string_value(json_array_get(e, 3)), "mixed");
-  CK_STREQ(json_string_value(json_object_get(json_object_get(p, "confidence"), "type")), "number");
-  CK_STREQ(json_string_value(json_object_get(json_object_get(p, "rationale"), "type")), "string");
+  CHECK_EQ(json_array_size(e), 5);
+  CHECK_STREQ(json_string_value(json_array_get(e, 0)), "moe-inference");
+  CHECK_STREQ(json_string_value(json_array_get(e, 3)), "mixed");
+  CHECK_STREQ(json_string_value(json_object_get(json_object_get(p, "confidence"), "type")), "number");
+  CHECK_STREQ(json_string_value(json_object_get(json_object_get(p, "rationale"), "type")), "string");
   json_decref(s);
 
   s = llm_schema_json(LLM_LAYER_L3);
   p = json_object_get(s, "properties");
   e = json_object_get(json_object_get(p, "priority"), "enum");
-  CK_EQ(json_array_size(e), 4);
-  CK_STREQ(json_string_value(json_array_get(e, 0)), "P1");
-  CK_STREQ(json_string_value(json_array_get(e, 3)), "P4");
+  CHECK_EQ(json_array_size(e), 4);
+  CHECK_STREQ(json_string_value(json_array_get(e, 0)), "P1");
+  CHECK_STREQ(json_string_value(json_array_get(e, 3)), "P4");
   json_t *arr = json_object_get(p, "causal_chain");
-  CK_STREQ(json_string_value(json_object_get(arr, "type")), "array");
-  CK_STREQ(json_string_value(json_object_get(json_object_get(arr, "items"), "type")), "string");
-  CK_STREQ(json_string_value(json_object_get(json_object_get(p, "tenant_types"), "type")), "array");
-  CK_STREQ(json_string_value(json_object_get(json_object_get(p, "root_cause"), "type")), "string");
+  CHECK_STREQ(json_string_value(json_object_get(arr, "type")), "array");
+  CHECK_STREQ(json_string_value(json_object_get(json_object_get(arr, "items"), "type")), "string");
+  CHECK_STREQ(json_string_value(json_object_get(json_object_get(p, "tenant_types"), "type")), "array");
+  CHECK_STREQ(json_string_value(json_object_get(json_object_get(p, "root_cause"), "type")), "string");
   json_decref(s);
 
-  CK_STREQ(llm_l4_headings[0], "Active incidents");
-  CK_STREQ(llm_l4_headings[2], "SLA status");
-  CK_STREQ(llm_l4_headings[LLM_L4_NHEADINGS - 1], "Next-shift recommendations");
+  CHECK_STREQ(llm_l4_headings[0], "Active incidents");
+  CHECK_STREQ(llm_l4_headings[2], "SLA status");
+  CHECK_STREQ(llm_l4_headings[LLM_L4_NHEADINGS - 1], "Next-shift recommendations");
 }
 
 static void test_l2(void) {
   accepts(LLM_LAYER_L2, L2_OK);
   char why[256];
   json_t *o = llm_answer_parse(LLM_LAYER_L2, L2_OK, why, sizeof why);
-  CK(o != NULL);
-  CK_STREQ(json_string_value(json_object_get(o, "classification")), "real_anomaly");
-  CK_NEAR(json_number_value(json_object_get(o, "confidence")), 0.82, 1e-12);
+  CHECK(o != NULL);
+  CHECK_STREQ(json_string_value(json_object_get(o, "classification")), "real_anomaly");
+  CHECK_NEAR(json_number_value(json_object_get(o, "confidence")), 0.82, 1e-12);
   json_decref(o);
 
   /* any case in, canonical spelling out; integer confidence; extra fields */
@@ -192,10 +182,10 @@ static void test_l2(void) {
                        "\"tenant_type\": \"MoE-Inference\", \"confidence\": 1, \"rationale\": "
                        "\"x\", \"extra\": [1, 2]}",
                        why, sizeof why);
-  CK(o != NULL);
-  CK_STREQ(json_string_value(json_object_get(o, "classification")), "real_anomaly");
-  CK_STREQ(json_string_value(json_object_get(o, "scope")), "gpu");
-  CK_STREQ(json_string_value(json_object_get(o, "tenant_type")), "moe-inference");
+  CHECK(o != NULL);
+  CHECK_STREQ(json_string_value(json_object_get(o, "classification")), "real_anomaly");
+  CHECK_STREQ(json_string_value(json_object_get(o, "scope")), "gpu");
+  CHECK_STREQ(json_string_value(json_object_get(o, "tenant_type")), "moe-inference");
   json_decref(o);
   accepts(LLM_LAYER_L2, "{\"classification\": \"noise\", \"scope\": \"cluster\", \"tenant_type\": "
                         "\"unknown\", \"confidence\": 0, \"rationale\": \"flat\"}");
@@ -216,18 +206,18 @@ static void test_l2(void) {
                         "\"training\", \"confidence\": 0.5, \"rationale\": \"a } and a { and "
                         "\\\"quoted {\\\" text\"}");
   size_t start = 0, len = 0;
-  CK_EQ(llm_extract_json_object(buf, &start, &len), 0);
-  CK_EQ(start, 1);
-  CK_EQ(len, strlen(L2_OK));
-  CK_EQ(llm_extract_json_object("x {\"a\": {\"b\": 1}} y {\"c\": 2}", &start, &len), 0);
-  CK_EQ(start, 2);
-  CK_EQ(len, 15);
-  CK_EQ(llm_extract_json_object("{bad} {\"c\": \"}\"}", &start, &len), 0);
-  CK_EQ(start, 6);
-  CK_EQ(len, 10);
-  CK_EQ(llm_extract_json_object("no object", &start, &len), FS_EINVAL);
-  CK_EQ(llm_extract_json_object("{\"open\": 1", &start, &len), FS_EINVAL);
-  CK_EQ(llm_extract_json_object(NULL, &start, &len), FS_EINVAL);
+  CHECK_EQ(llm_extract_json_object(buf, &start, &len), 0);
+  CHECK_EQ(start, 1);
+  CHECK_EQ(len, strlen(L2_OK));
+  CHECK_EQ(llm_extract_json_object("x {\"a\": {\"b\": 1}} y {\"c\": 2}", &start, &len), 0);
+  CHECK_EQ(start, 2);
+  CHECK_EQ(len, 15);
+  CHECK_EQ(llm_extract_json_object("{bad} {\"c\": \"}\"}", &start, &len), 0);
+  CHECK_EQ(start, 6);
+  CHECK_EQ(len, 10);
+  CHECK_EQ(llm_extract_json_object("no object", &start, &len), FS_EINVAL);
+  CHECK_EQ(llm_extract_json_object("{\"open\": 1", &start, &len), FS_EINVAL);
+  CHECK_EQ(llm_extract_json_object(NULL, &start, &len), FS_EINVAL);
 
   /* partial and null fields */
   rejects(LLM_LAYER_L2,
@@ -303,9 +293,9 @@ static void test_l3(void) {
                                "\"cross_tenant_impact\": \"none\", \"causal_chain\": [], "
                                "\"recommended_actions\": [], \"priority\": \"p1\"}\n```",
                                why, sizeof why);
-  CK(o != NULL);
-  CK_STREQ(json_string_value(json_object_get(o, "priority")), "P1");
-  CK_EQ(json_array_size(json_object_get(o, "tenant_types")), 0);
+  CHECK(o != NULL);
+  CHECK_STREQ(json_string_value(json_object_get(o, "priority")), "P1");
+  CHECK_EQ(json_array_size(json_object_get(o, "tenant_types")), 0);
   json_decref(o);
   rejects(LLM_LAYER_L3, L2_OK, "missing field 'root_cause'");
   rejects(LLM_LAYER_L3,
@@ -354,7 +344,7 @@ static void test_untrusted(void) {
           "real_anomaly|noise|transient");
 
   char *big = malloc(LLM_ANSWER_MAX_BYTES + 2);
-  CK(big != NULL);
+  CHECK(big != NULL);
   size_t n = strlen(L2_OK);
   memset(big, ' ', LLM_ANSWER_MAX_BYTES);
   memcpy(big, L2_OK, n);
@@ -367,18 +357,18 @@ static void test_untrusted(void) {
   free(big);
 
   /* why may be NULL or tiny */
-  CK_EQ(llm_validate_answer(LLM_LAYER_L2, "nope", NULL, 0), FS_EINVAL);
+  CHECK_EQ(llm_validate_answer(LLM_LAYER_L2, "nope", NULL, 0), FS_EINVAL);
   char tiny[8] = "unset";
-  CK_EQ(llm_validate_answer(LLM_LAYER_L2, "{}", tiny, sizeof tiny), FS_EINVAL);
-  CK_STREQ(tiny, "missing");
-  CK_EQ(llm_validate_answer(LLM_LAYER_L2, "{}", tiny, 0), FS_EINVAL);
-  CK_STREQ(tiny, "missing");
+  CHECK_EQ(llm_validate_answer(LLM_LAYER_L2, "{}", tiny, sizeof tiny), FS_EINVAL);
+  CHECK_STREQ(tiny, "missing");
+  CHECK_EQ(llm_validate_answer(LLM_LAYER_L2, "{}", tiny, 0), FS_EINVAL);
+  CHECK_STREQ(tiny, "missing");
 
   char why[64];
-  CK_EQ(llm_validate_answer(5, L2_OK, why, sizeof why), FS_EINVAL);
-  CK_STREQ(why, "layer 5 has no JSON answer");
-  CK(llm_answer_parse(1, L2_OK, why, sizeof why) == NULL);
-  CK_STREQ(why, "layer 1 has no JSON answer");
+  CHECK_EQ(llm_validate_answer(5, L2_OK, why, sizeof why), FS_EINVAL);
+  CHECK_STREQ(why, "layer 5 has no JSON answer");
+  CHECK(llm_answer_parse(1, L2_OK, why, sizeof why) == NULL);
+  CHECK_STREQ(why, "layer 1 has no JSON answer");
 }
 
 static void test_l4(void) {
@@ -426,6 +416,6 @@ int main(void) {
   test_l3();
   test_untrusted();
   test_l4();
-  printf("unit_llm_schema: %ld checks passed\n", checks);
+  printf("unit_llm_schema: %ld checks passed\n", check_count);
   return 0;
 }

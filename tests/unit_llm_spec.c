@@ -12,16 +12,6 @@
 #include "src/errors.h"
 #include "tests/check.h"
 
-static long checks;
-#define COUNTED(stmt)                                                                              \
-  do {                                                                                             \
-    checks++;                                                                                      \
-    stmt;                                                                                          \
-  } while (0)
-#define CK(e) COUNTED(CHECK(e))
-#define CK_EQ(a, b) COUNTED(CHECK_EQ(a, b))
-#define CK_NEAR(a, b, t) COUNTED(CHECK_NEAR(a, b, t))
-#define CK_STREQ(a, b) COUNTED(CHECK_STREQ(a, b))
 
 static const char FAKE_KEY[] = "sk-FAKE-planted-0123456789abcdef";
 
@@ -41,8 +31,8 @@ static llm_spec good(const char *text) {
   int rc = llm_spec_parse(text, &s);
   if (rc != 0)
     CHECK_FAIL("spec '%s' rejected: %s", text, diag_first());
-  CK_EQ(diag_count(), 0);
-  CK(!contains_bytes(&s, sizeof s, FAKE_KEY));
+  CHECK_EQ(diag_count(), 0);
+  CHECK(!contains_bytes(&s, sizeof s, FAKE_KEY));
   return s;
 }
 
@@ -53,127 +43,127 @@ static void bad(const char *text, const char *want) {
   int rc = llm_spec_parse(text, &s);
   if (rc != FS_EUSAGE)
     CHECK_FAIL("spec '%s': rc %d, expected FS_EUSAGE", text, rc);
-  CK_EQ(diag_count(), 1);
-  CK_STREQ(diag_first(), want);
-  CK(strstr(diag_first(), "FAKE") == NULL);
+  CHECK_EQ(diag_count(), 1);
+  CHECK_STREQ(diag_first(), want);
+  CHECK(strstr(diag_first(), "FAKE") == NULL);
 }
 
 static void test_defaults(void) {
   llm_spec s = good("rules");
-  CK_EQ(s.kind, LLM_KIND_RULES);
-  CK_STREQ(s.name, "rules");
-  CK_STREQ(s.base_url, "");
-  CK_STREQ(s.model, "");
-  CK_STREQ(s.api_key_env, "");
-  CK_STREQ(s.path, "");
-  CK_NEAR(s.timeout_s, 120, 0);
-  CK_EQ(s.retries, 2);
-  CK_EQ(s.concurrency, 8);
-  CK_NEAR(s.price_in, 0, 0);
-  CK_NEAR(s.price_out, 0, 0);
-  CK_NEAR(s.gpu_hour_usd, 0, 0);
-  CK_EQ(s.max_tokens, 0);
-  CK_EQ(s.json_schema, 1);
-  CK_NEAR(s.temperature, 0, 0);
-  CK_EQ(s.key_optional, 0);
-  CK(llm_spec_api_key(&s) == NULL);
+  CHECK_EQ(s.kind, LLM_KIND_RULES);
+  CHECK_STREQ(s.name, "rules");
+  CHECK_STREQ(s.base_url, "");
+  CHECK_STREQ(s.model, "");
+  CHECK_STREQ(s.api_key_env, "");
+  CHECK_STREQ(s.path, "");
+  CHECK_NEAR(s.timeout_s, 120, 0);
+  CHECK_EQ(s.retries, 2);
+  CHECK_EQ(s.concurrency, 8);
+  CHECK_NEAR(s.price_in, 0, 0);
+  CHECK_NEAR(s.price_out, 0, 0);
+  CHECK_NEAR(s.gpu_hour_usd, 0, 0);
+  CHECK_EQ(s.max_tokens, 0);
+  CHECK_EQ(s.json_schema, 1);
+  CHECK_NEAR(s.temperature, 0, 0);
+  CHECK_EQ(s.key_optional, 0);
+  CHECK(llm_spec_api_key(&s) == NULL);
 
   s = good("rules:");
-  CK_STREQ(s.name, "rules");
+  CHECK_STREQ(s.name, "rules");
   s = good("rules:name=rules-v2.1_fast");
-  CK_STREQ(s.name, "rules-v2.1_fast");
+  CHECK_STREQ(s.name, "rules-v2.1_fast");
 
   s = good("replay:path=DIR/llm/rules.jsonl");
-  CK_EQ(s.kind, LLM_KIND_REPLAY);
-  CK_STREQ(s.name, "replay");
-  CK_STREQ(s.path, "DIR/llm/rules.jsonl");
+  CHECK_EQ(s.kind, LLM_KIND_REPLAY);
+  CHECK_STREQ(s.name, "replay");
+  CHECK_STREQ(s.path, "DIR/llm/rules.jsonl");
   s = good("replay:name=again,path=/runs/a b/llm/x=y:z.jsonl");
-  CK_STREQ(s.name, "again");
-  CK_STREQ(s.path, "/runs/a b/llm/x=y:z.jsonl");
+  CHECK_STREQ(s.name, "again");
+  CHECK_STREQ(s.path, "/runs/a b/llm/x=y:z.jsonl");
 
-  CK_STREQ(llm_kind_name(LLM_KIND_RULES), "rules");
-  CK_STREQ(llm_kind_name(LLM_KIND_OPENAI), "openai");
-  CK_STREQ(llm_kind_name(LLM_KIND_ANTHROPIC), "anthropic");
-  CK_STREQ(llm_kind_name(LLM_KIND_REPLAY), "replay");
-  CK_STREQ(llm_kind_name(LLM_KIND_COUNT), "unknown");
+  CHECK_STREQ(llm_kind_name(LLM_KIND_RULES), "rules");
+  CHECK_STREQ(llm_kind_name(LLM_KIND_OPENAI), "openai");
+  CHECK_STREQ(llm_kind_name(LLM_KIND_ANTHROPIC), "anthropic");
+  CHECK_STREQ(llm_kind_name(LLM_KIND_REPLAY), "replay");
+  CHECK_STREQ(llm_kind_name(LLM_KIND_COUNT), "unknown");
 }
 
 /* The SPEC examples of DESIGN.md section 3, and the defaults they imply. */
 static void test_design_examples(void) {
   unsetenv("OPENAI_API_KEY");
   llm_spec s = good("openai:base_url=http://127.0.0.1:8000/v1,model=gemma-4-26b,concurrency=8");
-  CK_EQ(s.kind, LLM_KIND_OPENAI);
-  CK_STREQ(s.base_url, "http://127.0.0.1:8000/v1");
-  CK_STREQ(s.model, "gemma-4-26b");
-  CK_STREQ(s.name, "gemma-4-26b");
-  CK_STREQ(s.api_key_env, "OPENAI_API_KEY");
-  CK_EQ(s.concurrency, 8);
-  CK_EQ(s.key_optional, 1);
-  CK_EQ(s.max_tokens, 0);
-  CK(llm_spec_api_key(&s) == NULL);
+  CHECK_EQ(s.kind, LLM_KIND_OPENAI);
+  CHECK_STREQ(s.base_url, "http://127.0.0.1:8000/v1");
+  CHECK_STREQ(s.model, "gemma-4-26b");
+  CHECK_STREQ(s.name, "gemma-4-26b");
+  CHECK_STREQ(s.api_key_env, "OPENAI_API_KEY");
+  CHECK_EQ(s.concurrency, 8);
+  CHECK_EQ(s.key_optional, 1);
+  CHECK_EQ(s.max_tokens, 0);
+  CHECK(llm_spec_api_key(&s) == NULL);
 
   setenv("TOGETHER_API_KEY", FAKE_KEY, 1);
   s = good("openai:base_url=https://inference.example.com/v1,model=Qwen/Qwen3.5-397B,"
            "api_key_env=TOGETHER_API_KEY,price_in=0.6,price_out=3.6");
-  CK_STREQ(s.name, "Qwen_Qwen3.5-397B");
-  CK_STREQ(s.model, "Qwen/Qwen3.5-397B");
-  CK_STREQ(s.api_key_env, "TOGETHER_API_KEY");
-  CK_NEAR(s.price_in, 0.6, 1e-12);
-  CK_NEAR(s.price_out, 3.6, 1e-12);
-  CK_EQ(s.key_optional, 0);
-  CK_STREQ(llm_spec_api_key(&s), FAKE_KEY);
+  CHECK_STREQ(s.name, "Qwen_Qwen3.5-397B");
+  CHECK_STREQ(s.model, "Qwen/Qwen3.5-397B");
+  CHECK_STREQ(s.api_key_env, "TOGETHER_API_KEY");
+  CHECK_NEAR(s.price_in, 0.6, 1e-12);
+  CHECK_NEAR(s.price_out, 3.6, 1e-12);
+  CHECK_EQ(s.key_optional, 0);
+  CHECK_STREQ(llm_spec_api_key(&s), FAKE_KEY);
   unsetenv("TOGETHER_API_KEY");
 
   setenv("ANTHROPIC_API_KEY", FAKE_KEY, 1);
   s = good("anthropic:model=claude-sonnet-4,api_key_env=ANTHROPIC_API_KEY");
-  CK_EQ(s.kind, LLM_KIND_ANTHROPIC);
-  CK_STREQ(s.name, "claude-sonnet-4");
-  CK_STREQ(s.base_url, "https://api.anthropic.com/v1");
-  CK_EQ(s.max_tokens, 2048);
-  CK_STREQ(llm_spec_api_key(&s), FAKE_KEY);
+  CHECK_EQ(s.kind, LLM_KIND_ANTHROPIC);
+  CHECK_STREQ(s.name, "claude-sonnet-4");
+  CHECK_STREQ(s.base_url, "https://api.anthropic.com/v1");
+  CHECK_EQ(s.max_tokens, 2048);
+  CHECK_STREQ(llm_spec_api_key(&s), FAKE_KEY);
   s = good("anthropic:model=claude-opus-4");
-  CK_STREQ(s.api_key_env, "ANTHROPIC_API_KEY");
+  CHECK_STREQ(s.api_key_env, "ANTHROPIC_API_KEY");
   unsetenv("ANTHROPIC_API_KEY");
 }
 
 static void test_every_key(void) {
   setenv("OPENAI_API_KEY", FAKE_KEY, 1);
   llm_spec s = good("openai:model=gpt-4o-mini");
-  CK_STREQ(s.base_url, "https://api.openai.com/v1");
-  CK_STREQ(s.name, "gpt-4o-mini");
-  CK_STREQ(llm_spec_api_key(&s), FAKE_KEY);
+  CHECK_STREQ(s.base_url, "https://api.openai.com/v1");
+  CHECK_STREQ(s.name, "gpt-4o-mini");
+  CHECK_STREQ(llm_spec_api_key(&s), FAKE_KEY);
 
   s = good("openai:name=local-gemma,base_url=http://localhost:11434/v1//,model=gemma:27b,"
            "api_key_env=MY_KEY_9,timeout_s=0.5,retries=0,concurrency=256,price_in=0,"
            "price_out=1e1,gpu_hour_usd=0.35,max_tokens=512,json_schema=0,temperature=0.7");
-  CK_STREQ(s.name, "local-gemma");
-  CK_STREQ(s.base_url, "http://localhost:11434/v1");
-  CK_STREQ(s.model, "gemma:27b");
-  CK_STREQ(s.api_key_env, "MY_KEY_9");
-  CK_NEAR(s.timeout_s, 0.5, 0);
-  CK_EQ(s.retries, 0);
-  CK_EQ(s.concurrency, 256);
-  CK_NEAR(s.price_out, 10, 0);
-  CK_NEAR(s.gpu_hour_usd, 0.35, 1e-12);
-  CK_EQ(s.max_tokens, 512);
-  CK_EQ(s.json_schema, 0);
-  CK_NEAR(s.temperature, 0.7, 1e-12);
-  CK_EQ(s.key_optional, 1);
-  CK(llm_spec_api_key(&s) == NULL); /* MY_KEY_9 is unset */
+  CHECK_STREQ(s.name, "local-gemma");
+  CHECK_STREQ(s.base_url, "http://localhost:11434/v1");
+  CHECK_STREQ(s.model, "gemma:27b");
+  CHECK_STREQ(s.api_key_env, "MY_KEY_9");
+  CHECK_NEAR(s.timeout_s, 0.5, 0);
+  CHECK_EQ(s.retries, 0);
+  CHECK_EQ(s.concurrency, 256);
+  CHECK_NEAR(s.price_out, 10, 0);
+  CHECK_NEAR(s.gpu_hour_usd, 0.35, 1e-12);
+  CHECK_EQ(s.max_tokens, 512);
+  CHECK_EQ(s.json_schema, 0);
+  CHECK_NEAR(s.temperature, 0.7, 1e-12);
+  CHECK_EQ(s.key_optional, 1);
+  CHECK(llm_spec_api_key(&s) == NULL); /* MY_KEY_9 is unset */
 
   s = good("openai:model=gpt-5.4,temperature=default,max_tokens=8000");
-  CK_NEAR(s.temperature, -1, 0);
-  CK_EQ(s.max_tokens, 8000);
+  CHECK_NEAR(s.temperature, -1, 0);
+  CHECK_EQ(s.max_tokens, 8000);
   s = good("openai:model=ollama/llama3:8b@q4");
-  CK_STREQ(s.name, "ollama_llama3_8b_q4");
+  CHECK_STREQ(s.name, "ollama_llama3_8b_q4");
   s = good("openai:model=.hidden");
-  CK_STREQ(s.name, "_hidden");
+  CHECK_STREQ(s.name, "_hidden");
   s = good("anthropic:base_url=https://proxy.example.com/anthropic/v1/,model=m,max_tokens=1,"
            "api_key_env=OPENAI_API_KEY,retries=10,concurrency=1,timeout_s=3600");
-  CK_STREQ(s.base_url, "https://proxy.example.com/anthropic/v1");
-  CK_EQ(s.max_tokens, 1);
-  CK_EQ(s.retries, 10);
-  CK_EQ(s.concurrency, 1);
+  CHECK_STREQ(s.base_url, "https://proxy.example.com/anthropic/v1");
+  CHECK_EQ(s.max_tokens, 1);
+  CHECK_EQ(s.retries, 10);
+  CHECK_EQ(s.concurrency, 1);
 
   /* a model name of exactly 255 characters fits; the stem is cut to 63 */
   char spec[400], model[256];
@@ -181,8 +171,8 @@ static void test_every_key(void) {
   model[255] = '\0';
   snprintf(spec, sizeof spec, "openai:model=%s", model);
   s = good(spec);
-  CK_EQ(strlen(s.model), 255);
-  CK_EQ(strlen(s.name), LLM_SPEC_NAME_LEN - 1);
+  CHECK_EQ(strlen(s.model), 255);
+  CHECK_EQ(strlen(s.name), LLM_SPEC_NAME_LEN - 1);
 }
 
 static void test_loopback(void) {
@@ -196,7 +186,7 @@ static void test_loopback(void) {
       "anthropic:model=m,base_url=http://localhost:9999/v1",
   };
   for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
-    CK_EQ(good(local[i]).key_optional, 1);
+    CHECK_EQ(good(local[i]).key_optional, 1);
   static const char *const remote[] = {
       "openai:model=m,base_url=http://localhost.example.com/v1",
       "openai:model=m,base_url=http://127.0.0.1.nip.io/v1",
@@ -218,13 +208,13 @@ static void test_loopback(void) {
       "OPENAI_API_KEY is not set or empty (API keys come only from the environment; a "
       "base_url on localhost needs none)");
   llm_spec s = good("openai:model=m,base_url=http://localhost/v1");
-  CK(llm_spec_api_key(&s) == NULL);
+  CHECK(llm_spec_api_key(&s) == NULL);
   unsetenv("ANTHROPIC_API_KEY");
   bad("anthropic:model=claude-sonnet-4",
       "backend 'anthropic:model=claude-sonnet-4': key 'api_key_env': environment variable "
       "ANTHROPIC_API_KEY is not set or empty (API keys come only from the environment; a "
       "base_url on localhost needs none)");
-  CK(llm_spec_api_key(NULL) == NULL);
+  CHECK(llm_spec_api_key(NULL) == NULL);
 }
 
 static void test_bad_specs(void) {
@@ -393,11 +383,11 @@ static void test_secrets(void) {
   bad(spec, "backend '***:model=m': unknown kind '***' (kinds: rules, openai, anthropic, replay)");
   setenv("FLEETSIM_TEST_KEY", FAKE_KEY, 1);
   llm_spec s = good("openai:model=m,api_key_env=FLEETSIM_TEST_KEY");
-  CK_STREQ(llm_spec_api_key(&s), FAKE_KEY);
+  CHECK_STREQ(llm_spec_api_key(&s), FAKE_KEY);
   setenv("FLEETSIM_TEST_KEY", "rotated", 1); /* read at call time, never cached */
-  CK_STREQ(llm_spec_api_key(&s), "rotated");
+  CHECK_STREQ(llm_spec_api_key(&s), "rotated");
   unsetenv("FLEETSIM_TEST_KEY");
-  CK(llm_spec_api_key(&s) == NULL);
+  CHECK(llm_spec_api_key(&s) == NULL);
 }
 
 int main(void) {
@@ -407,6 +397,6 @@ int main(void) {
   test_loopback();
   test_bad_specs();
   test_secrets();
-  printf("unit_llm_spec: %ld checks passed\n", checks);
+  printf("unit_llm_spec: %ld checks passed\n", check_count);
   return 0;
 }

@@ -16,16 +16,6 @@
 #include "src/errors.h"
 #include "tests/check.h"
 
-static long checks;
-#define COUNTED(stmt)                                                                              \
-  do {                                                                                             \
-    checks++;                                                                                      \
-    stmt;                                                                                          \
-  } while (0)
-#define CK(e) COUNTED(CHECK(e))
-#define CK_EQ(a, b) COUNTED(CHECK_EQ(a, b))
-#define CK_NEAR(a, b, t) COUNTED(CHECK_NEAR(a, b, t))
-#define CK_STREQ(a, b) COUNTED(CHECK_STREQ(a, b))
 
 static const char FAKE_KEY[] = "sk-FAKE-planted-0123456789abcdef";
 
@@ -44,9 +34,9 @@ static llm_spec spec(const char *text) {
 
 /* Parses a request body back; it must never contain the planted key. */
 static json_t *load_body(char *body) {
-  CK(body != NULL);
-  CK(strstr(body, FAKE_KEY) == NULL);
-  CK(strstr(body, "FAKE") == NULL);
+  CHECK(body != NULL);
+  CHECK(strstr(body, FAKE_KEY) == NULL);
+  CHECK(strstr(body, "FAKE") == NULL);
   json_error_t err;
   json_t *j = json_loads(body, 0, &err);
   if (!j)
@@ -61,31 +51,31 @@ static const char *str_at(json_t *o, const char *key) {
 
 static void test_caps_and_endpoints(void) {
   llm_spec o = spec("openai:base_url=http://127.0.0.1:8000/v1,model=gemma-4-26b");
-  CK_EQ(llm_wire_max_tokens(&o, LLM_LAYER_L2), 1024);
-  CK_EQ(llm_wire_max_tokens(&o, LLM_LAYER_L3), 2048);
-  CK_EQ(llm_wire_max_tokens(&o, LLM_LAYER_L4), 4096);
+  CHECK_EQ(llm_wire_max_tokens(&o, LLM_LAYER_L2), 1024);
+  CHECK_EQ(llm_wire_max_tokens(&o, LLM_LAYER_L3), 2048);
+  CHECK_EQ(llm_wire_max_tokens(&o, LLM_LAYER_L4), 4096);
   llm_spec o2 = spec("openai:base_url=http://127.0.0.1:8000/v1,model=m,max_tokens=300");
   for (int l = LLM_LAYER_L2; l <= LLM_LAYER_L4; l++)
-    CK_EQ(llm_wire_max_tokens(&o2, l), 300);
+    CHECK_EQ(llm_wire_max_tokens(&o2, l), 300);
   llm_spec a = spec("anthropic:model=claude-sonnet-4");
   for (int l = LLM_LAYER_L2; l <= LLM_LAYER_L4; l++)
-    CK_EQ(llm_wire_max_tokens(&a, l), 2048);
+    CHECK_EQ(llm_wire_max_tokens(&a, l), 2048);
 
   char url[128];
-  CK_EQ(llm_wire_endpoint(&o, url, sizeof url), 0);
-  CK_STREQ(url, "http://127.0.0.1:8000/v1/chat/completions");
-  CK_EQ(llm_wire_endpoint(&a, url, sizeof url), 0);
-  CK_STREQ(url, "https://api.anthropic.com/v1/messages");
+  CHECK_EQ(llm_wire_endpoint(&o, url, sizeof url), 0);
+  CHECK_STREQ(url, "http://127.0.0.1:8000/v1/chat/completions");
+  CHECK_EQ(llm_wire_endpoint(&a, url, sizeof url), 0);
+  CHECK_STREQ(url, "https://api.anthropic.com/v1/messages");
   llm_spec oa = spec("openai:model=gpt-4o-mini");
-  CK_EQ(llm_wire_endpoint(&oa, url, sizeof url), 0);
-  CK_STREQ(url, "https://api.openai.com/v1/chat/completions");
+  CHECK_EQ(llm_wire_endpoint(&oa, url, sizeof url), 0);
+  CHECK_STREQ(url, "https://api.openai.com/v1/chat/completions");
   llm_spec slash = spec("openai:base_url=http://localhost:11434/v1/,model=m");
-  CK_EQ(llm_wire_endpoint(&slash, url, sizeof url), 0);
-  CK_STREQ(url, "http://localhost:11434/v1/chat/completions");
-  CK_EQ(llm_wire_endpoint(&o, url, 20), FS_EINVAL); /* does not fit */
-  CK_EQ(llm_wire_endpoint(&o, url, 0), FS_EINVAL);
+  CHECK_EQ(llm_wire_endpoint(&slash, url, sizeof url), 0);
+  CHECK_STREQ(url, "http://localhost:11434/v1/chat/completions");
+  CHECK_EQ(llm_wire_endpoint(&o, url, 20), FS_EINVAL); /* does not fit */
+  CHECK_EQ(llm_wire_endpoint(&o, url, 0), FS_EINVAL);
   llm_spec r = spec("rules");
-  CK_EQ(llm_wire_endpoint(&r, url, sizeof url), FS_EINVAL);
+  CHECK_EQ(llm_wire_endpoint(&r, url, sizeof url), FS_EINVAL);
 }
 
 static void test_openai_request(void) {
@@ -93,30 +83,30 @@ static void test_openai_request(void) {
                     "api_key_env=FLEETSIM_FAKE_KEY");
   for (int layer = LLM_LAYER_L2; layer <= LLM_LAYER_L4; layer++) {
     json_t *b = load_body(llm_wire_openai_request(&s, layer, SYSTEM, USER));
-    CK_STREQ(str_at(b, "model"), "gemma-4-26b");
+    CHECK_STREQ(str_at(b, "model"), "gemma-4-26b");
     json_t *msgs = json_object_get(b, "messages");
-    CK_EQ(json_array_size(msgs), 2);
-    CK_STREQ(str_at(json_array_get(msgs, 0), "role"), "system");
-    CK_STREQ(str_at(json_array_get(msgs, 0), "content"), SYSTEM);
-    CK_STREQ(str_at(json_array_get(msgs, 1), "role"), "user");
-    CK_STREQ(str_at(json_array_get(msgs, 1), "content"), USER);
-    CK(json_is_number(json_object_get(b, "temperature")));
-    CK_NEAR(json_number_value(json_object_get(b, "temperature")), 0, 0);
-    CK_EQ(json_integer_value(json_object_get(b, "max_tokens")), llm_wire_max_tokens(&s, layer));
-    CK(json_object_get(b, "max_completion_tokens") == NULL);
+    CHECK_EQ(json_array_size(msgs), 2);
+    CHECK_STREQ(str_at(json_array_get(msgs, 0), "role"), "system");
+    CHECK_STREQ(str_at(json_array_get(msgs, 0), "content"), SYSTEM);
+    CHECK_STREQ(str_at(json_array_get(msgs, 1), "role"), "user");
+    CHECK_STREQ(str_at(json_array_get(msgs, 1), "content"), USER);
+    CHECK(json_is_number(json_object_get(b, "temperature")));
+    CHECK_NEAR(json_number_value(json_object_get(b, "temperature")), 0, 0);
+    CHECK_EQ(json_integer_value(json_object_get(b, "max_tokens")), llm_wire_max_tokens(&s, layer));
+    CHECK(json_object_get(b, "max_completion_tokens") == NULL);
     json_t *rf = json_object_get(b, "response_format");
     if (layer == LLM_LAYER_L4) {
-      CK(rf == NULL);
+      CHECK(rf == NULL);
     } else {
-      CK_STREQ(str_at(rf, "type"), "json_schema");
+      CHECK_STREQ(str_at(rf, "type"), "json_schema");
       json_t *js = json_object_get(rf, "json_schema");
-      CK_STREQ(str_at(js, "name"), llm_schema_name(layer));
-      CK(json_is_true(json_object_get(js, "strict")));
+      CHECK_STREQ(str_at(js, "name"), llm_schema_name(layer));
+      CHECK(json_is_true(json_object_get(js, "strict")));
       json_t *want = llm_schema_json(layer);
-      CK(json_equal(json_object_get(js, "schema"), want));
+      CHECK(json_equal(json_object_get(js, "schema"), want));
       json_decref(want);
     }
-    CK_EQ(json_object_size(b), layer == LLM_LAYER_L4 ? 4 : 5);
+    CHECK_EQ(json_object_size(b), layer == LLM_LAYER_L4 ? 4 : 5);
     json_decref(b);
   }
 
@@ -124,65 +114,65 @@ static void test_openai_request(void) {
   llm_spec plain = spec("openai:base_url=http://localhost:8000/v1,model=m,json_schema=0,"
                         "temperature=default,max_tokens=77");
   json_t *b = load_body(llm_wire_openai_request(&plain, LLM_LAYER_L2, NULL, USER));
-  CK_EQ(json_array_size(json_object_get(b, "messages")), 1);
-  CK_STREQ(str_at(json_array_get(json_object_get(b, "messages"), 0), "role"), "user");
-  CK(json_object_get(b, "response_format") == NULL);
-  CK(json_object_get(b, "temperature") == NULL);
-  CK_EQ(json_integer_value(json_object_get(b, "max_tokens")), 77);
+  CHECK_EQ(json_array_size(json_object_get(b, "messages")), 1);
+  CHECK_STREQ(str_at(json_array_get(json_object_get(b, "messages"), 0), "role"), "user");
+  CHECK(json_object_get(b, "response_format") == NULL);
+  CHECK(json_object_get(b, "temperature") == NULL);
+  CHECK_EQ(json_integer_value(json_object_get(b, "max_tokens")), 77);
   json_decref(b);
 
   /* api.openai.com: max_completion_tokens instead of max_tokens */
   llm_spec oa = spec("openai:model=gpt-4o-mini,temperature=0.3");
   b = load_body(llm_wire_openai_request(&oa, LLM_LAYER_L3, SYSTEM, USER));
-  CK(json_object_get(b, "max_tokens") == NULL);
-  CK_EQ(json_integer_value(json_object_get(b, "max_completion_tokens")), 2048);
-  CK_NEAR(json_number_value(json_object_get(b, "temperature")), 0.3, 1e-12);
+  CHECK(json_object_get(b, "max_tokens") == NULL);
+  CHECK_EQ(json_integer_value(json_object_get(b, "max_completion_tokens")), 2048);
+  CHECK_NEAR(json_number_value(json_object_get(b, "temperature")), 0.3, 1e-12);
   json_decref(b);
   llm_spec lookalike = spec("openai:base_url=https://api.openai.com.example.net/v1,model=m");
   b = load_body(llm_wire_openai_request(&lookalike, LLM_LAYER_L2, SYSTEM, USER));
-  CK(json_object_get(b, "max_tokens") != NULL);
+  CHECK(json_object_get(b, "max_tokens") != NULL);
   json_decref(b);
 
   /* refusals */
   llm_spec a = spec("anthropic:model=claude-sonnet-4");
-  CK(llm_wire_openai_request(&a, LLM_LAYER_L2, SYSTEM, USER) == NULL);
-  CK(llm_wire_openai_request(&s, 1, SYSTEM, USER) == NULL);
-  CK(llm_wire_openai_request(&s, 5, SYSTEM, USER) == NULL);
-  CK(llm_wire_openai_request(&s, LLM_LAYER_L2, SYSTEM, NULL) == NULL);
-  CK(llm_wire_openai_request(NULL, LLM_LAYER_L2, SYSTEM, USER) == NULL);
-  CK(llm_wire_openai_request(&s, LLM_LAYER_L2, SYSTEM, "bad \xff utf-8") == NULL);
-  CK(llm_wire_openai_request(&s, LLM_LAYER_L2, "bad \xc3", USER) == NULL);
+  CHECK(llm_wire_openai_request(&a, LLM_LAYER_L2, SYSTEM, USER) == NULL);
+  CHECK(llm_wire_openai_request(&s, 1, SYSTEM, USER) == NULL);
+  CHECK(llm_wire_openai_request(&s, 5, SYSTEM, USER) == NULL);
+  CHECK(llm_wire_openai_request(&s, LLM_LAYER_L2, SYSTEM, NULL) == NULL);
+  CHECK(llm_wire_openai_request(NULL, LLM_LAYER_L2, SYSTEM, USER) == NULL);
+  CHECK(llm_wire_openai_request(&s, LLM_LAYER_L2, SYSTEM, "bad \xff utf-8") == NULL);
+  CHECK(llm_wire_openai_request(&s, LLM_LAYER_L2, "bad \xc3", USER) == NULL);
 }
 
 static void test_anthropic_request(void) {
   llm_spec s = spec("anthropic:model=claude-sonnet-4,api_key_env=FLEETSIM_FAKE_KEY");
   for (int layer = LLM_LAYER_L2; layer <= LLM_LAYER_L4; layer++) {
     json_t *b = load_body(llm_wire_anthropic_request(&s, layer, SYSTEM, USER));
-    CK_STREQ(str_at(b, "model"), "claude-sonnet-4");
-    CK_EQ(json_integer_value(json_object_get(b, "max_tokens")), 2048);
-    CK_STREQ(str_at(b, "system"), SYSTEM);
+    CHECK_STREQ(str_at(b, "model"), "claude-sonnet-4");
+    CHECK_EQ(json_integer_value(json_object_get(b, "max_tokens")), 2048);
+    CHECK_STREQ(str_at(b, "system"), SYSTEM);
     json_t *msgs = json_object_get(b, "messages");
-    CK_EQ(json_array_size(msgs), 1);
-    CK_STREQ(str_at(json_array_get(msgs, 0), "role"), "user");
-    CK_STREQ(str_at(json_array_get(msgs, 0), "content"), USER);
-    CK_NEAR(json_number_value(json_object_get(b, "temperature")), 0, 0);
-    CK(json_object_get(b, "response_format") == NULL);
-    CK_EQ(json_object_size(b), 5);
+    CHECK_EQ(json_array_size(msgs), 1);
+    CHECK_STREQ(str_at(json_array_get(msgs, 0), "role"), "user");
+    CHECK_STREQ(str_at(json_array_get(msgs, 0), "content"), USER);
+    CHECK_NEAR(json_number_value(json_object_get(b, "temperature")), 0, 0);
+    CHECK(json_object_get(b, "response_format") == NULL);
+    CHECK_EQ(json_object_size(b), 5);
     json_decref(b);
   }
   llm_spec t = spec("anthropic:model=m,temperature=default,max_tokens=64000");
   json_t *b = load_body(llm_wire_anthropic_request(&t, LLM_LAYER_L4, NULL, USER));
-  CK(json_object_get(b, "system") == NULL);
-  CK(json_object_get(b, "temperature") == NULL);
-  CK_EQ(json_integer_value(json_object_get(b, "max_tokens")), 64000);
+  CHECK(json_object_get(b, "system") == NULL);
+  CHECK(json_object_get(b, "temperature") == NULL);
+  CHECK_EQ(json_integer_value(json_object_get(b, "max_tokens")), 64000);
   json_decref(b);
 
   llm_spec o = spec("openai:base_url=http://localhost/v1,model=m");
-  CK(llm_wire_anthropic_request(&o, LLM_LAYER_L2, SYSTEM, USER) == NULL);
-  CK(llm_wire_anthropic_request(&s, 0, SYSTEM, USER) == NULL);
-  CK(llm_wire_anthropic_request(&s, LLM_LAYER_L2, SYSTEM, NULL) == NULL);
-  CK(llm_wire_anthropic_request(&s, LLM_LAYER_L2, "\xff", USER) == NULL);
-  CK(llm_wire_anthropic_request(&s, LLM_LAYER_L2, SYSTEM, "\xff") == NULL);
+  CHECK(llm_wire_anthropic_request(&o, LLM_LAYER_L2, SYSTEM, USER) == NULL);
+  CHECK(llm_wire_anthropic_request(&s, 0, SYSTEM, USER) == NULL);
+  CHECK(llm_wire_anthropic_request(&s, LLM_LAYER_L2, SYSTEM, NULL) == NULL);
+  CHECK(llm_wire_anthropic_request(&s, LLM_LAYER_L2, "\xff", USER) == NULL);
+  CHECK(llm_wire_anthropic_request(&s, LLM_LAYER_L2, SYSTEM, "\xff") == NULL);
 }
 
 /* Lines that carry the key carry it exactly once; no other line does. */
@@ -196,48 +186,48 @@ static int key_lines(const llm_wire_headers *h) {
 static void test_headers(void) {
   llm_spec s = spec("openai:model=m,api_key_env=FLEETSIM_FAKE_KEY");
   const char *key = llm_spec_api_key(&s);
-  CK_STREQ(key, FAKE_KEY);
+  CHECK_STREQ(key, FAKE_KEY);
   llm_wire_headers h;
-  CK_EQ(llm_wire_openai_headers(key, &h), 0);
-  CK_EQ(h.n, 3);
-  CK_STREQ(h.line[0], "Content-Type: application/json");
-  CK_STREQ(h.line[1], "Accept: application/json");
-  CK_STREQ(h.line[2], "Authorization: Bearer sk-FAKE-planted-0123456789abcdef");
-  CK_EQ(key_lines(&h), 1);
+  CHECK_EQ(llm_wire_openai_headers(key, &h), 0);
+  CHECK_EQ(h.n, 3);
+  CHECK_STREQ(h.line[0], "Content-Type: application/json");
+  CHECK_STREQ(h.line[1], "Accept: application/json");
+  CHECK_STREQ(h.line[2], "Authorization: Bearer sk-FAKE-planted-0123456789abcdef");
+  CHECK_EQ(key_lines(&h), 1);
   llm_wire_headers_clear(&h);
-  CK_EQ(h.n, 0);
-  CK(h.line[0] == NULL && h.line[2] == NULL);
+  CHECK_EQ(h.n, 0);
+  CHECK(h.line[0] == NULL && h.line[2] == NULL);
   llm_wire_headers_clear(&h); /* twice is fine */
 
-  CK_EQ(llm_wire_anthropic_headers(key, &h), 0);
-  CK_EQ(h.n, 4);
-  CK_STREQ(h.line[0], "Content-Type: application/json");
-  CK_STREQ(h.line[1], "Accept: application/json");
-  CK_STREQ(h.line[2], "anthropic-version: 2023-06-01");
-  CK_STREQ(h.line[3], "x-api-key: sk-FAKE-planted-0123456789abcdef");
-  CK_EQ(key_lines(&h), 1);
+  CHECK_EQ(llm_wire_anthropic_headers(key, &h), 0);
+  CHECK_EQ(h.n, 4);
+  CHECK_STREQ(h.line[0], "Content-Type: application/json");
+  CHECK_STREQ(h.line[1], "Accept: application/json");
+  CHECK_STREQ(h.line[2], "anthropic-version: 2023-06-01");
+  CHECK_STREQ(h.line[3], "x-api-key: sk-FAKE-planted-0123456789abcdef");
+  CHECK_EQ(key_lines(&h), 1);
   llm_wire_headers_clear(&h);
 
   /* no key: a local server */
-  CK_EQ(llm_wire_openai_headers(NULL, &h), 0);
-  CK_EQ(h.n, 2);
-  CK(strstr(h.line[0], "Authorization") == NULL && strstr(h.line[1], "Authorization") == NULL);
+  CHECK_EQ(llm_wire_openai_headers(NULL, &h), 0);
+  CHECK_EQ(h.n, 2);
+  CHECK(strstr(h.line[0], "Authorization") == NULL && strstr(h.line[1], "Authorization") == NULL);
   llm_wire_headers_clear(&h);
-  CK_EQ(llm_wire_anthropic_headers(NULL, &h), 0);
-  CK_EQ(h.n, 3);
+  CHECK_EQ(llm_wire_anthropic_headers(NULL, &h), 0);
+  CHECK_EQ(h.n, 3);
   llm_wire_headers_clear(&h);
 
   /* header injection */
   static const char *const evil[] = {"sk-abc\r\nX-Evil: 1", "sk abc", "sk-abc\n", "\x7f"};
   for (size_t i = 0; i < sizeof evil / sizeof evil[0]; i++) {
-    CK_EQ(llm_wire_openai_headers(evil[i], &h), FS_EINVAL);
-    CK_EQ(h.n, 0);
-    CK_EQ(llm_wire_anthropic_headers(evil[i], &h), FS_EINVAL);
-    CK_EQ(h.n, 0);
+    CHECK_EQ(llm_wire_openai_headers(evil[i], &h), FS_EINVAL);
+    CHECK_EQ(h.n, 0);
+    CHECK_EQ(llm_wire_anthropic_headers(evil[i], &h), FS_EINVAL);
+    CHECK_EQ(h.n, 0);
   }
 }
 
-/* Runs a parser on body; checks rc, text, tokens and reason. */
+/* Runs a parser on body; check_count rc, text, tokens and reason. */
 typedef int (*parse_fn)(const char *, char **, long *, long *, char *, size_t);
 
 static void parses(parse_fn f, const char *body, const char *text, long in, long out) {
@@ -246,31 +236,31 @@ static void parses(parse_fn f, const char *body, const char *text, long in, long
   int rc = f(body, &got, &ti, &to, why, sizeof why);
   if (rc != 0)
     CHECK_FAIL("parse failed: %s\n%s", why, body);
-  CK_STREQ(got, text);
-  CK_EQ(ti, in);
-  CK_EQ(to, out);
+  CHECK_STREQ(got, text);
+  CHECK_EQ(ti, in);
+  CHECK_EQ(to, out);
   free(got);
 }
 
 static void fails(parse_fn f, const char *body, const char *want, long in, long out) {
   char *got = (char *)"unset", why[256] = "";
   long ti = 0, to = 0;
-  CK_EQ(f(body, &got, &ti, &to, why, sizeof why), FS_EINVAL);
-  CK(got == NULL);
-  CK_STREQ(why, want);
-  CK_EQ(ti, in);
-  CK_EQ(to, out);
+  CHECK_EQ(f(body, &got, &ti, &to, why, sizeof why), FS_EINVAL);
+  CHECK(got == NULL);
+  CHECK_STREQ(why, want);
+  CHECK_EQ(ti, in);
+  CHECK_EQ(to, out);
 }
 
 static void fails_prefix(parse_fn f, const char *body, const char *prefix) {
   char *got = NULL, why[256] = "";
   long ti = 0, to = 0;
-  CK_EQ(f(body, &got, &ti, &to, why, sizeof why), FS_EINVAL);
-  CK(got == NULL);
+  CHECK_EQ(f(body, &got, &ti, &to, why, sizeof why), FS_EINVAL);
+  CHECK(got == NULL);
   if (strncmp(why, prefix, strlen(prefix)) != 0)
     CHECK_FAIL("reason '%s' does not start with '%s'", why, prefix);
-  CK_EQ(ti, -1);
-  CK_EQ(to, -1);
+  CHECK_EQ(ti, -1);
+  CHECK_EQ(to, -1);
 }
 
 static const char HTML[] =
@@ -337,13 +327,13 @@ static void test_openai_parse(void) {
   fails_prefix(llm_wire_openai_parse, HTML, "not JSON: ");
   char why[256];
   char *got = NULL;
-  CK_EQ(llm_wire_openai_parse(HTML, &got, NULL, NULL, why, sizeof why), FS_EINVAL);
-  CK(strstr(why, "; body starts with '<html>  <head><title>502 Bad Gateway</title></he...'") !=
+  CHECK_EQ(llm_wire_openai_parse(HTML, &got, NULL, NULL, why, sizeof why), FS_EINVAL);
+  CHECK(strstr(why, "; body starts with '<html>  <head><title>502 Bad Gateway</title></he...'") !=
      NULL);
-  CK(strchr(why, '\r') == NULL && strchr(why, '\n') == NULL);
+  CHECK(strchr(why, '\r') == NULL && strchr(why, '\n') == NULL);
   fails_prefix(llm_wire_openai_parse, "\x01\x02\x03garbage\xff", "not JSON: ");
-  CK_EQ(llm_wire_openai_parse("\x01\x02\x03garbage", &got, NULL, NULL, why, sizeof why), FS_EINVAL);
-  CK(strstr(why, "body starts with '   garbage'") != NULL);
+  CHECK_EQ(llm_wire_openai_parse("\x01\x02\x03garbage", &got, NULL, NULL, why, sizeof why), FS_EINVAL);
+  CHECK(strstr(why, "body starts with '   garbage'") != NULL);
   fails_prefix(llm_wire_openai_parse, "{\"choices\": [{\"message\": {\"content\": \"cut",
                "not JSON: ");
   fails(llm_wire_openai_parse, "[1, 2]", "not a JSON object: body starts with '[1, 2]'", -1, -1);
@@ -374,11 +364,11 @@ static void test_openai_parse(void) {
   msg[500] = '\0';
   memcpy(msg, "%n%s\\n", 6);
   snprintf(body, sizeof body, "{\"error\":{\"message\":\"%s\"}}", msg);
-  CK_EQ(llm_wire_openai_parse(body, &got, NULL, NULL, why, sizeof why), FS_EINVAL);
-  CK(strncmp(why, "API error: %n%s eeee", 20) == 0);
-  CK_EQ(strlen(why), strlen("API error: ") + 200 + 3);
-  CK(strcmp(why + strlen(why) - 3, "...") == 0);
-  CK_EQ(llm_wire_openai_parse(body, &got, NULL, NULL, NULL, 0), FS_EINVAL);
+  CHECK_EQ(llm_wire_openai_parse(body, &got, NULL, NULL, why, sizeof why), FS_EINVAL);
+  CHECK(strncmp(why, "API error: %n%s eeee", 20) == 0);
+  CHECK_EQ(strlen(why), strlen("API error: ") + 200 + 3);
+  CHECK(strcmp(why + strlen(why) - 3, "...") == 0);
+  CHECK_EQ(llm_wire_openai_parse(body, &got, NULL, NULL, NULL, 0), FS_EINVAL);
 }
 
 static void test_anthropic_parse(void) {
@@ -427,31 +417,31 @@ static void test_anthropic_parse(void) {
 
 static void test_cost_and_estimate(void) {
   llm_spec s = spec("anthropic:model=claude-sonnet-4,price_in=3,price_out=15");
-  CK_NEAR(llm_cost_usd(&s, 1000000, 1000000), 18, 1e-12);
-  CK_NEAR(llm_cost_usd(&s, 2095, 503), (2095 * 3.0 + 503 * 15.0) / 1e6, 1e-15);
-  CK_NEAR(llm_cost_usd(&s, 2095, 503), 0.01383, 1e-12);
-  CK_NEAR(llm_cost_usd(&s, -1, 503), 503 * 15.0 / 1e6, 1e-15);
-  CK_NEAR(llm_cost_usd(&s, -1, -1), 0, 0);
-  CK_NEAR(llm_cost_usd(&s, 0, 0), 0, 0);
+  CHECK_NEAR(llm_cost_usd(&s, 1000000, 1000000), 18, 1e-12);
+  CHECK_NEAR(llm_cost_usd(&s, 2095, 503), (2095 * 3.0 + 503 * 15.0) / 1e6, 1e-15);
+  CHECK_NEAR(llm_cost_usd(&s, 2095, 503), 0.01383, 1e-12);
+  CHECK_NEAR(llm_cost_usd(&s, -1, 503), 503 * 15.0 / 1e6, 1e-15);
+  CHECK_NEAR(llm_cost_usd(&s, -1, -1), 0, 0);
+  CHECK_NEAR(llm_cost_usd(&s, 0, 0), 0, 0);
   llm_spec q = spec("openai:base_url=https://inference.example.com/v1,model=Qwen/Qwen3.5-397B,"
                     "api_key_env=FLEETSIM_FAKE_KEY,price_in=0.6,price_out=3.6");
   /* the seed's L4 day: 38,170 tokens; say 30,000 in and 8,170 out */
-  CK_NEAR(llm_cost_usd(&q, 30000, 8170), 0.018 + 0.029412, 1e-12);
+  CHECK_NEAR(llm_cost_usd(&q, 30000, 8170), 0.018 + 0.029412, 1e-12);
   llm_spec local = spec("openai:base_url=http://127.0.0.1:8000/v1,model=m,gpu_hour_usd=0.4");
-  CK_NEAR(llm_cost_usd(&local, 123456, 7890), 0, 0); /* GPU time is not per token */
+  CHECK_NEAR(llm_cost_usd(&local, 123456, 7890), 0, 0); /* GPU time is not per token */
 
-  CK_EQ(llm_estimate_tokens(NULL), 0);
-  CK_EQ(llm_estimate_tokens(""), 0);
-  CK_EQ(llm_estimate_tokens("a"), 1);
-  CK_EQ(llm_estimate_tokens("abcd"), 1);
-  CK_EQ(llm_estimate_tokens("abcde"), 2);
-  CK_EQ(llm_estimate_tokens("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"), 1); /* 4 characters, 8 bytes */
+  CHECK_EQ(llm_estimate_tokens(NULL), 0);
+  CHECK_EQ(llm_estimate_tokens(""), 0);
+  CHECK_EQ(llm_estimate_tokens("a"), 1);
+  CHECK_EQ(llm_estimate_tokens("abcd"), 1);
+  CHECK_EQ(llm_estimate_tokens("abcde"), 2);
+  CHECK_EQ(llm_estimate_tokens("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"), 1); /* 4 characters, 8 bytes */
   char *big = malloc(4001);
   if (!big)
     CHECK_FAIL("out of memory");
   memset(big, 'x', 4000);
   big[4000] = '\0';
-  CK_EQ(llm_estimate_tokens(big), 1000);
+  CHECK_EQ(llm_estimate_tokens(big), 1000);
   free(big);
 }
 
@@ -466,6 +456,6 @@ int main(void) {
   test_openai_parse();
   test_anthropic_parse();
   test_cost_and_estimate();
-  printf("unit_llm_wire: %ld checks passed\n", checks);
+  printf("unit_llm_wire: %ld checks passed\n", check_count);
   return 0;
 }
