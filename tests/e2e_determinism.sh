@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 for np in 1 2 3; do
   run_np "$np" run --quiet --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json" \
-    --out "$SCRATCH/np$np" >"$SCRATCH/np$np.log"
+    --no-llm --out "$SCRATCH/np$np" >"$SCRATCH/np$np.log"
   [ -f "$SCRATCH/np$np/fleet.h5" ] || fail "np $np: no fleet.h5"
   [ ! -e "$SCRATCH/np$np/fleet.h5.partial" ] || fail "np $np: partial file left behind"
   h5dump -a complete "$SCRATCH/np$np/fleet.h5" | grep -q "(0): 1" || fail "np $np: complete != 1"
@@ -14,7 +14,9 @@ for np in 2 3; do
     h5diff -r "$SCRATCH/np1/fleet.h5" "$SCRATCH/np$np/fleet.h5" "$group" "$group" \
       || fail "np 1 and np $np differ in $group"
   done
-  echo "ok: np 1 and np $np archives are identical"
+  cmp "$SCRATCH/np1/llm/contexts.jsonl" "$SCRATCH/np$np/llm/contexts.jsonl" \
+    || fail "np 1 and np $np wrote different LLM contexts"
+  echo "ok: np 1 and np $np archives and LLM contexts are identical"
 done
 # a different seed gives different telemetry
 run_np 2 run --quiet --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json" \
