@@ -61,13 +61,17 @@ int cli_parse(int argc, char **argv, cli_args *a) {
     a->command = CLI_VALIDATE;
   else if (strcmp(cmd, "scenarios") == 0)
     a->command = CLI_SCENARIOS;
+  else if (strcmp(cmd, "escalate") == 0)
+    a->command = CLI_ESCALATE;
   else {
-    diag_addf("unknown command '%s' (commands: run, validate, scenarios; try 'fleetsim --help')",
+    diag_addf("unknown command '%s' (commands: run, escalate, validate, scenarios; try "
+              "'fleetsim --help')",
               cmd);
     return FS_EUSAGE;
   }
-  if (a->command == CLI_SCENARIOS)
+  if (a->command == CLI_SCENARIOS || a->command == CLI_ESCALATE)
     a->out_dir = NULL;
+  int esc = a->command == CLI_ESCALATE;
   static char flag_sets[2][96];
   int rc = 0;
   for (int i = 2; i < argc && rc == 0; i++) {
@@ -75,11 +79,11 @@ int cli_parse(int argc, char **argv, cli_args *a) {
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
       a->command = CLI_HELP;
       return 0;
-    } else if (cli_is(arg, "--config")) {
+    } else if (!esc && cli_is(arg, "--config")) {
       if (!(v = cli_value(argc, argv, &i, "--config")))
         return FS_EUSAGE;
       a->config_path = v;
-    } else if (a->command != CLI_SCENARIOS && cli_is(arg, "--scenarios")) {
+    } else if (!esc && a->command != CLI_SCENARIOS && cli_is(arg, "--scenarios")) {
       if (!(v = cli_value(argc, argv, &i, "--scenarios")))
         return FS_EUSAGE;
       a->scenarios_path = v;
@@ -101,7 +105,7 @@ int cli_parse(int argc, char **argv, cli_args *a) {
       if (!(v = cli_value(argc, argv, &i, "--out")))
         return FS_EUSAGE;
       a->out_dir = v;
-    } else if (cli_is(arg, "--set")) {
+    } else if (!esc && cli_is(arg, "--set")) {
       if (!(v = cli_value(argc, argv, &i, "--set")))
         return FS_EUSAGE;
       if (!strchr(v, '=')) {
@@ -125,14 +129,50 @@ int cli_parse(int argc, char **argv, cli_args *a) {
         return FS_EUSAGE;
       }
       a->out_dir = v;
-    } else if (a->command == CLI_RUN && strcmp(arg, "--quiet") == 0) {
+    } else if ((a->command == CLI_RUN || esc) && strcmp(arg, "--quiet") == 0) {
       a->quiet = 1;
+    } else if ((a->command == CLI_RUN || esc) && cli_is(arg, "--backend")) {
+      if (!(v = cli_value(argc, argv, &i, "--backend")))
+        return FS_EUSAGE;
+      if (a->nbackends >= CLI_MAX_BACKENDS) {
+        diag_addf("too many --backend options (at most %d)", CLI_MAX_BACKENDS);
+        return FS_EUSAGE;
+      }
+      a->backends[a->nbackends++] = v;
+    } else if (esc && cli_is(arg, "--run")) {
+      if (!(v = cli_value(argc, argv, &i, "--run")))
+        return FS_EUSAGE;
+      if (v[0] == '\0') {
+        diag_addf("--run: the run directory must not be empty");
+        return FS_EUSAGE;
+      }
+      a->run_dir = v;
+    } else if (esc && cli_is(arg, "--concurrency")) {
+      if (!(v = cli_value(argc, argv, &i, "--concurrency")))
+        return FS_EUSAGE;
+      char *end = NULL;
+      errno = 0;
+      long c = strtol(v, &end, 10);
+      if (*v == '\0' || *end != '\0' || errno || c < 1 || c > 256) {
+        diag_addf("--concurrency %s: expected an integer in [1, 256]", v);
+        return FS_EUSAGE;
+      }
+      a->concurrency = (int)c;
     } else if (a->command == CLI_RUN && strcmp(arg, "--no-llm") == 0) {
       a->no_llm = 1;
     } else {
       diag_addf("%s: unknown option '%s' (try 'fleetsim --help')", cmd, arg);
       return FS_EUSAGE;
     }
+  }
+  if (rc == 0 && a->command == CLI_RUN && a->no_llm && a->nbackends > 0) {
+    diag_addf("run: --no-llm and --backend exclude each other");
+    rc = FS_EUSAGE;
+  }
+  if (rc == 0 && esc && (!a->run_dir || a->nbackends == 0)) {
+    diag_addf("escalate: --run DIR and --backend SPEC are required (e.g. fleetsim escalate "
+              "--run fleetsim-run --backend rules)");
+    rc = FS_EUSAGE;
   }
   if (rc == 0 && a->command == CLI_SCENARIOS && a->random_count == 0) {
     diag_addf("scenarios: --random N is required (e.g. fleetsim scenarios --random 6 --seed 7)");
@@ -196,7 +236,13 @@ void cli_print_help(FILE *out) {
           "watches it (MPI + parallel HDF5).\n"
           "\n"
           "Usage:\n"
-          "  mpirun -np N fleetsim run [options]   simulate the fleet, write DIR/fleet.h5\n"
+          "  mpirun -np N fleetsim run [options]   simulate the fleet, write DIR/fleet.h5,\n"
+          "                                        escalate its events through the backends\n"
+          "  fleetsim escalate --run DIR --backend SPEC [--concurrency N] [--quiet]\n"
+          "                                        send a finished run's LLM calls\n"
+          "                                        (DIR/llm/contexts.jsonl) through another\n"
+          "                                        backend; resumes, skipping calls already\n"
+          "                                        in DIR/llm/<name>.jsonl\n"
           "  fleetsim validate [options]           check config and scenarios, write nothing\n"
           "  fleetsim scenarios --random N [--seed K] [--out FILE] [--config F] [--set K=V]\n"
           "                                        write a random valid scenario file for\n"
@@ -212,9 +258,21 @@ void cli_print_help(FILE *out) {
           "  --out DIR        output directory (default: fleetsim-run); created if missing\n"
           "  --seed N         same as --set seed=N\n"
           "  --hours H        same as --set hours=H\n"
-          "  --no-llm         simulate and archive only (currently the only mode: the L1-L4\n"
-          "                   pipeline is not built yet)\n"
+          "  --backend SPEC   LLM backend for L2-L4 (repeatable; default: rules). SPEC is\n"
+          "                   KIND[:key=value,...], KIND rules | openai | anthropic | replay,\n"
+          "                   keys name, base_url, model, api_key_env, timeout_s, retries,\n"
+          "                   concurrency, price_in, price_out, gpu_hour_usd, max_tokens,\n"
+          "                   json_schema, temperature, path (replay), e.g.\n"
+          "                   openai:base_url=http://127.0.0.1:8000/v1,model=M,concurrency=8\n"
+          "                   API keys come only from the variable named by api_key_env.\n"
+          "                   Transcripts: DIR/llm/<name>.jsonl, one line per call\n"
+          "  --no-llm         write DIR/llm/contexts.jsonl but make no LLM calls\n"
           "  --quiet          no progress on stderr\n"
+          "Options (escalate):\n"
+          "  --run DIR        a finished run (DIR/fleet.h5 complete, DIR/llm/contexts.jsonl)\n"
+          "  --backend SPEC   as for run (repeatable: backends run one after another)\n"
+          "  --concurrency N  requests in flight, overriding the spec's concurrency\n"
+          "  --quiet          no progress on stderr (the summary still goes to stdout)\n"
           "\n"
           "Ranks own whole racks: N may be 1 .. racks. Progress goes to stderr on rank 0.\n"
           "Exit status: 0 success, 1 run-time failure, 2 bad input (config or command line).\n"

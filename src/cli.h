@@ -5,9 +5,16 @@
 #define FLEETSIM_CLI_H
 #include "src/config.h"
 
-typedef enum { CLI_HELP, CLI_VERSION, CLI_RUN, CLI_VALIDATE, CLI_SCENARIOS } cli_command;
+typedef enum {
+  CLI_HELP,
+  CLI_VERSION,
+  CLI_RUN,
+  CLI_VALIDATE,
+  CLI_SCENARIOS,
+  CLI_ESCALATE
+} cli_command;
 
-enum { CLI_MAX_SETS = 64 };
+enum { CLI_MAX_SETS = 64, CLI_MAX_BACKENDS = 16 };
 
 typedef struct {
   cli_command command;
@@ -21,6 +28,11 @@ typedef struct {
   int nsets;
   int quiet;                  /* --quiet: no progress */
   int no_llm;                 /* --no-llm */
+  const char *backends[CLI_MAX_BACKENDS]; /* run, escalate: --backend SPEC (text,
+                                             parsed later by llm_spec_parse) */
+  int nbackends;
+  const char *run_dir;        /* escalate: --run DIR */
+  int concurrency;            /* escalate: --concurrency N, 0 = the spec's */
 } cli_args;
 
 /* Parses argv. Returns 0, or FS_EUSAGE with the problem in diag. Pure: the

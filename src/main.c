@@ -5,8 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "io/archive_check.h"
 #include "mpi/par.h"
+#include "pipeline/contexts_file.h"
+#include "pipeline/escalate.h"
+#include "pipeline/llm_spec.h"
 #include "scenarios/scenario.h"
 #include "src/cli.h"
 #include "src/diag.h"
@@ -93,6 +98,109 @@ static int main_random_scenarios(const cli_args *a, const fs_config *cfg) {
   return rc;
 }
 
+/* Parses every --backend (default `rules` for run unless --no-llm) into
+ * specs[]. Pure: the same on every rank. */
+static int main_parse_backends(const cli_args *a, llm_spec *specs, int *n) {
+  *n = 0;
+  if (a->command == CLI_RUN && a->no_llm)
+    return 0;
+  if (a->nbackends == 0) {
+    *n = 1;
+    return llm_spec_parse("rules", &specs[0]);
+  }
+  for (int i = 0; i < a->nbackends; i++) {
+    int rc = llm_spec_parse(a->backends[i], &specs[i]);
+    if (rc)
+      return rc;
+    for (int k = 0; k < i; k++)
+      if (strcmp(specs[k].name, specs[i].name) == 0) {
+        diag_addf("two backends are both named '%s': give one a name= (it names "
+                  "DIR/llm/<name>.jsonl)",
+                  specs[i].name);
+        return FS_EUSAGE;
+      }
+    *n = i + 1;
+  }
+  return 0;
+}
+
+static double main_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Progress of one backend on stderr: calls done / total, rate, ETA. */
+static void main_escalate_progress(const esc_backend *b, int total, double t0, int final) {
+  esc_summary s;
+  esc_stats(b, &s);
+  long done = s.calls_ok + s.calls_error + s.calls_skipped;
+  long sent = s.calls_ok + s.calls_error;
+  double el = main_now() - t0, rate = el > 0 ? (double)sent / el : 0.0;
+  double eta = rate > 0 ? (double)(total - done) / rate : 0.0;
+  fprintf(stderr, "fleetsim: escalate %s: %ld/%d calls (%ld errors, %ld skipped), %.1f calls/s, "
+                  "ETA %.0f s%s",
+          s.name, done, total, s.calls_error, s.calls_skipped, rate, eta, final ? "\n" : "\r");
+}
+
+/* One backend over all calls: submits in order while at most `window`
+ * calls are pending (memory stays bounded), polls, drains. */
+static int main_escalate_one(const llm_spec *spec, const char *dir, const llm_call *calls,
+                             int n, int quiet) {
+  esc_backend *b = NULL;
+  int rc = esc_open(&b, spec, dir, 1);
+  if (rc)
+    return rc;
+  int window = 4 * spec->concurrency + 256, next = 0;
+  double t0 = main_now(), last = t0;
+  while (rc == 0 && (next < n || esc_pending(b) > 0)) {
+    while (rc == 0 && next < n && esc_pending(b) < window)
+      rc = esc_submit(b, &calls[next++]);
+    if (rc == 0)
+      rc = esc_poll(b, 100);
+    if (!quiet && main_now() - last >= 1.0) {
+      main_escalate_progress(b, n, t0, 0);
+      last = main_now();
+    }
+  }
+  if (!quiet)
+    main_escalate_progress(b, n, t0, 1);
+  esc_summary s;
+  esc_stats(b, &s);
+  if (rc == 0)
+    esc_print_summary(&s, stdout);
+  esc_close(&b);
+  return rc;
+}
+
+/* fleetsim escalate: a finished run's calls through more backends, on the
+ * printing rank only (it may be started without mpirun). */
+static int main_escalate(const cli_args *a, const llm_spec *specs, int nspecs) {
+  if (!par_prints())
+    return 0;
+  char path[4200];
+  snprintf(path, sizeof path, "%s/fleet.h5", a->run_dir);
+  if (!h5a_is_complete(path)) {
+    diag_addf("escalate: %s is missing or not complete (root attribute complete != 1): "
+              "finish 'fleetsim run --out %s' first",
+              path, a->run_dir);
+    return FS_EUSAGE;
+  }
+  snprintf(path, sizeof path, "%s/llm/contexts.jsonl", a->run_dir);
+  llm_call *calls = NULL;
+  int n = 0, rc = ctxf_read(path, &calls, &n);
+  for (int i = 0; rc == 0 && i < nspecs; i++) {
+    llm_spec s = specs[i];
+    if (a->concurrency > 0)
+      s.concurrency = a->concurrency;
+    rc = main_escalate_one(&s, a->run_dir, calls, n, a->quiet);
+  }
+  for (int i = 0; i < n; i++)
+    free(calls[i].context);
+  free(calls);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   if (par_init(&argc, &argv)) {
     fprintf(stderr, "fleetsim: error: MPI could not be initialised\n");
@@ -100,7 +208,11 @@ int main(int argc, char **argv) {
   }
   cli_args args;
   fs_config cfg;
+  static llm_spec specs[CLI_MAX_BACKENDS];
+  int nspecs = 0;
   int rc = cli_parse(argc, argv, &args);
+  if (rc == 0 && (args.command == CLI_RUN || args.command == CLI_ESCALATE))
+    rc = main_parse_backends(&args, specs, &nspecs);
   if (rc == 0) {
     switch (args.command) {
     case CLI_HELP:
@@ -121,6 +233,9 @@ int main(int argc, char **argv) {
       if (rc == 0)
         rc = par_agree(main_random_scenarios(&args, &cfg));
       break;
+    case CLI_ESCALATE:
+      rc = main_escalate(&args, specs, nspecs);
+      break;
     case CLI_RUN: {
       char *text = NULL;
       const char *source = NULL;
@@ -131,7 +246,9 @@ int main(int argc, char **argv) {
         sim_options opt = {.out_dir = args.out_dir,
                            .quiet = args.quiet,
                            .scenarios_text = text,
-                           .scenarios_source = source};
+                           .scenarios_source = source,
+                           .backends = specs,
+                           .nbackends = nspecs};
         rc = sim_run(&cfg, &opt);
       }
       free(text);

@@ -18,6 +18,7 @@
 #include "pipeline/contexts_file.h"
 #include "pipeline/detect.h"
 #include "pipeline/detection_report.h"
+#include "pipeline/escalate.h"
 #include "scenarios/scenario.h"
 #include "src/diag.h"
 #include "src/errors.h"
@@ -46,6 +47,9 @@ typedef struct {
   agg_state *agg;         /* L1 aggregation, printing rank */
   ctx_builder *ctx;       /* LLM contexts, printing rank */
   FILE *contexts;         /* DIR/llm/contexts.jsonl, printing rank */
+  esc_backend **esc;      /* [nesc] LLM backends, printing rank */
+  int nesc;
+  int esc_rc;             /* first escalation failure, reported after the loop */
   int next_l3;            /* first event whose L3 context is not written yet */
   int next_l4;            /* index of the next L4 shift summary */
   int32_t det_step;       /* detection steps done */
@@ -62,6 +66,9 @@ static void sim_state_destroy(sim_state *s) {
   ctx_destroy(&s->ctx);
   if (s->contexts)
     fclose(s->contexts);
+  for (int i = 0; i < s->nesc; i++)
+    esc_close(&s->esc[i]);
+  free(s->esc);
   tel_window_destroy(&s->window);
   tel_destroy(&s->model);
   tel_cluster_destroy(&s->cluster);
@@ -139,6 +146,8 @@ static int sim_write_call(sim_state *s, llm_layer layer, int64_t id, int64_t eve
   llm_call c = {.event_id = event_id, .t_s = t_s, .context = context};
   llm_call_id(&c, layer, id);
   int rc = ctxf_append(s->contexts, &c);
+  for (int i = 0; rc == 0 && i < s->nesc; i++) /* never waits: esc_submit only queues */
+    rc = esc_submit(s->esc[i], &c);
   free(context);
   return rc;
 }
@@ -364,6 +373,11 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
       diag_addf("%s: cannot create: %s", cpath, strerror(errno));
       rc = FS_EIO;
     }
+    if (rc == 0 && opt->nbackends > 0 &&
+        !(s.esc = calloc((size_t)opt->nbackends, sizeof *s.esc)))
+      rc = FS_ENOMEM;
+    for (; rc == 0 && s.nesc < opt->nbackends; s.nesc++)
+      rc = esc_open(&s.esc[s.nesc], &opt->backends[s.nesc], opt->out_dir, 0);
   }
   rc = par_agree(rc);
   char path[4096];
@@ -405,10 +419,14 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
   for (int64_t t0 = 0; rc == 0 && t0 < T; t0 += s.window.capacity) {
     int rows = (int)(T - t0 < s.window.capacity ? T - t0 : s.window.capacity);
     rc = sim_window(&s, cfg, t0, rows);
+    for (int i = 0; i < s.nesc && s.esc_rc == 0; i++) /* wait 0: never on the network */
+      s.esc_rc = esc_poll(s.esc[i], 0);
     progress_update(&prog, t0 + rows, par_wtime());
   }
   if (rc == 0 && par_prints())
     rc = sim_contexts(&s, s.det_step - 1, INT32_MAX, 1);
+  for (int i = 0; rc == 0 && i < s.nesc; i++)
+    rc = s.esc_rc ? s.esc_rc : esc_drain(s.esc[i]);
   rc = par_agree(rc);
   if (rc == 0)
     rc = sim_finish_events(&s, cfg, opt->out_dir, opt->quiet);
@@ -416,6 +434,11 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
     rc = h5a_finish(&s.archive);
   if (rc == 0)
     sim_report(&s, cfg, path, par_wtime() - t_start);
+  for (int i = 0; rc == 0 && i < s.nesc; i++) {
+    esc_summary sum;
+    esc_stats(s.esc[i], &sum);
+    esc_print_summary(&sum, stdout);
+  }
   free(config_json);
   sim_state_destroy(&s);
   return rc;

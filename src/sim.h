@@ -2,6 +2,7 @@
  * per-window simulation, collectives, archive writes, progress, summary). */
 #ifndef FLEETSIM_SIM_H
 #define FLEETSIM_SIM_H
+#include "pipeline/llm_spec.h"
 #include "src/config.h"
 
 typedef struct {
@@ -9,6 +10,9 @@ typedef struct {
   const char *scenarios_text;   /* scenario file text (same on every rank) */
   const char *scenarios_source; /* its name, for messages */
   int quiet;           /* no progress lines */
+  const llm_spec *backends; /* LLM backends the printing rank escalates to while
+                               simulating (none: contexts.jsonl only, --no-llm) */
+  int nbackends;
 } sim_options;
 
 /* Runs the whole simulation for a validated config. Collective. Writes

@@ -37,7 +37,8 @@ parsed body), last_header_names (names only: values may be API keys)}}.
 
 A valid answer's content depends on the prompt (all message text, system
 included): "root_cause" in it gives an L3 JSON answer, else "classification"
-gives an L2 JSON answer, else a markdown shift report. Everything is
+gives an L2 JSON answer, else a markdown shift report with the six headings of
+llm_schema.h (Active incidents ... Next-shift recommendations). Everything is
 deterministic: the response id is "chatcmpl-<X-Echo header>" ("msg_..." for
 Anthropic) when that header is sent, else derived from the body's SHA-256;
 usage counts are len(text) // 4 (at least 1).
@@ -128,7 +129,7 @@ def answer_content(text, digest):
             "confidence": 0.7,
             "affected_scope": "node",
             "tenant_types": ["training"],
-            "cross_tenant_impact": False,
+            "cross_tenant_impact": "none",
             "causal_chain": [f"{node} anomaly", "stub inference"],
             "recommended_actions": [f"inspect {node}"],
             "priority": "P2",
@@ -142,8 +143,12 @@ def answer_content(text, digest):
             "rationale": f"stub answer for {node} ({digest[:8]})",
         }, sort_keys=True)
     return (f"# Shift handoff (stub {digest[:8]})\n\n"
-            f"## Cluster status\nNominal apart from {node}.\n\n"
-            "## Open issues\n- none beyond the above\n")
+            f"## Active incidents\n- {node}: under watch.\n\n"
+            "## Resolved incidents\n- none\n\n"
+            "## SLA status\nAll tenants within budget.\n\n"
+            "## Training health\nAll jobs nominal.\n\n"
+            "## Emerging risks\n- none beyond the above\n\n"
+            "## Next-shift recommendations\n- keep watching the above\n")
 
 
 def tokens(s):

@@ -1,0 +1,195 @@
+/* The escalation engine's parts that need no network: transcript line
+ * format (fields, nulls, invalid UTF-8), resume (finished lines skipped,
+ * broken or unfinished lines redone), replay (answers, missing call_ids,
+ * off-schema answers) and the rules backend's one line per call. Ordering
+ * under concurrency and the L3/L4 additions on the wire are checked against
+ * the stub server in tests/e2e_escalate.sh. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "pipeline/escalate.h"
+#include "pipeline/llm_spec.h"
+
+static const char l2_answer[] = "{\"classification\":\"noise\",\"scope\":\"node\","
+                                "\"tenant_type\":\"training\",\"confidence\":0.4,"
+                                "\"rationale\":\"r\"}";
+
+static void test_format_line(void) {
+  esc_line l = {.call_id = "L2-000007", .layer = LLM_L2, .event_id = 7, .t_s = 1200.5,
+                .backend = "b", .kind = "openai", .model = "m", .ok = 1, .latency_s = 0.25,
+                .tokens_in = 10, .tokens_out = 3, .cost_usd = 1e-5, .gpu_hours = 0,
+                .attempts = 1, .error = NULL, .response_text = "bad \xff\xfe utf8"};
+  char *s = esc_format_line(&l);
+  CHECK(s != NULL);
+  json_error_t err;
+  json_t *o = json_loads(s, 0, &err);
+  CHECK(o != NULL);
+  static const char *const fields[] = {"call_id", "layer", "event_id", "t_s", "backend", "kind",
+                                       "model", "status", "latency_s", "tokens_in",
+                                       "tokens_out", "cost_usd", "gpu_hours", "attempts",
+                                       "error", "response_text"};
+  CHECK_EQ(json_object_size(o), sizeof fields / sizeof *fields);
+  for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+    CHECK(json_object_get(o, fields[i]) != NULL);
+  CHECK(strstr(s, "{\"call_id\":\"L2-000007\",\"layer\":\"L2\",\"event_id\":7,") == s);
+  CHECK(strcmp(json_string_value(json_object_get(o, "status")), "ok") == 0);
+  CHECK(json_is_null(json_object_get(o, "error")));
+  CHECK(strstr(json_string_value(json_object_get(o, "response_text")), "\xEF\xBF\xBD") != NULL);
+  json_decref(o);
+  free(s);
+  l = (esc_line){.call_id = "L4-02", .layer = LLM_L4, .event_id = -1, .backend = "rules",
+                 .kind = "rules", .model = NULL, .ok = 0, .error = "parse: x"};
+  s = esc_format_line(&l);
+  o = json_loads(s, 0, &err);
+  CHECK(json_is_null(json_object_get(o, "event_id")));
+  CHECK(json_is_null(json_object_get(o, "model")));
+  CHECK(json_is_null(json_object_get(o, "response_text")));
+  CHECK(strcmp(json_string_value(json_object_get(o, "status")), "error") == 0);
+  json_decref(o);
+  free(s);
+}
+
+static int count_lines(const char *path, const char *needle) {
+  FILE *fp = fopen(path, "r");
+  char line[65536];
+  int n = 0;
+  while (fp && fgets(line, sizeof line, fp))
+    n += !needle || strstr(line, needle) != NULL;
+  if (fp)
+    fclose(fp);
+  return n;
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *fp = fopen(path, "w");
+  CHECK(fp != NULL);
+  fputs(text, fp);
+  fclose(fp);
+}
+
+static void test_resume_and_replay(const char *dir) {
+  char llm[512], prior[600], replay[600], out[600];
+  snprintf(llm, sizeof llm, "%s/llm", dir);
+  CHECK_EQ(mkdir(llm, 0777), 0);
+  /* The replay source: answers for L2-000001 and L2-000002 (off-schema). */
+  snprintf(replay, sizeof replay, "%s/source.jsonl", dir);
+  char a[4096];
+  esc_line l = {.call_id = "L2-000001", .layer = LLM_L2, .event_id = 1, .backend = "src",
+                .kind = "openai", .ok = 1, .attempts = 1, .response_text = l2_answer};
+  char *l1 = esc_format_line(&l);
+  l.call_id = "L2-000002";
+  l.response_text = "{\"answer\":\"fine\"}";
+  char *l2 = esc_format_line(&l);
+  CHECK(l1 && l2);
+  snprintf(a, sizeof a, "%s\n%s\n", l1, l2);
+  write_file(replay, a);
+  free(l2);
+  /* A prior transcript of the replay backend: L2-000001 ok, L2-000003
+   * error, a torn line and a line without status (both redone). */
+  snprintf(prior, sizeof prior, "%s/llm/rp.jsonl", dir);
+  l.call_id = "L2-000003";
+  l.ok = 0;
+  l.error = "HTTP 500";
+  l.response_text = NULL;
+  char *l3 = esc_format_line(&l);
+  CHECK(l3 != NULL);
+  snprintf(a, sizeof a, "%s\n%s\n{\"call_id\":\"L2-000004\",\"sta\n{\"call_id\":\"L2-000005\"}\n",
+           l1, l3);
+  write_file(prior, a);
+  free(l1);
+  free(l3);
+
+  llm_spec spec;
+  char text[700];
+  snprintf(text, sizeof text, "replay:path=%s,name=rp", replay);
+  CHECK_EQ(llm_spec_parse(text, &spec), 0);
+  esc_backend *b = NULL;
+  CHECK_EQ(esc_open(&b, &spec, dir, 1), 0);
+  for (int i = 1; i <= 5; i++) {
+    llm_call c = {.event_id = i, .t_s = 300.0 * i,
+                  .context = "{\"layer\":\"L2\",\"event\":{\"time\":\"00:05\",\"node\":\"node-0001\"}}"};
+    llm_call_id(&c, LLM_L2, i);
+    CHECK_EQ(esc_submit(b, &c), 0);
+  }
+  llm_call c4 = {.event_id = -1, .t_s = 3600.0,
+                 .context = "{\"layer\":\"L4\",\"window\":{\"from\":\"00:00\",\"to\":\"01:00\","
+                            "\"hours\":1}}"};
+  llm_call_id(&c4, LLM_L4, 0);
+  CHECK_EQ(esc_submit(b, &c4), 0);
+  CHECK_EQ(esc_drain(b), 0);
+  CHECK_EQ(esc_pending(b), 0);
+  esc_summary s;
+  esc_stats(b, &s);
+  CHECK_EQ(s.calls_skipped, 2); /* L2-000001 ok, L2-000003 error */
+  CHECK_EQ(s.calls_ok, 0);
+  CHECK_EQ(s.calls_error, 4); /* 000002 off-schema, 000004/000005/L4-00 not in the source */
+  esc_close(&b);
+  CHECK(b == NULL);
+  snprintf(out, sizeof out, "%s", prior);
+  CHECK_EQ(count_lines(out, "\"call_id\":\"L2-000002\""), 1);
+  CHECK_EQ(count_lines(out, "\"error\":\"parse: "), 1);
+  CHECK_EQ(count_lines(out, "\"error\":\"replay: no answer for L2-000004\""), 1);
+  CHECK_EQ(count_lines(out, "\"error\":\"replay: no answer for L4-00\""), 1);
+  CHECK_EQ(count_lines(out, "\"call_id\":\"L2-000001\""), 1); /* not redone */
+
+  /* A second pass skips every call now in the file. */
+  CHECK_EQ(esc_open(&b, &spec, dir, 1), 0);
+  for (int i = 1; i <= 5; i++) {
+    llm_call c = {.event_id = i, .t_s = 300.0 * i, .context = "{\"layer\":\"L2\"}"};
+    llm_call_id(&c, LLM_L2, i);
+    CHECK_EQ(esc_submit(b, &c), 0);
+  }
+  CHECK_EQ(esc_pending(b), 0);
+  esc_stats(b, &s);
+  CHECK_EQ(s.calls_skipped, 5);
+  esc_close(&b);
+
+  /* resume = 0 truncates; a missing replay source is an I/O error. */
+  CHECK_EQ(esc_open(&b, &spec, dir, 0), 0);
+  esc_close(&b);
+  CHECK_EQ(count_lines(out, NULL), 0);
+  snprintf(text, sizeof text, "replay:path=%s/missing.jsonl,name=rp2", dir);
+  CHECK_EQ(llm_spec_parse(text, &spec), 0);
+  CHECK(esc_open(&b, &spec, dir, 1) < 0);
+  CHECK(b == NULL);
+  esc_close(&b); /* NULL is fine */
+}
+
+static void test_rules(const char *dir) {
+  llm_spec spec;
+  CHECK_EQ(llm_spec_parse("rules", &spec), 0);
+  esc_backend *b = NULL;
+  CHECK_EQ(esc_open(&b, &spec, dir, 0), 0);
+  llm_call c = {.event_id = 1, .t_s = 60, .context = "{\"layer\":\"L2\"}"};
+  llm_call_id(&c, LLM_L2, 1);
+  CHECK_EQ(esc_submit(b, &c), 0);
+  CHECK_EQ(esc_submit(b, &(llm_call){.call_id = "x", .layer = 9, .context = "{}"}),
+           -1 /* FS_EINVAL */);
+  CHECK_EQ(esc_poll(b, 0), 0); /* rules answers in-process, at once */
+  CHECK_EQ(esc_pending(b), 0);
+  esc_summary s;
+  esc_stats(b, &s);
+  CHECK_EQ(s.calls_ok + s.calls_error, 1);
+  esc_close(&b);
+  char path[600];
+  snprintf(path, sizeof path, "%s/llm/rules.jsonl", dir);
+  CHECK_EQ(count_lines(path, "\"call_id\":\"L2-000001\""), 1);
+  CHECK_EQ(count_lines(path, "\"kind\":\"rules\",\"model\":null"), 1);
+}
+
+int main(void) {
+  char dir[] = "/tmp/unit_escalate.XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  test_format_line();
+  test_resume_and_replay(dir);
+  test_rules(dir);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  CHECK_EQ(system(cmd), 0);
+  printf("unit_escalate: %ld checks passed\n", check_count);
+  return 0;
+}
