@@ -33,11 +33,15 @@ typedef struct {
   int ncands, cap;
 } ctx_slot;
 
+/* Per step and rack: what a shift report shows about the rack. */
+enum { RACK_INLET_MAX, RACK_GPU_TEMP_MAX, RACK_IB_ERRORS, RACK_THROTTLED, RACK_NVALS };
+
 struct ctx_builder {
   const fleet *f;
   int nclasses, total_steps;
   ctx_slot ring[CTX_RING];
   float *cluster;         /* [total_steps][CM_COUNT] */
+  float *racks;           /* [total_steps][racks][RACK_NVALS] */
   ctx_job_health *jobs;   /* [total_steps][njobs] */
   double *t_end;          /* [total_steps] */
   int32_t last_step;
@@ -65,6 +69,7 @@ int ctx_init(ctx_builder **out, const fleet *f, int total_steps) {
     ok &= (s->gmed = malloc(sizeof(float) * nc * GM_COUNT)) != NULL;
   }
   ok &= (b->cluster = calloc(T * CM_COUNT, sizeof(float))) != NULL;
+  ok &= (b->racks = calloc(T * (size_t)f->racks * RACK_NVALS, sizeof(float))) != NULL;
   ok &= (b->jobs = calloc(T * ((size_t)f->njobs + 1), sizeof(ctx_job_health))) != NULL;
   ok &= (b->t_end = calloc(T, sizeof(double))) != NULL;
   if (!ok) {
@@ -87,6 +92,7 @@ void ctx_destroy(ctx_builder **bp) {
     free(b->ring[i].cands);
   }
   free(b->cluster);
+  free(b->racks);
   free(b->jobs);
   free(b->t_end);
   free(b);
@@ -158,6 +164,16 @@ int ctx_record_step(ctx_builder *b, const det_state *d, int32_t step, double t_e
   if (step < b->total_steps) {
     memcpy(&b->cluster[(size_t)step * CM_COUNT], cluster, sizeof(float) * CM_COUNT);
     ctx_job_health_of(f, d, &b->jobs[(size_t)step * (size_t)(f->njobs + 1)]);
+    float *r = &b->racks[(size_t)step * (size_t)f->racks * RACK_NVALS];
+    for (int n = 0; n < f->nodes; n++) {
+      float *x = &r[(size_t)f->node_rack[n] * RACK_NVALS];
+      x[RACK_INLET_MAX] = fmaxf(x[RACK_INLET_MAX], det_node_feature(d, NM_INLET_TEMP, n));
+      x[RACK_IB_ERRORS] += det_node_feature(d, NM_IB_RCV_ERR, n);
+      for (int g = 0; g < FLEET_GPUS; g++) {
+        x[RACK_GPU_TEMP_MAX] = fmaxf(x[RACK_GPU_TEMP_MAX], det_gpu_feature(d, GM_TEMP, n, g));
+        x[RACK_THROTTLED] += det_gpu_feature(d, GM_CLOCK_EVENTS, n, g) > 0;
+      }
+    }
     b->t_end[step] = t_end_s;
   }
   b->last_step = step;
@@ -632,6 +648,79 @@ char *ctx_l3(const ctx_builder *b, const ev_event *e) {
 
 /* ---- L4 ----------------------------------------------------------------- */
 
+/* One row per hour of the window: cluster power, PUE, throughput, SLA
+ * budgets and the detector's activity, so the report can show trends. */
+static json_t *ctx_hourly(const ctx_builder *b, int32_t first, int32_t to, const ev_event *events,
+                          int n) {
+  const fleet *f = b->f;
+  json_t *cols = json_array(), *rows = json_array();
+  static const char *const names[] = {"hour_ending", "it_power_mw", "pue", "outdoor_c",
+                                      "tokens_per_s_moe", "tokens_per_s_dense", "sla_moe",
+                                      "sla_dense", "sla_training", "l1_events", "escalated"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    json_array_append_new(cols, json_string(names[i]));
+  const int per_hour = 12; /* 5-minute steps */
+  for (int32_t st = first + per_hour - 1; st <= to; st += per_hour) {
+    const float *c = &b->cluster[(size_t)st * CM_COUNT];
+    int ev = 0, esc = 0;
+    for (int i = 0; i < n; i++)
+      if (events[i].step > st - per_hour && events[i].step <= st) {
+        ev++;
+        esc += events[i].escalated != 0;
+      }
+    json_t *r = json_array();
+    json_array_append_new(r, ctx_clock(f, b->t_end[st]));
+    json_array_append_new(r, ctx_num(c[CM_IT_POWER] / 1e6));
+    json_array_append_new(r, ctx_num(c[CM_PUE]));
+    json_array_append_new(r, ctx_num(c[CM_OUTDOOR_TEMP]));
+    json_array_append_new(r, ctx_num(c[CM_TOKENS_MOE]));
+    json_array_append_new(r, ctx_num(c[CM_TOKENS_DENSE]));
+    json_array_append_new(r, ctx_num(c[CM_SLA_MOE]));
+    json_array_append_new(r, ctx_num(c[CM_SLA_DENSE]));
+    json_array_append_new(r, ctx_num(c[CM_SLA_TRAIN]));
+    json_array_append_new(r, json_integer(ev));
+    json_array_append_new(r, json_integer(esc));
+    json_array_append_new(rows, r);
+  }
+  json_t *o = json_object();
+  ctx_set(o, "columns", cols);
+  ctx_set(o, "rows", rows);
+  return o;
+}
+
+/* Per rack over the window: hottest inlet and GPU, IB errors, and the most
+ * GPUs throttled at once. */
+static json_t *ctx_rack_table(const ctx_builder *b, int32_t first, int32_t to) {
+  const fleet *f = b->f;
+  json_t *cols = json_array(), *rows = json_array();
+  static const char *const names[] = {"rack", "row", "inlet_max_c", "gpu_temp_max_c",
+                                      "ib_rcv_errors", "gpus_throttled_max"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    json_array_append_new(cols, json_string(names[i]));
+  for (int r = 0; r < f->racks; r++) {
+    float inlet = -INFINITY, temp = -INFINITY, ib = 0, thr = 0;
+    for (int32_t st = first; st <= to; st++) {
+      const float *x = &b->racks[((size_t)st * (size_t)f->racks + (size_t)r) * RACK_NVALS];
+      inlet = fmaxf(inlet, x[RACK_INLET_MAX]);
+      temp = fmaxf(temp, x[RACK_GPU_TEMP_MAX]);
+      ib += x[RACK_IB_ERRORS];
+      thr = fmaxf(thr, x[RACK_THROTTLED]);
+    }
+    json_t *row = json_array();
+    json_array_append_new(row, ctx_rack_name(r));
+    json_array_append_new(row, json_integer(fleet_rack_row(f, r)));
+    json_array_append_new(row, ctx_num(inlet));
+    json_array_append_new(row, ctx_num(temp));
+    json_array_append_new(row, ctx_num(ib));
+    json_array_append_new(row, ctx_num(thr));
+    json_array_append_new(rows, row);
+  }
+  json_t *o = json_object();
+  ctx_set(o, "columns", cols);
+  ctx_set(o, "rows", rows);
+  return o;
+}
+
 char *ctx_l4(const ctx_builder *b, int32_t from, int32_t to, const ev_event *events, int n) {
   const fleet *f = b->f;
   if (to > b->last_step)
@@ -730,5 +819,7 @@ char *ctx_l4(const ctx_builder *b, int32_t from, int32_t to, const ev_event *eve
     json_array_append_new(jobs, x);
   }
   ctx_set(root, "training_jobs", jobs);
+  ctx_set(root, "hourly", ctx_hourly(b, first, to, events, n));
+  ctx_set(root, "racks", ctx_rack_table(b, first, to));
   return ctx_dump(root);
 }

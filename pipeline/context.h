@@ -40,8 +40,9 @@ char *ctx_l2(const ctx_builder *b, const ev_event *e);
 char *ctx_l3(const ctx_builder *b, const ev_event *e);
 
 /* L4 shift-summary context for steps (from, to]: cluster status, SLA budget
- * per tenant, detector incidents of the window (events[n], all so far), and a
- * training job health table. The engine adds L2 counts and L3 one-liners.
+ * per tenant, detector incidents of the window (events[n], all so far), a
+ * training job health table, an hourly cluster table and a per-rack thermal
+ * and fabric table. The engine adds L2 counts and L3 one-liners.
  * NULL on ENOMEM. */
 char *ctx_l4(const ctx_builder *b, int32_t from, int32_t to, const ev_event *events, int n);
 

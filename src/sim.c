@@ -202,6 +202,8 @@ static int sim_detect(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
         rc = ctx_record_step(s->ctx, s->det, s->det_step, t_end, all, ncand, cluster);
       if (rc == 0)
         rc = sim_contexts(s, s->det_step, before, 0);
+      for (int i = 0; i < s->nesc && s->esc_rc == 0; i++) /* wait 0: never on the network */
+        s->esc_rc = esc_poll(s->esc[i], 0);
     }
     free(all);
     rc = par_agree(rc);
@@ -419,8 +421,6 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
   for (int64_t t0 = 0; rc == 0 && t0 < T; t0 += s.window.capacity) {
     int rows = (int)(T - t0 < s.window.capacity ? T - t0 : s.window.capacity);
     rc = sim_window(&s, cfg, t0, rows);
-    for (int i = 0; i < s.nesc && s.esc_rc == 0; i++) /* wait 0: never on the network */
-      s.esc_rc = esc_poll(s.esc[i], 0);
     progress_update(&prog, t0 + rows, par_wtime());
   }
   if (rc == 0 && par_prints())
