@@ -1,0 +1,378 @@
+/* Unit tests of the checklists (pipeline/checklist.c) on hand-written
+ * answers: the shipped scenarios/checklists.json loads with the seed's item
+ * counts; full marks, partial and no marks at L3; L2 on parsed fields, the
+ * "none" list and an unparsable answer; field names never earn an item;
+ * placeholder substitution (right name, wrong name, no value); L4 lists with
+ * prefixes; and bad checklist files naming file, kind, layer, item, regex. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/checklist.h"
+#include "src/diag.h"
+#include "src/errors.h"
+#include "tests/check.h"
+
+static const chk_subst STRAGGLER = {"(node-0123)", "(rack-03)", "(train-001)", "(training)"};
+
+/* A full-marks L3 answer for a training straggler on node-0123 of train-001. */
+static const char *const L3_STRAGGLER_FULL =
+    "```json\n{\"root_cause\": \"node-0123 has intermittent NVLink CRC errors (replay count 150 "
+    "per interval vs 2) from thermal expansion of the baseboard\",\n"
+    " \"confidence\": 0.8, \"affected_scope\": \"train-001, all 32 nodes\",\n"
+    " \"tenant_types\": [\"training\"], \"cross_tenant_impact\": \"none\",\n"
+    " \"causal_chain\": [\"NVLink replays on node-0123\", \"slow all-reduce contribution\","
+    " \"the other 31 nodes are healthy but wait at the barrier\","
+    " \"step time rises from 3.01 s to 4.0 s\"],\n"
+    " \"recommended_actions\": [\"checkpoint train-001\", \"drain node-0123\","
+    " \"expect the job completion to slip by about 30%\"],\n"
+    " \"priority\": \"P1\"}\n```";
+
+/* Ids of the matched items of r, space-separated, into buf. */
+static const char *matched_ids(const chk_result *r, char *buf, size_t cap) {
+  buf[0] = '\0';
+  for (int i = 0; i < r->nitems; i++)
+    if (r->items[i].matched) {
+      strncat(buf, r->items[i].item, cap - strlen(buf) - 1);
+      strncat(buf, " ", cap - strlen(buf) - 1);
+    }
+  return buf;
+}
+
+static void score1(chk_result *r, const chk_list *l, int layer, const char *text) {
+  CHECK_EQ(chk_score(r, &l, NULL, 1, layer, text), 0);
+}
+
+static void test_default_file(const chk_set *set) {
+  static const struct {
+    const char *kind;
+    int l3, l4;
+  } want[] = {{"thermal_cascade", 8, 2},         {"expert_routing_collapse", 7, 1},
+              {"hbm_degradation", 7, 1},         {"fabric_microburst", 6, 2},
+              {"kv_cache_eviction_storm", 6, 1}, {"training_straggler", 9, 2}};
+  for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+    chk_list *l2 = NULL, *l3 = NULL, *l4 = NULL;
+    CHECK_EQ(chk_compile(&l2, set, want[k].kind, 2, &STRAGGLER), 0);
+    CHECK_EQ(chk_compile(&l3, set, want[k].kind, 3, &STRAGGLER), 0);
+    CHECK_EQ(chk_compile(&l4, set, want[k].kind, 4, &STRAGGLER), 0);
+    CHECK_EQ(chk_list_count(l2), 4);
+    CHECK_EQ(chk_list_count(l3), want[k].l3);
+    CHECK_EQ(chk_list_count(l4), want[k].l4);
+    CHECK_STREQ(chk_list_item_id(l2, 0), "classification");
+    CHECK(chk_list_item_text(l3, 0) != NULL);
+    CHECK(chk_list_item_id(l3, want[k].l3) == NULL);
+    chk_list_destroy(&l2);
+    chk_list_destroy(&l3);
+    chk_list_destroy(&l4);
+    CHECK(l2 == NULL && l3 == NULL && l4 == NULL);
+  }
+  chk_list *l = NULL;
+  CHECK_EQ(chk_compile(&l, set, "none", 2, NULL), 0);
+  CHECK_EQ(chk_list_count(l), 1);
+  chk_list_destroy(&l);
+  CHECK_EQ(chk_compile(&l, set, "shift", 4, NULL), 0);
+  CHECK_EQ(chk_list_count(l), 4);
+  chk_list_destroy(&l);
+  diag_clear();
+  CHECK_EQ(chk_compile(&l, set, "none", 3, NULL), FS_EINVAL); /* no such list */
+  CHECK_EQ(chk_compile(&l, set, "volcano", 3, NULL), FS_EINVAL);
+  CHECK(l == NULL);
+  CHECK(strstr(diag_first(), "none") != NULL);
+  diag_clear();
+}
+
+static void test_l3(const chk_set *set) {
+  chk_list *l = NULL;
+  chk_result r;
+  char buf[1024];
+  CHECK_EQ(chk_compile(&l, set, "training_straggler", 3, &STRAGGLER), 0);
+
+  score1(&r, l, 3, L3_STRAGGLER_FULL); /* full marks */
+  if (r.nmatched != 9)
+    CHECK_FAIL("full marks expected, matched: %s", matched_ids(&r, buf, sizeof buf));
+  CHECK_NEAR(r.score, 1.0, 1e-12);
+  CHECK_STREQ(r.note, "");
+  CHECK_STREQ(r.items[2].item, "straggler_node");
+  chk_result_free(&r);
+
+  /* partial: the signal and the checkpoint, but the wrong node and no job */
+  score1(&r, l, 3,
+         "{\"root_cause\": \"NVLink replay storm on node-0999\", \"confidence\": 0.5,"
+         " \"affected_scope\": \"one node\", \"tenant_types\": [], \"cross_tenant_impact\":"
+         " \"none\", \"causal_chain\": [], \"recommended_actions\": [\"checkpoint first\"],"
+         " \"priority\": \"P2\"}");
+  CHECK_STREQ(matched_ids(&r, buf, sizeof buf),
+              "nvlink_root others_healthy checkpoint_before_drain ");
+  CHECK_NEAR(r.score, 3.0 / 9.0, 1e-12);
+  chk_result_free(&r);
+
+  /* nothing relevant; prose without JSON is read as raw text, and noted */
+  score1(&r, l, 3, "The cluster looks fine to me.");
+  CHECK_EQ(r.nmatched, 0);
+  CHECK_EQ(r.nitems, 9);
+  CHECK_NEAR(r.score, 0.0, 0);
+  CHECK(strstr(r.note, "raw text") != NULL);
+  chk_result_free(&r);
+
+  /* raw prose still earns what it says */
+  score1(&r, l, 3, "Drain node-0123 after a checkpoint; nvlink crc errors.");
+  CHECK_STREQ(matched_ids(&r, buf, sizeof buf),
+              "straggler_node nvlink_root straggler_drain checkpoint_before_drain ");
+  chk_result_free(&r);
+
+  /* a failed call */
+  score1(&r, l, 3, NULL);
+  CHECK_EQ(r.nmatched, 0);
+  CHECK_EQ(r.nitems, 9);
+  CHECK_STREQ(r.note, "no answer");
+  chk_result_free(&r);
+  chk_list_destroy(&l);
+
+  /* field names do not count: "cross_tenant_impact" is a key here */
+  CHECK_EQ(chk_compile(&l, set, "fabric_microburst", 3, &STRAGGLER), 0);
+  score1(&r, l, 3, "{\"cross_tenant_impact\": \"none\", \"root_cause\": \"unknown\"}");
+  CHECK_EQ(r.nmatched, 0);
+  chk_result_free(&r);
+  score1(&r, l, 3, "{\"cross_tenant_impact\": \"cross-tenant: training all-reduce jitter\"}");
+  CHECK(strstr(matched_ids(&r, buf, sizeof buf), "cross_tenant_impact") != NULL);
+  chk_result_free(&r);
+  chk_list_destroy(&l);
+}
+
+/* Placeholders: the ground-truth name, a wrong one, and none at all. */
+static void test_placeholders(const chk_set *set) {
+  chk_list *l = NULL;
+  chk_result r;
+  const char *ans = "{\"root_cause\": \"straggler node-0123 in train-001\"}";
+  CHECK_EQ(chk_compile(&l, set, "training_straggler", 3, &STRAGGLER), 0);
+  score1(&r, l, 3, ans);
+  CHECK_EQ(r.items[1].matched, 1); /* job_scope via {job} */
+  CHECK_EQ(r.items[2].matched, 1); /* straggler_node via {node} */
+  chk_result_free(&r);
+  chk_list_destroy(&l);
+
+  const chk_subst other = {"(node-0007|node-0008)", "(rack-00)", "(train-004)", "(training)"};
+  CHECK_EQ(chk_compile(&l, set, "training_straggler", 3, &other), 0);
+  score1(&r, l, 3, ans);
+  CHECK_EQ(r.items[1].matched, 0);
+  CHECK_EQ(r.items[2].matched, 0);
+  chk_result_free(&r);
+  score1(&r, l, 3, "{\"a\": \"NODE-0008 of TRAIN-004\"}"); /* case-insensitive */
+  CHECK_EQ(r.items[1].matched, 1);
+  CHECK_EQ(r.items[2].matched, 1);
+  chk_result_free(&r);
+  chk_list_destroy(&l);
+
+  CHECK_EQ(chk_compile(&l, set, "training_straggler", 3, NULL), 0); /* no values */
+  score1(&r, l, 3, ans);
+  CHECK_EQ(r.nitems, 9);
+  CHECK_EQ(r.items[2].matched, 0); /* {node} alone: never matches */
+  chk_result_free(&r);
+  chk_list_destroy(&l);
+}
+
+static void test_l2(const chk_set *set) {
+  chk_list *l = NULL, *none = NULL;
+  chk_result r;
+  char buf[512];
+  const chk_subst thermal = {"(node-0100)", "(rack-03)", NULL, "(dense-inference)"};
+  CHECK_EQ(chk_compile(&l, set, "thermal_cascade", 2, &thermal), 0);
+  CHECK_EQ(chk_compile(&none, set, "none", 2, NULL), 0);
+
+  const char *full = "{\"classification\": \"REAL_ANOMALY\", \"scope\": \"rack\", \"tenant_type\":"
+                     " \"dense-inference\", \"confidence\": 0.9, \"rationale\": \"inlet "
+                     "temperature z=9 on rack-03\"}";
+  score1(&r, l, 2, full);
+  CHECK_EQ(r.nmatched, 4);
+  CHECK_NEAR(r.score, 1.0, 0);
+  chk_result_free(&r);
+  score1(&r, none, 2, full);
+  CHECK_EQ(r.nmatched, 0);
+  chk_result_free(&r);
+
+  /* partial: tenant wrong (training is not the event's tenant), metric missing;
+   * the word "rack" in the rationale does not earn the scope item */
+  score1(&r, l, 2,
+         "{\"classification\": \"real_anomaly\", \"scope\": \"gpu\", \"tenant_type\":"
+         " \"training\", \"confidence\": 0.4, \"rationale\": \"rack-wide power shift\"}");
+  CHECK_STREQ(matched_ids(&r, buf, sizeof buf), "classification ");
+  CHECK_NEAR(r.score, 0.25, 1e-12);
+  chk_result_free(&r);
+  score1(&r, l, 2,
+         "{\"classification\": \"noise\", \"scope\": \"node\", \"tenant_type\": \"mixed\","
+         " \"confidence\": 0.4, \"rationale\": \"blip\"}");
+  CHECK_STREQ(matched_ids(&r, buf, sizeof buf), "scope tenant ");
+  chk_result_free(&r);
+
+  /* none: right when noise or transient */
+  score1(&r, none, 2,
+         "{\"classification\": \"transient\", \"scope\": \"node\", \"tenant_type\": \"unknown\","
+         " \"confidence\": 0.7, \"rationale\": \"clears\"}");
+  CHECK_EQ(r.nmatched, 1);
+  CHECK_STREQ(r.items[0].item, "noise_or_transient");
+  chk_result_free(&r);
+
+  /* unparsable: score 0, every item false, the reason noted */
+  const char *bad[] = {"It is probably noise.",
+                       "{\"classification\": \"maybe\", \"scope\": \"node\", \"tenant_type\":"
+                       " \"training\", \"confidence\": 0.5, \"rationale\": \"inlet\"}",
+                       "{\"classification\": \"real_anomaly\", \"rationale\": \"inlet temp\"}"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    score1(&r, l, 2, bad[i]);
+    CHECK_EQ(r.nitems, 4);
+    CHECK_EQ(r.nmatched, 0);
+    for (int k = 0; k < 4; k++)
+      CHECK_EQ(r.items[k].matched, 0);
+    CHECK_NEAR(r.score, 0.0, 0);
+    CHECK(strncmp(r.note, "unparsable L2 answer: ", 22) == 0);
+    chk_result_free(&r);
+  }
+  /* a list compiled for another layer is refused */
+  CHECK_EQ(chk_score(&r, (const chk_list *const *)&l, NULL, 1, 3, full), FS_EINVAL);
+  chk_list_destroy(&l);
+  chk_list_destroy(&none);
+}
+
+static void test_l4(const chk_set *set) {
+  chk_list *shift = NULL, *s1 = NULL, *s6 = NULL;
+  const chk_subst thermal = {"(node-0120|node-0121)", "(rack-03|rack-04)", NULL, NULL};
+  CHECK_EQ(chk_compile(&shift, set, "shift", 4, NULL), 0);
+  CHECK_EQ(chk_compile(&s1, set, "thermal_cascade", 4, &thermal), 0);
+  CHECK_EQ(chk_compile(&s6, set, "training_straggler", 4, &STRAGGLER), 0);
+  const chk_list *lists[] = {shift, s1, s6};
+  const char *pre[] = {NULL, "S1", "S6"};
+  const char *md = "## Active incidents\n- CRAH failure on rack-04: inlet +10 C\n"
+                   "## Resolved incidents\n- none\n"
+                   "## SLA status\n- moe-inference budget 97.5% remaining\n"
+                   "## Training health\n- train-000 step time nominal\n"
+                   "## Emerging risks\n- watch ECC single-bit trend on lot 7\n"
+                   "## Next-shift recommendations\n- drain the hot nodes after checkpoint\n";
+  chk_result r;
+  char buf[512];
+  CHECK_EQ(chk_score(&r, lists, pre, 3, 4, md), 0);
+  CHECK_EQ(r.nitems, 8);
+  CHECK_STREQ(matched_ids(&r, buf, sizeof buf),
+              "sla_status training_health emerging_risks next_shift_recommendations "
+              "S1/incident S1/place ");
+  CHECK_STREQ(r.items[7].item, "S6/place");
+  CHECK_NEAR(r.score, 6.0 / 8.0, 1e-12);
+  chk_result_free(&r);
+  /* headings alone earn nothing */
+  CHECK_EQ(chk_score(&r, lists, pre, 1, 4,
+                     "## Active incidents\n## Resolved incidents\n## SLA status\n"
+                     "## Training health\n## Emerging risks\n## Next-shift recommendations\n"),
+           0);
+  CHECK_EQ(r.nmatched, 0);
+  chk_result_free(&r);
+  chk_list_destroy(&shift);
+  chk_list_destroy(&s1);
+  chk_list_destroy(&s6);
+}
+
+/* Parses a mutated copy of the shipped file; checks the code and that the
+ * first message contains every string of want (NULL-terminated). */
+static void expect_bad(const char *text, const char *const *want) {
+  chk_set *s = NULL;
+  diag_clear();
+  int rc = chk_parse(&s, text, "bad.json");
+  CHECK_EQ(rc, FS_EINVAL);
+  CHECK(s == NULL);
+  for (int i = 0; want[i]; i++)
+    if (!strstr(diag_first(), want[i]))
+      CHECK_FAIL("message '%s' lacks '%s'", diag_first(), want[i]);
+  diag_clear();
+}
+
+/* The shipped file with one change: the first pattern (or, with key, the
+ * member key) of item item of kind's layer list set to value. */
+static char *mutate(json_t *orig, const char *kind, const char *layer, int item, const char *key,
+                    json_t *value) {
+  json_t *root = json_deep_copy(orig);
+  json_t *it = json_array_get(
+      json_object_get(json_object_get(json_object_get(root, "kinds"), kind), layer), (size_t)item);
+  if (key)
+    json_object_set_new(it, key, value);
+  else
+    json_array_set_new(json_object_get(it, "patterns"), 0, value);
+  char *s = json_dumps(root, 0);
+  json_decref(root);
+  return s;
+}
+
+static void test_bad_files(const char *path) {
+  json_error_t err;
+  json_t *orig = json_load_file(path, 0, &err);
+  CHECK(orig != NULL);
+  struct {
+    const char *kind, *layer;
+    int item;
+    const char *key;
+    json_t *value;
+    const char *want[7];
+  } cases[] = {
+      {"thermal_cascade", "L3", 1, NULL, json_string("(rack"),
+       {"bad.json", "kind 'thermal_cascade'", "L3", "item 'rack_scope'", "'(rack'", "regcomp"}},
+      {"training_straggler", "L3", 2, NULL, json_string("{host}"),
+       {"item 'straggler_node'", "unknown placeholder {host}", NULL}},
+      {"hbm_degradation", "L2", 0, "field", json_string("severity"),
+       {"kind 'hbm_degradation'", "L2", "item 'classification'", "\"field\"", NULL}},
+      {"kv_cache_eviction_storm", "L3", 0, "field", json_string("rationale"),
+       {"L3", "item 'ttft_doubling'", "L2 items only", NULL}},
+      {"fabric_microburst", "L3", 0, NULL, json_string("x*"),
+       {"item 'rdma_fabric'", "'x*'", "empty text", NULL}},
+      {"fabric_microburst", "L3", 1, "id", json_string("rdma_fabric"),
+       {"item 'rdma_fabric'", "duplicate id", NULL}},
+      {"expert_routing_collapse", "L3", 0, "patterns", json_array(),
+       {"item 'utilization_imbalance'", "patterns", NULL}},
+      {"expert_routing_collapse", "L3", 0, "text", json_string(""),
+       {"item 'utilization_imbalance'", "text", NULL}},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *s = mutate(orig, cases[i].kind, cases[i].layer, cases[i].item, cases[i].key,
+                     cases[i].value);
+    expect_bad(s, cases[i].want);
+    free(s);
+  }
+  /* a missing kind, an unknown kind, a missing group */
+  json_t *root = json_deep_copy(orig);
+  json_object_del(json_object_get(root, "kinds"), "hbm_degradation");
+  json_object_set_new(json_object_get(root, "kinds"), "meteor_strike", json_object());
+  json_object_del(root, "shift");
+  char *s = json_dumps(root, 0);
+  chk_set *set = NULL;
+  diag_clear();
+  CHECK_EQ(chk_parse(&set, s, "bad.json"), FS_EINVAL);
+  CHECK_EQ(diag_count(), 3);
+  CHECK(strstr(diag_first(), "meteor_strike") != NULL);
+  free(s);
+  json_decref(root);
+  diag_clear();
+  /* not JSON, not an object, no file */
+  expect_bad("{\"kinds\": ", (const char *const[]){"bad.json", "line 1", NULL});
+  expect_bad("[]", (const char *const[]){"bad.json", "not a JSON object", NULL});
+  CHECK_EQ(chk_load(&set, "/nonexistent/checklists.json"), FS_EIO);
+  CHECK(strstr(diag_first(), "/nonexistent/checklists.json") != NULL);
+  diag_clear();
+  CHECK_EQ(chk_parse(NULL, "{}", "x"), FS_EINVAL);
+  json_decref(orig);
+}
+
+int main(void) {
+  chk_set *set = NULL;
+  if (chk_load(&set, chk_default_path()) != 0) {
+    diag_print(stderr);
+    CHECK_FAIL("cannot load %s", chk_default_path());
+  }
+  test_default_file(set);
+  test_l3(set);
+  test_placeholders(set);
+  test_l2(set);
+  test_l4(set);
+  test_bad_files(chk_default_path());
+  chk_destroy(&set);
+  CHECK(set == NULL);
+  chk_destroy(NULL);
+  printf("unit_checklist: %ld checks passed\n", check_count);
+  return 0;
+}
