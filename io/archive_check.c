@@ -1,9 +1,14 @@
-/* h5a_is_complete (see archive_check.h): opens the file serially, read-only,
- * with HDF5's automatic error printing off, and reads one attribute. */
+/* Read-only archive checks (see archive_check.h): open the file serially,
+ * with HDF5's automatic error printing off, and read one root attribute. */
 #include "io/archive_check.h"
 
 #include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+
+#include "src/diag.h"
+#include "src/errors.h"
 
 int h5a_is_complete(const char *path) {
   struct stat st;
@@ -28,4 +33,49 @@ int h5a_is_complete(const char *path) {
   }
   H5Eset_auto2(H5E_DEFAULT, func, data);
   return complete;
+}
+
+int h5a_read_root_text(const char *path, const char *name, char **out) {
+  *out = NULL;
+  H5E_auto2_t func;
+  void *data;
+  H5Eget_auto2(H5E_DEFAULT, &func, &data);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  int rc = FS_EIO;
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  hid_t a = f >= 0 && H5Aexists(f, name) > 0 ? H5Aopen(f, name, H5P_DEFAULT) : -1;
+  hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+  if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
+    if (H5Tis_variable_str(t) > 0) {
+      hid_t mt = H5Tcopy(H5T_C_S1);
+      char *v = NULL;
+      if (mt >= 0 && H5Tset_size(mt, H5T_VARIABLE) >= 0 && H5Tset_cset(mt, H5Tget_cset(t)) >= 0 &&
+          H5Aread(a, mt, &v) >= 0 && v) {
+        *out = strdup(v);
+        rc = *out ? 0 : FS_ENOMEM;
+        H5free_memory(v);
+      }
+      if (mt >= 0)
+        H5Tclose(mt);
+    } else {
+      size_t len = H5Tget_size(t);
+      char *v = len > 0 ? calloc(len + 1, 1) : NULL;
+      if (v && H5Aread(a, t, v) >= 0) {
+        *out = v;
+        rc = 0;
+      } else {
+        free(v);
+      }
+    }
+  }
+  if (t >= 0)
+    H5Tclose(t);
+  if (a >= 0)
+    H5Aclose(a);
+  if (f >= 0)
+    H5Fclose(f);
+  H5Eset_auto2(H5E_DEFAULT, func, data);
+  if (rc == FS_EIO)
+    diag_addf("%s: cannot read the root attribute '%s' (not a fleetsim archive?)", path, name);
+  return rc;
 }

@@ -47,6 +47,9 @@ int chk_parse(chk_set **out, const char *text, const char *source);
  * FS_ENOMEM. */
 int chk_load(chk_set **out, const char *path);
 
+/* The built-in scenarios/checklists.json, compiled in. */
+const char *chk_default_text(void);
+
 /* Frees a set; accepts NULL and clears the pointer. */
 void chk_destroy(chk_set **set);
 

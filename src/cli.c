@@ -63,15 +63,17 @@ int cli_parse(int argc, char **argv, cli_args *a) {
     a->command = CLI_SCENARIOS;
   else if (strcmp(cmd, "escalate") == 0)
     a->command = CLI_ESCALATE;
+  else if (strcmp(cmd, "score") == 0)
+    a->command = CLI_SCORE;
   else {
-    diag_addf("unknown command '%s' (commands: run, escalate, validate, scenarios; try "
+    diag_addf("unknown command '%s' (commands: run, escalate, score, validate, scenarios; try "
               "'fleetsim --help')",
               cmd);
     return FS_EUSAGE;
   }
   if (a->command == CLI_SCENARIOS || a->command == CLI_ESCALATE)
     a->out_dir = NULL;
-  int esc = a->command == CLI_ESCALATE;
+  int esc = a->command == CLI_ESCALATE, score = a->command == CLI_SCORE;
   static char flag_sets[2][96];
   int rc = 0;
   for (int i = 2; i < argc && rc == 0; i++) {
@@ -79,11 +81,11 @@ int cli_parse(int argc, char **argv, cli_args *a) {
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
       a->command = CLI_HELP;
       return 0;
-    } else if (!esc && cli_is(arg, "--config")) {
+    } else if (!esc && !score && cli_is(arg, "--config")) {
       if (!(v = cli_value(argc, argv, &i, "--config")))
         return FS_EUSAGE;
       a->config_path = v;
-    } else if (!esc && a->command != CLI_SCENARIOS && cli_is(arg, "--scenarios")) {
+    } else if (!esc && !score && a->command != CLI_SCENARIOS && cli_is(arg, "--scenarios")) {
       if (!(v = cli_value(argc, argv, &i, "--scenarios")))
         return FS_EUSAGE;
       a->scenarios_path = v;
@@ -105,7 +107,7 @@ int cli_parse(int argc, char **argv, cli_args *a) {
       if (!(v = cli_value(argc, argv, &i, "--out")))
         return FS_EUSAGE;
       a->out_dir = v;
-    } else if (!esc && cli_is(arg, "--set")) {
+    } else if (!esc && !score && cli_is(arg, "--set")) {
       if (!(v = cli_value(argc, argv, &i, "--set")))
         return FS_EUSAGE;
       if (!strchr(v, '=')) {
@@ -129,7 +131,7 @@ int cli_parse(int argc, char **argv, cli_args *a) {
         return FS_EUSAGE;
       }
       a->out_dir = v;
-    } else if ((a->command == CLI_RUN || esc) && strcmp(arg, "--quiet") == 0) {
+    } else if ((a->command == CLI_RUN || esc || score) && strcmp(arg, "--quiet") == 0) {
       a->quiet = 1;
     } else if ((a->command == CLI_RUN || esc) && cli_is(arg, "--backend")) {
       if (!(v = cli_value(argc, argv, &i, "--backend")))
@@ -139,7 +141,7 @@ int cli_parse(int argc, char **argv, cli_args *a) {
         return FS_EUSAGE;
       }
       a->backends[a->nbackends++] = v;
-    } else if (esc && cli_is(arg, "--run")) {
+    } else if ((esc || score) && cli_is(arg, "--run")) {
       if (!(v = cli_value(argc, argv, &i, "--run")))
         return FS_EUSAGE;
       if (v[0] == '\0') {
@@ -167,6 +169,10 @@ int cli_parse(int argc, char **argv, cli_args *a) {
   }
   if (rc == 0 && a->command == CLI_RUN && a->no_llm && a->nbackends > 0) {
     diag_addf("run: --no-llm and --backend exclude each other");
+    rc = FS_EUSAGE;
+  }
+  if (rc == 0 && score && !a->run_dir) {
+    diag_addf("score: --run DIR is required (e.g. fleetsim score --run fleetsim-run)");
     rc = FS_EUSAGE;
   }
   if (rc == 0 && esc && (!a->run_dir || a->nbackends == 0)) {
@@ -238,6 +244,9 @@ void cli_print_help(FILE *out) {
           "Usage:\n"
           "  mpirun -np N fleetsim run [options]   simulate the fleet, write DIR/fleet.h5,\n"
           "                                        escalate its events through the backends\n"
+          "  fleetsim score --run DIR [--quiet]      score every backend of a finished run\n"
+          "                                        against the checklists: DIR/results/\n"
+          "                                        calls.jsonl, summary.json, summary.md\n"
           "  fleetsim escalate --run DIR --backend SPEC [--concurrency N] [--quiet]\n"
           "                                        send a finished run's LLM calls\n"
           "                                        (DIR/llm/contexts.jsonl) through another\n"

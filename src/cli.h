@@ -11,7 +11,8 @@ typedef enum {
   CLI_RUN,
   CLI_VALIDATE,
   CLI_SCENARIOS,
-  CLI_ESCALATE
+  CLI_ESCALATE,
+  CLI_SCORE
 } cli_command;
 
 enum { CLI_MAX_SETS = 64, CLI_MAX_BACKENDS = 16 };
@@ -31,7 +32,7 @@ typedef struct {
   const char *backends[CLI_MAX_BACKENDS]; /* run, escalate: --backend SPEC (text,
                                              parsed later by llm_spec_parse) */
   int nbackends;
-  const char *run_dir;        /* escalate: --run DIR */
+  const char *run_dir;        /* escalate, score: --run DIR */
   int concurrency;            /* escalate: --concurrency N, 0 = the spec's */
 } cli_args;
 

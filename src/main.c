@@ -12,6 +12,7 @@
 #include "pipeline/contexts_file.h"
 #include "pipeline/escalate.h"
 #include "pipeline/llm_spec.h"
+#include "pipeline/score_run.h"
 #include "scenarios/scenario.h"
 #include "src/cli.h"
 #include "src/diag.h"
@@ -235,6 +236,10 @@ int main(int argc, char **argv) {
       break;
     case CLI_ESCALATE:
       rc = main_escalate(&args, specs, nspecs);
+      break;
+    case CLI_SCORE:
+      if (par_prints())
+        rc = score_run_archive(args.run_dir, !args.quiet);
       break;
     case CLI_RUN: {
       char *text = NULL;

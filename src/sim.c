@@ -19,6 +19,7 @@
 #include "pipeline/detect.h"
 #include "pipeline/detection_report.h"
 #include "pipeline/escalate.h"
+#include "pipeline/score_run.h"
 #include "scenarios/scenario.h"
 #include "src/diag.h"
 #include "src/errors.h"
@@ -434,6 +435,9 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
     rc = h5a_finish(&s.archive);
   if (rc == 0)
     sim_report(&s, cfg, path, par_wtime() - t_start);
+  if (rc == 0 && par_prints() && s.nesc > 0) /* the seed's tables for this run's backends */
+    rc = score_run_dir(opt->out_dir, s.fleet, s.scenarios, !opt->quiet);
+  rc = par_agree(rc);
   for (int i = 0; rc == 0 && i < s.nesc; i++) {
     esc_summary sum;
     esc_stats(s.esc[i], &sum);

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Scoring end to end: `fleetsim run` (rules backend) scores itself into
+# DIR/results; `fleetsim score` on the finished run reproduces the same files;
+# every call is scored once; an incomplete run is refused.
+source "$(dirname "$0")/lib.sh"
+dir="$SCRATCH/run"
+run_np 2 run --quiet --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json" \
+  --out "$dir" >/dev/null
+for f in calls.jsonl summary.json summary.md detection.json; do
+  [ -s "$dir/results/$f" ] || fail "no results/$f"
+done
+calls=$(wc -l <"$dir/llm/contexts.jsonl")
+scored=$(wc -l <"$dir/results/calls.jsonl")
+[ "$calls" -eq "$scored" ] || fail "$calls calls but $scored scored lines"
+cp "$dir/results/summary.json" "$SCRATCH/first.json"
+"$FLEETSIM" score --run "$dir" --quiet
+cmp "$dir/results/summary.json" "$SCRATCH/first.json" || fail "score is not reproducible"
+grep -q "^| L3 accuracy | " "$dir/results/summary.md" || fail "summary.md lacks the L3 row"
+/usr/bin/python3 - "$dir/results" <<'PY' || fail "results are not well formed"
+import json, sys
+d = sys.argv[1]
+calls = [json.loads(l) for l in open(d + "/calls.jsonl")]
+keys = ["backend", "layer", "call_id", "event_id", "t_s", "scenario", "status", "latency_s",
+        "tokens_in", "tokens_out", "cost_usd", "response_text", "items", "score"]
+for c in calls:
+    assert list(c)[:len(keys)] == keys, list(c)
+    assert 0.0 <= c["score"] <= 1.0 and c["backend"] == "rules" and c["status"] == "ok"
+    assert all(set(i) == {"item", "matched"} for i in c["items"])
+scored = {c["scenario"] for c in calls if c["layer"] == "L3"}
+assert {"S1", "S4", "S5", "S6"} <= scored, scored
+summary = json.load(open(d + "/summary.json"))
+print("e2e_score:", len(calls), "scored calls;", json.dumps(summary)[:200])
+PY
+mkdir -p "$SCRATCH/partial/llm"
+expect_fail 2 "is missing or not complete" "$FLEETSIM" score --run "$SCRATCH/partial"
+expect_fail 2 "score: --run DIR is required" "$FLEETSIM" score
+echo "e2e_score: all checks passed"
