@@ -354,14 +354,41 @@ static int rules_fabric(rules_diag *d) {
   return 1;
 }
 
+/* Spread of SM utilisation over the node's GPUs: MoE experts live on
+ * separate GPUs, so a router that favours a few experts shows as a few hot
+ * GPUs next to idle ones. */
+static double rules_gpu_util_spread(json_t *ctx) {
+  json_t *gpus = json_object_get(ctx, "gpus");
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t i = 0; i < json_array_size(gpus); i++) {
+    double u = rules_num(json_array_get(gpus, i), "sm_util_pct");
+    if (isfinite(u)) {
+      lo = fmin(lo, u);
+      hi = fmax(hi, u);
+    }
+  }
+  return hi > lo ? hi - lo : 0.0;
+}
+
 static int rules_routing(rules_diag *d) {
   double ez;
   double e = rules_signal(d->ev, "expert_selection_entropy_nats", &ez);
   double ent_v, ent_peer;
   rules_node_metric(d->ctx, "expert_selection_entropy_nats", &ent_v, &ent_peer);
   double before = rules_series_mean(d->timeline, "expert_selection_entropy_nats", 0);
-  if (!(e > 3 && ez < 0) && !(isfinite(ent_v) && isfinite(before) && before - ent_v > 0.5))
+  /* uniform routing over 8 experts is ln 8 = 2.08 nats; healthy routers sit
+   * near 2.0, so well below 1.6 means concentrated routing, now or just before
+   * (a recovery is reported against the collapse it ends) */
+  int dropped = (e > 3 && ez < 0) || (isfinite(ent_v) && isfinite(before) && before - ent_v > 0.5);
+  int low = (isfinite(ent_v) && ent_v < 1.6) || (isfinite(before) && before < 1.6);
+  int imbalance = strcmp(d->tenant, "moe-inference") == 0 && rules_gpu_util_spread(d->ctx) > 40;
+  if (!dropped && !low && !imbalance)
     return 0;
+  if (isfinite(before) && isfinite(ent_v) && before < ent_v) { /* recovering: show the collapse */
+    double t = before;
+    before = ent_v;
+    ent_v = t;
+  }
   double tok_v, tok_peer;
   rules_node_metric(d->ctx, "tokens_per_second", &tok_v, &tok_peer);
   double tok_before = rules_series_mean(d->timeline, "tokens_per_second", 0);
