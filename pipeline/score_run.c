@@ -76,6 +76,125 @@ static int score_write_md(FILE *fp, void *arg) {
   return ferror(fp) ? FS_EIO : 0;
 }
 
+/* ---- judgment packages -------------------------------------------------- */
+
+/* The criterion text of a checklist item: item ids are "id" or "S1/id"
+ * (L4), looked up in the scenario kind's list of the layer, then "shift"
+ * and "none". */
+static const char *score_item_text(json_t *chk, const scn_set *scn, const char *scenario,
+                                   const char *layer, const char *item) {
+  const char *slash = strchr(item, '/');
+  char sid[SCR_SCENARIO_LEN] = "";
+  const char *id = item;
+  if (slash) {
+    snprintf(sid, sizeof sid, "%.*s", (int)(slash - item), item);
+    id = slash + 1;
+  } else {
+    snprintf(sid, sizeof sid, "%s", scenario);
+  }
+  json_t *lists[3] = {NULL, json_object_get(json_object_get(chk, "shift"), layer),
+                      json_object_get(json_object_get(chk, "none"), layer)};
+  for (int i = 0; scn && i < scn->n; i++)
+    if (strcmp(scn->s[i].id, sid) == 0)
+      lists[0] = json_object_get(
+          json_object_get(json_object_get(chk, "kinds"), scn_kind_name(scn->s[i].kind)), layer);
+  for (int l = 0; l < 3; l++)
+    for (size_t k = 0; k < json_array_size(lists[l]); k++) {
+      json_t *it = json_array_get(lists[l], k);
+      if (strcmp(json_string_value(json_object_get(it, "id")) ? json_string_value(json_object_get(it, "id")) : "", id) == 0)
+        return json_string_value(json_object_get(it, "text"));
+    }
+  return "";
+}
+
+static void score_names(FILE *fp, const char *label, const int32_t *v, int n, int gpus) {
+  fprintf(fp, "- %s (%d):", label, n);
+  for (int i = 0; i < n && i < 24; i++)
+    if (gpus)
+      fprintf(fp, " node-%04d/gpu%d", v[i] / 8, v[i] % 8);
+    else
+      fprintf(fp, " node-%04d", v[i]);
+  fprintf(fp, "%s\n", n > 24 ? " ..." : "");
+}
+
+/* One markdown file per scored call that concerns a scenario:
+ * DIR/judgment/<backend>/<scenario>_<layer>_<n>.md with the scenario's ground
+ * truth, the context the backend was given, its full answer and the rubric. */
+static int score_judgment(const char *dir, const scr_backend *b, const scn_set *scn,
+                          const fs_config *cfg, const llm_call *calls, int ncalls, json_t *chk) {
+  char path[4400];
+  snprintf(path, sizeof path, "%s/judgment", dir);
+  if (mkdir(path, 0777) != 0 && errno != EEXIST)
+    goto fail;
+  snprintf(path, sizeof path, "%s/judgment/%s", dir, scr_backend_name(b));
+  if (mkdir(path, 0777) != 0 && errno != EEXIST)
+    goto fail;
+  int n = scr_call_count(b);
+  for (int i = 0; i < n; i++) {
+    const scr_call *c = scr_call_at(b, i);
+    if (strcmp(c->scenario, "none") == 0)
+      continue;
+    const char *layer = llm_layer_name(c->layer);
+    int count = 1;
+    for (int k = 0; k < i; k++) {
+      const scr_call *p = scr_call_at(b, k);
+      count += p->layer == c->layer && strcmp(p->scenario, c->scenario) == 0;
+    }
+    snprintf(path, sizeof path, "%s/judgment/%s/%s_%s_%d.md", dir, scr_backend_name(b),
+             c->scenario, layer, count);
+    FILE *fp = fopen(path, "w");
+    if (!fp)
+      goto fail;
+    fprintf(fp, "# Judgment package: %s, %s (%s), scenario %s\n\n", scr_backend_name(b),
+            c->call_id, layer, c->scenario);
+    fprintf(fp, "## Ground truth\n\n");
+    for (int k = 0; k < c->nscn; k++) {
+      const scn_def *d = &scn->s[c->scn[k]];
+      double t0 = (double)d->t_start * cfg->scrape_interval_s;
+      double t1 = (double)d->t_end * cfg->scrape_interval_s;
+      char *params = scn_params_json(d);
+      fprintf(fp, "### %s: %s, %.2f h to %.2f h of the run\n\n", d->id, scn_kind_name(d->kind),
+              t0 / 3600.0, t1 / 3600.0);
+      score_names(fp, "root-cause nodes", d->nodes, d->nnodes, 0);
+      fprintf(fp, "- impacted nodes: %d\n", d->nimpacted);
+      if (d->ngpus > 0)
+        score_names(fp, "GPUs", d->gpus, d->ngpus, 1);
+      fprintf(fp, "- parameters: `%s`\n\n", params ? params : "{}");
+      free(params);
+    }
+    const char *context = NULL;
+    for (int k = 0; k < ncalls && !context; k++)
+      if (strcmp(calls[k].call_id, c->call_id) == 0)
+        context = calls[k].context;
+    json_t *cj = context ? json_loads(context, 0, NULL) : NULL;
+    char *pretty = cj ? json_dumps(cj, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(cj);
+    fprintf(fp, "## Context given to the backend\n\n```json\n%s\n```\n\n",
+            pretty ? pretty : "(not found)");
+    free(pretty);
+    fprintf(fp, "## Response (%s, %.3f s)\n\n````\n%s\n````\n\n", c->ok ? "ok" : "error",
+            c->latency_s, c->response_text ? c->response_text : "(none)");
+    fprintf(fp, "## Rubric: deterministic score %d/%d = %.2f\n\n", c->result.nmatched,
+            c->result.nitems, c->result.score);
+    if (c->result.note[0])
+      fprintf(fp, "Note: %s\n\n", c->result.note);
+    fprintf(fp, "| item | criterion | matched by the checklist |\n|---|---|---|\n");
+    for (int k = 0; k < c->result.nitems; k++)
+      fprintf(fp, "| %s | %s | %s |\n", c->result.items[k].item,
+              score_item_text(chk, scn, c->scenario, layer, c->result.items[k].item),
+              c->result.items[k].matched ? "yes" : "no");
+    fprintf(fp, "\n## For the judge\n\nScore each criterion 0 or 1 from the response alone. "
+                "Credit correct reasoning in unexpected phrasing, which the regular "
+                "expressions may have missed, and note any criterion they matched wrongly.\n");
+    if (fclose(fp) != 0)
+      goto fail;
+  }
+  return 0;
+fail:
+  diag_addf("%s: cannot write judgment packages: %s", path, strerror(errno));
+  return FS_EIO;
+}
+
 int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print) {
   char llm_dir[4096], path[4400];
   snprintf(llm_dir, sizeof llm_dir, "%s/llm", dir);
@@ -135,6 +254,10 @@ int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print
     snprintf(path, sizeof path, "%s/results/summary.md", dir);
     rc = score_write(path, "the summary", score_write_md, &set);
   }
+  json_t *chk_json = rc == 0 ? json_loads(chk_default_text(), 0, NULL) : NULL;
+  for (int i = 0; rc == 0 && i < set.n; i++)
+    rc = score_judgment(dir, b[i], scn, f->cfg, calls, ncalls, chk_json);
+  json_decref(chk_json);
   if (rc == 0 && print)
     rc = score_write_md(stdout, &set);
   for (int i = 0; i < set.n; i++)

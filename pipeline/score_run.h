@@ -1,7 +1,8 @@
 /* `fleetsim score` and the end of `fleetsim run`: scores every backend
  * transcript of a run directory (DIR/llm/<backend>.jsonl) against the
  * checklists and the run's ground truth, and writes DIR/results/calls.jsonl,
- * summary.json and summary.md. The scorer is the only reader of ground truth. */
+ * summary.json, summary.md and judgment packages (DIR/judgment/<backend>/
+ * <scenario>_<layer>_<n>.md). The scorer is the only reader of ground truth. */
 #ifndef FLEETSIM_SCORE_RUN_H
 #define FLEETSIM_SCORE_RUN_H
 #include "scenarios/scenario.h"

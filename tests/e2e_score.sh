@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scoring end to end: `fleetsim run` (rules backend) scores itself into
-# DIR/results; `fleetsim score` on the finished run reproduces the same files;
-# every call is scored once; an incomplete run is refused.
+# DIR/results and DIR/judgment; `fleetsim score` on the finished run
+# reproduces the same files; every call is scored once; an incomplete run is
+# refused.
 source "$(dirname "$0")/lib.sh"
 dir="$SCRATCH/run"
 run_np 2 run --quiet --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json" \
@@ -31,6 +32,13 @@ assert {"S1", "S4", "S5", "S6"} <= scored, scored
 summary = json.load(open(d + "/summary.json"))
 print("e2e_score:", len(calls), "scored calls;", json.dumps(summary)[:200])
 PY
+packages=$(ls "$dir/judgment/rules/"S6_L3_*.md 2>/dev/null | wc -l)
+[ "$packages" -ge 1 ] || fail "no judgment package for S6 at L3"
+pkg=$(ls "$dir/judgment/rules/"S6_L3_*.md | head -n1)
+for section in "## Ground truth" "## Context given to the backend" "## Response" "## Rubric"; do
+  grep -q "^$section" "$pkg" || fail "$pkg lacks '$section'"
+done
+grep -q "Identify the straggler node" "$pkg" || fail "$pkg lacks the rubric's criteria"
 mkdir -p "$SCRATCH/partial/llm"
 expect_fail 2 "is missing or not complete" "$FLEETSIM" score --run "$SCRATCH/partial"
 expect_fail 2 "score: --run DIR is required" "$FLEETSIM" score
