@@ -52,6 +52,7 @@ static int score_write(const char *path, const char *what, int (*write)(FILE *, 
 typedef struct {
   scr_backend **b;
   int n;
+  const char *dir;
 } score_set;
 
 static int score_write_calls(FILE *fp, void *arg) {
@@ -70,9 +71,41 @@ static int score_write_json(FILE *fp, void *arg) {
   return rc;
 }
 
+/* The L1 table from DIR/results/detection.json (written by the run). */
+static void score_detection_md(FILE *fp, const char *dir) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/results/detection.json", dir);
+  json_t *d = json_load_file(path, 0, NULL);
+  if (!d)
+    return;
+  fprintf(fp, "\n## L1 Detection\n\n| Scenario | Kind | Detected | First detection (min) | "
+              "Localized | Escalated | Events |\n|---|---|---|---|---|---|---|\n");
+  json_t *sc = json_object_get(d, "scenarios");
+  for (size_t i = 0; i < json_array_size(sc); i++) {
+    json_t *x = json_array_get(sc, i);
+    json_t *lat = json_object_get(x, "first_detection_latency_s");
+    char latency[32] = "-";
+    if (json_is_number(lat))
+      snprintf(latency, sizeof latency, "%.1f", json_number_value(lat) / 60.0);
+    fprintf(fp, "| %s | %s | %s | %s | %s | %s | %lld |\n",
+            json_string_value(json_object_get(x, "id")),
+            json_string_value(json_object_get(x, "kind")),
+            json_is_true(json_object_get(x, "detected")) ? "yes" : "no", latency,
+            json_is_true(json_object_get(x, "localized")) ? "yes" : "no",
+            json_is_true(json_object_get(x, "escalated")) ? "yes" : "no",
+            (long long)json_integer_value(json_object_get(x, "events")));
+  }
+  fprintf(fp, "\nL1 events per day: %.0f; escalated: %lld; events matching no scenario: %lld.\n",
+          json_number_value(json_object_get(d, "events_per_day")),
+          (long long)json_integer_value(json_object_get(d, "escalated_events")),
+          (long long)json_integer_value(json_object_get(d, "unmatched_events")));
+  json_decref(d);
+}
+
 static int score_write_md(FILE *fp, void *arg) {
   score_set *s = arg;
   scr_summary_markdown(fp, (const scr_backend *const *)s->b, s->n);
+  score_detection_md(fp, s->dir);
   return ferror(fp) ? FS_EIO : 0;
 }
 
@@ -203,7 +236,7 @@ int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print
   int ncalls = 0, nnames = 0;
   struct dirent **names = NULL;
   scr_backend *b[SCORE_MAX_BACKENDS] = {0};
-  score_set set = {b, 0};
+  score_set set = {b, 0, dir};
   int rc = chk_parse(&chk, chk_default_text(), "built-in scenarios/checklists.json");
   if (rc == 0) {
     snprintf(path, sizeof path, "%s/contexts.jsonl", llm_dir);
