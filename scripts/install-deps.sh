@@ -10,6 +10,8 @@ PACKAGES=(
   libhdf5-openmpi-dev hdf5-tools
   libjansson-dev libcurl4-openssl-dev
   python3-h5py python3-numpy python3-matplotlib python3-pytest
+  slurm-wlm munge prometheus
+  clang libclang-rt-14-dev valgrind
 )
 
 missing=()
