@@ -297,7 +297,7 @@ def plot_timeline(run, out, calls):
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(labels)
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_xlim(0, end_h)
+    ax.set_xlim(0, 1.02 * end_h)   # an event at the end of the last block stays visible
     ax.set_xlabel("simulated time (h); events at the end of their 5-min block")
     ax.set_title(f"Scenario timeline and L1 events ({len(ev['t_s'])} events, "
                  f"{int((ev['escalated'] != 0).sum())} escalated)")

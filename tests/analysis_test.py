@@ -1,0 +1,236 @@
+"""Checks of analysis/report.py and analysis/fleetdata.py on the runs that
+tests/analysis_report.sh made under $ANALYSIS_RUNS: `full` (small fleet, the
+six scenario kinds, backends rules and stub-openai) and `reduced` (a thermal
+cascade alone, 1 h), each with its report in RUN/report.
+Run: ANALYSIS_RUNS=DIR /usr/bin/python3 -m pytest -q tests/analysis_test.py
+"""
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+
+import h5py
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.image  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ANALYSIS = os.path.join(HERE, "..", "analysis")
+sys.path.insert(0, ANALYSIS)
+import fleetdata as fd  # noqa: E402
+
+RUNS = os.environ.get("ANALYSIS_RUNS")
+if not RUNS:
+    raise RuntimeError("ANALYSIS_RUNS is not set: run tests/analysis_report.sh")
+FULL = os.path.join(RUNS, "full")
+REDUCED = os.path.join(RUNS, "reduced")
+EXPECTED = {
+    "full": ["heatmap_temperature.png", "straggler_S6.png", "moe_S2.png", "kv_S5.png",
+             "timeline.png", "accuracy_cost.png"],
+    "reduced": ["heatmap_temperature.png", "timeline.png", "accuracy_cost.png"],
+}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def report_dir(run):
+    return os.path.join(RUNS, run, "report")
+
+
+def read_md(run):
+    with open(os.path.join(report_dir(run), "report.md")) as f:
+        return f.read()
+
+
+@pytest.mark.parametrize("run", ["full", "reduced"])
+def test_pngs_exist_and_are_valid(run):
+    for name in EXPECTED[run]:
+        path = os.path.join(report_dir(run), name)
+        assert os.path.isfile(path), f"{path} missing"
+        with open(path, "rb") as f:
+            head = f.read(24)
+        assert head[:8] == PNG_MAGIC, f"{path} is not a PNG"
+        width, height = struct.unpack(">II", head[16:24])
+        assert width >= 800 and height >= 300, f"{path} is {width}x{height}"
+        assert os.path.getsize(path) > 20000, f"{path} is only {os.path.getsize(path)} bytes"
+        img = matplotlib.image.imread(path)
+        assert img.shape[:2] == (height, width)
+        assert float(img[..., :3].std()) > 0.05, f"{path} is nearly blank"
+
+
+@pytest.mark.parametrize("run", ["full", "reduced"])
+def test_report_links_every_image(run):
+    md = read_md(run)
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    pngs = sorted(n for n in os.listdir(report_dir(run)) if n.endswith(".png"))
+    assert sorted(links) == pngs == sorted(EXPECTED[run])
+    for link in links:
+        assert not os.path.isabs(link), f"{link} is not a relative link"
+    # every image has a caption line right after it
+    for link in links:
+        assert re.search(r"!\[[^\]]*\]\(" + re.escape(link) + r"\)\n\n\*[^*]+\*", md), link
+
+
+def test_report_tables():
+    md = read_md("full")
+    for sid in ("S1", "S2", "S3", "S4", "S5", "S6"):
+        assert re.search(rf"^\| {sid} \| \w+ \| (yes|no) \|", md, re.M), f"no detection row {sid}"
+    assert re.search(r"^\| metric \| rules \| stub-openai \|$", md, re.M)
+    assert re.search(r"^\| L3 accuracy \| [0-9.]+% ± [0-9.]+% \| [0-9.]+% ± [0-9.]+% \|$", md,
+                     re.M)
+    assert re.search(r"^\| cost per 24 h \| \$0\.00 \| \$[1-9][0-9.]* \|$", md, re.M)
+
+
+def test_reduced_report_skips_with_a_sentence():
+    md = read_md("reduced")
+    assert "no training_straggler scenario: the straggler plot is skipped" in md
+    assert "no expert_routing_collapse scenario" in md
+    assert "no kv_cache_eviction_storm scenario" in md
+    assert "T9" in md and not any(n.startswith(("straggler_", "moe_", "kv_"))
+                                  for n in os.listdir(report_dir("reduced")))
+
+
+def test_load_node_matches_h5py():
+    node = 61  # S6's straggler in small_scenarios.json
+    series = fd.load_node(FULL, f"node-{node:04d}")
+    with h5py.File(os.path.join(FULL, "fleet.h5"), "r") as f:
+        T = f["/time/seconds"].shape[0]
+        gpu, nodem = list(f["/telemetry/gpu"]), list(f["/telemetry/node"])
+        assert sorted(series) == sorted(gpu + nodem)
+        for m in gpu:
+            assert series[m].shape == (T, 8), m
+            np.testing.assert_array_equal(series[m], f["/telemetry/gpu/" + m][:, node, :])
+        for m in nodem:
+            assert series[m].shape == (T,), m
+            np.testing.assert_array_equal(series[m], f["/telemetry/node/" + m][:, node])
+        assert np.isnan(series["ttft_ms"]).all()          # a training node: no TTFT
+        assert np.isfinite(series["step_time_ms"]).all()
+
+
+def test_load_metric_order_and_time_range():
+    with fd.Run(FULL) as run:
+        h = run.time_hours()
+        x = run.load_metric("gpu_power_watts", nodes=[100, 3, 100], t_from_h=1.0, t_to_h=2.0)
+        sel = (h >= 1.0) & (h < 2.0)
+        with h5py.File(run.path, "r") as f:
+            d = f["/telemetry/gpu/gpu_power_watts"][:]
+            c = f["/telemetry/cluster/facility_pue"][:]
+        assert x.shape == (sel.sum(), 3, 8)
+        np.testing.assert_array_equal(x, d[sel][:, [100, 3, 100], :])
+        np.testing.assert_array_equal(run.load_metric("facility_pue"), c)
+        with pytest.raises(fd.FleetDataError, match="max_bytes"):
+            run.load_metric("gpu_power_watts", max_bytes=1 << 20)
+
+
+def test_counter_increments_are_non_negative():
+    with fd.Run(FULL) as run:
+        counters = [m for m, info in run.metrics().items()
+                    if info["counter"] and info["group"] != "cluster"]
+        assert "gpu_nvlink_replay_total" in counters and "ib_port_rcv_errors_total" in counters
+        s = run.load_node(61, counters)
+        for m in counters:
+            inc = fd.increments(s[m], axis=0)
+            assert np.isnan(inc[0]).all(), m
+            assert (inc[1:] >= 0).all(), m
+            raw = s[m].astype(np.float64)
+            if (np.diff(raw, axis=0) >= 0).all():   # no reset: increments add up
+                np.testing.assert_allclose(np.nansum(inc, axis=0), raw[-1] - raw[0])
+        rep = fd.increments(s["gpu_nvlink_replay_total"]).sum(axis=1)
+        scn = {x["id"]: x for x in run.scenarios()}["S6"]
+        h = run.time_hours()
+        inside = (h >= scn["start_h"] + 0.1) & (h < scn["end_h"])
+        outside = h < scn["start_h"]
+        assert np.nanmean(rep[inside]) > 10 * np.nanmean(rep[outside])
+    np.testing.assert_array_equal(fd.increments(np.array([3, 5, 5, 9, 2], dtype=np.uint32)),
+                                  [np.nan, 2, 0, 4, 2])
+
+
+def test_block_means_and_medians_match_numpy():
+    with fd.Run(FULL) as run:
+        topo = run.topology()
+        with h5py.File(run.path, "r") as f:
+            g = f["/telemetry/gpu/gpu_temp_celsius"][:]
+            k = f["/telemetry/node/kv_cache_hit_ratio"][:]
+        hours, racks, m = run.block_means("gpu_temp_celsius", 20, "rack")
+        T = g.shape[0]
+        assert m.shape == ((T + 19) // 20, topo["racks"]) and len(hours) == m.shape[0]
+        for r in racks:
+            want = g[:, topo["node_rack"] == r, :].reshape(T // 20, -1)
+            np.testing.assert_allclose(m[:, r], want.mean(axis=1), rtol=1e-6)
+        dense = run.tenant_nodes("dense-inference")
+        np.testing.assert_allclose(run.median_over_nodes("kv_cache_hit_ratio", dense),
+                                   np.nanmedian(k[:, dense], axis=1), rtol=1e-6)
+        # tenant means ignore the NaN of the other tenants
+        _, _, tm = run.block_means("kv_cache_hit_ratio", 20, "tenant")
+        assert np.isnan(tm[:, 2]).all() and np.isfinite(tm[:, :2]).all()
+
+
+def test_scenarios_topology_events():
+    with fd.Run(FULL) as run, h5py.File(os.path.join(FULL, "fleet.h5"), "r") as f:
+        scn = run.scenarios()
+        gt = f["/ground_truth/scenarios"][:]
+        assert [s["id"] for s in scn] == [x.decode() for x in gt["id"]]
+        s6 = scn[-1]
+        assert s6["kind"] == "training_straggler" and list(s6["nodes"]) == [61]
+        topo = run.topology()
+        assert topo["job_id"][topo["node_job"][61]] == "train-001"
+        assert 61 in topo["job_nodes"][topo["node_job"][61]]
+        ev = run.events()
+        assert len(ev["t_s"]) == f["/events/l1"].shape[0] > 0
+        assert set(ev["scope"]) <= set(fd.SCOPES)
+
+
+def test_report_reads_hyperslabs_not_whole_gpu_datasets(tmp_path, monkeypatch):
+    """No single read of report.py returns a whole GPU dataset."""
+    sys.path.insert(0, ANALYSIS)
+    import report
+    with h5py.File(os.path.join(FULL, "fleet.h5"), "r") as f:
+        whole = int(np.prod(f["/telemetry/gpu/gpu_temp_celsius"].shape))
+    biggest = [0]
+    orig = h5py.Dataset.__getitem__
+
+    def spy(self, key):
+        out = orig(self, key)
+        if self.name.startswith("/telemetry/gpu/"):
+            biggest[0] = max(biggest[0], np.size(out))
+        return out
+    monkeypatch.setattr(h5py.Dataset, "__getitem__", spy)
+    monkeypatch.setattr(sys, "argv", ["report.py", FULL, "--out", str(tmp_path)])
+    assert report.main() == 0
+    assert 0 < biggest[0] <= whole // 4, f"a read of {biggest[0]} of {whole} values"
+
+
+def run_report(*args):
+    return subprocess.run([sys.executable, os.path.join(ANALYSIS, "report.py"), *args],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_missing_run_dir_is_one_clear_error(tmp_path):
+    p = run_report(str(tmp_path / "nope"), "--out", str(tmp_path / "out"))
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == [f"report: {tmp_path / 'nope'}: no such run directory"]
+    p = run_report(str(tmp_path), "--out", str(tmp_path / "out"))
+    assert p.returncode == 2 and "fleet.h5: no such file" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_incomplete_archive_is_refused(tmp_path):
+    run = tmp_path / "partial"
+    run.mkdir()
+    shutil.copy(os.path.join(REDUCED, "fleet.h5"), run / "fleet.h5")
+    with h5py.File(run / "fleet.h5", "r+") as f:
+        f.attrs["complete"] = np.int32(0)
+    p = run_report(str(run), "--out", str(tmp_path / "out"))
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "complete = 0, not 1" in lines[0], p.stderr
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(fd.FleetDataError, match="complete"):
+        fd.load_node(str(run), 0)
+    (run / "fleet.h5").rename(run / "fleet.h5.partial")
+    p = run_report(str(run))
+    assert p.returncode == 2 and "the run did not finish" in p.stderr
