@@ -379,6 +379,8 @@ def detection_table(det):
     lines = ["| scenario | kind | detected | first detection (min) | localized | escalated "
              "| events |", "|---|---|---|---|---|---|---|"]
     yn = {True: "yes", False: "no"}
+    if not det.get("scenarios"):
+        lines = ["The run has no scenarios."]
     for s in det.get("scenarios", []):
         lat = s.get("first_detection_latency_s")
         lines.append(f"| {s['id']} | {s['kind']} | {yn[bool(s['detected'])]} | "

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Offline analysis end to end: analysis/report.py on a small run with all six
 # scenario kinds and two backends (rules, and the loopback stub as a priced
-# openai backend), and on a run whose scenario file has only a thermal
-# cascade; then tests/analysis_test.py checks the PNGs, report.md,
+# openai backend), on a run whose scenario file has only a thermal
+# cascade, and on a fault-free run without LLM calls; then tests/analysis_test.py checks the PNGs, report.md,
 # analysis/fleetdata.py against direct h5py reads, and bad input.
 source "$(dirname "$0")/lib.sh"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
@@ -43,7 +43,12 @@ JSON
 run_np 2 run --quiet --config "$DATA/small.json" --scenarios "$SCRATCH/thermal_only.json" \
   --hours 1 --out "$reduced" >/dev/null
 
-for run in full reduced; do
+none="$SCRATCH/none"
+echo '{"scenarios": []}' >"$SCRATCH/none.json"
+run_np 2 run --quiet --config "$DATA/small.json" --scenarios "$SCRATCH/none.json" \
+  --hours 1 --no-llm --out "$none" >/dev/null
+
+for run in full reduced none; do
   "$PY" "$SOURCE_DIR/analysis/report.py" "$SCRATCH/$run" --out "$SCRATCH/$run/report" \
     >"$SCRATCH/$run.report.out" || fail "report.py on $run exited $?"
   grep -q "^report: wrote .*report.md" "$SCRATCH/$run.report.out" \

@@ -1,7 +1,7 @@
 """Checks of analysis/report.py and analysis/fleetdata.py on the runs that
 tests/analysis_report.sh made under $ANALYSIS_RUNS: `full` (small fleet, the
-six scenario kinds, backends rules and stub-openai) and `reduced` (a thermal
-cascade alone, 1 h), each with its report in RUN/report.
+six scenario kinds, backends rules and stub-openai), `reduced` (a thermal
+cascade alone, 1 h) and `none` (no scenarios, --no-llm, 1 h), each with its report in RUN/report.
 Run: ANALYSIS_RUNS=DIR /usr/bin/python3 -m pytest -q tests/analysis_test.py
 """
 import os
@@ -33,6 +33,7 @@ EXPECTED = {
     "full": ["heatmap_temperature.png", "straggler_S6.png", "moe_S2.png", "kv_S5.png",
              "timeline.png", "accuracy_cost.png"],
     "reduced": ["heatmap_temperature.png", "timeline.png", "accuracy_cost.png"],
+    "none": ["heatmap_temperature.png", "timeline.png"],
 }
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -46,7 +47,7 @@ def read_md(run):
         return f.read()
 
 
-@pytest.mark.parametrize("run", ["full", "reduced"])
+@pytest.mark.parametrize("run", sorted(EXPECTED))
 def test_pngs_exist_and_are_valid(run):
     for name in EXPECTED[run]:
         path = os.path.join(report_dir(run), name)
@@ -62,7 +63,7 @@ def test_pngs_exist_and_are_valid(run):
         assert float(img[..., :3].std()) > 0.05, f"{path} is nearly blank"
 
 
-@pytest.mark.parametrize("run", ["full", "reduced"])
+@pytest.mark.parametrize("run", sorted(EXPECTED))
 def test_report_links_every_image(run):
     md = read_md(run)
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
@@ -92,6 +93,13 @@ def test_reduced_report_skips_with_a_sentence():
     assert "no kv_cache_eviction_storm scenario" in md
     assert "T9" in md and not any(n.startswith(("straggler_", "moe_", "kv_"))
                                   for n in os.listdir(report_dir("reduced")))
+
+
+def test_fault_free_run_without_llm():
+    md = read_md("none")
+    assert "Scenarios: none." in md and "The run has no scenarios." in md
+    assert "the accuracy-cost plot is skipped" in md
+    assert "no performance summary" in md
 
 
 def test_load_node_matches_h5py():
