@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the slurm/*.sbatch jobs, sourced once they have found the
 # checkout (ROOT): which fleetsim binary, which run directory, and the last
 # line of every job log, which says how the job ended. Runs nothing itself.
