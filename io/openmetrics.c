@@ -322,7 +322,8 @@ typedef struct {
   int64_t base_ms;      /* Unix ms of t = 0 */
   int64_t i0, i1;       /* scrape rows [i0, i1) */
   const unsigned char *sel;
-  tel_cell *buf; /* OM_READ_BUDGET_BYTES */
+  tel_cell *buf; /* budget bytes */
+  int64_t budget;
   om_stats *st;
   int tty;
   double t0, last_progress;
@@ -413,7 +414,7 @@ static int om_emit(om_writer *w, const om_metric *m, const char *prefix, int ple
 static int om_series_sliced(om_writer *w, hid_t ds, const om_metric *m, int node, int gpu) {
   char prefix[320];
   int plen = om_prefix(w, m, node, gpu, prefix, sizeof prefix), any = 0, rc = 0;
-  int64_t slice = OM_READ_BUDGET_BYTES / (int64_t)sizeof(tel_cell);
+  int64_t slice = w->budget / (int64_t)sizeof(tel_cell);
   for (int64_t t = w->i0; rc == 0 && t < w->i1; t += slice) {
     int64_t nt = w->i1 - t < slice ? w->i1 - t : slice;
     rc = om_read(w->a, ds, m, (hsize_t)t, (hsize_t)nt, node < 0 ? 0 : (hsize_t)node, 1,
@@ -442,13 +443,13 @@ static int om_family_nodes(om_writer *w, hid_t ds, const om_metric *m) {
       a++;
       continue;
     }
-    if (per_node > OM_READ_BUDGET_BYTES) { /* one node does not fit: series by series */
+    if (per_node > w->budget) { /* one node does not fit: series by series */
       for (int g = 0; rc == 0 && g < width; g++)
         rc = om_series_sliced(w, ds, m, a, m->scope == OM_GPU ? g : -1);
       a++;
       continue;
     }
-    int kmax = (int)(OM_READ_BUDGET_BYTES / per_node), k = 1, last = 1;
+    int kmax = (int)(w->budget / per_node), k = 1, last = 1;
     while (a + k < w->a->nodes && k < kmax && w->sel[a + k]) {
       k++;
       if (om_wanted(w, m, a + k - 1))
@@ -728,7 +729,10 @@ int om_export(const om_options *o, om_stats *st) {
     if (bad)
       rc = FS_EUSAGE;
   }
-  tel_cell *buf = rc == 0 ? malloc(OM_READ_BUDGET_BYTES) : NULL;
+  int64_t budget = o->read_budget > 0 ? o->read_budget : OM_READ_BUDGET_BYTES;
+  if (budget < (int64_t)sizeof(tel_cell))
+    budget = sizeof(tel_cell);
+  tel_cell *buf = rc == 0 ? malloc((size_t)budget) : NULL;
   if (rc == 0 && !buf)
     rc = FS_ENOMEM;
   FILE *out = NULL;
@@ -751,6 +755,7 @@ int om_export(const om_options *o, om_stats *st) {
                    .i1 = i1,
                    .sel = sel,
                    .buf = buf,
+                   .budget = budget,
                    .st = st,
                    .tty = o->progress && isatty(STDERR_FILENO),
                    .t0 = t0};

@@ -17,6 +17,9 @@ typedef struct {
   int has_start_epoch;  /* 1: start_epoch is the Unix time of t = 0 */
   int64_t start_epoch;  /* else the default of om_default_epoch */
   int progress;         /* 1: a progress line on stderr when it is a terminal */
+  long read_budget;     /* bytes per hyperslab read; 0 = 8 MiB. When one node's
+                           rows do not fit, series are read one at a time in
+                           time slices (same text; tests use a small budget) */
 } om_options;
 
 typedef struct {
