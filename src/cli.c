@@ -4,6 +4,7 @@
 #include "src/cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,9 +40,70 @@ static int cli_add_set(cli_args *a, const char *kv) {
   return 0;
 }
 
+/* One option of `fleetsim export` at argv[*i]. Returns 0, FS_EUSAGE (message
+ * in diag), or 1 when arg is not an export option. */
+static int cli_export_option(int argc, char **argv, int *i, cli_args *a) {
+  static const char *const opts[] = {"--format", "--out",  "--nodes",      "--metrics",
+                                     "--from",   "--to",   "--start-epoch"};
+  int which = -1;
+  for (int k = 0; k < (int)(sizeof opts / sizeof opts[0]); k++)
+    if (cli_is(argv[*i], opts[k]))
+      which = k;
+  if (which < 0)
+    return 1;
+  const char *v = cli_value(argc, argv, i, opts[which]);
+  if (!v)
+    return FS_EUSAGE;
+  char *end = NULL;
+  errno = 0;
+  switch (which) {
+  case 0:
+    if (strcmp(v, "openmetrics") != 0) {
+      diag_addf("--format %s: unknown format (supported: openmetrics)", v);
+      return FS_EUSAGE;
+    }
+    a->exp.format = v;
+    return 0;
+  case 1:
+    if (v[0] == '\0') {
+      diag_addf("--out: the output file must not be empty");
+      return FS_EUSAGE;
+    }
+    a->exp.out = v;
+    return 0;
+  case 2:
+    a->exp.nodes = v;
+    return 0;
+  case 3:
+    a->exp.metrics = v;
+    return 0;
+  case 4:
+  case 5: {
+    double h = strtod(v, &end);
+    if (*v == '\0' || *end != '\0' || errno || !isfinite(h) || h < 0) {
+      diag_addf("%s %s: expected simulated hours, a number >= 0", opts[which], v);
+      return FS_EUSAGE;
+    }
+    *(which == 4 ? &a->exp.from_h : &a->exp.to_h) = h;
+    return 0;
+  }
+  default: {
+    long long s = strtoll(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || errno || s < 0 || s > 100000000000LL) {
+      diag_addf("--start-epoch %s: expected Unix seconds, an integer in [0, 1e11]", v);
+      return FS_EUSAGE;
+    }
+    a->exp.has_start_epoch = 1;
+    a->exp.start_epoch = s;
+    return 0;
+  }
+  }
+}
+
 int cli_parse(int argc, char **argv, cli_args *a) {
   memset(a, 0, sizeof *a);
   a->out_dir = "fleetsim-run";
+  a->exp.from_h = a->exp.to_h = NAN;
   if (argc < 2) {
     diag_addf("no command given (try 'fleetsim --help')");
     return FS_EUSAGE;
@@ -65,15 +127,19 @@ int cli_parse(int argc, char **argv, cli_args *a) {
     a->command = CLI_ESCALATE;
   else if (strcmp(cmd, "score") == 0)
     a->command = CLI_SCORE;
+  else if (strcmp(cmd, "export") == 0)
+    a->command = CLI_EXPORT;
   else {
-    diag_addf("unknown command '%s' (commands: run, escalate, score, validate, scenarios; try "
+    diag_addf("unknown command '%s' (commands: run, escalate, score, export, validate, scenarios; "
+              "try "
               "'fleetsim --help')",
               cmd);
     return FS_EUSAGE;
   }
-  if (a->command == CLI_SCENARIOS || a->command == CLI_ESCALATE)
+  if (a->command == CLI_SCENARIOS || a->command == CLI_ESCALATE || a->command == CLI_EXPORT)
     a->out_dir = NULL;
   int esc = a->command == CLI_ESCALATE, score = a->command == CLI_SCORE;
+  int exp = a->command == CLI_EXPORT, erc;
   static char flag_sets[2][96];
   int rc = 0;
   for (int i = 2; i < argc && rc == 0; i++) {
@@ -81,11 +147,15 @@ int cli_parse(int argc, char **argv, cli_args *a) {
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
       a->command = CLI_HELP;
       return 0;
-    } else if (!esc && !score && cli_is(arg, "--config")) {
+    } else if (exp && (erc = cli_export_option(argc, argv, &i, a)) != 1) {
+      if (erc)
+        return erc;
+    } else if (!esc && !score && !exp && cli_is(arg, "--config")) {
       if (!(v = cli_value(argc, argv, &i, "--config")))
         return FS_EUSAGE;
       a->config_path = v;
-    } else if (!esc && !score && a->command != CLI_SCENARIOS && cli_is(arg, "--scenarios")) {
+    } else if (!esc && !score && !exp && a->command != CLI_SCENARIOS &&
+               cli_is(arg, "--scenarios")) {
       if (!(v = cli_value(argc, argv, &i, "--scenarios")))
         return FS_EUSAGE;
       a->scenarios_path = v;
@@ -107,7 +177,7 @@ int cli_parse(int argc, char **argv, cli_args *a) {
       if (!(v = cli_value(argc, argv, &i, "--out")))
         return FS_EUSAGE;
       a->out_dir = v;
-    } else if (!esc && !score && cli_is(arg, "--set")) {
+    } else if (!esc && !score && !exp && cli_is(arg, "--set")) {
       if (!(v = cli_value(argc, argv, &i, "--set")))
         return FS_EUSAGE;
       if (!strchr(v, '=')) {
@@ -131,7 +201,7 @@ int cli_parse(int argc, char **argv, cli_args *a) {
         return FS_EUSAGE;
       }
       a->out_dir = v;
-    } else if ((a->command == CLI_RUN || esc || score) && strcmp(arg, "--quiet") == 0) {
+    } else if ((a->command == CLI_RUN || esc || score || exp) && strcmp(arg, "--quiet") == 0) {
       a->quiet = 1;
     } else if ((a->command == CLI_RUN || esc) && cli_is(arg, "--backend")) {
       if (!(v = cli_value(argc, argv, &i, "--backend")))
@@ -141,7 +211,7 @@ int cli_parse(int argc, char **argv, cli_args *a) {
         return FS_EUSAGE;
       }
       a->backends[a->nbackends++] = v;
-    } else if ((esc || score) && cli_is(arg, "--run")) {
+    } else if ((esc || score || exp) && cli_is(arg, "--run")) {
       if (!(v = cli_value(argc, argv, &i, "--run")))
         return FS_EUSAGE;
       if (v[0] == '\0') {
@@ -178,6 +248,11 @@ int cli_parse(int argc, char **argv, cli_args *a) {
   if (rc == 0 && esc && (!a->run_dir || a->nbackends == 0)) {
     diag_addf("escalate: --run DIR and --backend SPEC are required (e.g. fleetsim escalate "
               "--run fleetsim-run --backend rules)");
+    rc = FS_EUSAGE;
+  }
+  if (rc == 0 && exp && (!a->run_dir || !a->exp.format || !a->exp.out)) {
+    diag_addf("export: --run DIR, --format openmetrics and --out FILE are required (e.g. "
+              "fleetsim export --run fleetsim-run --format openmetrics --out fleet.om)");
     rc = FS_EUSAGE;
   }
   if (rc == 0 && a->command == CLI_SCENARIOS && a->random_count == 0) {
@@ -252,6 +327,11 @@ void cli_print_help(FILE *out) {
           "                                        (DIR/llm/contexts.jsonl) through another\n"
           "                                        backend; resumes, skipping calls already\n"
           "                                        in DIR/llm/<name>.jsonl\n"
+          "  fleetsim export --run DIR --format openmetrics --out FILE [--nodes LIST]\n"
+          "                  [--metrics LIST] [--from H] [--to H] [--start-epoch S] [--quiet]\n"
+          "                                        write a finished run's telemetry as\n"
+          "                                        OpenMetrics text for promtool tsdb\n"
+          "                                        create-blocks-from openmetrics\n"
           "  fleetsim validate [options]           check config and scenarios, write nothing\n"
           "  fleetsim scenarios --random N [--seed K] [--out FILE] [--config F] [--set K=V]\n"
           "                                        write a random valid scenario file for\n"
@@ -282,6 +362,19 @@ void cli_print_help(FILE *out) {
           "  --backend SPEC   as for run (repeatable: backends run one after another)\n"
           "  --concurrency N  requests in flight, overriding the spec's concurrency\n"
           "  --quiet          no progress on stderr (the summary still goes to stdout)\n"
+          "Options (export; one process, mpirun not needed):\n"
+          "  --run DIR        a finished run (DIR/fleet.h5 complete)\n"
+          "  --format F       output format; openmetrics is the only one\n"
+          "  --out FILE       written as FILE.partial, renamed to FILE once complete\n"
+          "  --nodes LIST     node indices and ranges, e.g. 0-7,40 (default: all); cluster\n"
+          "                   metrics have no node and are always written\n"
+          "  --metrics LIST   comma list of archive metric names, e.g.\n"
+          "                   gpu_temp_celsius,ttft_ms,gpu_ecc_sbe_total (default: all)\n"
+          "  --from H, --to H simulated hours [H, H) to write (default: the whole run)\n"
+          "  --start-epoch S  Unix time of t = 0 (default: start_hour:00 UTC of the latest\n"
+          "                   day on which the whole run ends before the archive's\n"
+          "                   created_utc)\n"
+          "  --quiet          no progress line on stderr (the summary still goes to stdout)\n"
           "\n"
           "Ranks own whole racks: N may be 1 .. racks. Progress goes to stderr on rank 0.\n"
           "Exit status: 0 success, 1 run-time failure, 2 bad input (config or command line).\n"

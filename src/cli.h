@@ -12,7 +12,8 @@ typedef enum {
   CLI_VALIDATE,
   CLI_SCENARIOS,
   CLI_ESCALATE,
-  CLI_SCORE
+  CLI_SCORE,
+  CLI_EXPORT
 } cli_command;
 
 enum { CLI_MAX_SETS = 64, CLI_MAX_BACKENDS = 16 };
@@ -34,6 +35,15 @@ typedef struct {
   int nbackends;
   const char *run_dir;        /* escalate, score: --run DIR */
   int concurrency;            /* escalate: --concurrency N, 0 = the spec's */
+  struct {                    /* export (with run_dir and quiet) */
+    const char *format;       /* --format: "openmetrics" */
+    const char *out;          /* --out FILE */
+    const char *nodes;        /* --nodes "0-7,40", NULL = all */
+    const char *metrics;      /* --metrics "a,b", NULL = all */
+    double from_h, to_h;      /* --from/--to simulated hours, NAN = not given */
+    int has_start_epoch;      /* --start-epoch given */
+    long long start_epoch;    /* Unix seconds of t = 0 */
+  } exp;
 } cli_args;
 
 /* Parses argv. Returns 0, or FS_EUSAGE with the problem in diag. Pure: the

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "io/archive_check.h"
+#include "io/openmetrics.h"
 #include "mpi/par.h"
 #include "pipeline/contexts_file.h"
 #include "pipeline/escalate.h"
@@ -202,6 +203,27 @@ static int main_escalate(const cli_args *a, const llm_spec *specs, int nspecs) {
   return rc;
 }
 
+/* fleetsim export: the printing rank alone writes the file (it may be
+ * started without mpirun). */
+static int main_export(const cli_args *a) {
+  if (!par_prints())
+    return 0;
+  om_options o = {.run_dir = a->run_dir,
+                  .out_path = a->exp.out,
+                  .nodes = a->exp.nodes,
+                  .metrics = a->exp.metrics,
+                  .from_h = a->exp.from_h,
+                  .to_h = a->exp.to_h,
+                  .has_start_epoch = a->exp.has_start_epoch,
+                  .start_epoch = a->exp.start_epoch,
+                  .progress = !a->quiet};
+  om_stats st;
+  int rc = om_export(&o, &st);
+  if (rc == 0)
+    om_print_summary(&o, &st, stdout);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   if (par_init(&argc, &argv)) {
     fprintf(stderr, "fleetsim: error: MPI could not be initialised\n");
@@ -236,6 +258,9 @@ int main(int argc, char **argv) {
       break;
     case CLI_ESCALATE:
       rc = main_escalate(&args, specs, nspecs);
+      break;
+    case CLI_EXPORT:
+      rc = main_export(&args);
       break;
     case CLI_SCORE:
       if (par_prints())
