@@ -59,6 +59,12 @@ struct det_state {
   float *prev_med, *trend_var;    /* [nclasses][NM_COUNT] */
   int32_t *trend_n;               /* diffs seen */
   float *scratch;                 /* [nodes*8] */
+  /* class statistics are split over the ranks: pair p = c * (GM + NM) + j
+   * (j < GM: GPU metric j, else node metric j - GM); rank r computes pairs
+   * [stat_first[r], stat_first[r + 1]) and one allgather shares them */
+  int *stat_first;                /* [nranks + 1] */
+  int *stat_counts;               /* [nranks] floats per rank (2 per pair) */
+  float *stat_local, *stat_all;   /* (median, sigma) per pair */
   det_candidate *cands;
   int ncands, cap_cands;
   det_trend *trends;
@@ -114,6 +120,31 @@ static det_feature_kind det_kind_of(const metric_def *m, int per_gpu, int k) {
   return per_gpu ? DET_F_MEAN : DET_F_MEDIAN;
 }
 
+/* Splits the (class, metric) statistics over the ranks in contiguous pair
+ * ranges of about equal work (values to select from: class size, times 8 for
+ * a GPU metric). Every rank computes the same split. */
+static void det_split_stats(det_state *s) {
+  const int per_class = GM_COUNT + NM_COUNT, npairs = s->nclasses * per_class;
+  double total = 0;
+  for (int p = 0; p < npairs; p++) {
+    int c = p / per_class, j = p % per_class;
+    total += (double)(s->class_offset[c + 1] - s->class_offset[c]) * (j < GM_COUNT ? FLEET_GPUS : 1);
+  }
+  double acc = 0;
+  int r = 0;
+  s->stat_first[0] = 0;
+  for (int p = 0; p < npairs; p++) {
+    int c = p / per_class, j = p % per_class;
+    acc += (double)(s->class_offset[c + 1] - s->class_offset[c]) * (j < GM_COUNT ? FLEET_GPUS : 1);
+    while (r + 1 < s->nranks && acc >= total * (r + 1) / s->nranks)
+      s->stat_first[++r] = p + 1;
+  }
+  while (r < s->nranks)
+    s->stat_first[++r] = npairs;
+  for (int q = 0; q < s->nranks; q++)
+    s->stat_counts[q] = 2 * (s->stat_first[q + 1] - s->stat_first[q]);
+}
+
 int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
   *out = NULL;
   det_state *s = calloc(1, sizeof *s);
@@ -163,6 +194,11 @@ int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
   DET_ALLOC(s->trend_var, nc * NM_COUNT);
   DET_ALLOC(s->trend_n, nc * NM_COUNT);
   DET_ALLOC(s->scratch, N * FLEET_GPUS);
+  size_t npairs = nc * (GM_COUNT + NM_COUNT);
+  DET_ALLOC(s->stat_first, (size_t)s->nranks + 1);
+  DET_ALLOC(s->stat_counts, (size_t)s->nranks);
+  DET_ALLOC(s->stat_local, 2 * npairs);
+  DET_ALLOC(s->stat_all, 2 * npairs);
   s->cap_cands = nnodes + s->nclasses * NM_COUNT;
   DET_ALLOC(s->cands, (size_t)s->cap_cands);
   DET_ALLOC(s->trends, nc);
@@ -195,6 +231,7 @@ int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
   free(fill);
   for (size_t i = 0; i < nc * NM_COUNT; i++)
     s->prev_med[i] = NAN;
+  det_split_stats(s);
   *out = s;
   return 0;
 }
@@ -232,6 +269,10 @@ void det_destroy(det_state **sp) {
   free(s->trend_var);
   free(s->trend_n);
   free(s->scratch);
+  free(s->stat_first);
+  free(s->stat_counts);
+  free(s->stat_local);
+  free(s->stat_all);
   free(s->cands);
   free(s->trends);
   free(s);
@@ -372,17 +413,37 @@ static void det_class_stat(det_state *s, const float *feat, int per_node, int c,
   *sig = fmaxf(1.4826f * mad, det_sigma_floor(m, kind, abs_floor, *med, (float)(sum / n)));
 }
 
-static void det_class_stats(det_state *s) {
+/* Class medians and sigmas: this rank's share of the pairs, then one
+ * allgather, so every rank holds all of them (each pair is computed from the
+ * same gathered features wherever it runs: rank-count invariant). Collective. */
+static int det_class_stats(det_state *s) {
   const size_t N = (size_t)s->f->nodes;
-  for (int c = 0; c < s->nclasses; c++) {
-    for (int k = 0; k < GM_COUNT; k++)
-      det_class_stat(s, &s->gfeat[k * N * FLEET_GPUS], FLEET_GPUS, c, &metric_gpu[k],
-                     s->gkind[k], s->gfloor[k], &s->gmed[c * GM_COUNT + k],
-                     &s->gsig[c * GM_COUNT + k]);
-    for (int k = 0; k < NM_COUNT; k++)
-      det_class_stat(s, &s->nfeat[k * N], 1, c, &metric_node[k], s->nkind[k], s->nfloor[k],
-                     &s->nmed[c * NM_COUNT + k], &s->nsig[c * NM_COUNT + k]);
+  const int per_class = GM_COUNT + NM_COUNT, rank = par_rank();
+  float *out = s->stat_local;
+  for (int p = s->stat_first[rank]; p < s->stat_first[rank + 1]; p++, out += 2) {
+    int c = p / per_class, j = p % per_class;
+    if (j < GM_COUNT)
+      det_class_stat(s, &s->gfeat[j * N * FLEET_GPUS], FLEET_GPUS, c, &metric_gpu[j],
+                     s->gkind[j], s->gfloor[j], &out[0], &out[1]);
+    else
+      det_class_stat(s, &s->nfeat[(j - GM_COUNT) * N], 1, c, &metric_node[j - GM_COUNT],
+                     s->nkind[j - GM_COUNT], s->nfloor[j - GM_COUNT], &out[0], &out[1]);
   }
+  int rc = par_allgather_floats(s->stat_local, s->stat_counts, s->stat_all);
+  if (rc)
+    return rc;
+  const float *all = s->stat_all;
+  for (int c = 0; c < s->nclasses; c++) {
+    for (int k = 0; k < GM_COUNT; k++, all += 2) {
+      s->gmed[c * GM_COUNT + k] = all[0];
+      s->gsig[c * GM_COUNT + k] = all[1];
+    }
+    for (int k = 0; k < NM_COUNT; k++, all += 2) {
+      s->nmed[c * NM_COUNT + k] = all[0];
+      s->nsig[c * NM_COUNT + k] = all[1];
+    }
+  }
+  return 0;
 }
 
 /* ---- signals ------------------------------------------------------------ */
@@ -575,7 +636,8 @@ int det_block(det_state *s, const tel_window *w, int row0, const det_candidate *
   if (rc)
     return rc;
   det_unpack(s);
-  det_class_stats(s);
+  if ((rc = det_class_stats(s)) != 0)
+    return rc;
   det_node_signals(s);
   det_trends(s);
   det_trend_members(s);
