@@ -24,8 +24,19 @@ static const float DET_TREND_ALPHA = 0.2f;
 static const float DET_REL_FLOOR = 0.02f; /* sigma never below 2% of the median */
 static const float DET_SCRAPE_MS_NOMINAL = 15000.0f; /* floors of time counters */
 
+/* How a metric becomes a block feature (set once from the catalogue). */
+typedef enum {
+  DET_F_MEAN,     /* gauge: GPU mean over the block */
+  DET_F_MEDIAN,   /* node gauge: median over the block (ignores stalls) */
+  DET_F_COUNTER,  /* *_total: increase over the block */
+  DET_F_THROTTLE, /* clock event reasons: share of thermally throttled scrapes */
+  DET_F_MAX,      /* other codes: largest value */
+} det_feature_kind;
+
 struct det_state {
   const fleet *f;
+  uint8_t gkind[GM_COUNT], nkind[NM_COUNT];   /* det_feature_kind per metric */
+  float gfloor[GM_COUNT], nfloor[NM_COUNT];   /* det_abs_floor per metric */
   int node0, nnodes, nranks, nclasses;
   int64_t blocks;                 /* blocks analysed so far */
   int *rank_node0, *rank_nnodes;  /* [nranks] */
@@ -48,6 +59,12 @@ struct det_state {
   float *prev_med, *trend_var;    /* [nclasses][NM_COUNT] */
   int32_t *trend_n;               /* diffs seen */
   float *scratch;                 /* [nodes*8] */
+  /* class statistics are split over the ranks: pair p = c * (GM + NM) + j
+   * (j < GM: GPU metric j, else node metric j - GM); rank r computes pairs
+   * [stat_first[r], stat_first[r + 1]) and one allgather shares them */
+  int *stat_first;                /* [nranks + 1] */
+  int *stat_counts;               /* [nranks] floats per rank (2 per pair) */
+  float *stat_local, *stat_all;   /* (median, sigma) per pair */
   det_candidate *cands;
   int ncands, cap_cands;
   det_trend *trends;
@@ -81,13 +98,51 @@ static float det_abs_floor(const metric_def *m) {
 
 /* Smallest believable sigma of a feature whose class median is med and mean
  * is mean: counts are Poisson-like (1 + 2 sqrt(mean)), throttle time has a
- * floor of 5% of the block, gauges max(unit floor, 2% of the median). */
-static float det_sigma_floor(const metric_def *m, float med, float mean) {
-  if (metric_is_counter(m) && strcmp(m->units, "ms") == 0)
+ * floor of 5% of the block, gauges max(unit floor, 2% of the median).
+ * kind and abs_floor are the metric's det_feature_kind and det_abs_floor. */
+static float det_sigma_floor(const metric_def *m, int kind, float abs_floor, float med,
+                             float mean) {
+  if (kind == DET_F_COUNTER && strcmp(m->units, "ms") == 0)
     return 0.05f * DET_BLOCK_SCRAPES * DET_SCRAPE_MS_NOMINAL;
-  if (metric_is_counter(m))
+  if (kind == DET_F_COUNTER)
     return 1.0f + 2.0f * sqrtf(fabsf(mean));
-  return fmaxf(det_abs_floor(m), DET_REL_FLOOR * fabsf(med));
+  return fmaxf(abs_floor, DET_REL_FLOOR * fabsf(med));
+}
+
+/* The feature kind of a metric of scope gpu (per_gpu) or node. */
+static det_feature_kind det_kind_of(const metric_def *m, int per_gpu, int k) {
+  if (metric_is_counter(m))
+    return DET_F_COUNTER;
+  if (per_gpu && k == GM_CLOCK_EVENTS)
+    return DET_F_THROTTLE;
+  if (per_gpu && m->type == MT_U32)
+    return DET_F_MAX;
+  return per_gpu ? DET_F_MEAN : DET_F_MEDIAN;
+}
+
+/* Splits the (class, metric) statistics over the ranks in contiguous pair
+ * ranges of about equal work (values to select from: class size, times 8 for
+ * a GPU metric). Every rank computes the same split. */
+static void det_split_stats(det_state *s) {
+  const int per_class = GM_COUNT + NM_COUNT, npairs = s->nclasses * per_class;
+  double total = 0;
+  for (int p = 0; p < npairs; p++) {
+    int c = p / per_class, j = p % per_class;
+    total += (double)(s->class_offset[c + 1] - s->class_offset[c]) * (j < GM_COUNT ? FLEET_GPUS : 1);
+  }
+  double acc = 0;
+  int r = 0;
+  s->stat_first[0] = 0;
+  for (int p = 0; p < npairs; p++) {
+    int c = p / per_class, j = p % per_class;
+    acc += (double)(s->class_offset[c + 1] - s->class_offset[c]) * (j < GM_COUNT ? FLEET_GPUS : 1);
+    while (r + 1 < s->nranks && acc >= total * (r + 1) / s->nranks)
+      s->stat_first[++r] = p + 1;
+  }
+  while (r < s->nranks)
+    s->stat_first[++r] = npairs;
+  for (int q = 0; q < s->nranks; q++)
+    s->stat_counts[q] = 2 * (s->stat_first[q + 1] - s->stat_first[q]);
 }
 
 int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
@@ -111,13 +166,17 @@ int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
   DET_ALLOC(s->class_offset, nc + 1);
   DET_ALLOC(s->class_nodes, N);
   for (int k = 0; k < GM_COUNT; k++) {
-    if (metric_is_counter(&metric_gpu[k]))
+    s->gkind[k] = (uint8_t)det_kind_of(&metric_gpu[k], 1, k);
+    s->gfloor[k] = det_abs_floor(&metric_gpu[k]);
+    if (s->gkind[k] == DET_F_COUNTER)
       DET_ALLOC(s->gpu_prev[k], ng);
     DET_ALLOC(s->gpu_mu[k], ng);
     DET_ALLOC(s->gpu_var[k], ng);
   }
   for (int k = 0; k < NM_COUNT; k++) {
-    if (metric_is_counter(&metric_node[k]))
+    s->nkind[k] = (uint8_t)det_kind_of(&metric_node[k], 0, k);
+    s->nfloor[k] = det_abs_floor(&metric_node[k]);
+    if (s->nkind[k] == DET_F_COUNTER)
       DET_ALLOC(s->node_prev[k], nn);
     DET_ALLOC(s->node_mu[k], nn);
     DET_ALLOC(s->node_var[k], nn);
@@ -135,6 +194,11 @@ int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
   DET_ALLOC(s->trend_var, nc * NM_COUNT);
   DET_ALLOC(s->trend_n, nc * NM_COUNT);
   DET_ALLOC(s->scratch, N * FLEET_GPUS);
+  size_t npairs = nc * (GM_COUNT + NM_COUNT);
+  DET_ALLOC(s->stat_first, (size_t)s->nranks + 1);
+  DET_ALLOC(s->stat_counts, (size_t)s->nranks);
+  DET_ALLOC(s->stat_local, 2 * npairs);
+  DET_ALLOC(s->stat_all, 2 * npairs);
   s->cap_cands = nnodes + s->nclasses * NM_COUNT;
   DET_ALLOC(s->cands, (size_t)s->cap_cands);
   DET_ALLOC(s->trends, nc);
@@ -167,6 +231,7 @@ int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
   free(fill);
   for (size_t i = 0; i < nc * NM_COUNT; i++)
     s->prev_med[i] = NAN;
+  det_split_stats(s);
   *out = s;
   return 0;
 }
@@ -204,6 +269,10 @@ void det_destroy(det_state **sp) {
   free(s->trend_var);
   free(s->trend_n);
   free(s->scratch);
+  free(s->stat_first);
+  free(s->stat_counts);
+  free(s->stat_local);
+  free(s->stat_all);
   free(s->cands);
   free(s->trends);
   free(s);
@@ -212,66 +281,95 @@ void det_destroy(det_state **sp) {
 
 /* ---- features ----------------------------------------------------------- */
 
-static int det_cmp_float(const void *a, const void *b) {
-  float x = *(const float *)a, y = *(const float *)b;
-  return (x > y) - (x < y);
+/* Median of n (<= DET_BLOCK_SCRAPES) values: the element qsort would put at
+ * (n - 1) / 2, by insertion sort (n is small); reorders v. */
+static float det_block_median(float *v, int n) {
+  for (int i = 1; i < n; i++) {
+    float x = v[i];
+    int j = i - 1;
+    while (j >= 0 && v[j] > x) {
+      v[j + 1] = v[j];
+      j--;
+    }
+    v[j + 1] = x;
+  }
+  return v[(n - 1) / 2];
 }
 
 /* Block features of the local nodes into local_pack: [GM][nn*8] then
  * [NM][nn]. Gauges: GPU mean, node median (robust to checkpoint stalls);
- * counters: increase over the block; throttle bits: fraction of scrapes. */
+ * counters: increase over the block; throttle bits: fraction of scrapes.
+ * Rows are walked in order with the GPUs contiguous inside, so the sums are
+ * added in the same order as a per-GPU loop would (identical floats). */
 static void det_features(det_state *s, const tel_window *w, int row0) {
   const int B = DET_BLOCK_SCRAPES, nn = s->nnodes, ng = nn * FLEET_GPUS;
   float *out = s->local_pack;
   for (int k = 0; k < GM_COUNT; k++, out += ng) {
-    const metric_def *m = &metric_gpu[k];
-    const tel_cell *col = w->gpu[k];
-    for (int gi = 0; gi < ng; gi++) {
-      const tel_cell *first = &col[(size_t)row0 * ng + gi];
-      if (metric_is_counter(m)) {
-        double last = first[(size_t)(B - 1) * ng].u;
-        double prev = s->blocks == 0 ? first[0].u : s->gpu_prev[k][gi];
-        out[gi] = (float)(last - prev);
-        s->gpu_prev[k][gi] = last;
-      } else if (k == GM_CLOCK_EVENTS) {
-        int hot = 0;
-        for (int r = 0; r < B; r++)
-          hot += (first[(size_t)r * ng].u & (CLOCK_EVENT_SW_THERMAL | CLOCK_EVENT_HW_THERMAL)) != 0;
-        out[gi] = (float)hot / B;
-      } else if (m->type == MT_U32) {
+    const tel_cell *blk = &w->gpu[k][(size_t)row0 * ng];
+    const tel_cell *last = blk + (size_t)(B - 1) * ng;
+    switch ((det_feature_kind)s->gkind[k]) {
+    case DET_F_COUNTER: {
+      double *prev = s->gpu_prev[k];
+      for (int gi = 0; gi < ng; gi++) {
+        double l = last[gi].u, p = s->blocks == 0 ? blk[gi].u : prev[gi];
+        out[gi] = (float)(l - p);
+        prev[gi] = l;
+      }
+      break;
+    }
+    case DET_F_THROTTLE:
+      for (int gi = 0; gi < ng; gi++)
+        out[gi] = 0;
+      for (int r = 0; r < B; r++) {
+        const tel_cell *row = blk + (size_t)r * ng;
+        for (int gi = 0; gi < ng; gi++)
+          out[gi] += (row[gi].u & (CLOCK_EVENT_SW_THERMAL | CLOCK_EVENT_HW_THERMAL)) != 0;
+      }
+      for (int gi = 0; gi < ng; gi++)
+        out[gi] /= B;
+      break;
+    case DET_F_MAX:
+      for (int gi = 0; gi < ng; gi++) {
         uint32_t mx = 0;
         for (int r = 0; r < B; r++)
-          mx = first[(size_t)r * ng].u > mx ? first[(size_t)r * ng].u : mx;
+          mx = blk[(size_t)r * ng + gi].u > mx ? blk[(size_t)r * ng + gi].u : mx;
         out[gi] = (float)mx;
-      } else {
-        float sum = 0;
-        for (int r = 0; r < B; r++)
-          sum += first[(size_t)r * ng].f;
-        out[gi] = sum / B;
       }
+      break;
+    default: /* DET_F_MEAN */
+      for (int gi = 0; gi < ng; gi++)
+        out[gi] = 0;
+      for (int r = 0; r < B; r++) {
+        const tel_cell *row = blk + (size_t)r * ng;
+        for (int gi = 0; gi < ng; gi++)
+          out[gi] += row[gi].f;
+      }
+      for (int gi = 0; gi < ng; gi++)
+        out[gi] /= B;
+      break;
     }
   }
   float vals[DET_BLOCK_SCRAPES];
   for (int k = 0; k < NM_COUNT; k++, out += nn) {
-    const metric_def *m = &metric_node[k];
-    const tel_cell *col = w->node[k];
-    for (int i = 0; i < nn; i++) {
-      const tel_cell *first = &col[(size_t)row0 * nn + i];
-      if (metric_is_counter(m)) {
-        double last = first[(size_t)(B - 1) * nn].u;
-        double prev = s->blocks == 0 ? first[0].u : s->node_prev[k][i];
-        out[i] = (float)(last - prev);
-        s->node_prev[k][i] = last;
-      } else {
-        for (int r = 0; r < B; r++)
-          vals[r] = first[(size_t)r * nn].f;
-        if (isnan(vals[0])) {
-          out[i] = NAN;
-        } else {
-          qsort(vals, B, sizeof vals[0], det_cmp_float);
-          out[i] = vals[(B - 1) / 2];
-        }
+    const tel_cell *blk = &w->node[k][(size_t)row0 * nn];
+    if (s->nkind[k] == DET_F_COUNTER) {
+      const tel_cell *last = blk + (size_t)(B - 1) * nn;
+      double *prev = s->node_prev[k];
+      for (int i = 0; i < nn; i++) {
+        double l = last[i].u, p = s->blocks == 0 ? blk[i].u : prev[i];
+        out[i] = (float)(l - p);
+        prev[i] = l;
       }
+      continue;
+    }
+    for (int i = 0; i < nn; i++) {
+      if (isnan(blk[i].f)) { /* the metric does not apply to this node's tenant */
+        out[i] = NAN;
+        continue;
+      }
+      for (int r = 0; r < B; r++)
+        vals[r] = blk[(size_t)r * nn + i].f;
+      out[i] = det_block_median(vals, B);
     }
   }
 }
@@ -291,7 +389,8 @@ static void det_unpack(det_state *s) {
 
 /* Median and robust sigma (floored) of one feature over one class. */
 static void det_class_stat(det_state *s, const float *feat, int per_node, int c,
-                           const metric_def *m, float *med, float *sig) {
+                           const metric_def *m, int kind, float abs_floor, float *med,
+                           float *sig) {
   int n = 0;
   double sum = 0;
   for (int k = s->class_offset[c]; k < s->class_offset[c + 1]; k++) {
@@ -311,19 +410,40 @@ static void det_class_stat(det_state *s, const float *feat, int per_node, int c,
   }
   *med = robust_median(s->scratch, n);
   float mad = robust_mad(s->scratch, n, *med);
-  *sig = fmaxf(1.4826f * mad, det_sigma_floor(m, *med, (float)(sum / n)));
+  *sig = fmaxf(1.4826f * mad, det_sigma_floor(m, kind, abs_floor, *med, (float)(sum / n)));
 }
 
-static void det_class_stats(det_state *s) {
+/* Class medians and sigmas: this rank's share of the pairs, then one
+ * allgather, so every rank holds all of them (each pair is computed from the
+ * same gathered features wherever it runs: rank-count invariant). Collective. */
+static int det_class_stats(det_state *s) {
   const size_t N = (size_t)s->f->nodes;
-  for (int c = 0; c < s->nclasses; c++) {
-    for (int k = 0; k < GM_COUNT; k++)
-      det_class_stat(s, &s->gfeat[k * N * FLEET_GPUS], FLEET_GPUS, c, &metric_gpu[k],
-                     &s->gmed[c * GM_COUNT + k], &s->gsig[c * GM_COUNT + k]);
-    for (int k = 0; k < NM_COUNT; k++)
-      det_class_stat(s, &s->nfeat[k * N], 1, c, &metric_node[k], &s->nmed[c * NM_COUNT + k],
-                     &s->nsig[c * NM_COUNT + k]);
+  const int per_class = GM_COUNT + NM_COUNT, rank = par_rank();
+  float *out = s->stat_local;
+  for (int p = s->stat_first[rank]; p < s->stat_first[rank + 1]; p++, out += 2) {
+    int c = p / per_class, j = p % per_class;
+    if (j < GM_COUNT)
+      det_class_stat(s, &s->gfeat[j * N * FLEET_GPUS], FLEET_GPUS, c, &metric_gpu[j],
+                     s->gkind[j], s->gfloor[j], &out[0], &out[1]);
+    else
+      det_class_stat(s, &s->nfeat[(j - GM_COUNT) * N], 1, c, &metric_node[j - GM_COUNT],
+                     s->nkind[j - GM_COUNT], s->nfloor[j - GM_COUNT], &out[0], &out[1]);
   }
+  int rc = par_allgather_floats(s->stat_local, s->stat_counts, s->stat_all);
+  if (rc)
+    return rc;
+  const float *all = s->stat_all;
+  for (int c = 0; c < s->nclasses; c++) {
+    for (int k = 0; k < GM_COUNT; k++, all += 2) {
+      s->gmed[c * GM_COUNT + k] = all[0];
+      s->gsig[c * GM_COUNT + k] = all[1];
+    }
+    for (int k = 0; k < NM_COUNT; k++, all += 2) {
+      s->nmed[c * NM_COUNT + k] = all[0];
+      s->nsig[c * NM_COUNT + k] = all[1];
+    }
+  }
+  return 0;
 }
 
 /* ---- signals ------------------------------------------------------------ */
@@ -370,7 +490,7 @@ static void det_signal(ev_signal *sig, const char *metric, int gpu, float z, flo
  * peers' sigma: a node must both stand out from its peers and have moved
  * away from its own recent level by as much. Returns 1 when both exceed
  * their thresholds in the same direction. */
-static int det_test(float x, float med, float sig, float *mu, float *var, int warm, float zmin,
+static inline int det_test(float x, float med, float sig, float *mu, float *var, int warm, float zmin,
                     float *z_out, float *dev_out) {
   *z_out = 0;
   *dev_out = 0;
@@ -453,7 +573,8 @@ static void det_trends(det_state *s) {
         continue;
       float diff = med - prev;
       float sig = fmaxf(sqrtf(s->trend_var[i]),
-                        fmaxf(det_sigma_floor(m, prev, prev), DET_TREND_REL_FLOOR * fabsf(prev)));
+                        fmaxf(det_sigma_floor(m, s->nkind[k], s->nfloor[k], prev, prev),
+                              DET_TREND_REL_FLOOR * fabsf(prev)));
       float z = diff / sig;
       int learning = s->trend_n[i] < DET_WARMUP_BLOCKS;
       if (learning || fabsf(z) <= DET_Z_TREND)
@@ -515,7 +636,8 @@ int det_block(det_state *s, const tel_window *w, int row0, const det_candidate *
   if (rc)
     return rc;
   det_unpack(s);
-  det_class_stats(s);
+  if ((rc = det_class_stats(s)) != 0)
+    return rc;
   det_node_signals(s);
   det_trends(s);
   det_trend_members(s);

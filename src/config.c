@@ -54,6 +54,8 @@ static const cfg_entry cfg_table[] = {
      "scrapes buffered per archive write (bounds memory); a multiple of 20"},
     {"checkpoint_every_min", CFG_T_INT, 1, 10080, 30, CFG_FIELD(checkpoint_every_min),
      "minutes between training checkpoints"},
+    {"archive", CFG_T_INT, 0, 1, 1, CFG_FIELD(archive),
+     "1: write DIR/fleet.h5; 0: simulate, detect and escalate without it (benchmarks, sizing)"},
 };
 enum { CFG_NENTRIES = sizeof cfg_table / sizeof cfg_table[0] };
 

@@ -30,6 +30,7 @@ typedef struct {
   int gpu_lots;              /* silicon lots GPUs are drawn from */
   int window_scrapes;        /* scrapes buffered per archive write */
   int checkpoint_every_min;  /* training checkpoint period, minutes */
+  int archive;               /* 1: write fleet.h5, 0: no HDF5 output at all */
   int njobs;
   cfg_job jobs[CFG_MAX_JOBS];
 } fs_config;

@@ -33,9 +33,19 @@ static inline uint64_t rng_key(uint64_t seed, uint32_t stream, uint64_t entity) 
                    rng_mix64(((uint64_t)stream << 40) ^ entity ^ 0xbb67ae8584caa73bULL));
 }
 
+/* The counter's half of rng_bits. Hot loops that draw for many keys at one
+ * counter (every GPU at scrape t) compute it once per counter and call
+ * rng_bits_at for each key: the values are exactly those of rng_bits. */
+static inline uint64_t rng_counter(uint64_t counter) {
+  return rng_mix64(counter * 0x9e3779b97f4a7c15ULL + 0x3c6ef372fe94f82bULL);
+}
+
+/* rng_bits(key, counter) from cm = rng_counter(counter): one mix per draw. */
+static inline uint64_t rng_bits_at(uint64_t key, uint64_t cm) { return rng_mix64(key ^ cm); }
+
 /* The counter-th 64 random bits of the stream with this key. */
 static inline uint64_t rng_bits(uint64_t key, uint64_t counter) {
-  return rng_mix64(key ^ rng_mix64(counter * 0x9e3779b97f4a7c15ULL + 0x3c6ef372fe94f82bULL));
+  return rng_bits_at(key, rng_counter(counter));
 }
 
 /* Uniform double in [0, 1) from 64 random bits. */

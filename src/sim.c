@@ -245,7 +245,7 @@ static int sim_window(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
   if (rc == 0)
     rc = sim_detect(s, cfg, t0, rows);
   double w5b = par_wtime();
-  if (rc == 0)
+  if (rc == 0 && cfg->archive)
     rc = h5a_write_window(s->archive, t0, rows, s->window.gpu, s->window.node,
                           (const float *const *)s->cluster_buf, s->time_s);
   double w6 = par_wtime();
@@ -283,7 +283,7 @@ static int sim_write_ground_truth(sim_state *s, const fs_config *cfg) {
     };
   }
   rc = par_agree(rc);
-  if (rc == 0)
+  if (rc == 0 && cfg->archive)
     rc = h5a_write_ground_truth(s->archive, gt, set->n);
   for (int i = 0; params && i < set->n; i++)
     free(params[i]);
@@ -299,7 +299,7 @@ static int sim_finish_events(sim_state *s, const fs_config *cfg, const char *out
   int n = 0;
   const ev_event *ev = par_prints() ? agg_events(s->agg, &n) : NULL;
   int rc = par_bcast_int(&n);
-  if (rc == 0)
+  if (rc == 0 && cfg->archive)
     rc = h5a_write_events(s->archive, ev, n);
   if (rc == 0 && par_prints()) {
     char dir[4096], path[4200];
@@ -339,7 +339,10 @@ static void sim_report(const sim_state *s, const fs_config *cfg, const char *pat
   double gpu_points = (double)T * cfg->nodes * FLEET_GPUS * GM_COUNT;
   double node_points = (double)T * cfg->nodes * NM_COUNT;
   double bytes = (gpu_points + node_points + (double)T * CM_COUNT) * 4.0 + T * 8.0;
-  printf("fleetsim: wrote %s (complete)\n", path);
+  if (cfg->archive)
+    printf("fleetsim: wrote %s (complete)\n", path);
+  else
+    printf("fleetsim: archive off (archive = 0): %s not written\n", path);
   printf("fleetsim: %d nodes x %d GPUs, %lld scrapes of %d s, %d ranks\n", cfg->nodes,
          FLEET_GPUS, (long long)T, cfg->scrape_interval_s, par_size());
   printf("fleetsim: %.4g GPU data points + %.4g node data points, %.3g GB of telemetry\n",
@@ -390,7 +393,7 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
     config_json = cfg_to_json(cfg);
     rc = par_agree(config_json ? 0 : FS_ENOMEM);
   }
-  if (rc == 0) {
+  if (rc == 0 && cfg->archive) {
     h5a_layout lay = {
         .scrapes = cfg_scrapes(cfg),
         .nodes = cfg->nodes,
@@ -410,7 +413,7 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
     };
     rc = h5a_create(&s.archive, path, &lay, &prov);
   }
-  if (rc == 0)
+  if (rc == 0 && cfg->archive)
     rc = h5a_write_topology(s.archive, s.fleet);
   if (rc == 0)
     rc = sim_write_ground_truth(&s, cfg);
@@ -431,7 +434,7 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
   rc = par_agree(rc);
   if (rc == 0)
     rc = sim_finish_events(&s, cfg, opt->out_dir, opt->quiet);
-  if (rc == 0)
+  if (rc == 0 && cfg->archive)
     rc = h5a_finish(&s.archive);
   if (rc == 0)
     sim_report(&s, cfg, path, par_wtime() - t_start);

@@ -40,7 +40,17 @@ static const float tel_node_phi[NN_COUNT] = {0.98f, 0.97f, 0.80f, 0.80f, 0.90f, 
                                              0.85f, 0.70f, 0.75f, 0.95f, 0.90f};
 /* Event streams (Poisson counts, checkpoints) use counter = t * 16 + slot. */
 enum { EV_SBE, EV_REPLAY, EV_RECOVERY, EV_PCIE, EV_REMAP, EV_RETX, EV_RCV_ERR, EV_XMIT,
-       EV_JITTER };
+       EV_JITTER, EV_COUNT };
+/* Fault-free Poisson rates per interval; exp(-rate) is taken once in tel_init. */
+enum { PR_SBE, PR_PCIE, PR_RETX, PR_RCV_ERR, PR_XMIT, PR_COUNT };
+static const double tel_base_rate[PR_COUNT] = {2e-4, 0.002, 0.4, 0.01, 4.0};
+
+/* The counter halves of every draw of one scrape (rng_counter), shared by
+ * all entities: each draw in the loop is then a single mix. */
+typedef struct {
+  uint64_t noise;          /* AR(1) channels: counter t */
+  uint64_t ev[EV_COUNT];   /* event streams: counter t * 16 + slot */
+} tel_scrape_rng;
 
 struct tel_model {
   const fleet *f;
@@ -68,6 +78,10 @@ struct tel_model {
   /* per scrape scratch, per job */
   float *job_stall_s;           /* checkpoint stall inside this scrape */
   float *job_ckpt_last_s;       /* duration of the last checkpoint */
+  /* constants, set once */
+  double base_p0[PR_COUNT];     /* exp(-tel_base_rate[k]) */
+  int gpu_counters[GM_COUNT], ngpu_counters; /* metrics with an accumulator */
+  int node_counters[NM_COUNT], nnode_counters;
 };
 
 struct tel_cluster {
@@ -83,11 +97,29 @@ static inline float tel_clampf(float x, float lo, float hi) {
   return x < lo ? lo : (x > hi ? hi : x);
 }
 
-/* Advances an AR(1) state one scrape with a unit-variance stationary law. */
-static inline float tel_ar1(float *state, uint64_t key, int64_t t, float phi) {
-  float eps = rng_normal(rng_bits(key, (uint64_t)t));
+/* Advances an AR(1) state one scrape with a unit-variance stationary law;
+ * cm is rng_counter(t) of the scrape. */
+static inline float tel_ar1_at(float *state, uint64_t key, uint64_t cm, float phi) {
+  float eps = rng_normal(rng_bits_at(key, cm));
   *state = phi * *state + sqrtf(1.0f - phi * phi) * eps;
   return *state;
+}
+
+/* The same at scrape t (outside the per-node loop). */
+static inline float tel_ar1(float *state, uint64_t key, int64_t t, float phi) {
+  return tel_ar1_at(state, key, rng_counter((uint64_t)t), phi);
+}
+
+/* Inverse-CDF Poisson count for uniform u, given p0 = exp(-lambda). */
+static inline uint32_t tel_poisson_cdf(double lambda, double p0, double u) {
+  double p = p0, cdf = p;
+  uint32_t k = 0;
+  while (u > cdf && k < 200) {
+    k++;
+    p *= lambda / k;
+    cdf += p;
+  }
+  return k;
 }
 
 /* Poisson(lambda) count from one 64-bit draw (inverse CDF below 30, normal
@@ -99,18 +131,20 @@ static uint32_t tel_poisson(double lambda, uint64_t bits) {
     double k = lambda + sqrt(lambda) * rng_normal(bits) + 0.5;
     return k < 0 ? 0 : (uint32_t)k;
   }
-  double u = rng_uniform(bits), p = exp(-lambda), cdf = p;
-  uint32_t k = 0;
-  while (u > cdf && k < 200) {
-    k++;
-    p *= lambda / k;
-    cdf += p;
-  }
-  return k;
+  return tel_poisson_cdf(lambda, exp(-lambda), rng_uniform(bits));
 }
 
-static inline uint64_t tel_event_bits(uint64_t key, int64_t t, int slot) {
-  return rng_bits(key, (uint64_t)t * 16u + (uint64_t)slot);
+/* tel_poisson, without the exp() when lambda is the fault-free rate k
+ * (nearly always): the same count for the same draw. */
+static inline uint32_t tel_poisson_base(const tel_model *m, int k, double lambda, uint64_t bits) {
+  if (lambda != tel_base_rate[k])
+    return tel_poisson(lambda, bits);
+  double u = rng_uniform(bits), p0 = m->base_p0[k];
+  return u <= p0 ? 0 : tel_poisson_cdf(lambda, p0, u);
+}
+
+static inline uint64_t tel_event_bits(uint64_t key, const tel_scrape_rng *sr, int slot) {
+  return rng_bits_at(key, sr->ev[slot]);
 }
 
 double tel_hour_of_day(const fs_config *cfg, int64_t t) {
@@ -192,11 +226,17 @@ int tel_init(tel_model **out, const fleet *f, int node0, int nnodes) {
     TEL_ALLOC(m->node_key[c], nn);
   }
   for (int k = 0; k < GM_COUNT; k++)
-    if (metric_is_counter(&metric_gpu[k]))
+    if (metric_is_counter(&metric_gpu[k])) {
       TEL_ALLOC(m->gpu_acc[k], ng);
+      m->gpu_counters[m->ngpu_counters++] = k;
+    }
   for (int k = 0; k < NM_COUNT; k++)
-    if (metric_is_counter(&metric_node[k]))
+    if (metric_is_counter(&metric_node[k])) {
       TEL_ALLOC(m->node_acc[k], nn);
+      m->node_counters[m->nnode_counters++] = k;
+    }
+  for (int k = 0; k < PR_COUNT; k++)
+    m->base_p0[k] = exp(-tel_base_rate[k]);
 #undef TEL_ALLOC
   if (!ok) {
     tel_destroy(&m);
@@ -352,6 +392,9 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
   const float dt = m->dt;
   for (int j = 0; j < f->njobs; j++)
     tel_checkpoint(m, j, t, &m->job_stall_s[j], &m->job_ckpt_last_s[j]);
+  tel_scrape_rng sr = {.noise = rng_counter((uint64_t)t)};
+  for (int k = 0; k < EV_COUNT; k++)
+    sr.ev[k] = rng_counter((uint64_t)t * 16u + (uint64_t)k);
 
   const size_t nn = (size_t)m->nnodes;
   const size_t grow = (size_t)row * nn * FLEET_GPUS, nrow = (size_t)row * nn;
@@ -362,8 +405,8 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
     float *nz[NN_COUNT];
     for (int c = 0; c < NN_COUNT; c++)
       nz[c] = &m->node_noise[c][i];
-    float z_inlet = tel_ar1(nz[NN_INLET], m->node_key[NN_INLET][i], t, tel_node_phi[NN_INLET]);
-    float z_load = tel_ar1(nz[NN_LOAD], m->node_key[NN_LOAD][i], t, tel_node_phi[NN_LOAD]);
+    float z_inlet = tel_ar1_at(nz[NN_INLET], m->node_key[NN_INLET][i], sr.noise, tel_node_phi[NN_INLET]);
+    float z_load = tel_ar1_at(nz[NN_LOAD], m->node_key[NN_LOAD][i], sr.noise, tel_node_phi[NN_LOAD]);
     nc.inlet_c = TEL_CRAH_SUPPLY_C + m->inlet_offset_c[i] + 0.04f * (outdoor - 16.0f) +
                  0.25f * z_inlet + d->inlet_delta_c;
     int in_job = nc.tenant == TENANT_TRAINING && nc.job >= 0;
@@ -395,9 +438,9 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
     float replay_max = 0;
     for (int g = 0; g < FLEET_GPUS; g++) {
       const size_t gi = i * FLEET_GPUS + (size_t)g, o = grow + gi;
-      float zu = tel_ar1(&m->gpu_noise[GN_UTIL][gi], m->gpu_key[GN_UTIL][gi], t, tel_gpu_phi[GN_UTIL]);
-      float zp = tel_ar1(&m->gpu_noise[GN_POWER][gi], m->gpu_key[GN_POWER][gi], t, tel_gpu_phi[GN_POWER]);
-      float zt = tel_ar1(&m->gpu_noise[GN_TEMP][gi], m->gpu_key[GN_TEMP][gi], t, tel_gpu_phi[GN_TEMP]);
+      float zu = tel_ar1_at(&m->gpu_noise[GN_UTIL][gi], m->gpu_key[GN_UTIL][gi], sr.noise, tel_gpu_phi[GN_UTIL]);
+      float zp = tel_ar1_at(&m->gpu_noise[GN_POWER][gi], m->gpu_key[GN_POWER][gi], sr.noise, tel_gpu_phi[GN_POWER]);
+      float zt = tel_ar1_at(&m->gpu_noise[GN_TEMP][gi], m->gpu_key[GN_TEMP][gi], sr.noise, tel_gpu_phi[GN_TEMP]);
       float util;
       if (nc.tenant == TENANT_MOE) {
         float stall = ((d->hot_gpu_mask >> g) & 1) ? 1.0f : (nc.moe_thr < 1.0f ? 0.75f : 1.0f);
@@ -482,31 +525,32 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
       acc = &m->gpu_acc[GM_ENERGY][gi];
       *acc += power * dt;
       double sbe_rate = 2e-4 + d->sbe_per_interval[g];
-      uint32_t sbe = tel_poisson(sbe_rate, tel_event_bits(ek, t, EV_SBE));
+      uint32_t sbe = tel_poisson_base(m, PR_SBE, sbe_rate, tel_event_bits(ek, &sr, EV_SBE));
       m->gpu_acc[GM_ECC_SBE][gi] += sbe;
       if (sbe > 0)
-        m->gpu_acc[GM_REMAP_CORR][gi] += tel_poisson(sbe / 60.0, tel_event_bits(ek, t, EV_REMAP));
-      uint64_t rb = tel_event_bits(ek, t, EV_REPLAY);
+        m->gpu_acc[GM_REMAP_CORR][gi] += tel_poisson(sbe / 60.0, tel_event_bits(ek, &sr, EV_REMAP));
+      uint64_t rb = tel_event_bits(ek, &sr, EV_REPLAY);
       uint32_t replays = 1u + (uint32_t)(rb % 3u); /* baseline 1-3 per interval */
       if (((d->nvlink_gpu_mask >> g) & 1) && lrintf(d->nvlink_replays) > (long)replays)
         replays = (uint32_t)lrintf(d->nvlink_replays); /* a failing link's replays */
       m->gpu_acc[GM_NVLINK_REPLAY][gi] += replays;
       m->gpu_acc[GM_NVLINK_CRC][gi] += replays; /* each replay answers a CRC-failed flit */
       if (replays > 50 &&
-          rng_uniform(tel_event_bits(ek, t, EV_RECOVERY)) < 0.08) {
+          rng_uniform(tel_event_bits(ek, &sr, EV_RECOVERY)) < 0.08) {
         m->gpu_acc[GM_NVLINK_RECOVERY][gi] += 1;
         m->xid[gi] = 74; /* NVLink error */
       }
       if ((float)replays > replay_max)
         replay_max = (float)replays;
-      m->gpu_acc[GM_PCIE_REPLAY][gi] += tel_poisson(0.002, tel_event_bits(ek, t, EV_PCIE));
+      m->gpu_acc[GM_PCIE_REPLAY][gi] += tel_poisson_base(m, PR_PCIE, 0.002, tel_event_bits(ek, &sr, EV_PCIE));
       if (events & CLOCK_EVENT_SW_THERMAL)
         m->gpu_acc[GM_THERMAL_VIOL][gi] += 1000.0 * dt * tel_clampf((temp - TEL_THROTTLE_C + 1.0f) / 3.0f, 0.2f, 1.0f);
       if (events & CLOCK_EVENT_SW_POWER_CAP)
         m->gpu_acc[GM_POWER_VIOL][gi] += 1000.0 * dt * 0.5;
-      for (int k = 0; k < GM_COUNT; k++)
-        if (m->gpu_acc[k])
-          w->gpu[k][o].u = (uint32_t)m->gpu_acc[k][gi];
+      for (int c = 0; c < m->ngpu_counters; c++) {
+        int k = m->gpu_counters[c];
+        w->gpu[k][o].u = (uint32_t)m->gpu_acc[k][gi];
+      }
       w->gpu[GM_XID][o].u = m->xid[gi];
 
       power_sum += power;
@@ -529,7 +573,7 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
     w->node[NM_INLET_TEMP][o].f = nc.inlet_c;
     w->node[NM_PDU_IMBALANCE][o].f = 3.0f + 30.0f * cv + 0.4f * z_inlet;
     w->node[NM_POWER][o].f = power_sum + host_w;
-    float z_rdma = tel_ar1(nz[NN_RDMA], m->node_key[NN_RDMA][i], t, tel_node_phi[NN_RDMA]);
+    float z_rdma = tel_ar1_at(nz[NN_RDMA], m->node_key[NN_RDMA][i], sr.noise, tel_node_phi[NN_RDMA]);
     float rdma;
     if (nc.tenant == TENANT_MOE)
       rdma = 2.6e10f * nc.load * nc.moe_thr;
@@ -543,15 +587,16 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
     int moe_node = nc.tenant == TENANT_MOE;
     float surge = moe_node ? 1.0f + 0.35f * cong : 1.0f - 0.12f * cong;
     w->node[NM_RDMA_BYTES][o].f = rdma * (1.0f + 0.04f * z_rdma) * surge;
-    m->node_acc[NM_RDMA_RETX][i] += tel_poisson(0.4 + 900.0 * cong, tel_event_bits(nk, t, EV_RETX));
-    m->node_acc[NM_IB_RCV_ERR][i] += tel_poisson(0.01 + 160.0 * cong, tel_event_bits(nk, t, EV_RCV_ERR));
+    m->node_acc[NM_RDMA_RETX][i] += tel_poisson_base(m, PR_RETX, 0.4 + 900.0 * cong, tel_event_bits(nk, &sr, EV_RETX));
+    m->node_acc[NM_IB_RCV_ERR][i] += tel_poisson_base(m, PR_RCV_ERR, 0.01 + 160.0 * cong, tel_event_bits(nk, &sr, EV_RCV_ERR));
     m->node_acc[NM_IB_XMIT_WAIT][i] +=
-        tel_poisson(4.0 + (moe_node ? 4000.0 : 600.0) * cong, tel_event_bits(nk, t, EV_XMIT));
-    for (int k = 0; k < NM_COUNT; k++)
-      if (m->node_acc[k])
-        w->node[k][o].u = (uint32_t)m->node_acc[k][i];
-    float z_nccl = tel_ar1(nz[NN_NCCL], m->node_key[NN_NCCL][i], t, tel_node_phi[NN_NCCL]);
-    float jitter = cong * (300.0f + 500.0f * (float)rng_uniform(tel_event_bits(nk, t, EV_JITTER)));
+        tel_poisson_base(m, PR_XMIT, 4.0 + (moe_node ? 4000.0 : 600.0) * cong, tel_event_bits(nk, &sr, EV_XMIT));
+    for (int c = 0; c < m->nnode_counters; c++) {
+      int k = m->node_counters[c];
+      w->node[k][o].u = (uint32_t)m->node_acc[k][i];
+    }
+    float z_nccl = tel_ar1_at(nz[NN_NCCL], m->node_key[NN_NCCL][i], sr.noise, tel_node_phi[NN_NCCL]);
+    float jitter = cong * (300.0f + 500.0f * (float)rng_uniform(tel_event_bits(nk, &sr, EV_JITTER)));
     float nccl_us = (in_job ? 950.0f : (nc.tenant == TENANT_MOE ? 70.0f : 45.0f)) *
                         (1.0f + 0.04f * z_nccl) + jitter;
     w->node[NM_NCCL_LAT][o].f = (nc.tenant == TENANT_TRAINING && !in_job) ? NAN : nccl_us;
@@ -559,10 +604,10 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
     const float nan = NAN;
     if (inference) {
       int moe = nc.tenant == TENANT_MOE;
-      float z_ttft = tel_ar1(nz[NN_TTFT], m->node_key[NN_TTFT][i], t, tel_node_phi[NN_TTFT]);
-      float z_itl = tel_ar1(nz[NN_ITL], m->node_key[NN_ITL][i], t, tel_node_phi[NN_ITL]);
-      float z_kv = tel_ar1(nz[NN_KV], m->node_key[NN_KV][i], t, tel_node_phi[NN_KV]);
-      float z_prompt = tel_ar1(nz[NN_PROMPT], m->node_key[NN_PROMPT][i], t, tel_node_phi[NN_PROMPT]);
+      float z_ttft = tel_ar1_at(nz[NN_TTFT], m->node_key[NN_TTFT][i], sr.noise, tel_node_phi[NN_TTFT]);
+      float z_itl = tel_ar1_at(nz[NN_ITL], m->node_key[NN_ITL][i], sr.noise, tel_node_phi[NN_ITL]);
+      float z_kv = tel_ar1_at(nz[NN_KV], m->node_key[NN_KV][i], sr.noise, tel_node_phi[NN_KV]);
+      float z_prompt = tel_ar1_at(nz[NN_PROMPT], m->node_key[NN_PROMPT][i], sr.noise, tel_node_phi[NN_PROMPT]);
       float hit = tel_clampf(kv_hit + 0.006f * z_kv, 0.0f, 1.0f);
       float miss_growth = (1.0f - hit / 0.94f) / (1.0f - 0.45f / 0.94f); /* 1 at hit 0.45 */
       float ttft0 = moe ? 220.0f + 160.0f * nc.load : 180.0f + 140.0f * nc.load;
@@ -580,7 +625,7 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
       w->node[NM_KV_HIT][o].f = hit;
       w->node[NM_TOKENS][o].f = tokens;
       if (moe) {
-        float z_ent = tel_ar1(nz[NN_ENTROPY], m->node_key[NN_ENTROPY][i], t, tel_node_phi[NN_ENTROPY]);
+        float z_ent = tel_ar1_at(nz[NN_ENTROPY], m->node_key[NN_ENTROPY][i], sr.noise, tel_node_phi[NN_ENTROPY]);
         float c = tel_clampf(d->routing_collapse, 0.0f, 1.0f);
         float ent = 2.0f + (d->entropy_to_nats - 2.0f) * c + 0.012f * z_ent;
         w->node[NM_ENTROPY][o].f = tel_clampf(ent, 0.0f, 2.0794f);
@@ -600,13 +645,13 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
      * all-reduce in tel_finish_training */
     if (in_job) {
       const cfg_job *job = &m->cfg->jobs[nc.job];
-      float z_step = tel_ar1(nz[NN_STEP], m->node_key[NN_STEP][i], t, tel_node_phi[NN_STEP]);
-      float z_grad = tel_ar1(nz[NN_GRAD], m->node_key[NN_GRAD][i], t, tel_node_phi[NN_GRAD]);
+      float z_step = tel_ar1_at(nz[NN_STEP], m->node_key[NN_STEP][i], sr.noise, tel_node_phi[NN_STEP]);
+      float z_grad = tel_ar1_at(nz[NN_GRAD], m->node_key[NN_GRAD][i], sr.noise, tel_node_phi[NN_GRAD]);
       float base_ms = (float)(job->step_time_s * 1000.0);
       float compute = base_ms * 0.92f * powf(TEL_BOOST_MHZ / clock_min, 0.85f);
       float excess = replay_max > 3.0f ? replay_max - 2.0f : 0.0f;
       float comm = base_ms * 0.08f + TEL_NVLINK_REPLAY_MS * excess +
-                   cong * (40.0f + 160.0f * (float)rng_uniform(tel_event_bits(nk, t, EV_JITTER) >> 1));
+                   cong * (40.0f + 160.0f * (float)rng_uniform(tel_event_bits(nk, &sr, EV_JITTER) >> 1));
       float own = (compute + comm) * (1.0f + 0.002f * z_step);
       /* a checkpoint stalls the interval: fewer steps, so a longer mean step */
       float busy = dt - nc.stall_s;

@@ -358,6 +358,7 @@ static void check_same(const fs_config *a, const fs_config *b) {
   CHECK_EQ(a->gpu_lots, b->gpu_lots);
   CHECK_EQ(a->window_scrapes, b->window_scrapes);
   CHECK_EQ(a->checkpoint_every_min, b->checkpoint_every_min);
+  CHECK_EQ(a->archive, b->archive);
   CHECK_EQ(a->njobs, b->njobs);
   for (int i = 0; i < a->njobs && i < b->njobs; i++) {
     CHECK_STREQ(a->jobs[i].id, b->jobs[i].id);
@@ -400,6 +401,7 @@ static void test_round_trip(void) {
   a.gpu_lots = 17;
   a.window_scrapes = 100;
   a.checkpoint_every_min = 45;
+  a.archive = 0;
   a.njobs = 3;
   a.jobs[0] = (cfg_job){"alpha", "model-with-\"quotes\"", 10, 0.1};
   a.jobs[1] = (cfg_job){"beta", "b", 20, 1234.5678};

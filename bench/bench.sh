@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# fleetsim benchmarks; prints markdown tables (progress on stderr).
+# Usage: bash bench/bench.sh [BUILD_DIR] [OUT_DIR]
+# Environment:
+#   BENCH_SECTIONS  any of "default noarchive weak llm" (default: all four)
+#   BENCH_HOURS     simulated hours of the default/noarchive runs (default 24;
+#                   below 24 the compressed bench/scenarios_4h.json is used, >= 2 h)
+#   BENCH_WEAK_HOURS hours of the weak-scaling runs (default 4)
+#   BENCH_LLM_MS    stub latency per call in ms (default 250)
+#
+# Sections:
+#   default    the full default run (archive, L1, rules L2-L4, scoring) at np 1
+#              and 2, timed up to a `sync`, next to `dd` writing the same
+#              bytes to the same disk with fdatasync (measured in the same run).
+#              Needs about 2x the archive size free in OUT_DIR (12 GB at 24 h).
+#   noarchive  telemetry + L1 (+ rules) with --set archive=0 at np 1 and 2:
+#              everything but the HDF5 writes; strong scaling T1 / (2 T2).
+#   weak       12 racks (480 nodes) per rank at 1, 2 and 4 ranks, archive=0.
+#   llm        `fleetsim escalate` against the loopback stub
+#              (tests/llm_stub_server.py, slow/<ms> mode) at concurrency 1, 4,
+#              16, 64 with N = 16 C L2 calls: wall against N L / C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+OUT=${2:-bench-out}
+FLEETSIM=$BUILD/fleetsim
+[ -x "$FLEETSIM" ] || { echo "bench: no $FLEETSIM; build first (scripts/build.sh)" >&2; exit 1; }
+if [ "$(id -u)" -eq 0 ]; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+export OMPI_MCA_rmaps_base_oversubscribe=1 # the weak section runs 4 ranks on small machines
+mkdir -p "$OUT"
+SECTIONS=${BENCH_SECTIONS:-"default noarchive weak llm"}
+HOURS=${BENCH_HOURS:-24}
+SCN=()
+if awk -v h="$HOURS" 'BEGIN { exit !(h < 24) }'; then SCN=(--scenarios bench/scenarios_4h.json); fi
+CORES=$(nproc)
+PY=/usr/bin/python3
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+has() { [[ " $SECTIONS " == *" $1 "* ]]; }
+# field LOG PATTERN N: the N-th word of the first line of LOG matching PATTERN
+field() { awk -v p="$2" -v n="$3" '$0 ~ p { print $n; exit }' "$1"; }
+points_of() { awk '/GPU data points/ { print $2 + $7; exit }' "$1"; }
+mem_of() { field "$1" "peak memory per rank" 13; }
+timer_of() { field "$1" "timer $2 " 9; } # max over ranks
+
+echo "# fleetsim benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $CORES cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo
+
+if has default; then
+  echo "## Default run: archive, L1, rules, scoring (${HOURS} h)"
+  echo
+  echo "| ranks | wall s (to sync) | data points/s | GB written | dd s, same bytes | wall / dd | simulate s | detect s | archive s | peak MiB per rank (max) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  for np in 1 2; do
+    echo "bench: default np $np" >&2
+    rm -rf "$OUT/np$np"
+    sync
+    t0=$(now)
+    mpirun -np "$np" "$FLEETSIM" run --hours "$HOURS" "${SCN[@]}" --out "$OUT/np$np" >"$OUT/np$np.log"
+    sync
+    t1=$(now)
+    wall=$(elapsed "$t0" "$t1")
+    bytes=$(stat -c %s "$OUT/np$np/fleet.h5")
+    log="$OUT/np$np.log"
+    points=$(points_of "$log")
+    rm -rf "$OUT/np$np"
+    sync
+    t0=$(now)
+    dd if=/dev/zero of="$OUT/dd.bin" bs=16M count=$(((bytes + 16777215) / 16777216)) \
+      conv=fdatasync status=none
+    t1=$(now)
+    rm -f "$OUT/dd.bin"
+    dd_s=$(elapsed "$t0" "$t1")
+    awk -v np="$np" -v w="$wall" -v p="$points" -v b="$bytes" -v d="$dd_s" -v m="$(mem_of "$log")" \
+      -v ts="$(timer_of "$log" simulate)" -v td="$(timer_of "$log" detect)" -v ta="$(timer_of "$log" archive)" \
+      'BEGIN { printf "| %d | %.1f | %.3g | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f | %s |\n", np, w, p / w, b / 1e9, d, w / d, ts, td, ta, m }'
+  done
+  echo
+fi
+
+if has noarchive; then
+  echo "## Telemetry + L1 without the archive (--set archive=0 --no-llm, ${HOURS} h)"
+  echo
+  echo "| ranks | wall s | data points/s | simulate s | collectives s | detect s | peak MiB per rank (max) |"
+  echo "|---|---|---|---|---|---|---|"
+  declare -A WALL
+  for np in 1 2; do
+    echo "bench: noarchive np $np" >&2
+    log="$OUT/noarch$np.log"
+    mpirun -np "$np" "$FLEETSIM" run --quiet --no-llm --set archive=0 --hours "$HOURS" "${SCN[@]}" \
+      --out "$OUT/noarch$np" >"$log"
+    rm -rf "$OUT/noarch$np"
+    wall=$(field "$log" "fleetsim: wall" 3)
+    WALL[$np]=$wall
+    awk -v np="$np" -v w="$wall" -v p="$(points_of "$log")" -v m="$(mem_of "$log")" \
+      -v ts="$(timer_of "$log" simulate)" -v tc="$(timer_of "$log" collectives)" -v td="$(timer_of "$log" detect)" \
+      'BEGIN { printf "| %d | %.2f | %.3g | %.2f | %.2f | %.2f | %s |\n", np, w, p / w, ts, tc, td, m }'
+  done
+  echo
+  awk -v a="${WALL[1]}" -v b="${WALL[2]}" \
+    'BEGIN { printf "Strong scaling 1 -> 2 ranks: T1 / (2 T2) = %.2f / (2 x %.2f) = %.0f%%\n", a, b, 100 * a / (2 * b) }'
+  echo
+fi
+
+if has weak; then
+  WH=${BENCH_WEAK_HOURS:-4}
+  echo "## Weak scaling: 12 racks (480 nodes, 3,840 GPUs) per rank, archive=0, ${WH} h"
+  echo
+  echo "| ranks | nodes | wall s | data points/s | simulate s | collectives s | detect s | efficiency T1/TP | note |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  t1w=""
+  for np in 1 2 4; do
+    echo "bench: weak np $np" >&2
+    cfg="$OUT/weak$np.json"
+    $PY - "$np" >"$cfg" <<'EOF'
+import json, sys
+p = int(sys.argv[1])
+jobs = [("train-000", "llama-70b-pretrain", 24, 2.56), ("train-001", "mistral-22b-finetune", 12, 3.01),
+        ("train-002", "internal-moe-140b-pretrain", 12, 3.25), ("train-003", "llama-70b-pretrain", 24, 2.38),
+        ("train-004", "mistral-22b-finetune", 48, 2.70)]  # 120 of the 168 training nodes per rank
+print(json.dumps({"nodes": 480 * p, "racks": 12 * p, "racks_per_row": 4,
+                  "moe_nodes": 144 * p, "dense_nodes": 168 * p, "training_nodes": 168 * p,
+                  "jobs": [{"id": i, "model": m, "nodes": n * p, "step_time_s": s} for i, m, n, s in jobs]}))
+EOF
+    log="$OUT/weak$np.log"
+    mpirun -np "$np" "$FLEETSIM" run --quiet --no-llm --config "$cfg" --set archive=0 --hours "$WH" \
+      --scenarios bench/scenarios_4h.json --out "$OUT/weak$np" >"$log"
+    rm -rf "$OUT/weak$np"
+    wall=$(field "$log" "fleetsim: wall" 3)
+    [ -n "$t1w" ] || t1w=$wall
+    note=""
+    [ "$np" -gt "$CORES" ] && note="oversubscribed: $np ranks on $CORES cores"
+    awk -v np="$np" -v w="$wall" -v p="$(points_of "$log")" -v t1="$t1w" -v note="$note" \
+      -v ts="$(timer_of "$log" simulate)" -v tc="$(timer_of "$log" collectives)" -v td="$(timer_of "$log" detect)" \
+      'BEGIN { printf "| %d | %d | %.2f | %.3g | %.2f | %.2f | %.2f | %.0f%% | %s |\n", np, 480 * np, w, p / w, ts, tc, td, 100 * t1 / w, note }'
+  done
+  echo
+fi
+
+if has llm; then
+  MS=${BENCH_LLM_MS:-250}
+  echo "## LLM pipeline: fleetsim escalate against the loopback stub at ${MS} ms per call (L2 calls)"
+  echo
+  echo "| concurrency C | calls N | wall s | start-up s | N L / C s | wall / ideal | (wall - start-up) / ideal | fleetsim CPU s | stub CPU s |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  run="$OUT/llmrun"
+  rm -rf "$run"
+  echo "bench: llm: a small run for its contexts" >&2
+  mpirun -np 1 "$FLEETSIM" run --quiet --no-llm --config tests/data/small.json \
+    --scenarios tests/data/small_scenarios.json --out "$run" >/dev/null
+  $PY tests/llm_stub_server.py --lifetime 900 >"$OUT/stub.port" 2>"$OUT/stub.log" &
+  stub=$!
+  trap 'kill "$stub" 2>/dev/null || true' EXIT
+  for _ in $(seq 50); do [ -s "$OUT/stub.port" ] && break; sleep 0.1; done
+  # CPU seconds the stub server has used so far (utime + stime)
+  stub_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$stub/stat"; }
+  port=$(head -n1 "$OUT/stub.port")
+  for c in 1 4 16 64; do
+    n=$((16 * c))
+    d="$OUT/llm$c"
+    rm -rf "$d"
+    mkdir -p "$d/llm"
+    cp "$run/fleet.h5" "$d/"
+    $PY - "$run/llm/contexts.jsonl" "$n" >"$d/llm/contexts.jsonl" <<'EOF'
+import json, sys
+l2 = [json.loads(l) for l in open(sys.argv[1]) if '"layer":"L2"' in l]
+for i in range(int(sys.argv[2])):
+    print(json.dumps(dict(l2[i % len(l2)], call_id=f"L2-{900000 + i:06d}", event_id=900000 + i)))
+EOF
+    echo "bench: llm concurrency $c ($n calls)" >&2
+    s0=$(stub_cpu)
+    t0=$(now)
+    /usr/bin/time -f "%U %S" -o "$OUT/llm$c.time" "$FLEETSIM" escalate --run "$d" --quiet \
+      --backend "openai:base_url=http://127.0.0.1:$port/mode/slow/$MS/v1,model=stub,name=stub,concurrency=$c" >/dev/null
+    t1=$(now)
+    s1=$(stub_cpu)
+    ok=$(grep -c '"status":"ok"' "$d/llm/stub.jsonl" || true)
+    [ "$ok" -eq "$n" ] || echo "bench: llm concurrency $c: only $ok of $n calls ok" >&2
+    # the same command again: every call is done, so this is start-up + reading
+    t2=$(now)
+    "$FLEETSIM" escalate --run "$d" --quiet \
+      --backend "openai:base_url=http://127.0.0.1:$port/mode/slow/$MS/v1,model=stub,name=stub,concurrency=$c" >/dev/null
+    t3=$(now)
+    rm -rf "$d"
+    cpu=$(awk '{ print $1 + $2 }' "$OUT/llm$c.time")
+    awk -v c="$c" -v n="$n" -v w="$(elapsed "$t0" "$t1")" -v ms="$MS" -v cpu="$cpu" -v scpu="$(elapsed "$s0" "$s1")" -v st="$(elapsed "$t2" "$t3")" \
+      'BEGIN { i = n * ms / 1000 / c; printf "| %d | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", c, n, w, st, i, w / i, (w - st) / i, cpu, scpu }'
+  done
+  kill "$stub" 2>/dev/null || true
+  rm -rf "$run"
+  echo
+  echo "Wall is the whole \`fleetsim escalate\` process; start-up is the same command rerun once every"
+  echo "call is done (MPI start-up, reading the contexts). CPU: user + system seconds of each process."
+  echo
+fi
