@@ -278,7 +278,8 @@ int main(int argc, char **argv) {
                            .scenarios_text = text,
                            .scenarios_source = source,
                            .backends = specs,
-                           .nbackends = nspecs};
+                           .nbackends = nspecs,
+                           .resume = args.resume};
         rc = sim_run(&cfg, &opt);
       }
       free(text);
