@@ -82,3 +82,37 @@ timeout 300 tail --pid="$RUN" -f /dev/null || fail "the run did not end after th
 wait "$RUN" || fail "the run failed after the server died: $(tail -n5 "$d.log")"
 echo "ok: server killed mid-run: run completed; $(accounted "$d" any)"
 grep -q "error" "$d/llm/stub.jsonl" || fail "no call failed although the server was killed"
+
+# kill -9 while calls to a slow endpoint are still pending (all windows
+# simulated, the run draining its queue), then --resume: the pending calls
+# are sent again, none twice, and the transcript equals an uninterrupted
+# run's (modulo latency), as do the archive and contexts.
+source "$(dirname "$0")/resume_lib.sh"
+start_stub
+slow="openai:name=stub,base_url=http://127.0.0.1:$PORT/mode/slow/150/v1,model=x,concurrency=1"
+run_np 1 "${RUN_ARGS[@]}" --out "$SCRATCH/slowref" --backend "$slow" >/dev/null
+d="$SCRATCH/drain"
+start_run 2 "$d" --backend "$slow"
+wait_windows "$d" 36
+[ ! -e "$d/fleet.h5" ] || fail "the run finished before the kill"
+kill_run
+before=$(wc -l <"$d/llm/stub.jsonl")
+run_np 2 "${RUN_ARGS[@]}" --out "$d" --resume --backend "$slow" >"$d.resume.log" 2>&1 \
+  || fail "resume failed: $(tail -n5 "$d.resume.log")"
+accounted "$d" any >/dev/null
+/usr/bin/python3 - "$SCRATCH/slowref/llm/stub.jsonl" "$d/llm/stub.jsonl" <<'PY' || fail "transcripts differ"
+import json, sys
+def load(p):
+    return {o["call_id"]: (o["status"], o["response_text"], o["tokens_in"], o["tokens_out"])
+            for o in map(json.loads, open(p))}
+a, b = load(sys.argv[1]), load(sys.argv[2])
+bad = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+if bad:
+    sys.exit(f"{len(bad)} calls differ, e.g. {bad[:3]}")
+PY
+for g in /time /telemetry /events; do
+  h5diff -r "$SCRATCH/slowref/fleet.h5" "$d/fleet.h5" "$g" "$g" >/dev/null || fail "drain: $g differs"
+done
+cmp -s "$SCRATCH/slowref/llm/contexts.jsonl" "$d/llm/contexts.jsonl" || fail "drain: contexts differ"
+echo "ok: killed while draining ($before of $(wc -l <"$d/llm/stub.jsonl") calls done), resumed:" \
+  "$(grep -o 'backend stub: .* skipped' "$d.resume.log")"
