@@ -413,13 +413,13 @@ static int h5a_check_layout(const h5a_layout *lay) {
   return 0;
 }
 
-int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
-               const h5a_provenance *prov) {
-  *out = NULL;
+/* A writer for path with every identifier invalid, and the MPI-IO file
+ * access (*fapl) and collective transfer properties. Collective. */
+static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hid_t *fapl) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages, not HDF5's stack dumps */
-  int rc = path && lay && prov ? h5a_check_layout(lay) : FS_EINVAL;
+  int rc = path && lay ? h5a_check_layout(lay) : FS_EINVAL;
   h5a_writer *w = NULL;
-  hid_t fapl = H5I_INVALID_HID;
+  *fapl = H5I_INVALID_HID;
   if (rc == 0 && !(w = calloc(1, sizeof *w)))
     rc = FS_ENOMEM;
   if (rc == 0) {
@@ -442,17 +442,39 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
       memcpy(w->partial + n, ".partial", sizeof ".partial");
     }
   }
-  if ((rc = h5a_agree(w, rc)) != 0)
-    goto cleanup;
+  if ((rc = h5a_agree(w, rc)) == 0) {
+    if ((*fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
+        H5Pset_fapl_mpio(*fapl, MPI_COMM_WORLD, MPI_INFO_NULL) < 0 ||
+        H5Pset_all_coll_metadata_ops(*fapl, 1) < 0 || H5Pset_coll_metadata_write(*fapl, 1) < 0 ||
+        (w->dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
+        H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
+      rc = h5a_fail(w, "set up parallel access for", w->partial);
+    rc = h5a_agree(w, rc);
+  }
+  *out = w;
+  return rc;
+}
 
-  if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
-      H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL) < 0 ||
-      H5Pset_all_coll_metadata_ops(fapl, 1) < 0 || H5Pset_coll_metadata_write(fapl, 1) < 0 ||
-      (w->dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
-      H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
-    rc = h5a_fail(w, "set up parallel access for", w->partial);
-  if ((rc = h5a_agree(w, rc)) != 0)
-    goto cleanup;
+/* Ends h5a_create/h5a_reopen: on failure everything is closed and freed. */
+static int h5a_settle(h5a_writer **out, h5a_writer *w, hid_t *fapl, int rc) {
+  h5a_close(w, fapl, "the file access property list", &rc);
+  if (rc != 0 && w) {
+    h5a_close_all(w, &rc);
+    h5a_free(w);
+    w = NULL;
+  }
+  *out = w;
+  return rc;
+}
+
+int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
+               const h5a_provenance *prov) {
+  *out = NULL;
+  hid_t fapl;
+  h5a_writer *w = NULL;
+  int rc = prov ? h5a_new(&w, path, lay, &fapl) : par_agree(FS_EINVAL);
+  if (rc != 0)
+    return h5a_settle(out, w, &fapl, rc);
 
   w->file = H5Fcreate(w->partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   if (w->file < 0) {
@@ -462,23 +484,82 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
     diag_addf("archive %s: cannot create the file: %s", w->partial, reason);
     rc = FS_EIO;
   }
-  if ((rc = h5a_agree(w, rc)) != 0)
-    goto cleanup;
-
-  rc = h5a_create_series(w);
-  if (rc == 0)
-    rc = h5a_provenance_attrs(w, prov);
-  rc = h5a_agree(w, rc);
-
-cleanup:
-  h5a_close(w, &fapl, "the file access property list", &rc);
-  if (rc != 0 && w) {
-    h5a_close_all(w, &rc);
-    h5a_free(w);
-    w = NULL;
+  if ((rc = h5a_agree(w, rc)) == 0) {
+    rc = h5a_create_series(w);
+    if (rc == 0)
+      rc = h5a_provenance_attrs(w, prov);
+    rc = h5a_agree(w, rc);
   }
-  *out = w;
-  return rc;
+  return h5a_settle(out, w, &fapl, rc);
+}
+
+/* Opens dataset name and checks its shape against dims[rank]. */
+static int h5a_open_series(const h5a_writer *w, const char *name, int rank, const hsize_t *dims,
+                           hid_t *out) {
+  *out = H5Dopen2(w->file, name, H5P_DEFAULT);
+  if (*out < 0)
+    return h5a_fail(w, "open dataset", name);
+  hid_t space = H5Dget_space(*out);
+  hsize_t got[3] = {0, 0, 0};
+  int r = space >= 0 ? H5Sget_simple_extent_dims(space, got, NULL) : -1;
+  if (space >= 0)
+    H5Sclose(space);
+  if (r != rank || got[0] != dims[0] || (rank > 1 && got[1] != dims[1]) ||
+      (rank > 2 && got[2] != dims[2])) {
+    diag_addf("archive %s: %s has another shape than this run's layout (%llu rows, expected "
+              "%llu): not the same run",
+              w->partial, name, (unsigned long long)got[0], (unsigned long long)dims[0]);
+    return FS_EINVAL;
+  }
+  return 0;
+}
+
+int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay) {
+  *out = NULL;
+  hid_t fapl;
+  h5a_writer *w = NULL;
+  int rc = h5a_new(&w, path, lay, &fapl);
+  if (rc != 0)
+    return h5a_settle(out, w, &fapl, rc);
+  w->file = H5Fopen(w->partial, H5F_ACC_RDWR, fapl);
+  if (w->file < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    diag_addf("archive %s: cannot open it for writing (missing or damaged)", w->partial);
+    rc = FS_EIO;
+  }
+  if ((rc = h5a_agree(w, rc)) != 0)
+    return h5a_settle(out, w, &fapl, rc);
+  hsize_t T = (hsize_t)lay->scrapes;
+  hsize_t d3[3] = {T, (hsize_t)lay->nodes, FLEET_GPUS}, d2[2] = {T, (hsize_t)lay->nodes};
+  char name[256];
+  for (int m = 0; rc == 0 && m < GM_COUNT; m++) {
+    snprintf(name, sizeof name, "/telemetry/gpu/%s", metric_gpu[m].name);
+    rc = h5a_open_series(w, name, 3, d3, &w->gpu_ds[m]);
+  }
+  for (int m = 0; rc == 0 && m < NM_COUNT; m++) {
+    snprintf(name, sizeof name, "/telemetry/node/%s", metric_node[m].name);
+    rc = h5a_open_series(w, name, 2, d2, &w->node_ds[m]);
+  }
+  for (int m = 0; rc == 0 && m < CM_COUNT; m++) {
+    snprintf(name, sizeof name, "/telemetry/cluster/%s", metric_cluster[m].name);
+    rc = h5a_open_series(w, name, 1, &T, &w->cluster_ds[m]);
+  }
+  if (rc == 0)
+    rc = h5a_open_series(w, "/time/seconds", 1, &T, &w->time_ds);
+  /* an event table from a finish that was cut short is written again */
+  if (rc == 0) {
+    htri_t has = H5Lexists(w->file, "/events", H5P_DEFAULT);
+    if (has < 0 || (has > 0 && H5Ldelete(w->file, "/events", H5P_DEFAULT) < 0))
+      rc = h5a_fail(w, "remove the unfinished", "/events");
+  }
+  return h5a_settle(out, w, &fapl, h5a_agree(w, rc));
+}
+
+int h5a_flush(h5a_writer *w) {
+  int rc = w ? 0 : FS_EINVAL;
+  if (rc == 0 && H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0)
+    rc = h5a_fail(w, "flush", "the file");
+  return h5a_agree(w, rc);
 }
 
 /* ---- windows ------------------------------------------------------------- */

@@ -41,6 +41,19 @@ typedef struct {
 int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
                const h5a_provenance *prov);
 
+/* Collective. Reopens "<path>.partial" of an interrupted run for writing
+ * (--resume): opens every telemetry dataset and /time/seconds and checks
+ * their shapes against lay (FS_EINVAL, naming the dataset, when they
+ * differ); an /events group left by a cut-short finish is removed, since
+ * h5a_write_events writes it again. Topology, ground truth and provenance
+ * stay as the first run wrote them. Returns 0, FS_EIO (missing or not
+ * HDF5), FS_EINVAL or FS_EHDF5 on every rank. */
+int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay);
+
+/* Collective. Flushes everything written so far (data and metadata) to the
+ * file, so that a crash after it leaves those windows intact. 0 or FS_EHDF5. */
+int h5a_flush(h5a_writer *w);
+
 /* Collective. Writes the topology group (/topology/node_rack, node_tenant,
  * node_job, node_job_rank, gpu_lot, rack_row, job_id, job_model, job_nodes,
  * job_step_time_s) from rank 0's copy of the fleet. */

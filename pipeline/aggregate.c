@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/checkpoint.h"
 #include "src/errors.h"
 
 /* Debounce windows in detection steps (5 min each), inclusive. */
@@ -339,5 +340,47 @@ int agg_step(agg_state *a, int32_t step, double t_s, const det_candidate *cands,
     a->events[a->n++] = *e;
     emitted++;
   }
+  return 0;
+}
+
+/* ---- checkpoint (resume) -------------------------------------------------
+ * The events so far and the debounce records of every node, job, rack and
+ * tenant; the group scratch is rebuilt every step. */
+
+void agg_save(const agg_state *a, ckpt_file *f) {
+  const fleet *fl = a->f;
+  int32_t n = a->n;
+  ckpt_tag(f, "AGG1");
+  ckpt_put(f, &n, sizeof n);
+  ckpt_put(f, a->events, sizeof *a->events * (size_t)a->n);
+  ckpt_put(f, a->last_node, sizeof *a->last_node * (size_t)fl->nodes);
+  ckpt_put(f, a->last_job, sizeof *a->last_job * ((size_t)fl->njobs + 1));
+  ckpt_put(f, a->last_rack, sizeof *a->last_rack * (size_t)fl->racks);
+  ckpt_put(f, a->last_tenant, sizeof *a->last_tenant * TENANT_COUNT);
+}
+
+int agg_load(agg_state *a, ckpt_file *f) {
+  const fleet *fl = a->f;
+  int32_t n = -1;
+  if (ckpt_expect(f, "AGG1") || ckpt_get(f, &n, sizeof n))
+    return FS_EIO;
+  if (n < 0 || n > (1 << 28)) {
+    ckpt_fail(f, "aggregation: impossible event count");
+    return FS_EIO;
+  }
+  if (n > a->cap) {
+    ev_event *e = realloc(a->events, sizeof *e * (size_t)n);
+    if (!e)
+      return FS_ENOMEM;
+    a->events = e;
+    a->cap = n;
+  }
+  a->n = n;
+  if (ckpt_get(f, a->events, sizeof *a->events * (size_t)n) ||
+      ckpt_get(f, a->last_node, sizeof *a->last_node * (size_t)fl->nodes) ||
+      ckpt_get(f, a->last_job, sizeof *a->last_job * ((size_t)fl->njobs + 1)) ||
+      ckpt_get(f, a->last_rack, sizeof *a->last_rack * (size_t)fl->racks) ||
+      ckpt_get(f, a->last_tenant, sizeof *a->last_tenant * TENANT_COUNT))
+    return FS_EIO;
   return 0;
 }

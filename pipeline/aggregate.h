@@ -27,4 +27,10 @@ int agg_step(agg_state *a, int32_t step, double t_s, const det_candidate *cands,
 /* The events so far (valid until the next agg_step). */
 const ev_event *agg_events(const agg_state *a, int *n);
 
+/* Checkpoint (resume): the events so far and the debounce state, to or from
+ * a checkpoint stream. Load returns 0, FS_EIO or FS_ENOMEM. */
+typedef struct ckpt_file ckpt_file;
+void agg_save(const agg_state *a, ckpt_file *f);
+int agg_load(agg_state *a, ckpt_file *f);
+
 #endif

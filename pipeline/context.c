@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/checkpoint.h"
 #include "src/errors.h"
 #include "src/metrics.h"
 #include "src/telemetry.h"
@@ -822,4 +823,88 @@ char *ctx_l4(const ctx_builder *b, int32_t from, int32_t to, const ev_event *eve
   ctx_set(root, "hourly", ctx_hourly(b, first, to, events, n));
   ctx_set(root, "racks", ctx_rack_table(b, first, to));
   return ctx_dump(root);
+}
+
+/* ---- checkpoint (resume) -------------------------------------------------
+ * The ring of recent blocks (the L2/L3 evidence of events still to be
+ * written) and the per-step history up to the last recorded step (the L4
+ * tables). */
+
+void ctx_save(const ctx_builder *b, ckpt_file *f) {
+  const fleet *fl = b->f;
+  size_t N = (size_t)fl->nodes, nc = (size_t)b->nclasses;
+  int32_t head[3] = {b->nclasses, b->total_steps, b->last_step}, used = 0;
+  ckpt_tag(f, "CTX1");
+  ckpt_put(f, head, sizeof head);
+  for (int i = 0; i < CTX_RING; i++)
+    used += b->ring[i].step >= 0;
+  ckpt_put(f, &used, sizeof used);
+  for (int i = 0; i < CTX_RING; i++) {
+    const ctx_slot *s = &b->ring[i];
+    if (s->step < 0)
+      continue;
+    int32_t slot[3] = {i, s->step, s->ncands};
+    ckpt_put(f, slot, sizeof slot);
+    ckpt_put(f, &s->t_end_s, sizeof s->t_end_s);
+    ckpt_put(f, s->nfeat, sizeof(float) * N * NM_COUNT);
+    ckpt_put(f, s->gfeat, sizeof(float) * N * FLEET_GPUS * GM_COUNT);
+    ckpt_put(f, s->nmed, sizeof(float) * nc * NM_COUNT);
+    ckpt_put(f, s->gmed, sizeof(float) * nc * GM_COUNT);
+    ckpt_put(f, s->cands, sizeof *s->cands * (size_t)s->ncands);
+  }
+  size_t steps = b->last_step < 0 ? 0 : (size_t)b->last_step + 1;
+  if (steps > (size_t)b->total_steps)
+    steps = (size_t)b->total_steps;
+  ckpt_put(f, b->cluster, sizeof(float) * steps * CM_COUNT);
+  ckpt_put(f, b->racks, sizeof(float) * steps * (size_t)fl->racks * RACK_NVALS);
+  ckpt_put(f, b->jobs, sizeof(ctx_job_health) * steps * ((size_t)fl->njobs + 1));
+  ckpt_put(f, b->t_end, sizeof(double) * steps);
+}
+
+int ctx_load(ctx_builder *b, ckpt_file *f) {
+  const fleet *fl = b->f;
+  size_t N = (size_t)fl->nodes, nc = (size_t)b->nclasses;
+  int32_t head[3], used = -1;
+  if (ckpt_expect(f, "CTX1") || ckpt_get(f, head, sizeof head) || ckpt_get(f, &used, sizeof used))
+    return FS_EIO;
+  if (head[0] != b->nclasses || head[1] != b->total_steps || head[2] < -1 ||
+      head[2] >= b->total_steps || used < 0 || used > CTX_RING) {
+    ckpt_fail(f, "contexts: another fleet or run length");
+    return FS_EIO;
+  }
+  b->last_step = head[2];
+  for (int k = 0; k < used; k++) {
+    int32_t slot[3];
+    if (ckpt_get(f, slot, sizeof slot))
+      return FS_EIO;
+    if (slot[0] < 0 || slot[0] >= CTX_RING || slot[1] < 0 || slot[2] < 0 ||
+        slot[2] > fl->nodes + b->nclasses * NM_COUNT * 64) {
+      ckpt_fail(f, "contexts: impossible ring slot");
+      return FS_EIO;
+    }
+    ctx_slot *s = &b->ring[slot[0]];
+    if (slot[2] > s->cap) {
+      det_candidate *c = realloc(s->cands, sizeof *c * (size_t)slot[2]);
+      if (!c)
+        return FS_ENOMEM;
+      s->cands = c;
+      s->cap = slot[2];
+    }
+    s->step = slot[1];
+    s->ncands = slot[2];
+    if (ckpt_get(f, &s->t_end_s, sizeof s->t_end_s) ||
+        ckpt_get(f, s->nfeat, sizeof(float) * N * NM_COUNT) ||
+        ckpt_get(f, s->gfeat, sizeof(float) * N * FLEET_GPUS * GM_COUNT) ||
+        ckpt_get(f, s->nmed, sizeof(float) * nc * NM_COUNT) ||
+        ckpt_get(f, s->gmed, sizeof(float) * nc * GM_COUNT) ||
+        ckpt_get(f, s->cands, sizeof *s->cands * (size_t)s->ncands))
+      return FS_EIO;
+  }
+  size_t steps = b->last_step < 0 ? 0 : (size_t)b->last_step + 1;
+  if (ckpt_get(f, b->cluster, sizeof(float) * steps * CM_COUNT) ||
+      ckpt_get(f, b->racks, sizeof(float) * steps * (size_t)fl->racks * RACK_NVALS) ||
+      ckpt_get(f, b->jobs, sizeof(ctx_job_health) * steps * ((size_t)fl->njobs + 1)) ||
+      ckpt_get(f, b->t_end, sizeof(double) * steps))
+    return FS_EIO;
+  return 0;
 }

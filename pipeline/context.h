@@ -46,4 +46,10 @@ char *ctx_l3(const ctx_builder *b, const ev_event *e);
  * NULL on ENOMEM. */
 char *ctx_l4(const ctx_builder *b, int32_t from, int32_t to, const ev_event *events, int n);
 
+/* Checkpoint (resume): the ring of recent blocks and the per-step history,
+ * to or from a checkpoint stream. Load returns 0, FS_EIO or FS_ENOMEM. */
+typedef struct ckpt_file ckpt_file;
+void ctx_save(const ctx_builder *b, ckpt_file *f);
+int ctx_load(ctx_builder *b, ckpt_file *f);
+
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/checkpoint.h"
 #include "mpi/par.h"
 #include "pipeline/robust.h"
 #include "src/errors.h"
@@ -663,4 +664,78 @@ float det_class_node_median(const det_state *s, int cls, int metric) {
 
 float det_class_gpu_median(const det_state *s, int cls, int metric) {
   return s->gmed[cls * GM_COUNT + metric];
+}
+
+/* ---- checkpoint (resume) -------------------------------------------------
+ * Evolving per-node state: last counter values and the own-history EWMAs
+ * (node_dev is rewritten every block before it is read). Global and the same
+ * on every rank: the block count and the class-trend history. Features,
+ * class statistics, candidates and trends are per-block scratch. */
+
+/* Visits node i's evolving fields in a fixed order (see tel_node_walk). */
+static size_t det_node_walk(det_state *s, int i, unsigned char *rec, int save) {
+  const size_t gi = (size_t)i * FLEET_GPUS;
+  size_t bytes = 0;
+#define DET_ITEM(p, n)                                                                           \
+  do {                                                                                           \
+    if (rec && save)                                                                             \
+      memcpy(rec + bytes, (p), (n));                                                             \
+    else if (rec)                                                                                \
+      memcpy((p), rec + bytes, (n));                                                             \
+    bytes += (n);                                                                                \
+  } while (0)
+  for (int k = 0; k < GM_COUNT; k++) {
+    if (s->gpu_prev[k])
+      DET_ITEM(&s->gpu_prev[k][gi], sizeof(double) * FLEET_GPUS);
+    DET_ITEM(&s->gpu_mu[k][gi], sizeof(float) * FLEET_GPUS);
+    DET_ITEM(&s->gpu_var[k][gi], sizeof(float) * FLEET_GPUS);
+  }
+  for (int k = 0; k < NM_COUNT; k++) {
+    if (s->node_prev[k])
+      DET_ITEM(&s->node_prev[k][i], sizeof(double));
+    DET_ITEM(&s->node_mu[k][i], sizeof(float));
+    DET_ITEM(&s->node_var[k][i], sizeof(float));
+  }
+#undef DET_ITEM
+  return bytes;
+}
+
+size_t det_node_state_bytes(const det_state *s) {
+  return det_node_walk((det_state *)s, 0, NULL, 1); /* counts only */
+}
+
+void det_save_node(const det_state *s, int i, void *rec) {
+  det_node_walk((det_state *)s, i, rec, 1); /* save: reads s only */
+}
+
+void det_load_node(det_state *s, int i, const void *rec) {
+  det_node_walk(s, i, (unsigned char *)rec, 0); /* load: reads rec only */
+}
+
+void det_save_global(const det_state *s, ckpt_file *f) {
+  size_t n = (size_t)s->nclasses * NM_COUNT;
+  int32_t nclasses = s->nclasses;
+  ckpt_tag(f, "DETG");
+  ckpt_put(f, &nclasses, sizeof nclasses);
+  ckpt_put(f, &s->blocks, sizeof s->blocks);
+  ckpt_put(f, s->prev_med, sizeof *s->prev_med * n);
+  ckpt_put(f, s->trend_var, sizeof *s->trend_var * n);
+  ckpt_put(f, s->trend_n, sizeof *s->trend_n * n);
+}
+
+int det_load_global(det_state *s, ckpt_file *f) {
+  size_t n = (size_t)s->nclasses * NM_COUNT;
+  int32_t nclasses = 0;
+  if (ckpt_expect(f, "DETG") || ckpt_get(f, &nclasses, sizeof nclasses))
+    return FS_EIO;
+  if (nclasses != s->nclasses) {
+    ckpt_fail(f, "detector: another number of workload classes");
+    return FS_EIO;
+  }
+  if (ckpt_get(f, &s->blocks, sizeof s->blocks) ||
+      ckpt_get(f, s->prev_med, sizeof *s->prev_med * n) ||
+      ckpt_get(f, s->trend_var, sizeof *s->trend_var * n) ||
+      ckpt_get(f, s->trend_n, sizeof *s->trend_n * n))
+    return FS_EIO;
+  return 0;
 }

@@ -24,6 +24,7 @@
  * durations and the diurnal curve move that much). */
 #ifndef FLEETSIM_DETECT_H
 #define FLEETSIM_DETECT_H
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pipeline/events.h"
@@ -81,5 +82,15 @@ float det_gpu_feature(const det_state *s, int metric, int node, int gpu);
 /* Class medians of the last block for a node or a GPU metric. */
 float det_class_node_median(const det_state *s, int cls, int metric);
 float det_class_gpu_median(const det_state *s, int cls, int metric);
+
+/* ---- checkpoint (resume) ---------------------------------------------------
+ * Per-node state as fixed-size records (rank-count independent), and the
+ * global part (identical on every rank) through a checkpoint stream. */
+typedef struct ckpt_file ckpt_file;
+size_t det_node_state_bytes(const det_state *s);
+void det_save_node(const det_state *s, int i, void *rec); /* local node i */
+void det_load_node(det_state *s, int i, const void *rec);
+void det_save_global(const det_state *s, ckpt_file *f);
+int det_load_global(det_state *s, ckpt_file *f); /* 0 or FS_EIO */
 
 #endif

@@ -232,6 +232,8 @@ int cli_parse(int argc, char **argv, cli_args *a) {
       a->concurrency = (int)c;
     } else if (a->command == CLI_RUN && strcmp(arg, "--no-llm") == 0) {
       a->no_llm = 1;
+    } else if (a->command == CLI_RUN && strcmp(arg, "--resume") == 0) {
+      a->resume = 1;
     } else {
       diag_addf("%s: unknown option '%s' (try 'fleetsim --help')", cmd, arg);
       return FS_EUSAGE;
@@ -356,6 +358,9 @@ void cli_print_help(FILE *out) {
           "                   API keys come only from the variable named by api_key_env.\n"
           "                   Transcripts: DIR/llm/<name>.jsonl, one line per call\n"
           "  --no-llm         write DIR/llm/contexts.jsonl but make no LLM calls\n"
+          "  --resume         continue the interrupted run in --out DIR from its last\n"
+          "                   checkpoint (DIR/checkpoint/, written after every window);\n"
+          "                   same config, scenarios and build, any rank count\n"
           "  --quiet          no progress on stderr\n"
           "Options (escalate):\n"
           "  --run DIR        a finished run (DIR/fleet.h5 complete, DIR/llm/contexts.jsonl)\n"

@@ -30,6 +30,7 @@ typedef struct {
   int nsets;
   int quiet;                  /* --quiet: no progress */
   int no_llm;                 /* --no-llm */
+  int resume;                 /* run: --resume */
   const char *backends[CLI_MAX_BACKENDS]; /* run, escalate: --backend SPEC (text,
                                              parsed later by llm_spec_parse) */
   int nbackends;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "io/archive_check.h"
+#include "io/checkpoint.h"
 #include "io/openmetrics.h"
 #include "mpi/par.h"
 #include "pipeline/contexts_file.h"
@@ -150,7 +151,12 @@ static void main_escalate_progress(const esc_backend *b, int total, double t0, i
 static int main_escalate_one(const llm_spec *spec, const char *dir, const llm_call *calls,
                              int n, int quiet) {
   esc_backend *b = NULL;
-  int rc = esc_open(&b, spec, dir, 1);
+  char tpath[4400];
+  snprintf(tpath, sizeof tpath, "%s/llm/%s.jsonl", dir, spec->name);
+  /* an interrupted escalate may have left half a line: resume after the last whole one */
+  int rc = ckpt_trim_partial_line(tpath);
+  if (rc == 0)
+    rc = esc_open(&b, spec, dir, 1);
   if (rc)
     return rc;
   int window = 4 * spec->concurrency + 256, next = 0;
@@ -278,7 +284,8 @@ int main(int argc, char **argv) {
                            .scenarios_text = text,
                            .scenarios_source = source,
                            .backends = specs,
-                           .nbackends = nspecs};
+                           .nbackends = nspecs,
+                           .resume = args.resume};
         rc = sim_run(&cfg, &opt);
       }
       free(text);

@@ -1,10 +1,12 @@
 /* The run loop (see sim.h). Per window: every rank simulates its racks'
  * scrapes, job step times are settled by an all-reduce MAX, per-rack sums go
- * to the printing rank for the cluster metrics, and all ranks write their
- * hyperslab of the window to the archive collectively. */
+ * to the printing rank for the cluster metrics, all ranks write their
+ * hyperslab of the window to the archive collectively, and then a
+ * checkpoint of everything that carries over to the next window (--resume). */
 #include "src/sim.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,8 @@
 #include <sys/stat.h>
 
 #include "io/archive.h"
+#include "io/archive_check.h"
+#include "io/checkpoint.h"
 #include "mpi/par.h"
 #include "pipeline/aggregate.h"
 #include "pipeline/context.h"
@@ -26,12 +30,20 @@
 #include "src/fleet.h"
 #include "src/progress.h"
 #include "src/telemetry.h"
+#include "src/textfile.h"
 #include "version.h"
 
 /* Timers for the end-of-run report (min/avg/max over ranks). */
-typedef enum { TIMER_SIMULATE, TIMER_COLLECTIVES, TIMER_DETECT, TIMER_ARCHIVE, TIMER_COUNT } sim_timer;
+typedef enum {
+  TIMER_SIMULATE,
+  TIMER_COLLECTIVES,
+  TIMER_DETECT,
+  TIMER_ARCHIVE,
+  TIMER_CHECKPOINT,
+  TIMER_COUNT
+} sim_timer;
 static const char *const sim_timer_names[TIMER_COUNT] = {"simulate", "collectives", "detect",
-                                                         "archive"};
+                                                         "archive", "checkpoint"};
 
 /* Everything one run holds; freed by sim_state_destroy. */
 typedef struct {
@@ -57,6 +69,13 @@ typedef struct {
   float *cluster_buf[CM_COUNT]; /* [window], printing rank */
   double *time_s;         /* [window], printing rank */
   h5a_writer *archive;
+  char contexts_path[4200];  /* DIR/llm/contexts.jsonl */
+  char ckpt_dir[4200];       /* DIR/checkpoint */
+  const char *config_json;   /* cfg_to_json, for the manifest */
+  unsigned char *rec;        /* one node's checkpoint record: tel, then det */
+  size_t tel_rec, det_rec;   /* their sizes */
+  double ckpt_bytes;         /* this rank's bytes in the last checkpoint */
+  int64_t ckpts;             /* checkpoints written by this process */
   double timers[TIMER_COUNT];
 } sim_state;
 
@@ -82,6 +101,7 @@ static void sim_state_destroy(sim_state *s) {
   for (int k = 0; k < CM_COUNT; k++)
     free(s->cluster_buf[k]);
   free(s->time_s);
+  free(s->rec);
 }
 
 /* Creates out_dir (one level, like mkdir) unless it is already a directory. */
@@ -119,10 +139,13 @@ static int sim_alloc(sim_state *s, const fs_config *cfg, const sim_options *opt,
   if (par_prints() && ((rc = agg_init(&s->agg, f)) != 0 ||
                        (rc = ctx_init(&s->ctx, f, (int)(scrapes / DET_BLOCK_SCRAPES) + 1)) != 0))
     return rc;
+  s->tel_rec = tel_node_state_bytes(s->model);
+  s->det_rec = det_node_state_bytes(s->det);
+  s->rec = malloc(s->tel_rec + s->det_rec);
   s->drivers = malloc(sizeof *s->drivers * (size_t)nnodes);
   s->job_max_ms = malloc(sizeof *s->job_max_ms * (size_t)rows * (size_t)(f->njobs + 1));
   s->rack_agg = malloc(sizeof *s->rack_agg * (size_t)nracks * rows * TEL_AGG_COUNT);
-  if (!s->drivers || !s->job_max_ms || !s->rack_agg)
+  if (!s->drivers || !s->job_max_ms || !s->rack_agg || !s->rec)
     return FS_ENOMEM;
   if (par_prints()) {
     s->all_rack_agg = malloc(sizeof *s->all_rack_agg * (size_t)f->racks * rows * TEL_AGG_COUNT);
@@ -333,6 +356,9 @@ static void sim_report(const sim_state *s, const fs_config *cfg, const char *pat
   double rss_min, rss_avg, rss_max;
   if (par_min_avg_max(rss_mib, &rss_min, &rss_avg, &rss_max))
     return;
+  double ck_min, ck_avg, ck_max;
+  if (par_min_avg_max(s->ckpt_bytes, &ck_min, &ck_avg, &ck_max))
+    return;
   if (!par_prints())
     return;
   int64_t T = cfg_scrapes(cfg);
@@ -354,6 +380,380 @@ static void sim_report(const sim_state *s, const fs_config *cfg, const char *pat
            mn[k], av[k], mx[k]);
   printf("fleetsim: peak memory per rank: min %.0f MiB  avg %.0f MiB  max %.0f MiB\n", rss_min,
          rss_avg, rss_max);
+  printf("fleetsim: %lld checkpoints, the last %.3g MiB in all (max %.3g MiB on one rank, "
+         "root part included)\n",
+         (long long)s->ckpts, ck_avg * par_size() / 1048576.0, ck_max / 1048576.0);
+}
+
+/* ---- checkpoints (--resume) ------------------------------------------------
+ * After window k is in the archive and flushed, every rank writes
+ * DIR/checkpoint/wK-rR.bin (its nodes' model and detector records, in node
+ * order, and the detector's global part), the printing rank wK-root.bin
+ * (run counters, cluster state, aggregation, context builder, the length of
+ * contexts.jsonl), then manifest.json names checkpoint K and K-1 is removed.
+ * A crash at any moment leaves the manifest naming a complete checkpoint
+ * whose windows are all in the archive. */
+
+static void sim_ckpt_path(const sim_state *s, char *out, size_t cap, int64_t windows, int rank) {
+  char name[64];
+  if (rank < 0)
+    snprintf(name, sizeof name, "w%06lld-root.bin", (long long)windows);
+  else
+    ckpt_part_name(name, sizeof name, windows, rank);
+  snprintf(out, cap, "%s/%s", s->ckpt_dir, name);
+}
+
+/* Bytes of a committed file (for the end-of-run report). */
+static double sim_file_bytes(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 ? (double)st.st_size : 0.0;
+}
+
+static int sim_ckpt_rank_file(sim_state *s, int64_t windows, int64_t next) {
+  char path[4400];
+  sim_ckpt_path(s, path, sizeof path, windows, par_rank());
+  ckpt_file *f = NULL;
+  int rc = ckpt_create(&f, path);
+  if (rc)
+    return rc;
+  int32_t head[4] = {par_rank(), par_size(), s->window.node0, s->window.nnodes};
+  uint64_t sizes[2] = {s->tel_rec, s->det_rec};
+  ckpt_tag(f, "RANK");
+  ckpt_put(f, head, sizeof head);
+  ckpt_put(f, &windows, sizeof windows);
+  ckpt_put(f, &next, sizeof next);
+  ckpt_put(f, sizes, sizeof sizes);
+  for (int i = 0; i < s->window.nnodes; i++) {
+    tel_save_node(s->model, i, s->rec);
+    det_save_node(s->det, i, s->rec + s->tel_rec);
+    ckpt_put(f, s->rec, s->tel_rec + s->det_rec);
+  }
+  det_save_global(s->det, f);
+  rc = ckpt_commit(&f);
+  s->ckpt_bytes = sim_file_bytes(path);
+  return rc;
+}
+
+static int sim_ckpt_root_file(sim_state *s, int64_t windows, int64_t next, int64_t cbytes) {
+  char path[4400];
+  sim_ckpt_path(s, path, sizeof path, windows, -1);
+  ckpt_file *f = NULL;
+  int rc = ckpt_create(&f, path);
+  if (rc)
+    return rc;
+  int64_t head[6] = {windows, next, s->det_step, s->next_l3, s->next_l4, cbytes};
+  ckpt_tag(f, "ROOT");
+  ckpt_put(f, head, sizeof head);
+  tel_cluster_save(s->cluster, f);
+  agg_save(s->agg, f);
+  ctx_save(s->ctx, f);
+  rc = ckpt_commit(&f);
+  s->ckpt_bytes += sim_file_bytes(path);
+  return rc;
+}
+
+/* The checkpoint after `windows` windows, the next one starting at scrape
+ * `next`. Collective. */
+static int sim_checkpoint(sim_state *s, const fs_config *cfg, const sim_options *opt,
+                          int64_t windows, int64_t next) {
+  if (!cfg->archive) /* nothing to continue without the archive */
+    return 0;
+  double t0 = par_wtime();
+  int rc = h5a_flush(s->archive);
+  int64_t cbytes = 0;
+  if (rc == 0 && par_prints()) {
+    rc = ckpt_sync_stream(s->contexts, s->contexts_path);
+    long off = rc == 0 ? ftell(s->contexts) : -1;
+    if (rc == 0 && off < 0) {
+      diag_addf("%s: cannot tell its length: %s", s->contexts_path, strerror(errno));
+      rc = FS_EIO;
+    }
+    cbytes = off;
+  }
+  rc = par_agree(rc);
+  if (rc == 0)
+    rc = sim_ckpt_rank_file(s, windows, next);
+  if (rc == 0 && par_prints())
+    rc = sim_ckpt_root_file(s, windows, next, cbytes);
+  rc = par_agree(rc);
+  if (rc == 0 && par_prints()) {
+    ckpt_part *parts = calloc((size_t)par_size(), sizeof *parts);
+    if (!parts)
+      rc = FS_ENOMEM;
+    for (int r = 0; parts && r < par_size(); r++) {
+      int first, count;
+      par_rack_range_of(cfg->racks, r, par_size(), &first, &count);
+      ckpt_part_name(parts[r].file, sizeof parts[r].file, windows, r);
+      parts[r].node0 = first * s->fleet->nodes_per_rack;
+      parts[r].nnodes = count * s->fleet->nodes_per_rack;
+    }
+    ckpt_manifest m = {.windows = windows,
+                       .next_scrape = next,
+                       .contexts_bytes = cbytes,
+                       .ranks = par_size(),
+                       .version = FLEETSIM_VERSION,
+                       .git_commit = FLEETSIM_GIT_COMMIT,
+                       .config_json = (char *)s->config_json,
+                       .scenarios_text = (char *)opt->scenarios_text,
+                       .parts = parts,
+                       .nparts = par_size()};
+    if (rc == 0)
+      rc = ckpt_manifest_write(s->ckpt_dir, &m);
+    if (rc == 0)
+      rc = ckpt_prune(s->ckpt_dir, windows);
+    free(parts);
+  }
+  s->ckpts++;
+  s->timers[TIMER_CHECKPOINT] += par_wtime() - t0;
+  return par_agree(rc);
+}
+
+/* Loads this rank's nodes from every part of checkpoint m that holds some
+ * of them (any rank count wrote it), and the detector's global part. */
+static int sim_restore_nodes(sim_state *s, const ckpt_manifest *m) {
+  const int node0 = s->window.node0, nn = s->window.nnodes;
+  const size_t rec = s->tel_rec + s->det_rec;
+  int covered = 0, rc = 0;
+  for (int p = 0; rc == 0 && p < m->nparts; p++) {
+    const ckpt_part *part = &m->parts[p];
+    if (part->node0 + part->nnodes <= node0 || part->node0 >= node0 + nn)
+      continue;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", s->ckpt_dir, part->file);
+    ckpt_file *f = NULL;
+    if ((rc = ckpt_open(&f, path)) != 0)
+      break;
+    int32_t head[4];
+    int64_t windows, next;
+    uint64_t sizes[2];
+    if (ckpt_expect(f, "RANK") == 0 && ckpt_get(f, head, sizeof head) == 0 &&
+        ckpt_get(f, &windows, sizeof windows) == 0 && ckpt_get(f, &next, sizeof next) == 0 &&
+        ckpt_get(f, sizes, sizeof sizes) == 0 &&
+        (head[2] != part->node0 || head[3] != part->nnodes || windows != m->windows ||
+         next != m->next_scrape || sizes[0] != s->tel_rec || sizes[1] != s->det_rec))
+      ckpt_fail(f, "does not match the manifest or this fleetsim's state layout");
+    for (int j = 0; j < part->nnodes && ckpt_get(f, s->rec, rec) == 0; j++) {
+      int i = part->node0 + j - node0;
+      if (i < 0 || i >= nn)
+        continue;
+      tel_load_node(s->model, i, s->rec);
+      det_load_node(s->det, i, s->rec + s->tel_rec);
+      covered++;
+    }
+    det_load_global(s->det, f);
+    rc = ckpt_close(&f);
+  }
+  if (rc == 0 && covered != nn) {
+    diag_addf("checkpoint %s: its parts hold %d of this rank's %d nodes", s->ckpt_dir, covered,
+              nn);
+    rc = FS_EIO;
+  }
+  return rc;
+}
+
+/* The printing rank's part of checkpoint m. */
+static int sim_restore_root(sim_state *s, const ckpt_manifest *m) {
+  char path[4400];
+  sim_ckpt_path(s, path, sizeof path, m->windows, -1);
+  ckpt_file *f = NULL;
+  int rc = ckpt_open(&f, path);
+  if (rc)
+    return rc;
+  int64_t head[6];
+  if (ckpt_expect(f, "ROOT") == 0 && ckpt_get(f, head, sizeof head) == 0) {
+    if (head[0] != m->windows || head[1] != m->next_scrape || head[5] != m->contexts_bytes ||
+        head[2] < 0 || head[2] > INT32_MAX || head[3] < 0 || head[3] > INT32_MAX ||
+        head[4] < 0 || head[4] > INT32_MAX)
+      ckpt_fail(f, "does not match the manifest");
+    s->det_step = (int32_t)head[2];
+    s->next_l3 = (int)head[3];
+    s->next_l4 = (int)head[4];
+  }
+  if (tel_cluster_load(s->cluster, f) == 0 && agg_load(s->agg, f) == 0)
+    ctx_load(s->ctx, f);
+  return ckpt_close(&f);
+}
+
+/* Every config key whose value differs between the checkpoint's config
+ * (was) and this invocation's (now), into diag. Returns how many. */
+static int sim_config_diff(const char *was, const char *now) {
+  json_error_t err;
+  json_t *a = json_loads(was, 0, &err), *b = json_loads(now, 0, &err);
+  int n = 0;
+  if (!json_is_object(a) || !json_is_object(b)) {
+    diag_addf("--resume: the checkpoint's config cannot be read");
+    n = 1;
+  }
+  const char *key;
+  json_t *va;
+  for (int pass = 0; n == 0 && pass < 2; pass++) {
+    json_t *x = pass == 0 ? a : b, *y = pass == 0 ? b : a;
+    json_object_foreach(x, key, va) {
+      json_t *vb = json_object_get(y, key);
+      if (pass == 1 && vb)
+        continue; /* compared in pass 0 */
+      if (vb && json_equal(va, vb))
+        continue;
+      char *sa = json_dumps(pass == 0 ? va : vb, JSON_ENCODE_ANY | JSON_COMPACT);
+      char *sb = json_dumps(pass == 0 ? vb : va, JSON_ENCODE_ANY | JSON_COMPACT);
+      diag_addf("--resume: config key '%s' differs from the checkpoint's: checkpoint %.200s, "
+                "now %.200s",
+                key, sa ? sa : "(none)", sb ? sb : "(none)");
+      free(sa);
+      free(sb);
+      n++;
+    }
+  }
+  json_decref(a);
+  json_decref(b);
+  return n;
+}
+
+/* 1 when two scenario texts hold the same JSON (formatting aside). */
+static int sim_same_json(const char *x, const char *y) {
+  json_error_t err;
+  json_t *a = json_loads(x, 0, &err), *b = json_loads(y, 0, &err);
+  int same = a && b ? json_equal(a, b) : strcmp(x, y) == 0;
+  json_decref(a);
+  json_decref(b);
+  return same;
+}
+
+/* Printing rank: reads and checks out_dir's checkpoint for this invocation
+ * into *text (the manifest), or sets *complete when fleet.h5 is finished. */
+static int sim_resume_check_root(const fs_config *cfg, const sim_options *opt,
+                                 const char *config_json, char **text, int *complete) {
+  if (!cfg->archive) {
+    diag_addf("--resume with archive = 0: a run without fleet.h5 keeps no checkpoints, so "
+              "there is nothing to resume; drop --resume or --set archive=0");
+    return FS_EUSAGE;
+  }
+  char path[4400], mpath[4400];
+  snprintf(path, sizeof path, "%s/fleet.h5", opt->out_dir);
+  if (h5a_is_complete(path)) {
+    *complete = 1;
+    return 0;
+  }
+  snprintf(mpath, sizeof mpath, "%s/checkpoint/manifest.json", opt->out_dir);
+  struct stat st;
+  if (stat(mpath, &st) != 0) {
+    diag_addf("--resume: %s has no checkpoint to resume from (%s: %s); start the run again "
+              "without --resume",
+              opt->out_dir, mpath, strerror(errno));
+    return FS_EUSAGE;
+  }
+  snprintf(path, sizeof path, "%s/fleet.h5.partial", opt->out_dir);
+  if (stat(path, &st) != 0) {
+    diag_addf("--resume: %s: %s, so the checkpoint has no archive to continue; start the run "
+              "again without --resume",
+              path, strerror(errno));
+    return FS_EUSAGE;
+  }
+  int rc = text_read_file(mpath, text, "--resume");
+  ckpt_manifest m;
+  if (rc == 0)
+    rc = ckpt_manifest_parse(*text, mpath, &m);
+  if (rc != 0)
+    return rc;
+  if (strcmp(m.version, FLEETSIM_VERSION) != 0 || strcmp(m.git_commit, FLEETSIM_GIT_COMMIT) != 0) {
+    diag_addf("--resume: the checkpoint in %s was written by fleetsim %s (git %s), this is %s "
+              "(git %s): resume with the build that started the run",
+              opt->out_dir, m.version, m.git_commit, FLEETSIM_VERSION, FLEETSIM_GIT_COMMIT);
+    rc = FS_EUSAGE;
+  }
+  if (sim_config_diff(m.config_json, config_json) > 0)
+    rc = FS_EUSAGE;
+  if (!sim_same_json(m.scenarios_text, opt->scenarios_text)) {
+    diag_addf("--resume: the scenarios (%s) differ from the ones the checkpoint in %s was run "
+              "with: resume with the same scenario file",
+              opt->scenarios_source, opt->out_dir);
+    rc = FS_EUSAGE;
+  }
+  ckpt_manifest_free(&m);
+  return rc;
+}
+
+/* Collective. *m: the checked manifest of out_dir's checkpoint, on every
+ * rank; or *complete = 1 when the run has already finished. */
+static int sim_resume_check(const fs_config *cfg, const sim_options *opt,
+                            const char *config_json, ckpt_manifest *m, int *complete) {
+  char *text = NULL;
+  memset(m, 0, sizeof *m);
+  *complete = 0;
+  int rc = par_prints() ? sim_resume_check_root(cfg, opt, config_json, &text, complete) : 0;
+  rc = par_agree(rc);
+  if (rc == 0)
+    rc = par_bcast_int(complete);
+  if (rc == 0 && !*complete) {
+    rc = par_bcast_text(&text);
+    if (rc == 0)
+      rc = par_agree(text ? ckpt_manifest_parse(text, "manifest.json", m) : FS_EIO);
+  }
+  free(text);
+  return rc;
+}
+
+/* --resume of a run that completed: nothing to simulate. If the finish was
+ * cut short after fleet.h5 was renamed (the checkpoint is still there), the
+ * scoring is redone and the checkpoint removed. Printing rank. */
+static int sim_resume_complete(const sim_options *opt) {
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s/checkpoint", opt->out_dir);
+  struct stat st;
+  int leftover = stat(dir, &st) == 0;
+  printf("fleetsim: %s/fleet.h5 is complete: nothing to resume\n", opt->out_dir);
+  int rc = 0;
+  if (leftover && opt->nbackends > 0) {
+    printf("fleetsim: the run's finish was interrupted: scoring it again\n");
+    rc = score_run_archive(opt->out_dir, !opt->quiet);
+  }
+  if (rc == 0 && leftover)
+    rc = ckpt_prune(dir, -1);
+  return rc;
+}
+
+/* --resume: the calls already in contexts.jsonl go to every backend again
+ * in their order; those in a backend's transcript are skipped (their
+ * answers still feed its L3/L4 additions), the rest are queued. */
+static int sim_resubmit(sim_state *s) {
+  llm_call *calls = NULL;
+  int n = 0, rc = ctxf_read(s->contexts_path, &calls, &n);
+  for (int i = 0; rc == 0 && i < n; i++)
+    for (int b = 0; rc == 0 && b < s->nesc; b++)
+      rc = esc_submit(s->esc[b], &calls[i]);
+  for (int i = 0; i < n; i++)
+    free(calls[i].context);
+  free(calls);
+  return rc;
+}
+
+/* Printing rank: DIR/llm/contexts.jsonl (cut back to the checkpoint's
+ * length on resume) and the backends' transcripts. */
+static int sim_open_llm(sim_state *s, const sim_options *opt, const ckpt_manifest *m) {
+  char llm_dir[4096];
+  snprintf(llm_dir, sizeof llm_dir, "%s/llm", opt->out_dir);
+  snprintf(s->contexts_path, sizeof s->contexts_path, "%s/contexts.jsonl", llm_dir);
+  int rc = sim_make_out_dir(llm_dir);
+  if (rc == 0 && opt->resume)
+    rc = ckpt_truncate(s->contexts_path, m->contexts_bytes);
+  if (rc == 0 && !(s->contexts = fopen(s->contexts_path, opt->resume ? "a" : "w"))) {
+    diag_addf("%s: cannot open for writing: %s", s->contexts_path, strerror(errno));
+    rc = FS_EIO;
+  }
+  if (rc == 0 && opt->nbackends > 0 && !(s->esc = calloc((size_t)opt->nbackends, sizeof *s->esc)))
+    rc = FS_ENOMEM;
+  for (; rc == 0 && s->nesc < opt->nbackends; s->nesc++) {
+    if (opt->resume) { /* a line torn by the crash would spoil the next one */
+      char tpath[4400];
+      snprintf(tpath, sizeof tpath, "%s/%s.jsonl", llm_dir, opt->backends[s->nesc].name);
+      rc = ckpt_trim_partial_line(tpath);
+    }
+    if (rc == 0)
+      rc = esc_open(&s->esc[s->nesc], &opt->backends[s->nesc], opt->out_dir, opt->resume);
+  }
+  if (rc == 0 && opt->resume && s->nesc > 0)
+    rc = sim_resubmit(s);
+  return rc;
 }
 
 int sim_run(const fs_config *cfg, const sim_options *opt) {
@@ -363,45 +763,58 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
               par_size(), cfg->racks, cfg->racks);
     return FS_EUSAGE;
   }
+  char *config_json = cfg_to_json(cfg);
+  int rc = par_agree(config_json ? 0 : FS_ENOMEM);
+  ckpt_manifest man;
+  memset(&man, 0, sizeof man);
+  if (rc == 0 && opt->resume) {
+    int complete = 0;
+    rc = sim_resume_check(cfg, opt, config_json, &man, &complete);
+    if (rc == 0 && complete) {
+      rc = par_agree(par_prints() ? sim_resume_complete(opt) : 0);
+      free(config_json);
+      return rc;
+    }
+  }
+  if (rc != 0) {
+    free(config_json);
+    return rc;
+  }
   int rack0, nracks;
   par_rack_range(cfg->racks, &rack0, &nracks);
   sim_state s;
   memset(&s, 0, sizeof s);
-  int rc = par_agree(sim_alloc(&s, cfg, opt, rack0, nracks));
+  s.config_json = config_json;
+  snprintf(s.ckpt_dir, sizeof s.ckpt_dir, "%s/checkpoint", opt->out_dir);
+  rc = par_agree(sim_alloc(&s, cfg, opt, rack0, nracks));
   if (rc == 0)
     rc = par_agree(par_prints() ? sim_make_out_dir(opt->out_dir) : 0);
   if (rc == 0 && par_prints()) {
-    char llm_dir[4096], cpath[4200];
-    snprintf(llm_dir, sizeof llm_dir, "%s/llm", opt->out_dir);
-    snprintf(cpath, sizeof cpath, "%s/contexts.jsonl", llm_dir);
-    rc = sim_make_out_dir(llm_dir);
-    if (rc == 0 && !(s.contexts = fopen(cpath, "w"))) {
-      diag_addf("%s: cannot create: %s", cpath, strerror(errno));
-      rc = FS_EIO;
-    }
-    if (rc == 0 && opt->nbackends > 0 &&
-        !(s.esc = calloc((size_t)opt->nbackends, sizeof *s.esc)))
-      rc = FS_ENOMEM;
-    for (; rc == 0 && s.nesc < opt->nbackends; s.nesc++)
-      rc = esc_open(&s.esc[s.nesc], &opt->backends[s.nesc], opt->out_dir, 0);
+    /* a fresh run starts without checkpoints; a resumed one keeps only its own */
+    rc = ckpt_prune(s.ckpt_dir, opt->resume ? man.windows : -1);
+    if (rc == 0)
+      rc = sim_make_out_dir(s.ckpt_dir);
+    if (rc == 0)
+      rc = sim_open_llm(&s, opt, &man);
   }
   rc = par_agree(rc);
   char path[4096];
   snprintf(path, sizeof path, "%s/fleet.h5", opt->out_dir);
-  char *config_json = NULL;
-  if (rc == 0) {
-    config_json = cfg_to_json(cfg);
-    rc = par_agree(config_json ? 0 : FS_ENOMEM);
-  }
-  if (rc == 0 && cfg->archive) {
-    h5a_layout lay = {
-        .scrapes = cfg_scrapes(cfg),
-        .nodes = cfg->nodes,
-        .nodes_per_rack = s.fleet->nodes_per_rack,
-        .window_scrapes = s.window.capacity,
-        .node0 = rack0 * s.fleet->nodes_per_rack,
-        .nnodes = nracks * s.fleet->nodes_per_rack,
-    };
+  h5a_layout lay = {
+      .scrapes = cfg_scrapes(cfg),
+      .nodes = cfg->nodes,
+      .nodes_per_rack = s.fleet ? s.fleet->nodes_per_rack : 1,
+      .window_scrapes = s.window.capacity,
+      .node0 = rack0 * (s.fleet ? s.fleet->nodes_per_rack : 1),
+      .nnodes = nracks * (s.fleet ? s.fleet->nodes_per_rack : 1),
+  };
+  if (rc == 0 && opt->resume) {
+    rc = h5a_reopen(&s.archive, path, &lay);
+    if (rc == 0)
+      rc = par_agree(sim_restore_nodes(&s, &man));
+    if (rc == 0)
+      rc = par_agree(par_prints() ? sim_restore_root(&s, &man) : 0);
+  } else if (rc == 0 && cfg->archive) {
     h5a_provenance prov = {
         .version = FLEETSIM_VERSION,
         .git_commit = FLEETSIM_GIT_COMMIT,
@@ -412,19 +825,27 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
         .scrape_interval_s = cfg->scrape_interval_s,
     };
     rc = h5a_create(&s.archive, path, &lay, &prov);
+    if (rc == 0)
+      rc = h5a_write_topology(s.archive, s.fleet);
+    if (rc == 0)
+      rc = sim_write_ground_truth(&s, cfg);
   }
-  if (rc == 0 && cfg->archive)
-    rc = h5a_write_topology(s.archive, s.fleet);
-  if (rc == 0)
-    rc = sim_write_ground_truth(&s, cfg);
   int64_t T = cfg_scrapes(cfg);
+  int64_t windows = opt->resume ? man.windows : 0;
+  int64_t t_begin = opt->resume ? man.next_scrape : 0;
+  if (rc == 0 && opt->resume && !opt->quiet && par_prints())
+    fprintf(stderr, "fleetsim: resuming %s after window %lld (scrape %lld of %lld), written "
+                    "by %d ranks\n",
+            opt->out_dir, (long long)windows, (long long)t_begin, (long long)T, man.ranks);
   progress prog;
   progress_init(&prog, !opt->quiet, T,
                 (double)cfg->nodes * (FLEET_GPUS * GM_COUNT + NM_COUNT), cfg->scrape_interval_s,
                 cfg->start_hour, par_wtime());
-  for (int64_t t0 = 0; rc == 0 && t0 < T; t0 += s.window.capacity) {
+  for (int64_t t0 = t_begin; rc == 0 && t0 < T; t0 += s.window.capacity) {
     int rows = (int)(T - t0 < s.window.capacity ? T - t0 : s.window.capacity);
     rc = sim_window(&s, cfg, t0, rows);
+    if (rc == 0)
+      rc = sim_checkpoint(&s, cfg, opt, ++windows, t0 + rows);
     progress_update(&prog, t0 + rows, par_wtime());
   }
   if (rc == 0 && par_prints())
@@ -440,12 +861,17 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
     sim_report(&s, cfg, path, par_wtime() - t_start);
   if (rc == 0 && par_prints() && s.nesc > 0) /* the seed's tables for this run's backends */
     rc = score_run_dir(opt->out_dir, s.fleet, s.scenarios, !opt->quiet);
+  /* finished: the checkpoints are no longer needed (while they exist, a
+   * --resume of the complete run redoes the scoring) */
+  if (rc == 0 && par_prints())
+    rc = ckpt_prune(s.ckpt_dir, -1);
   rc = par_agree(rc);
   for (int i = 0; rc == 0 && i < s.nesc; i++) {
     esc_summary sum;
     esc_stats(s.esc[i], &sum);
     esc_print_summary(&sum, stdout);
   }
+  ckpt_manifest_free(&man);
   free(config_json);
   sim_state_destroy(&s);
   return rc;

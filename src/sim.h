@@ -13,11 +13,20 @@ typedef struct {
   const llm_spec *backends; /* LLM backends the printing rank escalates to while
                                simulating (none: contexts.jsonl only, --no-llm) */
   int nbackends;
+  int resume;          /* --resume: continue out_dir's interrupted run from its
+                          last checkpoint (out_dir/checkpoint/) */
 } sim_options;
 
 /* Runs the whole simulation for a validated config. Collective. Writes
- * out_dir/fleet.h5 (complete = 1) on success. Returns 0 or a negative
- * FS_* code on every rank, with the reason in diag on the printing rank. */
+ * out_dir/fleet.h5 (complete = 1) on success. After every archive window it
+ * writes a checkpoint (out_dir/checkpoint/, removed when the run completes);
+ * with opt->resume it continues from the last one instead of starting over,
+ * with any rank count, and the result is bit-identical to an uninterrupted
+ * run. A resume refuses (FS_EUSAGE, naming what differs or is missing) when
+ * there is no checkpoint or the config, scenarios or fleetsim build differ;
+ * for a run that already completed it says so and returns 0. Returns 0 or a
+ * negative FS_* code on every rank, with the reason in diag on the printing
+ * rank. */
 int sim_run(const fs_config *cfg, const sim_options *opt);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/checkpoint.h"
 #include "src/errors.h"
 #include "src/rng.h"
 
@@ -801,4 +802,66 @@ void tel_cluster_window(tel_cluster *c, int64_t t0, int rows, const double *agg,
     cluster[CM_TOKENS_MOE][r] = (float)sum[TEL_AGG_TOK_MOE];
     cluster[CM_TOKENS_DENSE][r] = (float)sum[TEL_AGG_TOK_DENSE];
   }
+}
+
+/* ---- checkpoint (resume) ------------------------------------------------
+ * What evolves between scrapes, per node: lagged junction temperatures,
+ * slowest clock, last XID, AR(1) noise states, counter accumulators. Keys,
+ * offsets and power scales are derived from the seed at tel_init; the
+ * per-job checkpoint stall is recomputed at the start of every scrape. */
+
+/* Visits every evolving field of local node i in a fixed order: copies it
+ * to (save) or from the record at rec, or only counts when rec is NULL.
+ * Returns the record's size in bytes. */
+static size_t tel_node_walk(tel_model *m, int i, unsigned char *rec, int save) {
+  const size_t gi = (size_t)i * FLEET_GPUS, fg = sizeof(float) * FLEET_GPUS;
+  size_t bytes = 0;
+#define TEL_ITEM(p, n)                                                                           \
+  do {                                                                                           \
+    if (rec && save)                                                                             \
+      memcpy(rec + bytes, (p), (n));                                                             \
+    else if (rec)                                                                                \
+      memcpy((p), rec + bytes, (n));                                                             \
+    bytes += (n);                                                                                \
+  } while (0)
+  TEL_ITEM(&m->temp_c[gi], fg);
+  TEL_ITEM(&m->min_clock_mhz[i], sizeof(float));
+  TEL_ITEM(&m->xid[gi], sizeof(uint32_t) * FLEET_GPUS);
+  for (int c = 0; c < GN_COUNT; c++)
+    TEL_ITEM(&m->gpu_noise[c][gi], fg);
+  for (int c = 0; c < NN_COUNT; c++)
+    TEL_ITEM(&m->node_noise[c][i], sizeof(float));
+  for (int k = 0; k < GM_COUNT; k++)
+    if (m->gpu_acc[k])
+      TEL_ITEM(&m->gpu_acc[k][gi], sizeof(double) * FLEET_GPUS);
+  for (int k = 0; k < NM_COUNT; k++)
+    if (m->node_acc[k])
+      TEL_ITEM(&m->node_acc[k][i], sizeof(double));
+#undef TEL_ITEM
+  return bytes;
+}
+
+size_t tel_node_state_bytes(const tel_model *m) {
+  return tel_node_walk((tel_model *)m, 0, NULL, 1); /* counts only: nothing is written */
+}
+
+void tel_save_node(const tel_model *m, int i, void *rec) {
+  tel_node_walk((tel_model *)m, i, rec, 1); /* save: reads m, writes rec */
+}
+
+void tel_load_node(tel_model *m, int i, const void *rec) {
+  tel_node_walk(m, i, (unsigned char *)rec, 0); /* load: reads rec only */
+}
+
+void tel_cluster_save(const tel_cluster *c, ckpt_file *f) {
+  ckpt_tag(f, "TCLU");
+  ckpt_put(f, &c->outdoor_noise, sizeof c->outdoor_noise);
+  ckpt_put(f, c->sla, sizeof c->sla);
+}
+
+int tel_cluster_load(tel_cluster *c, ckpt_file *f) {
+  if (ckpt_expect(f, "TCLU") || ckpt_get(f, &c->outdoor_noise, sizeof c->outdoor_noise) ||
+      ckpt_get(f, c->sla, sizeof c->sla))
+    return FS_EIO;
+  return 0;
 }

@@ -6,6 +6,7 @@
  * which only sets the drivers below. No MPI, no I/O. */
 #ifndef FLEETSIM_TELEMETRY_H
 #define FLEETSIM_TELEMETRY_H
+#include <stddef.h>
 #include <stdint.h>
 
 #include "src/fleet.h"
@@ -105,5 +106,23 @@ void tel_cluster_window(tel_cluster *c, int64_t t0, int rows, const double *agg,
 
 /* Hour of day (0..24) at scrape t. */
 double tel_hour_of_day(const fs_config *cfg, int64_t t);
+
+/* ---- checkpoint (resume) ------------------------------------------------
+ * The state that evolves from scrape to scrape, so that a resumed run
+ * continues bit-identically. Per node it is a fixed-size record (the same
+ * for every rank count), so checkpoints can be redistributed over ranks. */
+typedef struct ckpt_file ckpt_file;
+
+/* Size of one node's record. */
+size_t tel_node_state_bytes(const tel_model *m);
+
+/* Copies local node i's state into rec (tel_node_state_bytes bytes), and back. */
+void tel_save_node(const tel_model *m, int i, void *rec);
+void tel_load_node(tel_model *m, int i, const void *rec);
+
+/* Cluster state (outdoor noise, SLA budgets) to or from a checkpoint
+ * stream; load returns 0 or FS_EIO. */
+void tel_cluster_save(const tel_cluster *c, ckpt_file *f);
+int tel_cluster_load(tel_cluster *c, ckpt_file *f);
 
 #endif

@@ -18,6 +18,11 @@ backend's base_url can carry the mode: http://127.0.0.1:PORT/mode/slow/200/v1
   429-date[/<s>]      first call 429 + "Retry-After: <HTTP-date now+s>" (default 2)
   <base>-then-ok[/<n>] first <n> calls (default 1) act as <base>, then ok; e.g.
                       500-then-ok, offschema-then-ok, prose-then-ok, close-then-ok
+  ok-then-<base>[/<n>] the reverse: first <n> calls (default 1) ok, then every
+                      call acts as <base> (with its default argument): an
+                      endpoint that goes down (ok-then-503, ok-then-close),
+                      slows (ok-then-hang, ok-then-slow) or turns to garbage
+                      (ok-then-garbage) in the middle of a run
   NNN                 (any other 3-digit status: 400, 401, 403, 404, 408, 409,
                       422, 500, 503, 529 ...) always that status, API-shaped error
   500-noretry         500 with "x-should-retry: false"
@@ -271,6 +276,10 @@ class Handler(BaseHTTPRequestHandler):
             base = name[: -len("-then-ok")]
             limit = arg if arg is not None else 1
             name, arg = (base, None) if n < limit else ("ok", None)
+        elif name.startswith("ok-then-"):
+            base = name[len("ok-then-"):]
+            limit = arg if arg is not None else 1
+            name, arg = ("ok", None) if n < limit else (base, None)
         self.behave(api, req, raw, name, arg, n)
 
     def behave(self, api, req, raw, name, arg, n):

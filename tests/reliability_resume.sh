@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# fleetsim run --resume after kill -9: the resumed run's archive (/time,
+# /telemetry, /events), LLM contexts, detection report and rules transcript
+# are identical to an uninterrupted run's, at np 1, 2 and 3, after a kill
+# just past a checkpoint, at an arbitrary moment (twice in one run), and
+# with another rank count on resume. Also: --resume of a complete run, of a
+# directory without a checkpoint, and with another config or scenario file.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/resume_lib.sh"
+
+run_np 1 "${RUN_ARGS[@]}" --out "$SCRATCH/ref" >"$SCRATCH/ref.log"
+grep -q "36 checkpoints" "$SCRATCH/ref.log" || fail "reference run: $(grep checkpoints "$SCRATCH/ref.log")"
+[ ! -e "$SCRATCH/ref/checkpoint" ] || fail "reference run left its checkpoint behind"
+
+# kill just after the checkpoint of window k, resume with the same rank count
+for np in 1 2 3; do
+  d="$SCRATCH/np$np"
+  start_run "$np" "$d"
+  wait_windows "$d" $((4 + 5 * np))
+  kill_run
+  [ -e "$d/fleet.h5.partial" ] && [ ! -e "$d/fleet.h5" ] || fail "np $np: the kill came too late"
+  k=$(windows_done "$d")
+  run_np "$np" "${RUN_ARGS[@]}" --out "$d" --resume >"$d.resume.log" 2>&1 \
+    || fail "np $np: resume failed: $(tail -n5 "$d.resume.log")"
+  grep -q "skipped" "$d.resume.log" || fail "np $np: no backend summary"
+  same_run "$SCRATCH/ref" "$d"
+  echo "ok: np $np killed after window $k of 36, resumed: identical to the uninterrupted run"
+done
+
+# kill at arbitrary moments (not at a boundary), twice, then finish; the
+# second leg and the finish run with other rank counts than the first
+d="$SCRATCH/any"
+start_run 2 "$d"
+wait_windows "$d" 3
+sleep "0.$((RANDOM % 40))"
+kill_run
+k1=$(windows_done "$d")
+start_run 3 "$d" --resume
+wait_windows "$d" $((k1 + 3))
+sleep "0.$((RANDOM % 40))"
+kill_run
+k2=$(windows_done "$d")
+run_np 1 "${RUN_ARGS[@]}" --out "$d" --resume >"$d.final.log" 2>&1 \
+  || fail "final resume failed: $(tail -n5 "$d.final.log")"
+same_run "$SCRATCH/ref" "$d"
+echo "ok: killed at arbitrary moments (checkpoints $k1, $k2; np 2 -> 3 -> 1): identical"
+
+# a completed run: --resume says so and exits 0
+out=$(run_np 1 "${RUN_ARGS[@]}" --out "$SCRATCH/ref" --resume 2>&1) || fail "resume of a complete run: $out"
+grep -q "is complete: nothing to resume" <<<"$out" || fail "resume of a complete run said: $out"
+echo "ok: --resume of a complete run: $out"
+
+# a directory without a checkpoint
+mkdir -p "$SCRATCH/empty"
+expect_fail 2 "has no checkpoint to resume from .*checkpoint/manifest.json" \
+  run_np 1 "${RUN_ARGS[@]}" --out "$SCRATCH/empty" --resume
+
+# another config or scenario file than the checkpoint's: refused, naming it
+d="$SCRATCH/mismatch"
+start_run 2 "$d"
+wait_windows "$d" 2
+kill_run
+expect_fail 2 "config key 'seed' differs from the checkpoint's: checkpoint 42, now 7" \
+  run_np 2 "${RUN_ARGS[@]}" --out "$d" --resume --seed 7
+expect_fail 2 "config key 'window_scrapes' differs" \
+  run_np 2 run --quiet --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json" \
+  --out "$d" --resume
+expect_fail 2 "the scenarios \\(.*overlap_scenarios.json\\) differ" \
+  run_np 2 run --quiet --config "$DATA/small.json" --scenarios "$DATA/overlap_scenarios.json" \
+  --set window_scrapes=20 --out "$d" --resume
+# ... and the refused attempts changed nothing: it still resumes to the same result
+run_np 2 "${RUN_ARGS[@]}" --out "$d" --resume >/dev/null 2>&1 || fail "resume after refusals failed"
+same_run "$SCRATCH/ref" "$d"
+echo "ok: refused resumes left the checkpoint usable"
