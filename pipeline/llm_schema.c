@@ -129,7 +129,9 @@ char *llm_schema_text(int layer) {
   return text;
 }
 
-/* printf into why when there is room; fmt is always a literal of ours. */
+/* printf into why when there is room; fmt is always a literal of ours. The
+ * result is made free of control characters as a whole, because some
+ * arguments (jansson's parse errors) quote the answer's bytes raw. */
 __attribute__((format(printf, 3, 4))) static void sch_why(char *why, size_t whylen, const char *fmt,
                                                           ...) {
   if (!why || whylen == 0)
@@ -138,6 +140,9 @@ __attribute__((format(printf, 3, 4))) static void sch_why(char *why, size_t whyl
   va_start(ap, fmt);
   vsnprintf(why, whylen, fmt, ap);
   va_end(ap);
+  for (char *p = why; *p; p++)
+    if ((unsigned char)*p < ' ' || *p == 0x7f)
+      *p = ' ';
 }
 
 /* Untrusted text made quotable: control characters become ' ', at most 40
