@@ -649,8 +649,9 @@ static int esc_load_transcript(esc_map *m, const char *path, int all, int must_e
   if (!fp) {
     if (errno == ENOENT && !must_exist)
       return 0;
-    diag_addf("%s: cannot open: %s", path, strerror(errno));
-    return FS_EIO;
+    diag_addf("%s %s: cannot open: %s", must_exist ? "replay: transcript" : "transcript", path,
+              strerror(errno));
+    return must_exist ? FS_EUSAGE : FS_EIO;
   }
   char *line = NULL;
   size_t cap = 0;

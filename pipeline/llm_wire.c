@@ -241,10 +241,12 @@ static int wire_error(json_t *root, char *why, size_t whylen) {
   return FS_EINVAL;
 }
 
-/* usage.<name> as a count, or -1 when absent or not a non-negative number. */
+/* usage.<name> as a count, or -1 when absent or not a number in [0, 1e15]
+ * (larger values are no token count, and would overflow a long). */
 static long wire_count(json_t *usage, const char *name) {
   json_t *v = json_object_get(usage, name);
-  return json_is_number(v) && json_number_value(v) >= 0 ? (long)json_number_value(v) : -1;
+  double x = json_number_value(v);
+  return json_is_number(v) && x >= 0 && x <= 1e15 ? (long)x : -1;
 }
 
 /* Joins the "text" strings of the blocks of arr (those whose "type" is

@@ -296,6 +296,36 @@ static int scr_lists_build(scr_lists **out, const scr_truth *t) {
 
 /* ---- transcript --------------------------------------------------------- */
 
+/* Why a parsed transcript line cannot be scored, or NULL when it can: it
+ * has a string call_id, and the fields the scorer reads have their types
+ * when present (an absent status or answer is a missed call; numbers are
+ * finite and at most 1e15 in size, so they convert to integers safely). */
+static const char *scr_check_line(const json_t *o) {
+  if (!json_is_object(o))
+    return "not a JSON object";
+  if (!json_is_string(json_object_get(o, "call_id")))
+    return "field 'call_id' is missing or not a string";
+  json_t *st = json_object_get(o, "status");
+  if (st && !(json_is_string(st) && (strcmp(json_string_value(st), "ok") == 0 ||
+                                     strcmp(json_string_value(st), "error") == 0)))
+    return "field 'status' is not \"ok\" or \"error\"";
+  json_t *text = json_object_get(o, "response_text");
+  if (text && !json_is_string(text) && !json_is_null(text))
+    return "field 'response_text' is not a string or null";
+  static const char *const nums[][2] = {
+      {"latency_s", "field 'latency_s' is not a number of at most 1e15"},
+      {"cost_usd", "field 'cost_usd' is not a number of at most 1e15"},
+      {"gpu_hours", "field 'gpu_hours' is not a number of at most 1e15"},
+      {"tokens_in", "field 'tokens_in' is not a number of at most 1e15"},
+      {"tokens_out", "field 'tokens_out' is not a number of at most 1e15"}};
+  for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+    json_t *v = json_object_get(o, nums[i][0]);
+    if (v && !json_is_null(v) && !(json_is_number(v) && fabs(json_number_value(v)) <= 1e15))
+      return nums[i][1];
+  }
+  return NULL;
+}
+
 int scr_read_transcript(const char *path, json_t **lines) {
   if (!path || !lines)
     return FS_EINVAL;
@@ -319,9 +349,9 @@ int scr_read_transcript(const char *path, json_t **lines) {
       continue;
     json_error_t err;
     json_t *o = json_loadb(buf, k, 0, &err);
-    if (!json_is_object(o)) {
-      diag_addf("transcript %s: line %d: %s", path, lineno,
-                o ? "not a JSON object" : err.text);
+    const char *bad = o ? scr_check_line(o) : err.text;
+    if (bad) {
+      diag_addf("transcript %s: line %d: %s", path, lineno, bad);
       json_decref(o);
       rc = FS_EINVAL;
     } else if (json_array_append_new(arr, o) != 0) {

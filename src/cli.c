@@ -269,9 +269,11 @@ int cli_load_scenarios(const cli_args *a, char **text, const char **source) {
   *source = a->scenarios_path ? a->scenarios_path : "built-in scenarios/default.json";
   int rc = 0;
   if (par_prints()) {
-    if (a->scenarios_path)
+    if (a->scenarios_path) {
       rc = text_read_file(a->scenarios_path, text, "--scenarios");
-    else if (!(*text = strdup(scn_default_text())))
+      if (rc == FS_EIO || rc == FS_ECONFIG) /* the user's input, as for --config: exit 2 */
+        rc = FS_ESCENARIO;
+    } else if (!(*text = strdup(scn_default_text())))
       rc = FS_ENOMEM;
   }
   rc = par_agree(rc);

@@ -58,7 +58,8 @@ int cli_load_config(const cli_args *a, fs_config *cfg);
 
 /* Reads the scenario file text on every rank: --scenarios F (read on the
  * printing rank, broadcast) or the built-in default. *source is set to the
- * name for messages. Collective. Returns 0 or FS_EIO/FS_ENOMEM on all ranks. */
+ * name for messages. Collective. Returns 0, FS_ESCENARIO (unreadable file) or
+ * FS_ENOMEM on all ranks. */
 int cli_load_scenarios(const cli_args *a, char **text, const char **source);
 
 /* Prints the usage text (commands, options, settings table) to out. */
