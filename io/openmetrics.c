@@ -670,6 +670,12 @@ static int om_check_out(const om_options *o, const char *archive) {
     diag_addf("--out %s: is a directory (give a file name)", o->out_path);
     return FS_EUSAGE;
   }
+  /* The text is written to FILE.partial and renamed over FILE: that would
+   * replace a device, FIFO or socket (e.g. /dev/full) with a plain file. */
+  if (!S_ISREG(so.st_mode)) {
+    diag_addf("--out %s: exists and is not a regular file (give a file name)", o->out_path);
+    return FS_EUSAGE;
+  }
   if (stat(archive, &sa) == 0 && so.st_dev == sa.st_dev && so.st_ino == sa.st_ino) {
     diag_addf("--out %s: is the archive itself", o->out_path);
     return FS_EUSAGE;

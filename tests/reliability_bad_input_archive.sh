@@ -95,6 +95,17 @@ tr_row tr-id "rules.jsonl: line 1: field 'call_id' is missing" 'L[0]["call_id"] 
 tr_row tr-huge "rules.jsonl: line 1: field 'tokens_in' is not a number of at most 1e15" \
   'L[0]["tokens_in"] = 1e300'
 
+# export (io/openmetrics.c) on the same bad archives, and bad outputs
+exp=(export --quiet --format openmetrics --nodes 0 --metrics gpu_temp_celsius)
+for v in truncated flipped complete0; do
+  row "0 2" 2 "$v/fleet.h5" "${exp[@]}" --run "$SCRATCH/$v" --out "$SCRATCH/$v.om"
+  [ ! -e "$SCRATCH/$v.om" ] && [ ! -e "$SCRATCH/$v.om.partial" ] || fail "export wrote $v.om"
+done
+row "0" 2 "--out /dev/full: exists and is not a regular file" "${exp[@]}" --run "$good" --out /dev/full
+[ -c /dev/full ] || fail "export replaced the device /dev/full"
+row "0" 1 "--out $SCRATCH/no/x.om: cannot create" "${exp[@]}" --run "$good" --out "$SCRATCH/no/x.om"
+row "0" 2 "is a directory" "${exp[@]}" --run "$good" --out "$SCRATCH"
+
 # unwritable outputs
 d=$(variant results-file)
 touch "$d/results"
