@@ -15,6 +15,7 @@ trap 'rm -rf "$FUZZ_SCRATCH"' EXIT
 # fuzz_build: configures (clang, FLEETSIM_FUZZ=ON) and builds every target;
 # a lock keeps parallel tests from building the same directory at once.
 fuzz_build() {
+  mkdir -p "$FUZZ_BUILD"
   command -v clang >/dev/null || { echo "FAIL: clang is not installed (scripts/install-deps.sh)" >&2; exit 1; }
   (
     flock 9
@@ -24,7 +25,7 @@ fuzz_build() {
     fi
     # shellcheck disable=SC2086
     cmake --build "$FUZZ_BUILD" -j "$(nproc)" --target $FUZZ_TARGETS >/dev/null
-  ) 9>"$FUZZ_BUILD.lock"
+  ) 9>"$FUZZ_BUILD/.build.lock"
 }
 
 # fuzz_run TARGET: regressions replayed, then TARGET fuzzed for FUZZ_SECONDS
