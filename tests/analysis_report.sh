@@ -17,16 +17,8 @@ trap cleanup EXIT
 full="$SCRATCH/full"
 run_np 2 run --quiet --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json" \
   --out "$full" >/dev/null
-"$PY" "$SOURCE_DIR/tests/llm_stub_server.py" --lifetime 120 >"$SCRATCH/port" 2>"$SCRATCH/stub.log" &
-STUB_PID=$!
-PORT=
-for _ in $(seq 100); do
-  PORT=$(head -n1 "$SCRATCH/port" 2>/dev/null || true)
-  [ -n "$PORT" ] && break
-  kill -0 "$STUB_PID" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$PORT" ] || fail "the stub server did not start: $(cat "$SCRATCH/stub.log")"
+source "$SOURCE_DIR/tests/stub_lib.sh"
+stub_start 120 "$SCRATCH/stub.log"
 export ANALYSIS_TEST_KEY=sk-analysis-test
 "$FLEETSIM" escalate --run "$full" --quiet --backend \
   "openai:base_url=http://127.0.0.1:$PORT/v1,model=stub,name=stub-openai,concurrency=8,api_key_env=ANALYSIS_TEST_KEY,price_in=1,price_out=2"

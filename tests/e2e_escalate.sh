@@ -14,17 +14,8 @@ cleanup() {
   rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
-/usr/bin/python3 "$SOURCE_DIR/tests/llm_stub_server.py" --lifetime 600 \
-  >"$SCRATCH/port" 2>"$SCRATCH/stub.log" &
-STUB_PID=$!
-PORT=
-for _ in $(seq 100); do
-  PORT=$(head -n1 "$SCRATCH/port" 2>/dev/null || true)
-  [ -n "$PORT" ] && break
-  kill -0 "$STUB_PID" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$PORT" ] || fail "the stub server did not start: $(cat "$SCRATCH/stub.log")"
+source "$SOURCE_DIR/tests/stub_lib.sh"
+stub_start 600 "$SCRATCH/stub.log"
 URL="http://127.0.0.1:$PORT"
 echo "stub server on $URL (pid $STUB_PID)"
 

@@ -15,20 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-/usr/bin/python3 "$SOURCE_DIR/tests/llm_stub_server.py" --lifetime 300 \
-  >"$SCRATCH/port" 2>"$SCRATCH/stub.log" &
-STUB_PID=$!
-PORT=
-for _ in $(seq 100); do
-  PORT=$(head -n1 "$SCRATCH/port" 2>/dev/null || true)
-  [ -n "$PORT" ] && break
-  kill -0 "$STUB_PID" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$PORT" ]; then
-  echo "FAIL: the stub server did not start:" >&2
-  cat "$SCRATCH/stub.log" >&2
-  exit 1
-fi
+source "$SOURCE_DIR/tests/stub_lib.sh"
+stub_start 300 "$SCRATCH/stub.log"
 echo "stub server on 127.0.0.1:$PORT (pid $STUB_PID)"
 "$NET_TRANSPORT" "http://127.0.0.1:$PORT"

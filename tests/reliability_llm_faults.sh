@@ -10,19 +10,7 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy
 STUB_PID=
 trap '[ -n "$STUB_PID" ] && kill "$STUB_PID" 2>/dev/null; rm -rf "$SCRATCH"' EXIT
 
-start_stub() {
-  /usr/bin/python3 "$SOURCE_DIR/tests/llm_stub_server.py" --lifetime 600 \
-    >"$SCRATCH/port" 2>"$SCRATCH/stub.log" &
-  STUB_PID=$!
-  PORT=
-  for _ in $(seq 100); do
-    PORT=$(head -n1 "$SCRATCH/port" 2>/dev/null || true)
-    [ -n "$PORT" ] && return 0
-    kill -0 "$STUB_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  fail "the stub server did not start: $(cat "$SCRATCH/stub.log")"
-}
+source "$SOURCE_DIR/tests/stub_lib.sh"
 
 # accounted DIR OK_WANT: one transcript line per call of contexts.jsonl
 # (no call missing, none twice); OK_WANT lines ok (or "any"), the rest error.
@@ -45,7 +33,7 @@ print(f"{len(ctx)} calls: {ok} ok, {len(err)} errors, e.g. {err[0]['error'][:70]
 EOF
 }
 
-start_stub
+stub_start 600 "$SCRATCH/stub.log"
 echo "stub server on 127.0.0.1:$PORT"
 ARGS=(run --quiet --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json")
 
@@ -88,7 +76,7 @@ grep -q "error" "$d/llm/stub.jsonl" || fail "no call failed although the server 
 # are sent again, none twice, and the transcript equals an uninterrupted
 # run's (modulo latency), as do the archive and contexts.
 source "$(dirname "$0")/resume_lib.sh"
-start_stub
+stub_start 600 "$SCRATCH/stub.log"
 slow="openai:name=stub,base_url=http://127.0.0.1:$PORT/mode/slow/150/v1,model=x,concurrency=1"
 run_np 1 "${RUN_ARGS[@]}" --out "$SCRATCH/slowref" --backend "$slow" >/dev/null
 d="$SCRATCH/drain"

@@ -18,14 +18,9 @@ cleanup() {
 trap cleanup EXIT
 LOGS="$SCRATCH/logs"
 mkdir -p "$LOGS"
-/usr/bin/python3 "$SOURCE_DIR/tests/llm_stub_server.py" --lifetime 300 >"$SCRATCH/port" 2>"$LOGS/stub.err" &
-PIDS+=($!)
-for _ in $(seq 100); do
-  PORT=$(head -n1 "$SCRATCH/port" 2>/dev/null || true)
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
-[ -n "${PORT:-}" ] || fail "the stub server did not start: $(cat "$LOGS/stub.err")"
+source "$SOURCE_DIR/tests/stub_lib.sh"
+stub_start 300 "$LOGS/stub.err"
+PIDS+=("$STUB_PID")
 URL="http://127.0.0.1:$PORT"
 
 # --- (1) the key appears nowhere ---------------------------------------------------
