@@ -45,6 +45,15 @@ enum { EV_SBE, EV_REPLAY, EV_RECOVERY, EV_PCIE, EV_REMAP, EV_RETX, EV_RCV_ERR, E
 /* Fault-free Poisson rates per interval; exp(-rate) is taken once in tel_init. */
 enum { PR_SBE, PR_PCIE, PR_RETX, PR_RCV_ERR, PR_XMIT, PR_COUNT };
 static const double tel_base_rate[PR_COUNT] = {2e-4, 0.002, 0.4, 0.01, 4.0};
+/* Counter metrics by accumulator: sums of whole counts per scrape in uint32,
+ * time and energy in double. tel_init checks that these cover every
+ * "_total" metric of metrics.h. */
+static const int tel_gpu_int_ctr[] = {GM_ECC_SBE,         GM_ECC_DBE,     GM_NVLINK_REPLAY,
+                                      GM_NVLINK_CRC,      GM_NVLINK_RECOVERY, GM_PCIE_REPLAY,
+                                      GM_REMAP_CORR,      GM_REMAP_UNCORR};
+static const int tel_gpu_real_ctr[] = {GM_ENERGY, GM_THERMAL_VIOL, GM_POWER_VIOL};
+static const int tel_node_int_ctr[] = {NM_RDMA_RETX, NM_IB_RCV_ERR, NM_IB_XMIT_WAIT};
+#define TEL_NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* The counter halves of every draw of one scrape (rng_counter), shared by
  * all entities: each draw in the loop is then a single mix. */
@@ -66,8 +75,9 @@ struct tel_model {
   /* state */
   float *temp_c;                /* [nn*8] lagged junction temperature */
   float *min_clock_mhz;         /* [nn] slowest GPU clock of the last scrape */
-  double *gpu_acc[GM_COUNT];    /* [nn*8] counter accumulators (counters only) */
-  double *node_acc[NM_COUNT];   /* [nn] counter accumulators (counters only) */
+  double *gpu_acc[GM_COUNT];    /* [nn*8] time/energy counters (tel_gpu_real_ctr) */
+  uint32_t *gpu_cnt[GM_COUNT];  /* [nn*8] event counters (tel_gpu_int_ctr) */
+  uint32_t *node_cnt[NM_COUNT]; /* [nn] event counters (all node counters) */
   uint32_t *xid;                /* [nn*8] last XID code */
   float *gpu_noise[GN_COUNT];   /* [nn*8] AR states */
   uint64_t *gpu_key[GN_COUNT];
@@ -81,8 +91,7 @@ struct tel_model {
   float *job_ckpt_last_s;       /* duration of the last checkpoint */
   /* constants, set once */
   double base_p0[PR_COUNT];     /* exp(-tel_base_rate[k]) */
-  int gpu_counters[GM_COUNT], ngpu_counters; /* metrics with an accumulator */
-  int node_counters[NM_COUNT], nnode_counters;
+  float gpu_innov[GN_COUNT];    /* sqrtf(1 - phi^2) of each GPU noise channel */
 };
 
 struct tel_cluster {
@@ -226,18 +235,27 @@ int tel_init(tel_model **out, const fleet *f, int node0, int nnodes) {
     TEL_ALLOC(m->node_noise[c], nn);
     TEL_ALLOC(m->node_key[c], nn);
   }
+  for (int c = 0; c < TEL_NELEM(tel_gpu_int_ctr); c++)
+    TEL_ALLOC(m->gpu_cnt[tel_gpu_int_ctr[c]], ng);
+  for (int c = 0; c < TEL_NELEM(tel_gpu_real_ctr); c++)
+    TEL_ALLOC(m->gpu_acc[tel_gpu_real_ctr[c]], ng);
+  for (int c = 0; c < TEL_NELEM(tel_node_int_ctr); c++)
+    TEL_ALLOC(m->node_cnt[tel_node_int_ctr[c]], nn);
+  /* the lists above must name exactly the counter metrics */
   for (int k = 0; k < GM_COUNT; k++)
-    if (metric_is_counter(&metric_gpu[k])) {
-      TEL_ALLOC(m->gpu_acc[k], ng);
-      m->gpu_counters[m->ngpu_counters++] = k;
+    if (ok && metric_is_counter(&metric_gpu[k]) != (m->gpu_cnt[k] || m->gpu_acc[k])) {
+      tel_destroy(&m);
+      return FS_EINVAL;
     }
   for (int k = 0; k < NM_COUNT; k++)
-    if (metric_is_counter(&metric_node[k])) {
-      TEL_ALLOC(m->node_acc[k], nn);
-      m->node_counters[m->nnode_counters++] = k;
+    if (ok && metric_is_counter(&metric_node[k]) != (m->node_cnt[k] != NULL)) {
+      tel_destroy(&m);
+      return FS_EINVAL;
     }
   for (int k = 0; k < PR_COUNT; k++)
     m->base_p0[k] = exp(-tel_base_rate[k]);
+  for (int c = 0; c < GN_COUNT; c++)
+    m->gpu_innov[c] = sqrtf(1.0f - tel_gpu_phi[c] * tel_gpu_phi[c]);
 #undef TEL_ALLOC
   if (!ok) {
     tel_destroy(&m);
@@ -299,10 +317,12 @@ void tel_destroy(tel_model **mp) {
     free(m->node_noise[c]);
     free(m->node_key[c]);
   }
-  for (int k = 0; k < GM_COUNT; k++)
+  for (int k = 0; k < GM_COUNT; k++) {
     free(m->gpu_acc[k]);
+    free(m->gpu_cnt[k]);
+  }
   for (int k = 0; k < NM_COUNT; k++)
-    free(m->node_acc[k]);
+    free(m->node_cnt[k]);
   free(m);
   *mp = NULL;
 }
@@ -385,6 +405,216 @@ static void tel_moe_shares(const tel_drivers *d, tel_node_ctx *nc) {
   nc->moe_thr = peak > 95.0f ? powf(95.0f / peak, 0.6f) : 1.0f;
 }
 
+/* Per-node constants of the GPU model (from the node's tenant and drivers),
+ * so that one loop over the 8 GPUs serves every tenant. */
+typedef struct {
+  float ubase[FLEET_GPUS]; /* SM util before noise, %; 0 = idle */
+  float unoise;            /* util noise, % per unit draw */
+  float dyn_w;             /* TEL_DYN_W x workload intensity */
+  float target0;           /* inlet + 25 C */
+  float board_c;           /* driver: added junction temperature */
+  int membw_job;           /* training job: membw = 62 util / 96 */
+  float membw_a, membw_b, membw_k; /* otherwise membw = a + (b util) k */
+  float tensor_k;          /* tensor active per % util */
+  float fb_used, fb_free;
+  float nvlink_k;          /* NVLink bytes/s at 100% util */
+  int pcie_ckpt;           /* a checkpoint write: pcie_tx is the constant below */
+  float pcie_tx, pcie_rx_k;
+} tel_gpu_ctx;
+
+/* What the node part needs from its GPUs. */
+typedef struct {
+  float power_sum, power_sq, clock_sum, clock_min, replay_max;
+} tel_gpu_sums;
+
+static void tel_gpu_ctx_set(const tel_model *m, const tel_drivers *d, const tel_node_ctx *nc,
+                            int in_job, float kv_hit, tel_gpu_ctx *gc) {
+  const int inference = nc->tenant != TENANT_TRAINING, moe = nc->tenant == TENANT_MOE;
+  for (int g = 0; g < FLEET_GPUS; g++) {
+    float util = nc->util_base;
+    if (moe) {
+      float stall = ((d->hot_gpu_mask >> g) & 1) ? 1.0f : (nc->moe_thr < 1.0f ? 0.75f : 1.0f);
+      util = nc->util_base * nc->share[g] * FLEET_GPUS * nc->moe_thr * stall;
+      if (util > 95.0f) /* a saturated expert GPU: the router queues the rest */
+        util = 95.0f;
+    }
+    gc->ubase[g] = util;
+  }
+  gc->unoise = in_job ? 1.2f : 2.5f;
+  /* decode-heavy inference is memory-bound: fewer watts per busy percent */
+  gc->dyn_w = TEL_DYN_W * (inference ? 0.8f : 1.0f);
+  gc->target0 = nc->inlet_c + 25.0f;
+  gc->board_c = d->board_delta_c;
+  gc->membw_job = in_job;
+  gc->membw_a = nc->tenant == TENANT_DENSE ? 18.0f : 12.0f;
+  gc->membw_b = nc->tenant == TENANT_DENSE ? 0.6f : 0.55f;
+  gc->membw_k = nc->tenant == TENANT_DENSE ? 1.0f + 0.25f * (1.0f - kv_hit / 0.94f) : 1.0f;
+  gc->tensor_k = in_job ? 0.0066f : 0.0047f;
+  if (nc->tenant == TENANT_TRAINING)
+    gc->fb_used = in_job ? (float)(0.905 * TEL_HBM_BYTES) : (float)(0.006 * TEL_HBM_BYTES);
+  else
+    gc->fb_used = (float)((moe ? 0.93 : 0.90) * TEL_HBM_BYTES);
+  gc->fb_free = (float)TEL_HBM_BYTES - gc->fb_used;
+  gc->nvlink_k = in_job ? 1.6e11f : (moe ? 9.0e10f : 5.5e10f);
+  gc->pcie_ckpt = in_job && nc->stall_s > 0;
+  gc->pcie_tx = gc->pcie_ckpt ? 1.2e10f * nc->stall_s / m->dt : 0.0f;
+  gc->pcie_rx_k = inference ? 1.5e9f : 6.0e8f;
+}
+
+/* The 8 GPUs of local node i at one scrape, in phases: the random draws
+ * (scalar 64-bit mixes), the physics as branch-free loops over the 8 GPUs
+ * (selects, so GCC vectorises them; IEEE single precision without
+ * contraction gives the same bits as scalar code), the window stores, then
+ * the event counters (rare branches, scalar). o is the window offset of GPU 0. */
+static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const tel_gpu_ctx *gc,
+                          const tel_scrape_rng *sr, tel_window *w, size_t o, tel_gpu_sums *sum) {
+  enum { G = FLEET_GPUS };
+  const size_t gi = i * G;
+  const float dt = m->dt;
+  uint64_t b_noise[GN_COUNT][G], b_sbe[G], b_replay[G], b_pcie[G];
+  float z[GN_COUNT][G];
+  for (int c = 0; c < GN_COUNT; c++)
+    for (int g = 0; g < G; g++)
+      b_noise[c][g] = rng_bits_at(m->gpu_key[c][gi + g], sr->noise);
+  for (int g = 0; g < G; g++) {
+    const uint64_t ek = m->gpu_event_key[gi + g];
+    b_sbe[g] = tel_event_bits(ek, sr, EV_SBE);
+    b_replay[g] = tel_event_bits(ek, sr, EV_REPLAY);
+    b_pcie[g] = tel_event_bits(ek, sr, EV_PCIE);
+  }
+  for (int c = 0; c < GN_COUNT; c++) {
+    float *restrict st = &m->gpu_noise[c][gi];
+    const float phi = tel_gpu_phi[c], innov = m->gpu_innov[c];
+    for (int g = 0; g < G; g++) {
+      st[g] = phi * st[g] + innov * rng_normal(b_noise[c][g]);
+      z[c][g] = st[g];
+    }
+  }
+
+  float util[G], clock[G], power[G], temp[G], membw[G];
+  uint32_t events[G];
+  const float *restrict scale = &m->gpu_power_scale[gi], *restrict toff = &m->gpu_temp_offset_c[gi];
+  float *restrict temp_c = &m->temp_c[gi];
+  /* locals, not loads in the arms of a select: those would keep the loops scalar */
+  const float unoise = gc->unoise, dyn_w = gc->dyn_w, target0 = gc->target0, board_c = gc->board_c;
+  const float alpha = m->alpha, membw_a = gc->membw_a, membw_b = gc->membw_b, membw_k = gc->membw_k;
+  const int membw_job = gc->membw_job;
+  for (int g = 0; g < G; g++) {
+    const float u0 = gc->ubase[g];
+    const float u = u0 > 0 ? tel_clampf(u0 + unoise * z[GN_UTIL][g], 0.5f, 100.0f) : 0.0f;
+    /* clocks follow the lagged temperature: boost drops above 74 C, the
+     * thermal slowdown cuts hard above 83 C (NaN before the first scrape:
+     * every comparison is false, so boost clocks and no events) */
+    const float tp = temp_c[g];
+    const float c1 = tp > TEL_BOOST_KNEE_C ? TEL_BOOST_MHZ - 6.0f * (tp - TEL_BOOST_KNEE_C) : TEL_BOOST_MHZ;
+    const int sw = tp >= TEL_THROTTLE_C;
+    const float c2 = sw ? c1 - 110.0f * (tp - TEL_THROTTLE_C + 1.0f) : c1;
+    const float ck = tel_clampf(c2, 900.0f, TEL_BOOST_MHZ);
+    const float speed = ck / TEL_BOOST_MHZ;
+    const float p0 = (TEL_IDLE_W + dyn_w * (u / 100.0f) * (0.55f + 0.45f * speed)) * scale[g] +
+                     6.0f * z[GN_POWER][g];
+    const int capped = p0 > TEL_POWER_CAP_W;
+    const float p = capped ? TEL_POWER_CAP_W : p0;
+    const float target = target0 + 0.04f * p + toff[g] + board_c + 0.3f * z[GN_TEMP][g];
+    const float tn = tp != tp ? target : tp + alpha * (target - tp);
+    const float mb0 = membw_job ? 62.0f * u / 96.0f : membw_a + membw_b * u * membw_k;
+    events[g] = (sw ? CLOCK_EVENT_SW_THERMAL : 0u) | (tp >= TEL_HW_THROTTLE_C ? CLOCK_EVENT_HW_THERMAL : 0u) |
+                (capped ? CLOCK_EVENT_SW_POWER_CAP : 0u) | (u < 5.0f ? CLOCK_EVENT_IDLE : 0u);
+    temp_c[g] = tn;
+    util[g] = u;
+    clock[g] = ck;
+    power[g] = p;
+    temp[g] = tn;
+    membw[g] = tel_clampf(mb0 + 1.5f * z[GN_UTIL][g], 0.0f, 100.0f);
+  }
+
+  const float nvlink_k = gc->nvlink_k, tensor_k = gc->tensor_k, fb_used = gc->fb_used;
+  const float fb_free = gc->fb_free, pcie_tx = gc->pcie_tx, pcie_rx_k = gc->pcie_rx_k;
+  const int pcie_ckpt = gc->pcie_ckpt;
+  float nvlink_bps[G];
+  for (int g = 0; g < G; g++)
+    nvlink_bps[g] = nvlink_k * (util[g] / 100.0f) * (0.9f + 0.1f * (clock[g] / TEL_BOOST_MHZ));
+  /* one loop per metric: each stores through one pointer and reads only
+   * locals, so no run-time alias checks keep it from vectorising */
+#define TEL_STORE(k, field, expr)                                                                \
+  do {                                                                                           \
+    tel_cell *out_ = &w->gpu[k][o];                                                              \
+    for (int g = 0; g < G; g++)                                                                  \
+      out_[g].field = (expr);                                                                    \
+  } while (0)
+  TEL_STORE(GM_TEMP, f, temp[g]);
+  TEL_STORE(GM_MEM_TEMP, f, temp[g] + 1.5f + 0.05f * membw[g]);
+  TEL_STORE(GM_POWER, f, power[g]);
+  TEL_STORE(GM_SM_CLOCK, f, util[g] < 5.0f ? 345.0f : clock[g]);
+  TEL_STORE(GM_MEM_CLOCK, f, TEL_MEM_MHZ);
+  TEL_STORE(GM_SM_UTIL, f, util[g]);
+  TEL_STORE(GM_MEM_BW_UTIL, f, membw[g]);
+  TEL_STORE(GM_SM_ACTIVE, f, 0.0095f * util[g]);
+  TEL_STORE(GM_SM_OCCUPANCY, f, 0.0052f * util[g]);
+  TEL_STORE(GM_TENSOR_ACTIVE, f, tensor_k * util[g]);
+  TEL_STORE(GM_DRAM_ACTIVE, f, 0.009f * membw[g]);
+  TEL_STORE(GM_FB_USED, f, fb_used);
+  TEL_STORE(GM_FB_FREE, f, fb_free);
+  TEL_STORE(GM_PCIE_TX, f, pcie_ckpt ? pcie_tx : 4.0e8f * util[g] / 100.0f);
+  TEL_STORE(GM_PCIE_RX, f, pcie_rx_k * util[g] / 100.0f);
+  TEL_STORE(GM_NVLINK_TX, f, nvlink_bps[g]);
+  TEL_STORE(GM_NVLINK_RX, f, nvlink_bps[g]);
+  TEL_STORE(GM_CLOCK_EVENTS, u, events[g]);
+
+  /* event counters */
+  uint32_t *restrict sbe_c = &m->gpu_cnt[GM_ECC_SBE][gi], *restrict remap_c = &m->gpu_cnt[GM_REMAP_CORR][gi];
+  uint32_t *restrict replay_c = &m->gpu_cnt[GM_NVLINK_REPLAY][gi], *restrict crc_c = &m->gpu_cnt[GM_NVLINK_CRC][gi];
+  uint32_t *restrict recov_c = &m->gpu_cnt[GM_NVLINK_RECOVERY][gi], *restrict pcie_c = &m->gpu_cnt[GM_PCIE_REPLAY][gi];
+  double *restrict energy = &m->gpu_acc[GM_ENERGY][gi], *restrict thermal_v = &m->gpu_acc[GM_THERMAL_VIOL][gi];
+  double *restrict power_v = &m->gpu_acc[GM_POWER_VIOL][gi];
+  const long nvl_replays = lrintf(d->nvlink_replays);
+  float replay_max = 0;
+  for (int g = 0; g < G; g++) {
+    energy[g] += power[g] * dt;
+    uint32_t sbe = tel_poisson_base(m, PR_SBE, 2e-4 + d->sbe_per_interval[g], b_sbe[g]);
+    sbe_c[g] += sbe;
+    if (sbe > 0)
+      remap_c[g] += tel_poisson(sbe / 60.0, tel_event_bits(m->gpu_event_key[gi + g], sr, EV_REMAP));
+    uint32_t replays = 1u + (uint32_t)(b_replay[g] % 3u); /* baseline 1-3 per interval */
+    if (((d->nvlink_gpu_mask >> g) & 1) && nvl_replays > (long)replays)
+      replays = (uint32_t)nvl_replays; /* a failing link's replays */
+    replay_c[g] += replays;
+    crc_c[g] += replays; /* each replay answers a CRC-failed flit */
+    if (replays > 50 &&
+        rng_uniform(tel_event_bits(m->gpu_event_key[gi + g], sr, EV_RECOVERY)) < 0.08) {
+      recov_c[g] += 1;
+      m->xid[gi + g] = 74; /* NVLink error */
+    }
+    if ((float)replays > replay_max)
+      replay_max = (float)replays;
+    pcie_c[g] += tel_poisson_base(m, PR_PCIE, 0.002, b_pcie[g]);
+    if (events[g] & CLOCK_EVENT_SW_THERMAL)
+      thermal_v[g] += 1000.0 * dt * tel_clampf((temp[g] - TEL_THROTTLE_C + 1.0f) / 3.0f, 0.2f, 1.0f);
+    if (events[g] & CLOCK_EVENT_SW_POWER_CAP)
+      power_v[g] += 1000.0 * dt * 0.5;
+  }
+  for (int c = 0; c < TEL_NELEM(tel_gpu_int_ctr); c++) {
+    const int k = tel_gpu_int_ctr[c];
+    memcpy(&w->gpu[k][o], &m->gpu_cnt[k][gi], sizeof(uint32_t) * G);
+  }
+  TEL_STORE(GM_ENERGY, u, (uint32_t)energy[g]);
+  TEL_STORE(GM_THERMAL_VIOL, u, (uint32_t)thermal_v[g]);
+  TEL_STORE(GM_POWER_VIOL, u, (uint32_t)power_v[g]);
+#undef TEL_STORE
+  memcpy(&w->gpu[GM_XID][o], &m->xid[gi], sizeof(uint32_t) * G);
+
+  /* in GPU order, as the node's sums always were */
+  float power_sum = 0, power_sq = 0, clock_min = TEL_BOOST_MHZ, clock_sum = 0;
+  for (int g = 0; g < G; g++) {
+    power_sum += power[g];
+    power_sq += power[g] * power[g];
+    clock_sum += clock[g];
+    if (util[g] >= 5.0f && clock[g] < clock_min)
+      clock_min = clock[g];
+  }
+  *sum = (tel_gpu_sums){power_sum, power_sq, clock_sum, clock_min, replay_max};
+}
+
 void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window *w, int row) {
   const fleet *f = m->f;
   const double hour = tel_hour_of_day(m->cfg, t);
@@ -435,131 +665,12 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
     float cong = tel_clampf(d->fabric_congestion, 0.0f, 1.0f);
 
     /* ---- GPUs ---- */
-    float power_sum = 0, power_sq = 0, clock_min = TEL_BOOST_MHZ, clock_sum = 0;
-    float replay_max = 0;
-    for (int g = 0; g < FLEET_GPUS; g++) {
-      const size_t gi = i * FLEET_GPUS + (size_t)g, o = grow + gi;
-      float zu = tel_ar1_at(&m->gpu_noise[GN_UTIL][gi], m->gpu_key[GN_UTIL][gi], sr.noise, tel_gpu_phi[GN_UTIL]);
-      float zp = tel_ar1_at(&m->gpu_noise[GN_POWER][gi], m->gpu_key[GN_POWER][gi], sr.noise, tel_gpu_phi[GN_POWER]);
-      float zt = tel_ar1_at(&m->gpu_noise[GN_TEMP][gi], m->gpu_key[GN_TEMP][gi], sr.noise, tel_gpu_phi[GN_TEMP]);
-      float util;
-      if (nc.tenant == TENANT_MOE) {
-        float stall = ((d->hot_gpu_mask >> g) & 1) ? 1.0f : (nc.moe_thr < 1.0f ? 0.75f : 1.0f);
-        util = nc.util_base * nc.share[g] * FLEET_GPUS * nc.moe_thr * stall;
-        if (util > 95.0f) /* a saturated expert GPU: the router queues the rest */
-          util = 95.0f;
-      } else {
-        util = nc.util_base;
-      }
-      util = util > 0 ? tel_clampf(util + (in_job ? 1.2f : 2.5f) * zu, 0.5f, 100.0f) : 0.0f;
-      /* clocks follow the lagged temperature: boost drops above 74 C, the
-       * thermal slowdown cuts hard above 83 C */
-      float temp_prev = m->temp_c[gi];
-      float clock = TEL_BOOST_MHZ;
-      uint32_t events = 0;
-      if (!isnan(temp_prev)) {
-        if (temp_prev > TEL_BOOST_KNEE_C)
-          clock -= 6.0f * (temp_prev - TEL_BOOST_KNEE_C);
-        if (temp_prev >= TEL_THROTTLE_C) {
-          clock -= 110.0f * (temp_prev - TEL_THROTTLE_C + 1.0f);
-          events |= CLOCK_EVENT_SW_THERMAL;
-        }
-        if (temp_prev >= TEL_HW_THROTTLE_C)
-          events |= CLOCK_EVENT_HW_THERMAL;
-      }
-      clock = tel_clampf(clock, 900.0f, TEL_BOOST_MHZ);
-      float speed = clock / TEL_BOOST_MHZ;
-      /* decode-heavy inference is memory-bound: fewer watts per busy percent */
-      float intensity = inference ? 0.8f : 1.0f;
-      float power = (TEL_IDLE_W + TEL_DYN_W * intensity * (util / 100.0f) * (0.55f + 0.45f * speed)) *
-                        m->gpu_power_scale[gi] + 6.0f * zp;
-      if (power > TEL_POWER_CAP_W) {
-        power = TEL_POWER_CAP_W;
-        events |= CLOCK_EVENT_SW_POWER_CAP;
-      }
-      if (util < 5.0f)
-        events |= CLOCK_EVENT_IDLE;
-      float target = nc.inlet_c + 25.0f + 0.04f * power + m->gpu_temp_offset_c[gi] +
-                     d->board_delta_c + 0.3f * zt;
-      float temp = isnan(temp_prev) ? target : temp_prev + m->alpha * (target - temp_prev);
-      m->temp_c[gi] = temp;
-      float membw;
-      if (in_job)
-        membw = 62.0f * util / 96.0f;
-      else if (nc.tenant == TENANT_DENSE)
-        membw = 18.0f + 0.6f * util * (1.0f + 0.25f * (1.0f - kv_hit / 0.94f));
-      else
-        membw = 12.0f + 0.55f * util;
-      membw = tel_clampf(membw + 1.5f * zu, 0.0f, 100.0f);
-      float fb_used;
-      if (nc.tenant == TENANT_TRAINING)
-        fb_used = in_job ? (float)(0.905 * TEL_HBM_BYTES) : (float)(0.006 * TEL_HBM_BYTES);
-      else
-        fb_used = (float)((nc.tenant == TENANT_MOE ? 0.93 : 0.90) * TEL_HBM_BYTES);
-      float nvlink_bps = (in_job ? 1.6e11f : (nc.tenant == TENANT_MOE ? 9.0e10f : 5.5e10f)) *
-                         (util / 100.0f) * (0.9f + 0.1f * speed);
-      float pcie_tx = (in_job && nc.stall_s > 0) ? 1.2e10f * nc.stall_s / dt : 4.0e8f * util / 100.0f;
-      float pcie_rx = (inference ? 1.5e9f : 6.0e8f) * util / 100.0f;
-
-      w->gpu[GM_TEMP][o].f = temp;
-      w->gpu[GM_MEM_TEMP][o].f = temp + 1.5f + 0.05f * membw;
-      w->gpu[GM_POWER][o].f = power;
-      w->gpu[GM_SM_CLOCK][o].f = util < 5.0f ? 345.0f : clock;
-      w->gpu[GM_MEM_CLOCK][o].f = TEL_MEM_MHZ;
-      w->gpu[GM_SM_UTIL][o].f = util;
-      w->gpu[GM_MEM_BW_UTIL][o].f = membw;
-      w->gpu[GM_SM_ACTIVE][o].f = 0.0095f * util;
-      w->gpu[GM_SM_OCCUPANCY][o].f = 0.0052f * util;
-      w->gpu[GM_TENSOR_ACTIVE][o].f = (in_job ? 0.0066f : 0.0047f) * util;
-      w->gpu[GM_DRAM_ACTIVE][o].f = 0.009f * membw;
-      w->gpu[GM_FB_USED][o].f = fb_used;
-      w->gpu[GM_FB_FREE][o].f = (float)TEL_HBM_BYTES - fb_used;
-      w->gpu[GM_PCIE_TX][o].f = pcie_tx;
-      w->gpu[GM_PCIE_RX][o].f = pcie_rx;
-      w->gpu[GM_NVLINK_TX][o].f = nvlink_bps;
-      w->gpu[GM_NVLINK_RX][o].f = nvlink_bps;
-      w->gpu[GM_CLOCK_EVENTS][o].u = events;
-
-      /* counters */
-      uint64_t ek = m->gpu_event_key[gi];
-      double *acc;
-      acc = &m->gpu_acc[GM_ENERGY][gi];
-      *acc += power * dt;
-      double sbe_rate = 2e-4 + d->sbe_per_interval[g];
-      uint32_t sbe = tel_poisson_base(m, PR_SBE, sbe_rate, tel_event_bits(ek, &sr, EV_SBE));
-      m->gpu_acc[GM_ECC_SBE][gi] += sbe;
-      if (sbe > 0)
-        m->gpu_acc[GM_REMAP_CORR][gi] += tel_poisson(sbe / 60.0, tel_event_bits(ek, &sr, EV_REMAP));
-      uint64_t rb = tel_event_bits(ek, &sr, EV_REPLAY);
-      uint32_t replays = 1u + (uint32_t)(rb % 3u); /* baseline 1-3 per interval */
-      if (((d->nvlink_gpu_mask >> g) & 1) && lrintf(d->nvlink_replays) > (long)replays)
-        replays = (uint32_t)lrintf(d->nvlink_replays); /* a failing link's replays */
-      m->gpu_acc[GM_NVLINK_REPLAY][gi] += replays;
-      m->gpu_acc[GM_NVLINK_CRC][gi] += replays; /* each replay answers a CRC-failed flit */
-      if (replays > 50 &&
-          rng_uniform(tel_event_bits(ek, &sr, EV_RECOVERY)) < 0.08) {
-        m->gpu_acc[GM_NVLINK_RECOVERY][gi] += 1;
-        m->xid[gi] = 74; /* NVLink error */
-      }
-      if ((float)replays > replay_max)
-        replay_max = (float)replays;
-      m->gpu_acc[GM_PCIE_REPLAY][gi] += tel_poisson_base(m, PR_PCIE, 0.002, tel_event_bits(ek, &sr, EV_PCIE));
-      if (events & CLOCK_EVENT_SW_THERMAL)
-        m->gpu_acc[GM_THERMAL_VIOL][gi] += 1000.0 * dt * tel_clampf((temp - TEL_THROTTLE_C + 1.0f) / 3.0f, 0.2f, 1.0f);
-      if (events & CLOCK_EVENT_SW_POWER_CAP)
-        m->gpu_acc[GM_POWER_VIOL][gi] += 1000.0 * dt * 0.5;
-      for (int c = 0; c < m->ngpu_counters; c++) {
-        int k = m->gpu_counters[c];
-        w->gpu[k][o].u = (uint32_t)m->gpu_acc[k][gi];
-      }
-      w->gpu[GM_XID][o].u = m->xid[gi];
-
-      power_sum += power;
-      power_sq += power * power;
-      clock_sum += clock;
-      if (util >= 5.0f && clock < clock_min)
-        clock_min = clock;
-    }
+    tel_gpu_ctx gc;
+    tel_gpu_ctx_set(m, d, &nc, in_job, kv_hit, &gc);
+    tel_gpu_sums sum;
+    tel_node_gpus(m, i, d, &gc, &sr, w, grow + i * FLEET_GPUS, &sum);
+    float power_sum = sum.power_sum, power_sq = sum.power_sq, clock_min = sum.clock_min;
+    float clock_sum = sum.clock_sum, replay_max = sum.replay_max;
     m->min_clock_mhz[i] = clock_min;
     float clock_mean = clock_sum / FLEET_GPUS;
     float slow = TEL_BOOST_MHZ / clock_mean; /* latency grows as clocks fall */
@@ -588,14 +699,12 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
     int moe_node = nc.tenant == TENANT_MOE;
     float surge = moe_node ? 1.0f + 0.35f * cong : 1.0f - 0.12f * cong;
     w->node[NM_RDMA_BYTES][o].f = rdma * (1.0f + 0.04f * z_rdma) * surge;
-    m->node_acc[NM_RDMA_RETX][i] += tel_poisson_base(m, PR_RETX, 0.4 + 900.0 * cong, tel_event_bits(nk, &sr, EV_RETX));
-    m->node_acc[NM_IB_RCV_ERR][i] += tel_poisson_base(m, PR_RCV_ERR, 0.01 + 160.0 * cong, tel_event_bits(nk, &sr, EV_RCV_ERR));
-    m->node_acc[NM_IB_XMIT_WAIT][i] +=
+    w->node[NM_RDMA_RETX][o].u = m->node_cnt[NM_RDMA_RETX][i] +=
+        tel_poisson_base(m, PR_RETX, 0.4 + 900.0 * cong, tel_event_bits(nk, &sr, EV_RETX));
+    w->node[NM_IB_RCV_ERR][o].u = m->node_cnt[NM_IB_RCV_ERR][i] +=
+        tel_poisson_base(m, PR_RCV_ERR, 0.01 + 160.0 * cong, tel_event_bits(nk, &sr, EV_RCV_ERR));
+    w->node[NM_IB_XMIT_WAIT][o].u = m->node_cnt[NM_IB_XMIT_WAIT][i] +=
         tel_poisson_base(m, PR_XMIT, 4.0 + (moe_node ? 4000.0 : 600.0) * cong, tel_event_bits(nk, &sr, EV_XMIT));
-    for (int c = 0; c < m->nnode_counters; c++) {
-      int k = m->node_counters[c];
-      w->node[k][o].u = (uint32_t)m->node_acc[k][i];
-    }
     float z_nccl = tel_ar1_at(nz[NN_NCCL], m->node_key[NN_NCCL][i], sr.noise, tel_node_phi[NN_NCCL]);
     float jitter = cong * (300.0f + 500.0f * (float)rng_uniform(tel_event_bits(nk, &sr, EV_JITTER)));
     float nccl_us = (in_job ? 950.0f : (nc.tenant == TENANT_MOE ? 70.0f : 45.0f)) *
@@ -831,12 +940,15 @@ static size_t tel_node_walk(tel_model *m, int i, unsigned char *rec, int save) {
     TEL_ITEM(&m->gpu_noise[c][gi], fg);
   for (int c = 0; c < NN_COUNT; c++)
     TEL_ITEM(&m->node_noise[c][i], sizeof(float));
-  for (int k = 0; k < GM_COUNT; k++)
+  for (int k = 0; k < GM_COUNT; k++) {
     if (m->gpu_acc[k])
       TEL_ITEM(&m->gpu_acc[k][gi], sizeof(double) * FLEET_GPUS);
+    if (m->gpu_cnt[k])
+      TEL_ITEM(&m->gpu_cnt[k][gi], sizeof(uint32_t) * FLEET_GPUS);
+  }
   for (int k = 0; k < NM_COUNT; k++)
-    if (m->node_acc[k])
-      TEL_ITEM(&m->node_acc[k][i], sizeof(double));
+    if (m->node_cnt[k])
+      TEL_ITEM(&m->node_cnt[k][i], sizeof(uint32_t));
 #undef TEL_ITEM
   return bytes;
 }
