@@ -84,6 +84,7 @@ struct tel_model {
   float *node_noise[NN_COUNT];  /* [nn] AR states */
   uint64_t *node_key[NN_COUNT];
   uint64_t *gpu_event_key;      /* [nn*8] */
+  uint64_t *gpu_bits[3];        /* [nn*8] per scrape: SBE, replay, PCIe event draws */
   uint64_t *node_event_key;     /* [nn] */
   uint64_t *job_key;            /* [njobs] */
   /* per scrape scratch, per job */
@@ -223,6 +224,8 @@ int tel_init(tel_model **out, const fleet *f, int node0, int nnodes) {
   TEL_ALLOC(m->min_clock_mhz, nn);
   TEL_ALLOC(m->xid, ng);
   TEL_ALLOC(m->gpu_event_key, ng);
+  for (int k = 0; k < 3; k++)
+    TEL_ALLOC(m->gpu_bits[k], ng);
   TEL_ALLOC(m->node_event_key, nn);
   TEL_ALLOC(m->job_key, nj);
   TEL_ALLOC(m->job_stall_s, nj);
@@ -305,6 +308,8 @@ void tel_destroy(tel_model **mp) {
   free(m->min_clock_mhz);
   free(m->xid);
   free(m->gpu_event_key);
+  for (int k = 0; k < 3; k++)
+    free(m->gpu_bits[k]);
   free(m->node_event_key);
   free(m->job_key);
   free(m->job_stall_s);
@@ -461,8 +466,39 @@ static void tel_gpu_ctx_set(const tel_model *m, const tel_drivers *d, const tel_
   gc->pcie_rx_k = inference ? 1.5e9f : 6.0e8f;
 }
 
-/* The 8 GPUs of local node i at one scrape, in phases: the random draws
- * (scalar 64-bit mixes), the physics as branch-free loops over the 8 GPUs
+/* out[i] = rng_bits_at(keys[i], cm) for n keys. Integer only, so every
+ * clone gives the same bits; AVX-512 and AVX2 mix 8 or 4 keys at once where
+ * the CPU has them (the draws are a third of the model's instructions). */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+__attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
+#endif
+#endif
+static void tel_mix_keys(uint64_t *restrict out, const uint64_t *restrict keys, uint64_t cm,
+                         size_t n) {
+  for (size_t i = 0; i < n; i++)
+    out[i] = rng_bits_at(keys[i], cm);
+}
+
+/* Phase one of a scrape, over every GPU of the rank: the AR(1) noise states
+ * advance one step and the event draws land in gpu_bits. */
+static void tel_gpu_draws(tel_model *m, const tel_scrape_rng *sr) {
+  const size_t ng = (size_t)m->nnodes * FLEET_GPUS;
+  uint64_t *bits = m->gpu_bits[0]; /* scratch for the noise draws, refilled below */
+  for (int c = 0; c < GN_COUNT; c++) {
+    tel_mix_keys(bits, m->gpu_key[c], sr->noise, ng);
+    float *restrict st = m->gpu_noise[c];
+    const float phi = tel_gpu_phi[c], innov = m->gpu_innov[c];
+    for (size_t g = 0; g < ng; g++)
+      st[g] = phi * st[g] + innov * rng_normal(bits[g]);
+  }
+  tel_mix_keys(m->gpu_bits[0], m->gpu_event_key, sr->ev[EV_SBE], ng);
+  tel_mix_keys(m->gpu_bits[1], m->gpu_event_key, sr->ev[EV_REPLAY], ng);
+  tel_mix_keys(m->gpu_bits[2], m->gpu_event_key, sr->ev[EV_PCIE], ng);
+}
+
+/* The 8 GPUs of local node i at one scrape, in phases: the draws (done for
+ * the whole rank by tel_gpu_draws), the physics as branch-free loops over the 8 GPUs
  * (selects, so GCC vectorises them; IEEE single precision without
  * contraction gives the same bits as scalar code), the window stores, then
  * the event counters (rare branches, scalar). o is the window offset of GPU 0. */
@@ -471,25 +507,11 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   enum { G = FLEET_GPUS };
   const size_t gi = i * G;
   const float dt = m->dt;
-  uint64_t b_noise[GN_COUNT][G], b_sbe[G], b_replay[G], b_pcie[G];
-  float z[GN_COUNT][G];
-  for (int c = 0; c < GN_COUNT; c++)
-    for (int g = 0; g < G; g++)
-      b_noise[c][g] = rng_bits_at(m->gpu_key[c][gi + g], sr->noise);
-  for (int g = 0; g < G; g++) {
-    const uint64_t ek = m->gpu_event_key[gi + g];
-    b_sbe[g] = tel_event_bits(ek, sr, EV_SBE);
-    b_replay[g] = tel_event_bits(ek, sr, EV_REPLAY);
-    b_pcie[g] = tel_event_bits(ek, sr, EV_PCIE);
-  }
-  for (int c = 0; c < GN_COUNT; c++) {
-    float *restrict st = &m->gpu_noise[c][gi];
-    const float phi = tel_gpu_phi[c], innov = m->gpu_innov[c];
-    for (int g = 0; g < G; g++) {
-      st[g] = phi * st[g] + innov * rng_normal(b_noise[c][g]);
-      z[c][g] = st[g];
-    }
-  }
+  /* this scrape's AR(1) states and event draws (tel_gpu_draws) */
+  const float *z[GN_COUNT] = {&m->gpu_noise[GN_UTIL][gi], &m->gpu_noise[GN_POWER][gi],
+                              &m->gpu_noise[GN_TEMP][gi]};
+  const uint64_t *b_sbe = &m->gpu_bits[0][gi], *b_replay = &m->gpu_bits[1][gi];
+  const uint64_t *b_pcie = &m->gpu_bits[2][gi];
 
   float util[G], clock[G], power[G], temp[G], membw[G];
   uint32_t events[G];
@@ -626,6 +648,7 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
   tel_scrape_rng sr = {.noise = rng_counter((uint64_t)t)};
   for (int k = 0; k < EV_COUNT; k++)
     sr.ev[k] = rng_counter((uint64_t)t * 16u + (uint64_t)k);
+  tel_gpu_draws(m, &sr);
 
   const size_t nn = (size_t)m->nnodes;
   const size_t grow = (size_t)row * nn * FLEET_GPUS, nrow = (size_t)row * nn;
