@@ -52,6 +52,8 @@ struct det_state {
   float *node_mu[NM_COUNT], *node_var[NM_COUNT], *node_dev[NM_COUNT]; /* [nn] */
   /* gathered features, global feature-major */
   float *local_pack, *all_pack;
+  uint8_t *fire;                  /* [GM][nn*8] then [NM][nn]: this block's tests */
+  float *test_med, *test_sig, *test_dev; /* [nn*8] scratch of det_node_signals */
   float *gfeat;                   /* [GM_COUNT][nodes*8] */
   float *nfeat;                   /* [NM_COUNT][nodes] */
   /* class statistics of this block */
@@ -184,6 +186,10 @@ int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
     DET_ALLOC(s->node_dev[k], nn);
   }
   DET_ALLOC(s->local_pack, (ng * GM_COUNT + nn * NM_COUNT));
+  DET_ALLOC(s->fire, (ng * GM_COUNT + nn * NM_COUNT));
+  DET_ALLOC(s->test_med, ng);
+  DET_ALLOC(s->test_sig, ng);
+  DET_ALLOC(s->test_dev, ng);
   DET_ALLOC(s->all_pack, (N * FLEET_GPUS * GM_COUNT + N * NM_COUNT));
   DET_ALLOC(s->gfeat, N * FLEET_GPUS * GM_COUNT);
   DET_ALLOC(s->nfeat, N * NM_COUNT);
@@ -259,6 +265,10 @@ void det_destroy(det_state **sp) {
     free(s->node_dev[k]);
   }
   free(s->local_pack);
+  free(s->fire);
+  free(s->test_med);
+  free(s->test_sig);
+  free(s->test_dev);
   free(s->all_pack);
   free(s->gfeat);
   free(s->nfeat);
@@ -486,30 +496,43 @@ static void det_signal(ev_signal *sig, const char *metric, int gpu, float z, flo
   sig->baseline = baseline;
 }
 
-/* Peer z and own-history deviation of one value; updates the EWMA. The
- * deviation is measured in the larger of the node's own spread and the
- * peers' sigma: a node must both stand out from its peers and have moved
- * away from its own recent level by as much. Returns 1 when both exceed
- * their thresholds in the same direction. */
-static inline int det_test(float x, float med, float sig, float *mu, float *var, int warm, float zmin,
-                    float *z_out, float *dev_out) {
-  *z_out = 0;
-  *dev_out = 0;
-  if (isnan(x) || isnan(med))
-    return 0;
-  float z = (x - med) / sig;
-  float dev = (x - *mu) / fmaxf(sqrtf(*var), sig);
+/* Peer z and own-history deviation of n values x against their class
+ * medians med[i] and sigmas sig[i]; updates the EWMAs mu/var. The deviation
+ * is measured in the larger of the node's own spread and the peers' sigma:
+ * a node must both stand out from its peers and have moved away from its
+ * own recent level by as much. fire[i] is 1 when both exceed their
+ * thresholds (zmin, DET_Z) in the same direction; dev[i] gets the
+ * deviation, 0 where x or med is missing or in the first block (which only
+ * seeds the EWMA). Branch-free, so GCC vectorises it; the same floats as a
+ * scalar test (sig is never NaN where med is not: det_class_stat). */
+__attribute__((noinline)) static void det_test_n(const float *restrict x, int n, const float *restrict med,
+                              const float *restrict sig, float *restrict mu, float *restrict var,
+                              int warm, float zmin, uint8_t *restrict fire, float *restrict dev_out) {
   if (!warm) {
-    *mu = x;
-    *var = 0;
-    return 0;
+    for (int i = 0; i < n; i++) {
+      const int ok = (x[i] == x[i]) & (med[i] == med[i]);
+      mu[i] = ok ? x[i] : mu[i];
+      var[i] = ok ? 0.0f : var[i];
+      fire[i] = 0;
+      dev_out[i] = 0;
+    }
+    return;
   }
-  float d = x - *mu;
-  *mu += DET_ALPHA * d;
-  *var = (1.0f - DET_ALPHA) * (*var + DET_ALPHA * d * d);
-  *z_out = z;
-  *dev_out = dev;
-  return fabsf(z) > zmin && fabsf(dev) > DET_Z && (z > 0) == (dev > 0);
+  for (int i = 0; i < n; i++) {
+    const float xi = x[i], m0 = mu[i], v0 = var[i], md = med[i], sg = sig[i];
+    const float z = (xi - md) / sg;
+    const float sd = sqrtf(v0);
+    const float dev = (xi - m0) / (sd > sg ? sd : sg);
+    const float d = xi - m0;
+    const float mu1 = m0 + DET_ALPHA * d, var1 = (1.0f - DET_ALPHA) * (v0 + DET_ALPHA * d * d);
+    /* all-ones masks, in the form GCC if-converts */
+    const int32_t ok = -((xi == xi) & (md == md));
+    const int32_t f = ok & -(fabsf(z) > zmin) & -(fabsf(dev) > DET_Z) & -((z > 0) == (dev > 0));
+    mu[i] = ok ? mu1 : m0;
+    var[i] = ok ? var1 : v0;
+    fire[i] = (uint8_t)(f & 1);
+    dev_out[i] = ok ? dev : 0.0f;
+  }
 }
 
 static void det_node_signals(det_state *s) {
@@ -517,35 +540,56 @@ static void det_node_signals(det_state *s) {
   const int can_fire = s->blocks >= DET_WARMUP_BLOCKS;
   const int nn = s->nnodes, ng = nn * FLEET_GPUS;
   const float *gl = s->local_pack, *nl = s->local_pack + (size_t)ng * GM_COUNT;
+  uint8_t *gfire = s->fire, *nfire = s->fire + (size_t)ng * GM_COUNT;
+  /* pass 1, per metric over all local values: tests and EWMA updates */
+  float *medv = s->test_med, *sigv = s->test_sig;
+  for (int k = 0; k < GM_COUNT; k++) {
+    for (int i = 0; i < nn; i++) {
+      const int c = s->cls[s->node0 + i];
+      for (int g = 0; g < FLEET_GPUS; g++) {
+        medv[i * FLEET_GPUS + g] = s->gmed[c * GM_COUNT + k];
+        sigv[i * FLEET_GPUS + g] = s->gsig[c * GM_COUNT + k];
+      }
+    }
+    const size_t o = (size_t)k * ng;
+    det_test_n(&gl[o], ng, medv, sigv, s->gpu_mu[k], s->gpu_var[k], warm, DET_Z_GPU, &gfire[o],
+               s->test_dev);
+  }
+  for (int k = 0; k < NM_COUNT; k++) {
+    for (int i = 0; i < nn; i++) {
+      const int c = s->cls[s->node0 + i];
+      medv[i] = s->nmed[c * NM_COUNT + k];
+      sigv[i] = s->nsig[c * NM_COUNT + k];
+    }
+    const size_t o = (size_t)k * nn;
+    det_test_n(&nl[o], nn, medv, sigv, s->node_mu[k], s->node_var[k], warm, DET_Z_NODE,
+               &nfire[o], s->node_dev[k]);
+  }
+  /* pass 2, per node: its signals in metric (then GPU) order */
   s->ncands = 0;
+  if (!can_fire)
+    return;
   for (int i = 0; i < nn; i++) {
     const int n = s->node0 + i, c = s->cls[n];
     det_top top = {.n = 0};
     for (int k = 0; k < GM_COUNT; k++) {
-      const metric_def *m = &metric_gpu[k];
-      float med = s->gmed[c * GM_COUNT + k], sig = s->gsig[c * GM_COUNT + k];
-      for (int g = 0; g < FLEET_GPUS; g++) {
-        int gi = i * FLEET_GPUS + g;
-        float x = gl[(size_t)k * ng + gi], z, dev;
-        if (det_test(x, med, sig, &s->gpu_mu[k][gi], &s->gpu_var[k][gi], warm, DET_Z_GPU, &z,
-                     &dev) && can_fire) {
+      const size_t o = (size_t)k * ng + (size_t)i * FLEET_GPUS;
+      for (int g = 0; g < FLEET_GPUS; g++)
+        if (gfire[o + (size_t)g]) {
+          float x = gl[o + (size_t)g], med = s->gmed[c * GM_COUNT + k];
           ev_signal e;
-          det_signal(&e, m->name, g, z, x, med);
+          det_signal(&e, metric_gpu[k].name, g, (x - med) / s->gsig[c * GM_COUNT + k], x, med);
           det_top_add(&top, &e);
         }
-      }
     }
     for (int k = 0; k < NM_COUNT; k++) {
-      const metric_def *m = &metric_node[k];
-      float med = s->nmed[c * NM_COUNT + k], sig = s->nsig[c * NM_COUNT + k];
-      float x = nl[(size_t)k * nn + i], z, dev;
-      if (det_test(x, med, sig, &s->node_mu[k][i], &s->node_var[k][i], warm, DET_Z_NODE, &z, &dev) &&
-          can_fire) {
+      const size_t o = (size_t)k * nn + (size_t)i;
+      if (nfire[o]) {
+        float x = nl[o], med = s->nmed[c * NM_COUNT + k];
         ev_signal e;
-        det_signal(&e, m->name, -1, z, x, med);
+        det_signal(&e, metric_node[k].name, -1, (x - med) / s->nsig[c * NM_COUNT + k], x, med);
         det_top_add(&top, &e);
       }
-      s->node_dev[k][i] = dev;
     }
     if (top.n == 0)
       continue;

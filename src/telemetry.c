@@ -515,15 +515,23 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
 
   float util[G], clock[G], power[G], temp[G], membw[G];
   uint32_t events[G];
-  const float *restrict scale = &m->gpu_power_scale[gi], *restrict toff = &m->gpu_temp_offset_c[gi];
-  float *restrict temp_c = &m->temp_c[gi];
+  /* local copies: a loop over locals only needs no run-time alias checks */
+  float zu[G], zp[G], zt[G], scale[G], toff[G], temp_c[G];
+  memcpy(zu, z[GN_UTIL], sizeof zu);
+  memcpy(zp, z[GN_POWER], sizeof zp);
+  memcpy(zt, z[GN_TEMP], sizeof zt);
+  memcpy(scale, &m->gpu_power_scale[gi], sizeof scale);
+  memcpy(toff, &m->gpu_temp_offset_c[gi], sizeof toff);
+  memcpy(temp_c, &m->temp_c[gi], sizeof temp_c);
+  float ubase[G];
+  memcpy(ubase, gc->ubase, sizeof ubase);
   /* locals, not loads in the arms of a select: those would keep the loops scalar */
   const float unoise = gc->unoise, dyn_w = gc->dyn_w, target0 = gc->target0, board_c = gc->board_c;
   const float alpha = m->alpha, membw_a = gc->membw_a, membw_b = gc->membw_b, membw_k = gc->membw_k;
   const int membw_job = gc->membw_job;
   for (int g = 0; g < G; g++) {
-    const float u0 = gc->ubase[g];
-    const float u = u0 > 0 ? tel_clampf(u0 + unoise * z[GN_UTIL][g], 0.5f, 100.0f) : 0.0f;
+    const float u0 = ubase[g];
+    const float u = u0 > 0 ? tel_clampf(u0 + unoise * zu[g], 0.5f, 100.0f) : 0.0f;
     /* clocks follow the lagged temperature: boost drops above 74 C, the
      * thermal slowdown cuts hard above 83 C (NaN before the first scrape:
      * every comparison is false, so boost clocks and no events) */
@@ -534,21 +542,21 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
     const float ck = tel_clampf(c2, 900.0f, TEL_BOOST_MHZ);
     const float speed = ck / TEL_BOOST_MHZ;
     const float p0 = (TEL_IDLE_W + dyn_w * (u / 100.0f) * (0.55f + 0.45f * speed)) * scale[g] +
-                     6.0f * z[GN_POWER][g];
+                     6.0f * zp[g];
     const int capped = p0 > TEL_POWER_CAP_W;
     const float p = capped ? TEL_POWER_CAP_W : p0;
-    const float target = target0 + 0.04f * p + toff[g] + board_c + 0.3f * z[GN_TEMP][g];
+    const float target = target0 + 0.04f * p + toff[g] + board_c + 0.3f * zt[g];
     const float tn = tp != tp ? target : tp + alpha * (target - tp);
     const float mb0 = membw_job ? 62.0f * u / 96.0f : membw_a + membw_b * u * membw_k;
     events[g] = (sw ? CLOCK_EVENT_SW_THERMAL : 0u) | (tp >= TEL_HW_THROTTLE_C ? CLOCK_EVENT_HW_THERMAL : 0u) |
                 (capped ? CLOCK_EVENT_SW_POWER_CAP : 0u) | (u < 5.0f ? CLOCK_EVENT_IDLE : 0u);
-    temp_c[g] = tn;
     util[g] = u;
     clock[g] = ck;
     power[g] = p;
     temp[g] = tn;
-    membw[g] = tel_clampf(mb0 + 1.5f * z[GN_UTIL][g], 0.0f, 100.0f);
+    membw[g] = tel_clampf(mb0 + 1.5f * zu[g], 0.0f, 100.0f);
   }
+  memcpy(&m->temp_c[gi], temp, sizeof temp);
 
   const float nvlink_k = gc->nvlink_k, tensor_k = gc->tensor_k, fb_used = gc->fb_used;
   const float fb_free = gc->fb_free, pcie_tx = gc->pcie_tx, pcie_rx_k = gc->pcie_rx_k;
