@@ -52,7 +52,7 @@ struct det_state {
   float *node_mu[NM_COUNT], *node_var[NM_COUNT], *node_dev[NM_COUNT]; /* [nn] */
   /* gathered features, global feature-major */
   float *local_pack, *all_pack;
-  uint8_t *fire;                  /* [GM][nn*8] then [NM][nn]: this block's tests */
+  int32_t *fire;                  /* [GM][nn*8] then [NM][nn]: this block's tests (0 or -1) */
   float *test_med, *test_sig, *test_dev; /* [nn*8] scratch of det_node_signals */
   float *gfeat;                   /* [GM_COUNT][nodes*8] */
   float *nfeat;                   /* [NM_COUNT][nodes] */
@@ -500,14 +500,14 @@ static void det_signal(ev_signal *sig, const char *metric, int gpu, float z, flo
  * medians med[i] and sigmas sig[i]; updates the EWMAs mu/var. The deviation
  * is measured in the larger of the node's own spread and the peers' sigma:
  * a node must both stand out from its peers and have moved away from its
- * own recent level by as much. fire[i] is 1 when both exceed their
+ * own recent level by as much. fire[i] is -1 (all ones) when both exceed their
  * thresholds (zmin, DET_Z) in the same direction; dev[i] gets the
  * deviation, 0 where x or med is missing or in the first block (which only
  * seeds the EWMA). Branch-free, so GCC vectorises it; the same floats as a
  * scalar test (sig is never NaN where med is not: det_class_stat). */
 __attribute__((noinline)) static void det_test_n(const float *restrict x, int n, const float *restrict med,
                               const float *restrict sig, float *restrict mu, float *restrict var,
-                              int warm, float zmin, uint8_t *restrict fire, float *restrict dev_out) {
+                              int warm, float zmin, int32_t *restrict fire, float *restrict dev_out) {
   if (!warm) {
     for (int i = 0; i < n; i++) {
       const int ok = (x[i] == x[i]) & (med[i] == med[i]);
@@ -530,7 +530,7 @@ __attribute__((noinline)) static void det_test_n(const float *restrict x, int n,
     const int32_t f = ok & -(fabsf(z) > zmin) & -(fabsf(dev) > DET_Z) & -((z > 0) == (dev > 0));
     mu[i] = ok ? mu1 : m0;
     var[i] = ok ? var1 : v0;
-    fire[i] = (uint8_t)(f & 1);
+    fire[i] = f;
     dev_out[i] = ok ? dev : 0.0f;
   }
 }
@@ -540,7 +540,7 @@ static void det_node_signals(det_state *s) {
   const int can_fire = s->blocks >= DET_WARMUP_BLOCKS;
   const int nn = s->nnodes, ng = nn * FLEET_GPUS;
   const float *gl = s->local_pack, *nl = s->local_pack + (size_t)ng * GM_COUNT;
-  uint8_t *gfire = s->fire, *nfire = s->fire + (size_t)ng * GM_COUNT;
+  int32_t *gfire = s->fire, *nfire = s->fire + (size_t)ng * GM_COUNT;
   /* pass 1, per metric over all local values: tests and EWMA updates */
   float *medv = s->test_med, *sigv = s->test_sig;
   for (int k = 0; k < GM_COUNT; k++) {
