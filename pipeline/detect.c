@@ -292,21 +292,6 @@ void det_destroy(det_state **sp) {
 
 /* ---- features ----------------------------------------------------------- */
 
-/* Median of n (<= DET_BLOCK_SCRAPES) values: the element qsort would put at
- * (n - 1) / 2, by insertion sort (n is small); reorders v. */
-static float det_block_median(float *v, int n) {
-  for (int i = 1; i < n; i++) {
-    float x = v[i];
-    int j = i - 1;
-    while (j >= 0 && v[j] > x) {
-      v[j + 1] = v[j];
-      j--;
-    }
-    v[j + 1] = x;
-  }
-  return v[(n - 1) / 2];
-}
-
 /* Block features of the local nodes into local_pack: [GM][nn*8] then
  * [NM][nn]. Gauges: GPU mean, node median (robust to checkpoint stalls);
  * counters: increase over the block; throttle bits: fraction of scrapes.
@@ -380,7 +365,7 @@ static void det_features(det_state *s, const tel_window *w, int row0) {
       }
       for (int r = 0; r < B; r++)
         vals[r] = blk[(size_t)r * nn + i].f;
-      out[i] = det_block_median(vals, B);
+      out[i] = robust_median(vals, B); /* the element a sort puts at (B - 1) / 2 */
     }
   }
 }
@@ -404,11 +389,16 @@ static void det_class_stat(det_state *s, const float *feat, int per_node, int c,
                            float *sig) {
   int n = 0;
   double sum = 0;
+  uint32_t first = 0, differ = 0; /* bit patterns: all the same value? */
   for (int k = s->class_offset[c]; k < s->class_offset[c + 1]; k++) {
     int node = s->class_nodes[k];
     for (int g = 0; g < per_node; g++) {
       float v = feat[(size_t)node * per_node + (size_t)g];
       if (!isnan(v)) {
+        uint32_t bits;
+        memcpy(&bits, &v, sizeof bits);
+        first = n == 0 ? bits : first;
+        differ |= bits ^ first;
         s->scratch[n++] = v;
         sum += v;
       }
@@ -419,8 +409,14 @@ static void det_class_stat(det_state *s, const float *feat, int per_node, int c,
     *sig = NAN;
     return;
   }
-  *med = robust_median(s->scratch, n);
-  float mad = robust_mad(s->scratch, n, *med);
+  float mad;
+  if (!differ) { /* a constant over the class (clocks, sizes, idle counters) */
+    *med = s->scratch[0];
+    mad = 0.0f; /* fabsf(v - v) */
+  } else {
+    *med = robust_median(s->scratch, n);
+    mad = robust_mad(s->scratch, n, *med);
+  }
   *sig = fmaxf(1.4826f * mad, det_sigma_floor(m, kind, abs_floor, *med, (float)(sum / n)));
 }
 
