@@ -138,12 +138,9 @@ int ctx_record_step(ctx_builder *b, const det_state *d, int32_t step, double t_e
   ctx_slot *s = &b->ring[step % CTX_RING];
   size_t N = (size_t)f->nodes;
   for (int k = 0; k < NM_COUNT; k++)
-    for (size_t n = 0; n < N; n++)
-      s->nfeat[k * N + n] = det_node_feature(d, k, (int)n);
+    memcpy(&s->nfeat[k * N], det_node_features(d, k), sizeof(float) * N);
   for (int k = 0; k < GM_COUNT; k++)
-    for (size_t n = 0; n < N; n++)
-      for (int g = 0; g < FLEET_GPUS; g++)
-        s->gfeat[(k * N + n) * FLEET_GPUS + (size_t)g] = det_gpu_feature(d, k, (int)n, g);
+    memcpy(&s->gfeat[k * N * FLEET_GPUS], det_gpu_features(d, k), sizeof(float) * N * FLEET_GPUS);
   for (int c = 0; c < b->nclasses; c++) {
     for (int k = 0; k < NM_COUNT; k++)
       s->nmed[c * NM_COUNT + k] = det_class_node_median(d, c, k);
@@ -166,13 +163,15 @@ int ctx_record_step(ctx_builder *b, const det_state *d, int32_t step, double t_e
     memcpy(&b->cluster[(size_t)step * CM_COUNT], cluster, sizeof(float) * CM_COUNT);
     ctx_job_health_of(f, d, &b->jobs[(size_t)step * (size_t)(f->njobs + 1)]);
     float *r = &b->racks[(size_t)step * (size_t)f->racks * RACK_NVALS];
+    const float *inlet = det_node_features(d, NM_INLET_TEMP), *ib = det_node_features(d, NM_IB_RCV_ERR);
+    const float *temp = det_gpu_features(d, GM_TEMP), *thr = det_gpu_features(d, GM_CLOCK_EVENTS);
     for (int n = 0; n < f->nodes; n++) {
       float *x = &r[(size_t)f->node_rack[n] * RACK_NVALS];
-      x[RACK_INLET_MAX] = fmaxf(x[RACK_INLET_MAX], det_node_feature(d, NM_INLET_TEMP, n));
-      x[RACK_IB_ERRORS] += det_node_feature(d, NM_IB_RCV_ERR, n);
+      x[RACK_INLET_MAX] = fmaxf(x[RACK_INLET_MAX], inlet[n]);
+      x[RACK_IB_ERRORS] += ib[n];
       for (int g = 0; g < FLEET_GPUS; g++) {
-        x[RACK_GPU_TEMP_MAX] = fmaxf(x[RACK_GPU_TEMP_MAX], det_gpu_feature(d, GM_TEMP, n, g));
-        x[RACK_THROTTLED] += det_gpu_feature(d, GM_CLOCK_EVENTS, n, g) > 0;
+        x[RACK_GPU_TEMP_MAX] = fmaxf(x[RACK_GPU_TEMP_MAX], temp[(size_t)n * FLEET_GPUS + (size_t)g]);
+        x[RACK_THROTTLED] += thr[(size_t)n * FLEET_GPUS + (size_t)g] > 0;
       }
     }
     b->t_end[step] = t_end_s;

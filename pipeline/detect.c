@@ -698,6 +698,14 @@ float det_gpu_feature(const det_state *s, int metric, int node, int gpu) {
   return s->gfeat[((size_t)metric * (size_t)s->f->nodes + (size_t)node) * FLEET_GPUS + (size_t)gpu];
 }
 
+const float *det_node_features(const det_state *s, int metric) {
+  return &s->nfeat[(size_t)metric * (size_t)s->f->nodes];
+}
+
+const float *det_gpu_features(const det_state *s, int metric) {
+  return &s->gfeat[(size_t)metric * (size_t)s->f->nodes * FLEET_GPUS];
+}
+
 float det_class_node_median(const det_state *s, int cls, int metric) {
   return s->nmed[cls * NM_COUNT + metric];
 }

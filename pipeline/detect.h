@@ -79,6 +79,12 @@ int det_block(det_state *s, const tel_window *w, int row0, const det_candidate *
 float det_node_feature(const det_state *s, int metric, int node);
 float det_gpu_feature(const det_state *s, int metric, int node, int gpu);
 
+/* The same, whole: one metric's features of every node, [nodes] or
+ * [nodes][FLEET_GPUS] in global node order, valid until the next det_block.
+ * Example: det_gpu_features(d, GM_TEMP)[n * FLEET_GPUS + g]. */
+const float *det_node_features(const det_state *s, int metric);
+const float *det_gpu_features(const det_state *s, int metric);
+
 /* Class medians of the last block for a node or a GPU metric. */
 float det_class_node_median(const det_state *s, int cls, int metric);
 float det_class_gpu_median(const det_state *s, int cls, int metric);
