@@ -26,13 +26,14 @@ static inline float inject_ramp(double elapsed_min, double ramp_min) {
   return (float)(x * x * (3.0 - 2.0 * x)); /* smoothstep: physical onsets are not kinks */
 }
 
-static void inject_one(const scn_def *s, const fleet *f, int64_t t, int node0, int nnodes,
-                       tel_drivers *d) {
+/* Applies s to the local nodes it touches; returns how many. */
+static int inject_one(const scn_def *s, const fleet *f, int64_t t, int node0, int nnodes,
+                      tel_drivers *d) {
   const double dt = f->cfg->scrape_interval_s;
   const double elapsed_min = (double)(t - s->t_start) * dt / 60.0;
   const double progress = (double)(t - s->t_start) / (double)(s->t_end - s->t_start);
-  int lo = inject_lower_bound(s->nodes, s->nnodes, node0);
-  for (int k = lo; k < s->nnodes && s->nodes[k] < node0 + nnodes; k++) {
+  int lo = inject_lower_bound(s->nodes, s->nnodes, node0), k = lo;
+  for (; k < s->nnodes && s->nodes[k] < node0 + nnodes; k++) {
     const int n = s->nodes[k];
     tel_drivers *x = &d[n - node0];
     const uint64_t nkey = rng_key(f->cfg->seed, RNG_STREAM_SCENARIO + 2 + s->kind, (uint64_t)n);
@@ -98,15 +99,16 @@ static void inject_one(const scn_def *s, const fleet *f, int64_t t, int node0, i
       break;
     }
   }
+  return k - lo;
 }
 
-void scn_drive(const scn_set *set, const fleet *f, int64_t t, int node0, int nnodes,
-               tel_drivers *drivers) {
-  if (!set)
-    return;
-  for (int i = 0; i < set->n; i++) {
+int scn_drive(const scn_set *set, const fleet *f, int64_t t, int node0, int nnodes,
+              tel_drivers *drivers) {
+  int applied = 0;
+  for (int i = 0; set && i < set->n; i++) {
     const scn_def *s = &set->s[i];
     if (t >= s->t_start && t < s->t_end)
-      inject_one(s, f, t, node0, nnodes, drivers);
+      applied += inject_one(s, f, t, node0, nnodes, drivers);
   }
+  return applied;
 }

@@ -74,8 +74,10 @@ double scn_param(const scn_def *s, const char *name);
 
 /* Applies every scenario active at scrape t to the drivers of local nodes
  * [node0, node0 + nnodes) (drivers[i] is node node0 + i). Drivers must have
- * been reset for this scrape. Pure function of (set, t, node). */
-void scn_drive(const scn_set *set, const fleet *f, int64_t t, int node0, int nnodes,
+ * been reset for this scrape. Pure function of (set, t, node). Returns the
+ * number of (scenario, node) pairs it applied: 0 means the drivers were left
+ * as they were (the caller need not reset them for the next scrape). */
+int scn_drive(const scn_set *set, const fleet *f, int64_t t, int node0, int nnodes,
                tel_drivers *drivers);
 
 /* Parameters of one scenario as a JSON object text (caller frees), for the

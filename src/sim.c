@@ -52,6 +52,7 @@ typedef struct {
   tel_model *model;
   tel_window window;
   tel_drivers *drivers;   /* [local nodes] */
+  int drivers_set;        /* scn_drive changed them since the last reset */
   double *job_max_ms;     /* [window][jobs] */
   double *rack_agg;       /* [local racks][window][TEL_AGG_COUNT] */
   double *all_rack_agg;   /* [racks][window][TEL_AGG_COUNT], printing rank */
@@ -147,6 +148,7 @@ static int sim_alloc(sim_state *s, const fs_config *cfg, const sim_options *opt,
   s->rack_agg = malloc(sizeof *s->rack_agg * (size_t)nracks * rows * TEL_AGG_COUNT);
   if (!s->drivers || !s->job_max_ms || !s->rack_agg || !s->rec)
     return FS_ENOMEM;
+  s->drivers_set = 1; /* uninitialised: the first scrape resets them */
   if (par_prints()) {
     s->all_rack_agg = malloc(sizeof *s->all_rack_agg * (size_t)f->racks * rows * TEL_AGG_COUNT);
     s->time_s = malloc(sizeof *s->time_s * (size_t)rows);
@@ -242,8 +244,10 @@ static int sim_window(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
   int nnodes = s->window.nnodes, nracks = nnodes / f->nodes_per_rack;
   double w0 = par_wtime();
   for (int r = 0; r < rows; r++) {
-    tel_drivers_reset(s->drivers, nnodes);
-    scn_drive(s->scenarios, f, t0 + r, s->window.node0, nnodes, s->drivers);
+    /* reset only what a scenario changed: most scrapes have none on this rank */
+    if (s->drivers_set)
+      tel_drivers_reset(s->drivers, nnodes);
+    s->drivers_set = scn_drive(s->scenarios, f, t0 + r, s->window.node0, nnodes, s->drivers) > 0;
     tel_scrape(s->model, t0 + r, s->drivers, &s->window, r);
   }
   tel_job_local_max(s->model, &s->window, rows, s->job_max_ms);
