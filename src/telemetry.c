@@ -45,6 +45,7 @@ enum { EV_SBE, EV_REPLAY, EV_RECOVERY, EV_PCIE, EV_REMAP, EV_RETX, EV_RCV_ERR, E
 /* Fault-free Poisson rates per interval; exp(-rate) is taken once in tel_init. */
 enum { PR_SBE, PR_PCIE, PR_RETX, PR_RCV_ERR, PR_XMIT, PR_COUNT };
 static const double tel_base_rate[PR_COUNT] = {2e-4, 0.002, 0.4, 0.01, 4.0};
+enum { TEL_POISSON_KMAX = 200 }; /* inverse-CDF Poisson counts stop here */
 /* Counter metrics by accumulator: sums of whole counts per scrape in uint32,
  * time and energy in double. tel_init checks that these cover every
  * "_total" metric of metrics.h. */
@@ -91,7 +92,7 @@ struct tel_model {
   float *job_stall_s;           /* checkpoint stall inside this scrape */
   float *job_ckpt_last_s;       /* duration of the last checkpoint */
   /* constants, set once */
-  double base_p0[PR_COUNT];     /* exp(-tel_base_rate[k]) */
+  double base_cdf[PR_COUNT][TEL_POISSON_KMAX + 1]; /* Poisson CDF of tel_base_rate[k] */
   float gpu_innov[GN_COUNT];    /* sqrtf(1 - phi^2) of each GPU noise channel */
 };
 
@@ -125,7 +126,7 @@ static inline float tel_ar1(float *state, uint64_t key, int64_t t, float phi) {
 static inline uint32_t tel_poisson_cdf(double lambda, double p0, double u) {
   double p = p0, cdf = p;
   uint32_t k = 0;
-  while (u > cdf && k < 200) {
+  while (u > cdf && k < TEL_POISSON_KMAX) {
     k++;
     p *= lambda / k;
     cdf += p;
@@ -145,13 +146,17 @@ static uint32_t tel_poisson(double lambda, uint64_t bits) {
   return tel_poisson_cdf(lambda, exp(-lambda), rng_uniform(bits));
 }
 
-/* tel_poisson, without the exp() when lambda is the fault-free rate k
- * (nearly always): the same count for the same draw. */
+/* tel_poisson, without exp() and divisions when lambda is the fault-free
+ * rate k (nearly always): the CDF was tabulated in tel_init by the same
+ * recurrence, so the same count for the same draw. */
 static inline uint32_t tel_poisson_base(const tel_model *m, int k, double lambda, uint64_t bits) {
   if (lambda != tel_base_rate[k])
     return tel_poisson(lambda, bits);
-  double u = rng_uniform(bits), p0 = m->base_p0[k];
-  return u <= p0 ? 0 : tel_poisson_cdf(lambda, p0, u);
+  const double u = rng_uniform(bits), *cdf = m->base_cdf[k];
+  uint32_t j = 0;
+  while (u > cdf[j] && j < TEL_POISSON_KMAX)
+    j++;
+  return j;
 }
 
 static inline uint64_t tel_event_bits(uint64_t key, const tel_scrape_rng *sr, int slot) {
@@ -255,8 +260,15 @@ int tel_init(tel_model **out, const fleet *f, int node0, int nnodes) {
       tel_destroy(&m);
       return FS_EINVAL;
     }
-  for (int k = 0; k < PR_COUNT; k++)
-    m->base_p0[k] = exp(-tel_base_rate[k]);
+  for (int k = 0; k < PR_COUNT; k++) { /* as tel_poisson_cdf adds them up */
+    double lambda = tel_base_rate[k], p = exp(-lambda), cdf = p;
+    m->base_cdf[k][0] = cdf;
+    for (int j = 1; j <= TEL_POISSON_KMAX; j++) {
+      p *= lambda / j;
+      cdf += p;
+      m->base_cdf[k][j] = cdf;
+    }
+  }
   for (int c = 0; c < GN_COUNT; c++)
     m->gpu_innov[c] = sqrtf(1.0f - tel_gpu_phi[c] * tel_gpu_phi[c]);
 #undef TEL_ALLOC
