@@ -7,6 +7,8 @@
 #                   below 24 the compressed bench/scenarios_4h.json is used, >= 2 h)
 #   BENCH_WEAK_HOURS hours of the weak-scaling runs (default 4)
 #   BENCH_LLM_MS    stub latency per call in ms (default 250)
+#   BENCH_LLM_ROUNDS calls per unit of concurrency, N = ROUNDS x C (default 32:
+#                   an ideal N L / C of 8 s at 250 ms)
 #
 # Sections:
 #   default    the full default run (archive, L1, rules L2-L4, scoring) at np 1
@@ -18,7 +20,9 @@
 #   weak       12 racks (480 nodes) per rank at 1, 2 and 4 ranks, archive=0.
 #   llm        `fleetsim escalate` against the loopback stub
 #              (tests/llm_stub_server.py, slow/<ms> mode) at concurrency 1, 4,
-#              16, 64 with N = 16 C L2 calls: wall against N L / C.
+#              16, 64 with N = ROUNDS C L2 calls: the whole command's wall and
+#              the engine's (first submit to last completion, from escalate's
+#              summary line) against the ideal N L / C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -144,8 +148,9 @@ if has llm; then
   MS=${BENCH_LLM_MS:-250}
   echo "## LLM pipeline: fleetsim escalate against the loopback stub at ${MS} ms per call (L2 calls)"
   echo
-  echo "| concurrency C | calls N | wall s | start-up s | N L / C s | wall / ideal | (wall - start-up) / ideal | fleetsim CPU s | stub CPU s |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  ROUNDS=${BENCH_LLM_ROUNDS:-32}
+  echo "| concurrency C | calls N | N L / C s | command wall s | command / ideal | engine wall s | engine / ideal | start-up s | fleetsim CPU s | CPU ms per call | stub CPU s |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
   run="$OUT/llmrun"
   rm -rf "$run"
   echo "bench: llm: a small run for its contexts" >&2
@@ -159,7 +164,7 @@ if has llm; then
   stub_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$stub/stat"; }
   port=$(head -n1 "$OUT/stub.port")
   for c in 1 4 16 64; do
-    n=$((16 * c))
+    n=$((ROUNDS * c))
     d="$OUT/llm$c"
     rm -rf "$d"
     mkdir -p "$d/llm"
@@ -173,9 +178,14 @@ EOF
     echo "bench: llm concurrency $c ($n calls)" >&2
     s0=$(stub_cpu)
     t0=$(now)
-    /usr/bin/time -f "%U %S" -o "$OUT/llm$c.time" "$FLEETSIM" escalate --run "$d" --quiet \
-      --backend "openai:base_url=http://127.0.0.1:$port/mode/slow/$MS/v1,model=stub,name=stub,concurrency=$c" >/dev/null
+    # not --quiet: the summary line carries the engine's wall (first submit
+    # to last completion); the progress lines go to stderr
+    /usr/bin/time -f "%U %S" -o "$OUT/llm$c.time" "$FLEETSIM" escalate --run "$d" \
+      --backend "openai:base_url=http://127.0.0.1:$port/mode/slow/$MS/v1,model=stub,name=stub,concurrency=$c" \
+      >"$OUT/llm$c.out" 2>/dev/null
     t1=$(now)
+    engine=$(sed -n 's/^fleetsim: backend stub: .* wall \([0-9.]*\) s,.*/\1/p' "$OUT/llm$c.out")
+    [ -n "$engine" ] || { echo "bench: llm concurrency $c: no summary line in $OUT/llm$c.out" >&2; exit 1; }
     s1=$(stub_cpu)
     ok=$(grep -c '"status":"ok"' "$d/llm/stub.jsonl" || true)
     [ "$ok" -eq "$n" ] || echo "bench: llm concurrency $c: only $ok of $n calls ok" >&2
@@ -186,13 +196,14 @@ EOF
     t3=$(now)
     rm -rf "$d"
     cpu=$(awk '{ print $1 + $2 }' "$OUT/llm$c.time")
-    awk -v c="$c" -v n="$n" -v w="$(elapsed "$t0" "$t1")" -v ms="$MS" -v cpu="$cpu" -v scpu="$(elapsed "$s0" "$s1")" -v st="$(elapsed "$t2" "$t3")" \
-      'BEGIN { i = n * ms / 1000 / c; printf "| %d | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", c, n, w, st, i, w / i, (w - st) / i, cpu, scpu }'
+    awk -v c="$c" -v n="$n" -v w="$(elapsed "$t0" "$t1")" -v ms="$MS" -v cpu="$cpu" -v scpu="$(elapsed "$s0" "$s1")" -v st="$(elapsed "$t2" "$t3")" -v e="$engine" \
+      'BEGIN { i = n * ms / 1000 / c; printf "| %d | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", c, n, i, w, w / i, e, e / i, st, cpu, 1000 * cpu / n, scpu }'
   done
   kill "$stub" 2>/dev/null || true
   rm -rf "$run"
   echo
-  echo "Wall is the whole \`fleetsim escalate\` process; start-up is the same command rerun once every"
-  echo "call is done (MPI start-up, reading the contexts). CPU: user + system seconds of each process."
+  echo "Command wall is the whole \`fleetsim escalate\` process; engine wall is its own summary's, from"
+  echo "the first submit to the last completion; start-up is the same command rerun once every call is"
+  echo "done (MPI start-up, reading the contexts). CPU: user + system seconds of each process."
   echo
 fi

@@ -37,6 +37,9 @@ typedef enum {
 struct det_state {
   const fleet *f;
   uint8_t gkind[GM_COUNT], nkind[NM_COUNT];   /* det_feature_kind per metric */
+  uint8_t net[128][2];                        /* block-median network (det_median_net_build) */
+  int nnet;
+  float *med_rows;                /* [DET_BLOCK_SCRAPES][nn] scratch */
   float gfloor[GM_COUNT], nfloor[NM_COUNT];   /* det_abs_floor per metric */
   int node0, nnodes, nranks, nclasses;
   int64_t blocks;                 /* blocks analysed so far */
@@ -148,6 +151,8 @@ static void det_split_stats(det_state *s) {
     s->stat_counts[q] = 2 * (s->stat_first[q + 1] - s->stat_first[q]);
 }
 
+static int det_median_net_build(uint8_t (*net)[2]);
+
 int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
   *out = NULL;
   det_state *s = calloc(1, sizeof *s);
@@ -188,6 +193,7 @@ int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
   DET_ALLOC(s->local_pack, (ng * GM_COUNT + nn * NM_COUNT));
   DET_ALLOC(s->fire, (ng * GM_COUNT + nn * NM_COUNT));
   DET_ALLOC(s->test_med, ng);
+  DET_ALLOC(s->med_rows, nn * DET_BLOCK_SCRAPES);
   DET_ALLOC(s->test_sig, ng);
   DET_ALLOC(s->test_dev, ng);
   DET_ALLOC(s->all_pack, (N * FLEET_GPUS * GM_COUNT + N * NM_COUNT));
@@ -239,6 +245,7 @@ int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
   for (size_t i = 0; i < nc * NM_COUNT; i++)
     s->prev_med[i] = NAN;
   det_split_stats(s);
+  s->nnet = det_median_net_build(s->net);
   *out = s;
   return 0;
 }
@@ -267,6 +274,7 @@ void det_destroy(det_state **sp) {
   free(s->local_pack);
   free(s->fire);
   free(s->test_med);
+  free(s->med_rows);
   free(s->test_sig);
   free(s->test_dev);
   free(s->all_pack);
@@ -291,6 +299,66 @@ void det_destroy(det_state **sp) {
 }
 
 /* ---- features ----------------------------------------------------------- */
+
+/* A comparator network whose output (DET_BLOCK_SCRAPES - 1) / 2 is the
+ * block median: Batcher's odd-even merge sort on 32 wires, less the
+ * comparators that touch wires >= DET_BLOCK_SCRAPES (they would only carry
+ * +inf padding) and those that cannot reach the median's wire (84 of 103
+ * remain). Returns the number of comparators written to net. */
+static int det_median_net_build(uint8_t (*net)[2]) {
+  enum { B = DET_BLOCK_SCRAPES, N = 32 };
+  uint8_t all[N * N][2];
+  int n = 0;
+  for (int p = 1; p < N; p += p)
+    for (int k = p; k > 0; k /= 2)
+      for (int j = k % p; j + k < N; j += k + k)
+        for (int i = 0; i < k && i < N - j - k; i++)
+          if ((i + j) / (p + p) == (i + j + k) / (p + p) && i + j + k < B) {
+            all[n][0] = (uint8_t)(i + j);
+            all[n][1] = (uint8_t)(i + j + k);
+            n++;
+          }
+  int need[B] = {0}, keep[N * N] = {0}, m = 0;
+  need[(B - 1) / 2] = 1;
+  for (int c = n - 1; c >= 0; c--)
+    if (need[all[c][0]] || need[all[c][1]]) {
+      keep[c] = 1;
+      need[all[c][0]] = need[all[c][1]] = 1;
+    }
+  for (int c = 0; c < n; c++)
+    if (keep[c]) {
+      net[m][0] = all[c][0];
+      net[m][1] = all[c][1];
+      m++;
+    }
+  return m;
+}
+
+/* One comparator over n columns: a gets the smaller, b the larger value. */
+static inline void det_cmp_rows(float *restrict a, float *restrict b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const float x = a[i], y = b[i];
+    a[i] = x < y ? x : y;
+    b[i] = x < y ? y : x;
+  }
+}
+
+/* Applies the median network to rows [DET_BLOCK_SCRAPES][nn] (row-major,
+ * a column per node), in chunks of columns that stay in L1. min/max only,
+ * so every clone gives the same bits. */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+__attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
+#endif
+#endif
+static void det_median_net(float *rows, size_t nn, const uint8_t (*net)[2], int nnet) {
+  enum { CHUNK = 128 };
+  for (size_t i0 = 0; i0 < nn; i0 += CHUNK) {
+    const size_t len = nn - i0 < CHUNK ? nn - i0 : CHUNK;
+    for (int c = 0; c < nnet; c++)
+      det_cmp_rows(rows + (size_t)net[c][0] * nn + i0, rows + (size_t)net[c][1] * nn + i0, len);
+  }
+}
 
 /* Block features of the local nodes into local_pack: [GM][nn*8] then
  * [NM][nn]. Gauges: GPU mean, node median (robust to checkpoint stalls);
@@ -358,14 +426,24 @@ static void det_features(det_state *s, const tel_window *w, int row0) {
       }
       continue;
     }
+    /* the element a sort puts at (B - 1) / 2, for all local nodes at once */
+    float *rows = s->med_rows;
+    memcpy(rows, blk, sizeof *rows * (size_t)B * (size_t)nn);
+    det_median_net(rows, (size_t)nn, s->net, s->nnet);
+    const float *med = rows + (size_t)((B - 1) / 2) * (size_t)nn;
     for (int i = 0; i < nn; i++) {
-      if (isnan(blk[i].f)) { /* the metric does not apply to this node's tenant */
-        out[i] = NAN;
-        continue;
-      }
+      int nan_rows = 0;
       for (int r = 0; r < B; r++)
-        vals[r] = blk[(size_t)r * nn + i].f;
-      out[i] = robust_median(vals, B); /* the element a sort puts at (B - 1) / 2 */
+        nan_rows += isnan(blk[(size_t)r * nn + i].f);
+      if (nan_rows == B) { /* the metric does not apply to this node's tenant */
+        out[i] = NAN;
+      } else if (nan_rows > 0) { /* not in the model; kept exact anyway */
+        for (int r = 0; r < B; r++)
+          vals[r] = blk[(size_t)r * nn + i].f;
+        out[i] = robust_median(vals, B);
+      } else {
+        out[i] = med[i];
+      }
     }
   }
 }

@@ -1,5 +1,5 @@
 /* Robust statistics for the detector: median and median absolute deviation
- * by quickselect, in place on a scratch buffer (no allocation). */
+ * by selection (Floyd-Rivest), in place on a scratch buffer (no allocation). */
 #ifndef FLEETSIM_ROBUST_H
 #define FLEETSIM_ROBUST_H
 
