@@ -86,6 +86,7 @@ struct tel_model {
   uint64_t *node_key[NN_COUNT];
   uint64_t *gpu_event_key;      /* [nn*8] */
   uint64_t *gpu_bits[3];        /* [nn*8] per scrape: SBE, replay, PCIe event draws */
+  uint64_t *node_bits[4];       /* [nn] per scrape: RETX, RCV_ERR, XMIT, JITTER draws */
   uint64_t *node_event_key;     /* [nn] */
   uint64_t *job_key;            /* [njobs] */
   /* per scrape scratch, per job */
@@ -94,6 +95,7 @@ struct tel_model {
   /* constants, set once */
   double base_cdf[PR_COUNT][TEL_POISSON_KMAX + 1]; /* Poisson CDF of tel_base_rate[k] */
   float gpu_innov[GN_COUNT];    /* sqrtf(1 - phi^2) of each GPU noise channel */
+  float node_innov[NN_COUNT];   /* the same per node channel */
 };
 
 struct tel_cluster {
@@ -231,6 +233,8 @@ int tel_init(tel_model **out, const fleet *f, int node0, int nnodes) {
   TEL_ALLOC(m->gpu_event_key, ng);
   for (int k = 0; k < 3; k++)
     TEL_ALLOC(m->gpu_bits[k], ng);
+  for (int k = 0; k < 4; k++)
+    TEL_ALLOC(m->node_bits[k], nn);
   TEL_ALLOC(m->node_event_key, nn);
   TEL_ALLOC(m->job_key, nj);
   TEL_ALLOC(m->job_stall_s, nj);
@@ -271,6 +275,8 @@ int tel_init(tel_model **out, const fleet *f, int node0, int nnodes) {
   }
   for (int c = 0; c < GN_COUNT; c++)
     m->gpu_innov[c] = sqrtf(1.0f - tel_gpu_phi[c] * tel_gpu_phi[c]);
+  for (int c = 0; c < NN_COUNT; c++)
+    m->node_innov[c] = sqrtf(1.0f - tel_node_phi[c] * tel_node_phi[c]);
 #undef TEL_ALLOC
   if (!ok) {
     tel_destroy(&m);
@@ -322,6 +328,8 @@ void tel_destroy(tel_model **mp) {
   free(m->gpu_event_key);
   for (int k = 0; k < 3; k++)
     free(m->gpu_bits[k]);
+  for (int k = 0; k < 4; k++)
+    free(m->node_bits[k]);
   free(m->node_event_key);
   free(m->job_key);
   free(m->job_stall_s);
@@ -509,6 +517,25 @@ static void tel_gpu_draws(tel_model *m, const tel_scrape_rng *sr) {
   tel_mix_keys(m->gpu_bits[2], m->gpu_event_key, sr->ev[EV_PCIE], ng);
 }
 
+/* The same for the nodes: every channel of every node advances, also those
+ * a node's tenant never reads (its tenant is fixed, so the values it does
+ * read are the same), which keeps the loops branch-free. */
+static void tel_node_draws(tel_model *m, const tel_scrape_rng *sr) {
+  const size_t nn = (size_t)m->nnodes;
+  uint64_t *bits = m->node_bits[0]; /* scratch for the noise draws, refilled below */
+  for (int c = 0; c < NN_COUNT; c++) {
+    tel_mix_keys(bits, m->node_key[c], sr->noise, nn);
+    float *restrict st = m->node_noise[c];
+    const float phi = tel_node_phi[c], innov = m->node_innov[c];
+    for (size_t i = 0; i < nn; i++)
+      st[i] = phi * st[i] + innov * rng_normal(bits[i]);
+  }
+  tel_mix_keys(m->node_bits[0], m->node_event_key, sr->ev[EV_RETX], nn);
+  tel_mix_keys(m->node_bits[1], m->node_event_key, sr->ev[EV_RCV_ERR], nn);
+  tel_mix_keys(m->node_bits[2], m->node_event_key, sr->ev[EV_XMIT], nn);
+  tel_mix_keys(m->node_bits[3], m->node_event_key, sr->ev[EV_JITTER], nn);
+}
+
 /* The 8 GPUs of local node i at one scrape, in phases: the draws (done for
  * the whole rank by tel_gpu_draws), the physics as branch-free loops over the 8 GPUs
  * (selects, so GCC vectorises them; IEEE single precision without
@@ -669,6 +696,7 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
   for (int k = 0; k < EV_COUNT; k++)
     sr.ev[k] = rng_counter((uint64_t)t * 16u + (uint64_t)k);
   tel_gpu_draws(m, &sr);
+  tel_node_draws(m, &sr);
 
   const size_t nn = (size_t)m->nnodes;
   const size_t grow = (size_t)row * nn * FLEET_GPUS, nrow = (size_t)row * nn;
@@ -676,11 +704,8 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
     const int n = m->node0 + (int)i;
     const tel_drivers *d = &drivers[i];
     tel_node_ctx nc = {.tenant = f->node_tenant[n], .job = f->node_job[n]};
-    float *nz[NN_COUNT];
-    for (int c = 0; c < NN_COUNT; c++)
-      nz[c] = &m->node_noise[c][i];
-    float z_inlet = tel_ar1_at(nz[NN_INLET], m->node_key[NN_INLET][i], sr.noise, tel_node_phi[NN_INLET]);
-    float z_load = tel_ar1_at(nz[NN_LOAD], m->node_key[NN_LOAD][i], sr.noise, tel_node_phi[NN_LOAD]);
+    float z_inlet = m->node_noise[NN_INLET][i];
+    float z_load = m->node_noise[NN_LOAD][i];
     nc.inlet_c = TEL_CRAH_SUPPLY_C + m->inlet_offset_c[i] + 0.04f * (outdoor - 16.0f) +
                  0.25f * z_inlet + d->inlet_delta_c;
     int in_job = nc.tenant == TENANT_TRAINING && nc.job >= 0;
@@ -720,7 +745,6 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
 
     /* ---- node ---- */
     const size_t o = nrow + i;
-    uint64_t nk = m->node_event_key[i];
     float mean_p = power_sum / FLEET_GPUS;
     float var_p = fmaxf(0.0f, power_sq / FLEET_GPUS - mean_p * mean_p);
     float cv = mean_p > 0 ? sqrtf(var_p) / mean_p : 0.0f;
@@ -728,7 +752,7 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
     w->node[NM_INLET_TEMP][o].f = nc.inlet_c;
     w->node[NM_PDU_IMBALANCE][o].f = 3.0f + 30.0f * cv + 0.4f * z_inlet;
     w->node[NM_POWER][o].f = power_sum + host_w;
-    float z_rdma = tel_ar1_at(nz[NN_RDMA], m->node_key[NN_RDMA][i], sr.noise, tel_node_phi[NN_RDMA]);
+    float z_rdma = m->node_noise[NN_RDMA][i];
     float rdma;
     if (nc.tenant == TENANT_MOE)
       rdma = 2.6e10f * nc.load * nc.moe_thr;
@@ -743,13 +767,13 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
     float surge = moe_node ? 1.0f + 0.35f * cong : 1.0f - 0.12f * cong;
     w->node[NM_RDMA_BYTES][o].f = rdma * (1.0f + 0.04f * z_rdma) * surge;
     w->node[NM_RDMA_RETX][o].u = m->node_cnt[NM_RDMA_RETX][i] +=
-        tel_poisson_base(m, PR_RETX, 0.4 + 900.0 * cong, tel_event_bits(nk, &sr, EV_RETX));
+        tel_poisson_base(m, PR_RETX, 0.4 + 900.0 * cong, m->node_bits[0][i]);
     w->node[NM_IB_RCV_ERR][o].u = m->node_cnt[NM_IB_RCV_ERR][i] +=
-        tel_poisson_base(m, PR_RCV_ERR, 0.01 + 160.0 * cong, tel_event_bits(nk, &sr, EV_RCV_ERR));
+        tel_poisson_base(m, PR_RCV_ERR, 0.01 + 160.0 * cong, m->node_bits[1][i]);
     w->node[NM_IB_XMIT_WAIT][o].u = m->node_cnt[NM_IB_XMIT_WAIT][i] +=
-        tel_poisson_base(m, PR_XMIT, 4.0 + (moe_node ? 4000.0 : 600.0) * cong, tel_event_bits(nk, &sr, EV_XMIT));
-    float z_nccl = tel_ar1_at(nz[NN_NCCL], m->node_key[NN_NCCL][i], sr.noise, tel_node_phi[NN_NCCL]);
-    float jitter = cong * (300.0f + 500.0f * (float)rng_uniform(tel_event_bits(nk, &sr, EV_JITTER)));
+        tel_poisson_base(m, PR_XMIT, 4.0 + (moe_node ? 4000.0 : 600.0) * cong, m->node_bits[2][i]);
+    float z_nccl = m->node_noise[NN_NCCL][i];
+    float jitter = cong * (300.0f + 500.0f * (float)rng_uniform(m->node_bits[3][i]));
     float nccl_us = (in_job ? 950.0f : (nc.tenant == TENANT_MOE ? 70.0f : 45.0f)) *
                         (1.0f + 0.04f * z_nccl) + jitter;
     w->node[NM_NCCL_LAT][o].f = (nc.tenant == TENANT_TRAINING && !in_job) ? NAN : nccl_us;
@@ -757,10 +781,10 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
     const float nan = NAN;
     if (inference) {
       int moe = nc.tenant == TENANT_MOE;
-      float z_ttft = tel_ar1_at(nz[NN_TTFT], m->node_key[NN_TTFT][i], sr.noise, tel_node_phi[NN_TTFT]);
-      float z_itl = tel_ar1_at(nz[NN_ITL], m->node_key[NN_ITL][i], sr.noise, tel_node_phi[NN_ITL]);
-      float z_kv = tel_ar1_at(nz[NN_KV], m->node_key[NN_KV][i], sr.noise, tel_node_phi[NN_KV]);
-      float z_prompt = tel_ar1_at(nz[NN_PROMPT], m->node_key[NN_PROMPT][i], sr.noise, tel_node_phi[NN_PROMPT]);
+      float z_ttft = m->node_noise[NN_TTFT][i];
+      float z_itl = m->node_noise[NN_ITL][i];
+      float z_kv = m->node_noise[NN_KV][i];
+      float z_prompt = m->node_noise[NN_PROMPT][i];
       float hit = tel_clampf(kv_hit + 0.006f * z_kv, 0.0f, 1.0f);
       float miss_growth = (1.0f - hit / 0.94f) / (1.0f - 0.45f / 0.94f); /* 1 at hit 0.45 */
       float ttft0 = moe ? 220.0f + 160.0f * nc.load : 180.0f + 140.0f * nc.load;
@@ -778,7 +802,7 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
       w->node[NM_KV_HIT][o].f = hit;
       w->node[NM_TOKENS][o].f = tokens;
       if (moe) {
-        float z_ent = tel_ar1_at(nz[NN_ENTROPY], m->node_key[NN_ENTROPY][i], sr.noise, tel_node_phi[NN_ENTROPY]);
+        float z_ent = m->node_noise[NN_ENTROPY][i];
         float c = tel_clampf(d->routing_collapse, 0.0f, 1.0f);
         float ent = 2.0f + (d->entropy_to_nats - 2.0f) * c + 0.012f * z_ent;
         w->node[NM_ENTROPY][o].f = tel_clampf(ent, 0.0f, 2.0794f);
@@ -798,13 +822,13 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
      * all-reduce in tel_finish_training */
     if (in_job) {
       const cfg_job *job = &m->cfg->jobs[nc.job];
-      float z_step = tel_ar1_at(nz[NN_STEP], m->node_key[NN_STEP][i], sr.noise, tel_node_phi[NN_STEP]);
-      float z_grad = tel_ar1_at(nz[NN_GRAD], m->node_key[NN_GRAD][i], sr.noise, tel_node_phi[NN_GRAD]);
+      float z_step = m->node_noise[NN_STEP][i];
+      float z_grad = m->node_noise[NN_GRAD][i];
       float base_ms = (float)(job->step_time_s * 1000.0);
       float compute = base_ms * 0.92f * powf(TEL_BOOST_MHZ / clock_min, 0.85f);
       float excess = replay_max > 3.0f ? replay_max - 2.0f : 0.0f;
       float comm = base_ms * 0.08f + TEL_NVLINK_REPLAY_MS * excess +
-                   cong * (40.0f + 160.0f * (float)rng_uniform(tel_event_bits(nk, &sr, EV_JITTER) >> 1));
+                   cong * (40.0f + 160.0f * (float)rng_uniform(m->node_bits[3][i] >> 1));
       float own = (compute + comm) * (1.0f + 0.002f * z_step);
       /* a checkpoint stalls the interval: fewer steps, so a longer mean step */
       float busy = dt - nc.stall_s;
