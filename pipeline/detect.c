@@ -37,8 +37,6 @@ typedef enum {
 struct det_state {
   const fleet *f;
   uint8_t gkind[GM_COUNT], nkind[NM_COUNT];   /* det_feature_kind per metric */
-  uint8_t net[128][2];                        /* block-median network (det_median_net_build) */
-  int nnet;
   float *med_rows;                /* [DET_BLOCK_SCRAPES][nn] scratch */
   float gfloor[GM_COUNT], nfloor[NM_COUNT];   /* det_abs_floor per metric */
   int node0, nnodes, nranks, nclasses;
@@ -151,8 +149,6 @@ static void det_split_stats(det_state *s) {
     s->stat_counts[q] = 2 * (s->stat_first[q + 1] - s->stat_first[q]);
 }
 
-static int det_median_net_build(uint8_t (*net)[2]);
-
 int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
   *out = NULL;
   det_state *s = calloc(1, sizeof *s);
@@ -245,7 +241,6 @@ int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
   for (size_t i = 0; i < nc * NM_COUNT; i++)
     s->prev_med[i] = NAN;
   det_split_stats(s);
-  s->nnet = det_median_net_build(s->net);
   *out = s;
   return 0;
 }
@@ -299,66 +294,6 @@ void det_destroy(det_state **sp) {
 }
 
 /* ---- features ----------------------------------------------------------- */
-
-/* A comparator network whose output (DET_BLOCK_SCRAPES - 1) / 2 is the
- * block median: Batcher's odd-even merge sort on 32 wires, less the
- * comparators that touch wires >= DET_BLOCK_SCRAPES (they would only carry
- * +inf padding) and those that cannot reach the median's wire (84 of 103
- * remain). Returns the number of comparators written to net. */
-static int det_median_net_build(uint8_t (*net)[2]) {
-  enum { B = DET_BLOCK_SCRAPES, N = 32 };
-  uint8_t all[N * N][2];
-  int n = 0;
-  for (int p = 1; p < N; p += p)
-    for (int k = p; k > 0; k /= 2)
-      for (int j = k % p; j + k < N; j += k + k)
-        for (int i = 0; i < k && i < N - j - k; i++)
-          if ((i + j) / (p + p) == (i + j + k) / (p + p) && i + j + k < B) {
-            all[n][0] = (uint8_t)(i + j);
-            all[n][1] = (uint8_t)(i + j + k);
-            n++;
-          }
-  int need[B] = {0}, keep[N * N] = {0}, m = 0;
-  need[(B - 1) / 2] = 1;
-  for (int c = n - 1; c >= 0; c--)
-    if (need[all[c][0]] || need[all[c][1]]) {
-      keep[c] = 1;
-      need[all[c][0]] = need[all[c][1]] = 1;
-    }
-  for (int c = 0; c < n; c++)
-    if (keep[c]) {
-      net[m][0] = all[c][0];
-      net[m][1] = all[c][1];
-      m++;
-    }
-  return m;
-}
-
-/* One comparator over n columns: a gets the smaller, b the larger value. */
-static inline void det_cmp_rows(float *restrict a, float *restrict b, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    const float x = a[i], y = b[i];
-    a[i] = x < y ? x : y;
-    b[i] = x < y ? y : x;
-  }
-}
-
-/* Applies the median network to rows [DET_BLOCK_SCRAPES][nn] (row-major,
- * a column per node), in chunks of columns that stay in L1. min/max only,
- * so every clone gives the same bits. */
-#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-__attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
-#endif
-#endif
-static void det_median_net(float *rows, size_t nn, const uint8_t (*net)[2], int nnet) {
-  enum { CHUNK = 128 };
-  for (size_t i0 = 0; i0 < nn; i0 += CHUNK) {
-    const size_t len = nn - i0 < CHUNK ? nn - i0 : CHUNK;
-    for (int c = 0; c < nnet; c++)
-      det_cmp_rows(rows + (size_t)net[c][0] * nn + i0, rows + (size_t)net[c][1] * nn + i0, len);
-  }
-}
 
 /* out[i] = mean over the block's rows of blk[r * n + i], the rows added in
  * order from 0 (the same floats as row-by-row sums); one accumulator per
@@ -443,8 +378,7 @@ static void det_features(det_state *s, const tel_window *w, int row0) {
     /* the element a sort puts at (B - 1) / 2, for all local nodes at once */
     float *rows = s->med_rows;
     memcpy(rows, blk, sizeof *rows * (size_t)B * (size_t)nn);
-    det_median_net(rows, (size_t)nn, s->net, s->nnet);
-    const float *med = rows + (size_t)((B - 1) / 2) * (size_t)nn;
+    const float *med = robust_median_columns(rows, B, (size_t)nn);
     for (int i = 0; i < nn; i++) {
       int nan_rows = 0;
       for (int r = 0; r < B; r++)

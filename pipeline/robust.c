@@ -1,7 +1,9 @@
-/* Selection-based median and MAD (see robust.h). */
+/* Selection-based median and MAD, and column medians by a comparator
+ * network (see robust.h). */
 #include "pipeline/robust.h"
 
 #include <math.h>
+#include <stddef.h>
 
 static inline void robust_swap(float *v, int a, int b) {
   float t = v[a];
@@ -62,4 +64,70 @@ float robust_mad(float *v, int n, float median) {
   for (int i = 0; i < n; i++)
     v[i] = fabsf(v[i] - median);
   return robust_select(v, n, (n - 1) / 2);
+}
+
+/* A comparator network whose output (n - 1) / 2 is the lower median of n
+ * inputs: Batcher's odd-even merge sort on 32 wires, less the comparators
+ * that touch wires >= n (they would only carry +inf padding: the larger
+ * value always goes to the higher wire) and those that cannot reach the
+ * median's wire (84 of 103 remain for n = 20). Returns the count. */
+static int robust_median_net(int n, unsigned char (*net)[2]) {
+  enum { N = ROBUST_COLUMNS_MAX_ROWS };
+  unsigned char all[N * N / 2][2];
+  int m = 0;
+  for (int p = 1; p < N; p += p)
+    for (int k = p; k > 0; k /= 2)
+      for (int j = k % p; j + k < N; j += k + k)
+        for (int i = 0; i < k && i < N - j - k; i++)
+          if ((i + j) / (p + p) == (i + j + k) / (p + p) && i + j + k < n) {
+            all[m][0] = (unsigned char)(i + j);
+            all[m][1] = (unsigned char)(i + j + k);
+            m++;
+          }
+  int need[N] = {0}, keep[N * N / 2] = {0}, kept = 0;
+  need[(n - 1) / 2] = 1;
+  for (int c = m - 1; c >= 0; c--)
+    if (need[all[c][0]] || need[all[c][1]]) {
+      keep[c] = 1;
+      need[all[c][0]] = need[all[c][1]] = 1;
+    }
+  for (int c = 0; c < m; c++)
+    if (keep[c]) {
+      net[kept][0] = all[c][0];
+      net[kept][1] = all[c][1];
+      kept++;
+    }
+  return kept;
+}
+
+/* One comparator over n columns: a gets the smaller, b the larger value. */
+static inline void robust_cmp_rows(float *restrict a, float *restrict b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const float x = a[i], y = b[i];
+    a[i] = x < y ? x : y;
+    b[i] = x < y ? y : x;
+  }
+}
+
+/* The network over all columns, in chunks that stay in L1. min/max only, so
+ * every clone gives the same bits. */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+__attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
+#endif
+#endif
+static void robust_apply_net(float *rows, size_t ncols, const unsigned char (*net)[2], int nnet) {
+  enum { CHUNK = 128 };
+  for (size_t i0 = 0; i0 < ncols; i0 += CHUNK) {
+    const size_t len = ncols - i0 < CHUNK ? ncols - i0 : CHUNK;
+    for (int c = 0; c < nnet; c++)
+      robust_cmp_rows(rows + (size_t)net[c][0] * ncols + i0, rows + (size_t)net[c][1] * ncols + i0,
+                      len);
+  }
+}
+
+const float *robust_median_columns(float *rows, int n, size_t ncols) {
+  unsigned char net[ROBUST_COLUMNS_MAX_ROWS * ROBUST_COLUMNS_MAX_ROWS / 2][2];
+  robust_apply_net(rows, ncols, (const unsigned char (*)[2])net, robust_median_net(n, net));
+  return rows + (size_t)((n - 1) / 2) * ncols;
 }

@@ -2,6 +2,7 @@
  * by selection (Floyd-Rivest), in place on a scratch buffer (no allocation). */
 #ifndef FLEETSIM_ROBUST_H
 #define FLEETSIM_ROBUST_H
+#include <stddef.h>
 
 /* Median of v[0..n) (the lower middle element for even n); reorders v.
  * n must be > 0. */
@@ -10,5 +11,15 @@ float robust_median(float *v, int n);
 /* Median absolute deviation of v[0..n) about `median`; overwrites v with the
  * absolute deviations. n must be > 0. Scale by 1.4826 for a normal sigma. */
 float robust_mad(float *v, int n, float median);
+
+/* Rows of robust_median_columns at most. */
+enum { ROBUST_COLUMNS_MAX_ROWS = 32 };
+
+/* The lower median of each column of rows[n][ncols] (row-major, 1 <= n <=
+ * ROBUST_COLUMNS_MAX_ROWS) for all columns at once, by a comparator network
+ * (min/max over contiguous rows, so it vectorises); reorders rows and
+ * returns the row of medians inside it (rows + (n - 1) / 2 * ncols). Where a
+ * column has no NaN the values equal robust_median's on that column. */
+const float *robust_median_columns(float *rows, int n, size_t ncols);
 
 #endif
