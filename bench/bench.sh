@@ -48,7 +48,7 @@ has() { [[ " $SECTIONS " == *" $1 "* ]]; }
 field() { awk -v p="$2" -v n="$3" '$0 ~ p { print $n; exit }' "$1"; }
 points_of() { awk '/GPU data points/ { print $2 + $7; exit }' "$1"; }
 mem_of() { field "$1" "peak memory per rank" 13; }
-timer_of() { field "$1" "timer $2 " 9; } # max over ranks
+timer_of() { field "$1" "timer $2 " 11; } # max over ranks
 
 echo "# fleetsim benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $CORES cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
 echo
@@ -88,20 +88,22 @@ fi
 if has noarchive; then
   echo "## Telemetry + L1 without the archive (--set archive=0 --no-llm, ${HOURS} h)"
   echo
-  echo "| ranks | wall s | data points/s | simulate s | collectives s | detect s | peak MiB per rank (max) |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| ranks | wall s | data points/s | whole mpirun s | simulate s | collectives s | detect s | peak MiB per rank (max) |"
+  echo "|---|---|---|---|---|---|---|---|"
   declare -A WALL
   for np in 1 2; do
     echo "bench: noarchive np $np" >&2
     log="$OUT/noarch$np.log"
+    t0=$(now)
     mpirun -np "$np" "$FLEETSIM" run --quiet --no-llm --set archive=0 --hours "$HOURS" "${SCN[@]}" \
       --out "$OUT/noarch$np" >"$log"
+    t1=$(now)
     rm -rf "$OUT/noarch$np"
     wall=$(field "$log" "fleetsim: wall" 3)
     WALL[$np]=$wall
-    awk -v np="$np" -v w="$wall" -v p="$(points_of "$log")" -v m="$(mem_of "$log")" \
+    awk -v np="$np" -v w="$wall" -v p="$(points_of "$log")" -v m="$(mem_of "$log")" -v all="$(elapsed "$t0" "$t1")" \
       -v ts="$(timer_of "$log" simulate)" -v tc="$(timer_of "$log" collectives)" -v td="$(timer_of "$log" detect)" \
-      'BEGIN { printf "| %d | %.2f | %.3g | %.2f | %.2f | %.2f | %s |\n", np, w, p / w, ts, tc, td, m }'
+      'BEGIN { printf "| %d | %.2f | %.3g | %.2f | %.2f | %.2f | %.2f | %s |\n", np, w, p / w, all, ts, tc, td, m }'
   done
   echo
   awk -v a="${WALL[1]}" -v b="${WALL[2]}" \

@@ -885,11 +885,16 @@ void tel_finish_training(tel_model *m, tel_window *w, int rows, const double *jo
     }
 }
 
-void tel_rack_aggregates(const tel_model *m, const tel_window *w, int64_t t0, int rows,
+void tel_rack_aggregates(tel_model *m, const tel_window *w, int64_t t0, int rows,
                          double *out) {
   const fleet *f = m->f;
   memset(out, 0, sizeof *out * (size_t)m->nracks * (size_t)rows * TEL_AGG_COUNT);
-  for (int r = 0; r < rows; r++)
+  for (int r = 0; r < rows; r++) {
+    /* checkpoint stalls of this row, once per job (not once per node) */
+    for (int j = 0; j < f->njobs; j++) {
+      float last_s;
+      tel_checkpoint(m, j, t0 + r, &m->job_stall_s[j], &last_s);
+    }
     for (int i = 0; i < m->nnodes; i++) {
       int n = m->node0 + i;
       int lr = f->node_rack[n] - m->rack0;
@@ -907,10 +912,8 @@ void tel_rack_aggregates(const tel_model *m, const tel_window *w, int64_t t0, in
               a[TEL_AGG_SPARE_GPUS] += 1;
           }
         } else {
-          float stall_s, last_s;
-          tel_checkpoint(m, j, t0 + r, &stall_s, &last_s);
           /* checkpoint stalls are planned, not SLO breaches */
-          if (stall_s == 0 &&
+          if (m->job_stall_s[j] == 0 &&
               w->node[NM_STEP_TIME][o].f > 1.15f * 1000.0f * m->cfg->jobs[j].step_time_s)
             a[TEL_AGG_VIOL_TRAIN] += 1;
         }
@@ -922,6 +925,7 @@ void tel_rack_aggregates(const tel_model *m, const tel_window *w, int64_t t0, in
         a[moe ? TEL_AGG_TOK_MOE : TEL_AGG_TOK_DENSE] += w->node[NM_TOKENS][o].f;
       }
     }
+  }
 }
 
 int tel_cluster_init(tel_cluster **out, const fleet *f) {

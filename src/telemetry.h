@@ -86,8 +86,9 @@ void tel_finish_training(tel_model *m, tel_window *w, int rows, const double *jo
 
 /* Per-rack aggregates of this rank's racks for scrapes [t0, t0 + rows):
  * out[(lr * rows + row) * TEL_AGG_COUNT + k] for local rack lr. Call after
- * tel_finish_training. */
-void tel_rack_aggregates(const tel_model *m, const tel_window *w, int64_t t0, int rows,
+ * tel_finish_training (before the next tel_scrape: it reuses the model's
+ * per-job checkpoint scratch). */
+void tel_rack_aggregates(tel_model *m, const tel_window *w, int64_t t0, int rows,
                          double *out);
 
 /* Cluster-level state (outdoor temperature, PUE, SLA budgets), kept on the
