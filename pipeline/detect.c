@@ -65,10 +65,17 @@ struct det_state {
   float *scratch;                 /* [nodes*8] */
   /* class statistics are split over the ranks: pair p = c * (GM + NM) + j
    * (j < GM: GPU metric j, else node metric j - GM); rank r computes pairs
-   * [stat_first[r], stat_first[r + 1]) and one allgather shares them */
+   * [stat_first[r], stat_first[r + 1]) and one allgather shares them, each
+   * rank's part followed by its seconds from the features' allgather to the
+   * statistics' one; the shares move work from the slower ranks (the root
+   * does its per-block aggregation in that interval) to the faster ones.
+   * Only the schedule depends on the timings, never a value. */
   int *stat_first;                /* [nranks + 1] */
-  int *stat_counts;               /* [nranks] floats per rank (2 per pair) */
-  float *stat_local, *stat_all;   /* (median, sigma) per pair */
+  int *stat_counts;               /* [nranks] floats per rank (2 per pair + 1) */
+  float *stat_local, *stat_all;   /* (median, sigma) per pair, then the seconds */
+  double *stat_share;             /* [nranks] fraction of the work, sum 1 */
+  float *stat_secs;               /* [nranks] the intervals of the last block */
+  double t_gathered;              /* par_wtime when the features' allgather returned */
   det_candidate *cands;
   int ncands, cap_cands;
   det_trend *trends;
@@ -125,8 +132,8 @@ static det_feature_kind det_kind_of(const metric_def *m, int per_gpu, int k) {
 }
 
 /* Splits the (class, metric) statistics over the ranks in contiguous pair
- * ranges of about equal work (values to select from: class size, times 8 for
- * a GPU metric). Every rank computes the same split. */
+ * ranges, rank r about stat_share[r] of the work (values to select from:
+ * class size, times 8 for a GPU metric). Every rank computes the same split. */
 static void det_split_stats(det_state *s) {
   const int per_class = GM_COUNT + NM_COUNT, npairs = s->nclasses * per_class;
   double total = 0;
@@ -134,19 +141,42 @@ static void det_split_stats(det_state *s) {
     int c = p / per_class, j = p % per_class;
     total += (double)(s->class_offset[c + 1] - s->class_offset[c]) * (j < GM_COUNT ? FLEET_GPUS : 1);
   }
-  double acc = 0;
+  double acc = 0, cut = s->stat_share[0] * total;
   int r = 0;
   s->stat_first[0] = 0;
   for (int p = 0; p < npairs; p++) {
     int c = p / per_class, j = p % per_class;
     acc += (double)(s->class_offset[c + 1] - s->class_offset[c]) * (j < GM_COUNT ? FLEET_GPUS : 1);
-    while (r + 1 < s->nranks && acc >= total * (r + 1) / s->nranks)
+    while (r + 1 < s->nranks && acc >= cut) {
       s->stat_first[++r] = p + 1;
+      cut += s->stat_share[r] * total;
+    }
   }
   while (r < s->nranks)
     s->stat_first[++r] = npairs;
   for (int q = 0; q < s->nranks; q++)
-    s->stat_counts[q] = 2 * (s->stat_first[q + 1] - s->stat_first[q]);
+    s->stat_counts[q] = 2 * (s->stat_first[q + 1] - s->stat_first[q]) + 1;
+}
+
+/* Moves share towards the ranks that reached the statistics' allgather
+ * first (secs[r]: rank r's interval), half the gap per block, then re-splits.
+ * Every rank holds the same secs, so every rank computes the same shares. */
+static void det_rebalance(det_state *s, const float *secs) {
+  double mean = 0;
+  for (int r = 0; r < s->nranks; r++)
+    mean += secs[r];
+  mean /= s->nranks;
+  if (!(mean > 0))
+    return;
+  double sum = 0;
+  for (int r = 0; r < s->nranks; r++) {
+    double x = s->stat_share[r] + 0.5 * (mean - secs[r]) / (s->nranks * mean);
+    s->stat_share[r] = x < 0 ? 0 : x;
+    sum += s->stat_share[r];
+  }
+  for (int r = 0; r < s->nranks; r++)
+    s->stat_share[r] /= sum;
+  det_split_stats(s);
 }
 
 int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
@@ -206,8 +236,10 @@ int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
   size_t npairs = nc * (GM_COUNT + NM_COUNT);
   DET_ALLOC(s->stat_first, (size_t)s->nranks + 1);
   DET_ALLOC(s->stat_counts, (size_t)s->nranks);
-  DET_ALLOC(s->stat_local, 2 * npairs);
-  DET_ALLOC(s->stat_all, 2 * npairs);
+  DET_ALLOC(s->stat_local, 2 * npairs + 1);
+  DET_ALLOC(s->stat_all, 2 * npairs + (size_t)s->nranks);
+  DET_ALLOC(s->stat_share, (size_t)s->nranks);
+  DET_ALLOC(s->stat_secs, (size_t)s->nranks);
   s->cap_cands = nnodes + s->nclasses * NM_COUNT;
   DET_ALLOC(s->cands, (size_t)s->cap_cands);
   DET_ALLOC(s->trends, nc);
@@ -240,6 +272,8 @@ int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
   free(fill);
   for (size_t i = 0; i < nc * NM_COUNT; i++)
     s->prev_med[i] = NAN;
+  for (int r = 0; r < s->nranks; r++)
+    s->stat_share[r] = 1.0 / s->nranks;
   det_split_stats(s);
   *out = s;
   return 0;
@@ -287,6 +321,8 @@ void det_destroy(det_state **sp) {
   free(s->stat_counts);
   free(s->stat_local);
   free(s->stat_all);
+  free(s->stat_share);
+  free(s->stat_secs);
   free(s->cands);
   free(s->trends);
   free(s);
@@ -462,20 +498,26 @@ static int det_class_stats(det_state *s) {
       det_class_stat(s, &s->nfeat[(j - GM_COUNT) * N], 1, c, &metric_node[j - GM_COUNT],
                      s->nkind[j - GM_COUNT], s->nfloor[j - GM_COUNT], &out[0], &out[1]);
   }
+  *out = (float)(par_wtime() - s->t_gathered);
   int rc = par_allgather_floats(s->stat_local, s->stat_counts, s->stat_all);
   if (rc)
     return rc;
   const float *all = s->stat_all;
-  for (int c = 0; c < s->nclasses; c++) {
-    for (int k = 0; k < GM_COUNT; k++, all += 2) {
-      s->gmed[c * GM_COUNT + k] = all[0];
-      s->gsig[c * GM_COUNT + k] = all[1];
+  float *secs = s->stat_secs;
+  for (int r = 0; r < s->nranks; r++) {
+    for (int p = s->stat_first[r]; p < s->stat_first[r + 1]; p++, all += 2) {
+      int c = p / per_class, j = p % per_class;
+      if (j < GM_COUNT) {
+        s->gmed[c * GM_COUNT + j] = all[0];
+        s->gsig[c * GM_COUNT + j] = all[1];
+      } else {
+        s->nmed[c * NM_COUNT + j - GM_COUNT] = all[0];
+        s->nsig[c * NM_COUNT + j - GM_COUNT] = all[1];
+      }
     }
-    for (int k = 0; k < NM_COUNT; k++, all += 2) {
-      s->nmed[c * NM_COUNT + k] = all[0];
-      s->nsig[c * NM_COUNT + k] = all[1];
-    }
+    secs[r] = *all++;
   }
+  det_rebalance(s, secs);
   return 0;
 }
 
@@ -696,13 +738,17 @@ static void det_trend_members(det_state *s) {
   }
 }
 
-int det_block(det_state *s, const tel_window *w, int row0, const det_candidate **cands,
-              int *ncands, const det_trend **trends, int *ntrends) {
+int det_block_gather(det_state *s, const tel_window *w, int row0) {
   det_features(s, w, row0);
   int rc = par_allgather_floats(s->local_pack, s->gather_counts, s->all_pack);
-  if (rc)
-    return rc;
+  s->t_gathered = par_wtime();
+  return rc;
+}
+
+int det_block_finish(det_state *s, const det_candidate **cands, int *ncands,
+                     const det_trend **trends, int *ntrends) {
   det_unpack(s);
+  int rc;
   if ((rc = det_class_stats(s)) != 0)
     return rc;
   det_node_signals(s);

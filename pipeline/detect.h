@@ -66,21 +66,27 @@ int det_classes(const det_state *s);
 /* Class of node n: 0 moe, 1 dense, 2 idle training pool, 3 + j for job j. */
 int det_class_of(const fleet *f, int n);
 
-/* Collective. Analyses rows [row0, row0 + DET_BLOCK_SCRAPES) of window w.
- * On return cands (ncands of them) are this rank's candidates and trends
+/* One detection block in two collective calls. det_block_gather computes
+ * this rank's features of rows [row0, row0 + DET_BLOCK_SCRAPES) of window w
+ * and gathers every rank's; it changes nothing the readers below, the
+ * candidates or the trends of the previous block show, so a rank may still
+ * use those between the two calls (the time it spends there is balanced by
+ * the class-statistics split). det_block_finish analyses the block: on
+ * return cands (ncands of them) are this rank's candidates and trends
  * (ntrends) the class trends, the same on all ranks; both stay valid until
- * the next call.
- * Returns 0 or a negative FS_* code on all ranks. */
-int det_block(det_state *s, const tel_window *w, int row0, const det_candidate **cands,
-              int *ncands, const det_trend **trends, int *ntrends);
+ * the next det_block_finish.
+ * Each returns 0 or a negative FS_* code on all ranks. */
+int det_block_gather(det_state *s, const tel_window *w, int row0);
+int det_block_finish(det_state *s, const det_candidate **cands, int *ncands,
+                     const det_trend **trends, int *ntrends);
 
-/* After det_block, every rank holds the block features of every node. These
+/* After det_block_finish, every rank holds the block features of every node. These
  * read them (NaN where a metric does not apply to the node's tenant). */
 float det_node_feature(const det_state *s, int metric, int node);
 float det_gpu_feature(const det_state *s, int metric, int node, int gpu);
 
 /* The same, whole: one metric's features of every node, [nodes] or
- * [nodes][FLEET_GPUS] in global node order, valid until the next det_block.
+ * [nodes][FLEET_GPUS] in global node order, valid until the next det_block_finish.
  * Example: det_gpu_features(d, GM_TEMP)[n * FLEET_GPUS + g]. */
 const float *det_node_features(const det_state *s, int metric);
 const float *det_gpu_features(const det_state *s, int metric);

@@ -203,39 +203,67 @@ static int sim_contexts(sim_state *s, int32_t step, int first_new, int final) {
   return rc;
 }
 
-/* L1 over every complete detection block of the window: each rank finds its
- * candidates, the printing rank aggregates them into events. Collective. */
-static int sim_detect(sim_state *s, const fs_config *cfg, int64_t t0, int rows) {
-  int rc = 0;
-  for (int r0 = 0; rc == 0 && r0 + DET_BLOCK_SCRAPES <= rows; r0 += DET_BLOCK_SCRAPES) {
-    const det_candidate *cands;
-    const det_trend *trends;
-    int ncands, ntrends;
-    rc = det_block(s->det, &s->window, r0, &cands, &ncands, &trends, &ntrends);
-    void *all = NULL;
-    int all_bytes = 0;
-    if (rc == 0)
-      rc = par_gather_bytes(cands, ncands * (int)sizeof *cands, &all, &all_bytes);
-    if (rc == 0 && par_prints()) {
-      double t_end = (double)(t0 + r0 + DET_BLOCK_SCRAPES) * cfg->scrape_interval_s;
-      int ncand = all_bytes / (int)sizeof(det_candidate), before;
-      float cluster[CM_COUNT];
-      for (int k = 0; k < CM_COUNT; k++)
-        cluster[k] = s->cluster_buf[k][r0 + DET_BLOCK_SCRAPES - 1];
-      agg_events(s->agg, &before);
-      rc = agg_step(s->agg, s->det_step, t_end, all, ncand, trends, ntrends);
-      if (rc == 0)
-        rc = ctx_record_step(s->ctx, s->det, s->det_step, t_end, all, ncand, cluster);
-      if (rc == 0)
-        rc = sim_contexts(s, s->det_step, before, 0);
-      for (int i = 0; i < s->nesc && s->esc_rc == 0; i++) /* wait 0: never on the network */
-        s->esc_rc = esc_poll(s->esc[i], 0);
-    }
-    free(all);
-    rc = par_agree(rc);
-    s->det_step++;
-  }
+/* The printing rank's part of one detection block: aggregate the gathered
+ * candidates (all, ncand of them) and the trends into events, record the
+ * block's features for the contexts, write the contexts it completes, poll
+ * the LLM tiers. The detector still holds that block's features. */
+static int sim_root_block(sim_state *s, int r0, double t_end, const void *all, int ncand,
+                          const det_trend *trends, int ntrends) {
+  float cluster[CM_COUNT];
+  for (int k = 0; k < CM_COUNT; k++)
+    cluster[k] = s->cluster_buf[k][r0 + DET_BLOCK_SCRAPES - 1];
+  int before;
+  agg_events(s->agg, &before);
+  int rc = agg_step(s->agg, s->det_step, t_end, all, ncand, trends, ntrends);
+  if (rc == 0)
+    rc = ctx_record_step(s->ctx, s->det, s->det_step, t_end, all, ncand, cluster);
+  if (rc == 0)
+    rc = sim_contexts(s, s->det_step, before, 0);
+  for (int i = 0; i < s->nesc && s->esc_rc == 0; i++) /* wait 0: never on the network */
+    s->esc_rc = esc_poll(s->esc[i], 0);
+  s->det_step++;
   return rc;
+}
+
+/* L1 over every complete detection block of the window: each rank finds its
+ * candidates, the printing rank aggregates them into events. The printing
+ * rank does that for block k after the features of block k + 1 are gathered,
+ * while the others start the class statistics (the last block's at the end).
+ * Collective. */
+static int sim_detect(sim_state *s, const fs_config *cfg, int64_t t0, int rows) {
+  int rc = 0, root = par_prints(), held = 0, held_r0 = 0, held_ncand = 0, held_ntrends = 0;
+  void *held_all = NULL;
+  const det_trend *held_trends = NULL;
+  double held_t_end = 0;
+  for (int r0 = 0; rc == 0 && r0 + DET_BLOCK_SCRAPES <= rows; r0 += DET_BLOCK_SCRAPES) {
+    rc = det_block_gather(s->det, &s->window, r0);
+    int root_rc = 0; /* agreed at the end of the block: the collectives go on */
+    if (rc == 0 && held)
+      root_rc = sim_root_block(s, held_r0, held_t_end, held_all, held_ncand, held_trends,
+                               held_ntrends);
+    free(held_all);
+    held_all = NULL;
+    held = 0;
+    const det_candidate *cands;
+    int ncands = 0, all_bytes = 0;
+    if (rc == 0)
+      rc = det_block_finish(s->det, &cands, &ncands, &held_trends, &held_ntrends);
+    if (rc == 0)
+      rc = par_gather_bytes(cands, ncands * (int)sizeof *cands, &held_all, &all_bytes);
+    if (rc == 0 && root) {
+      held = 1;
+      held_r0 = r0;
+      held_t_end = (double)(t0 + r0 + DET_BLOCK_SCRAPES) * cfg->scrape_interval_s;
+      held_ncand = all_bytes / (int)sizeof(det_candidate);
+    } else if (rc == 0) {
+      s->det_step++;
+    }
+    rc = par_agree(rc ? rc : root_rc);
+  }
+  if (rc == 0 && held)
+    rc = sim_root_block(s, held_r0, held_t_end, held_all, held_ncand, held_trends, held_ntrends);
+  free(held_all);
+  return par_agree(rc);
 }
 
 /* Simulates scrapes [t0, t0 + rows) and writes them. Collective. */
