@@ -56,6 +56,8 @@ static const cfg_entry cfg_table[] = {
      "minutes between training checkpoints"},
     {"archive", CFG_T_INT, 0, 1, 1, CFG_FIELD(archive),
      "1: write DIR/fleet.h5; 0: simulate, detect and escalate without it (benchmarks, sizing)"},
+    {"restart_every_windows", CFG_T_INT, 0, 1000000, 1, CFG_FIELD(restart_every_windows),
+     "archive windows between restart checkpoints for --resume (DIR/checkpoint/); 0: none"},
 };
 enum { CFG_NENTRIES = sizeof cfg_table / sizeof cfg_table[0] };
 

@@ -31,6 +31,7 @@ typedef struct {
   int window_scrapes;        /* scrapes buffered per archive write */
   int checkpoint_every_min;  /* training checkpoint period, minutes */
   int archive;               /* 1: write fleet.h5, 0: no HDF5 output at all */
+  int restart_every_windows; /* windows between --resume checkpoints, 0 = none */
   int njobs;
   cfg_job jobs[CFG_MAX_JOBS];
 } fs_config;

@@ -488,7 +488,8 @@ static int sim_ckpt_root_file(sim_state *s, int64_t windows, int64_t next, int64
  * `next`. Collective. */
 static int sim_checkpoint(sim_state *s, const fs_config *cfg, const sim_options *opt,
                           int64_t windows, int64_t next) {
-  if (!cfg->archive) /* nothing to continue without the archive */
+  if (!cfg->archive || cfg->restart_every_windows == 0 || /* nothing to continue */
+      windows % cfg->restart_every_windows != 0)
     return 0;
   double t0 = par_wtime();
   int rc = h5a_flush(s->archive);

@@ -45,6 +45,22 @@ run_np 1 "${RUN_ARGS[@]}" --out "$d" --resume >"$d.final.log" 2>&1 \
 same_run "$SCRATCH/ref" "$d"
 echo "ok: killed at arbitrary moments (checkpoints $k1, $k2; np 2 -> 3 -> 1): identical"
 
+# sparse checkpoints (restart_every_windows=5): the kill loses up to 4
+# windows, which the resume simulates again, with the same result
+d="$SCRATCH/sparse"
+start_run 2 "$d" --set restart_every_windows=5
+wait_windows "$d" 10
+sleep 0.3
+kill_run
+k=$(windows_done "$d")
+[ $((k % 5)) -eq 0 ] || fail "sparse: checkpoint of window $k, expected a multiple of 5"
+run_np 2 "${RUN_ARGS[@]}" --set restart_every_windows=5 --out "$d" --resume >"$d.resume.log" 2>&1 \
+  || fail "sparse: resume failed: $(tail -n5 "$d.resume.log")"
+same_run "$SCRATCH/ref" "$d"
+out=$(run_np 1 "${RUN_ARGS[@]}" --set restart_every_windows=0 --out "$SCRATCH/none")
+grep -q "0 checkpoints" <<<"$out" || fail "restart_every_windows=0 still checkpoints: $out"
+echo "ok: checkpoints every 5 windows (killed after $k), resumed: identical; 0 writes none"
+
 # a completed run: --resume says so and exits 0
 out=$(run_np 1 "${RUN_ARGS[@]}" --out "$SCRATCH/ref" --resume 2>&1) || fail "resume of a complete run: $out"
 grep -q "is complete: nothing to resume" <<<"$out" || fail "resume of a complete run said: $out"
