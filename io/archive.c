@@ -18,6 +18,7 @@
 #include "mpi/par.h"
 #include "src/diag.h"
 #include "src/errors.h"
+#include "src/paths.h"
 
 struct h5a_writer {
   char *path;    /* final name */
@@ -379,14 +380,7 @@ static void h5a_close_all(h5a_writer *w, int *rc) {
 /* Why the file could not be created, in words, probing the directory. */
 static void h5a_create_reason(const char *partial, char *out, size_t cap) {
   char dir[4096];
-  snprintf(dir, sizeof dir, "%s", partial);
-  char *slash = strrchr(dir, '/');
-  if (!slash)
-    snprintf(dir, sizeof dir, ".");
-  else if (slash == dir)
-    dir[1] = '\0';
-  else
-    *slash = '\0';
+  path_parent(partial, dir, sizeof dir);
   struct stat st;
   if (stat(dir, &st) != 0)
     snprintf(out, cap, "directory %s: %s", dir, strerror(errno));

@@ -17,6 +17,7 @@
 
 #include "src/diag.h"
 #include "src/errors.h"
+#include "src/paths.h"
 
 enum { CKPT_FORMAT = 1, CKPT_BOM = 0x01020304, CKPT_HEADER = 16, CKPT_TRAILER = 16 };
 static const char CKPT_MAGIC[8] = {'F', 'L', 'E', 'E', 'T', 'C', 'K', 'P'};
@@ -60,14 +61,7 @@ static ckpt_file *ckpt_alloc(const char *path) {
 /* fsyncs the directory that holds path, so a rename in it is durable. */
 static int ckpt_sync_dir(const char *path) {
   char dir[4096];
-  snprintf(dir, sizeof dir, "%s", path);
-  char *slash = strrchr(dir, '/');
-  if (!slash)
-    snprintf(dir, sizeof dir, ".");
-  else if (slash == dir)
-    dir[1] = '\0';
-  else
-    *slash = '\0';
+  path_parent(path, dir, sizeof dir);
   int fd = open(dir, O_RDONLY | O_DIRECTORY);
   if (fd < 0 || fsync(fd) != 0) {
     diag_addf("checkpoint %s: cannot sync the directory: %s", dir, strerror(errno));

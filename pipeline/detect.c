@@ -14,6 +14,7 @@
 #include "pipeline/robust.h"
 #include "src/errors.h"
 #include "src/metrics.h"
+#include "src/state_record.h"
 
 static const float DET_Z = 3.0f;        /* own-history deviation that confirms */
 static const float DET_Z_NODE = 4.5f;   /* peer |z| for a node metric (multiplicity) */
@@ -796,14 +797,7 @@ float det_class_gpu_median(const det_state *s, int cls, int metric) {
 static size_t det_node_walk(det_state *s, int i, unsigned char *rec, int save) {
   const size_t gi = (size_t)i * FLEET_GPUS;
   size_t bytes = 0;
-#define DET_ITEM(p, n)                                                                           \
-  do {                                                                                           \
-    if (rec && save)                                                                             \
-      memcpy(rec + bytes, (p), (n));                                                             \
-    else if (rec)                                                                                \
-      memcpy((p), rec + bytes, (n));                                                             \
-    bytes += (n);                                                                                \
-  } while (0)
+#define DET_ITEM(p, n) state_record_item(rec, &bytes, (p), (n), save)
   for (int k = 0; k < GM_COUNT; k++) {
     if (s->gpu_prev[k])
       DET_ITEM(&s->gpu_prev[k][gi], sizeof(double) * FLEET_GPUS);

@@ -12,6 +12,7 @@
 #include "io/checkpoint.h"
 #include "src/errors.h"
 #include "src/rng.h"
+#include "src/state_record.h"
 
 /* ---- model constants (H100 SXM5 80 GB, the seed's figures) ------------- */
 #define TEL_PI 3.14159265358979323846
@@ -996,14 +997,7 @@ void tel_cluster_window(tel_cluster *c, int64_t t0, int rows, const double *agg,
 static size_t tel_node_walk(tel_model *m, int i, unsigned char *rec, int save) {
   const size_t gi = (size_t)i * FLEET_GPUS, fg = sizeof(float) * FLEET_GPUS;
   size_t bytes = 0;
-#define TEL_ITEM(p, n)                                                                           \
-  do {                                                                                           \
-    if (rec && save)                                                                             \
-      memcpy(rec + bytes, (p), (n));                                                             \
-    else if (rec)                                                                                \
-      memcpy((p), rec + bytes, (n));                                                             \
-    bytes += (n);                                                                                \
-  } while (0)
+#define TEL_ITEM(p, n) state_record_item(rec, &bytes, (p), (n), save)
   TEL_ITEM(&m->temp_c[gi], fg);
   TEL_ITEM(&m->min_clock_mhz[i], sizeof(float));
   TEL_ITEM(&m->xid[gi], sizeof(uint32_t) * FLEET_GPUS);

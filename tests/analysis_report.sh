@@ -17,7 +17,7 @@ trap cleanup EXIT
 full="$SCRATCH/full"
 run_np 2 run --quiet --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json" \
   --out "$full" >/dev/null
-source "$SOURCE_DIR/tests/stub_lib.sh"
+source "$SOURCE_DIR/tests/lib_stub.sh"
 stub_start 120 "$SCRATCH/stub.log"
 export ANALYSIS_TEST_KEY=sk-analysis-test
 "$FLEETSIM" escalate --run "$full" --quiet --backend \

@@ -14,7 +14,7 @@ cleanup() {
   rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
-source "$SOURCE_DIR/tests/stub_lib.sh"
+source "$SOURCE_DIR/tests/lib_stub.sh"
 stub_start 600 "$SCRATCH/stub.log"
 URL="http://127.0.0.1:$PORT"
 echo "stub server on $URL (pid $STUB_PID)"

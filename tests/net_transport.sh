@@ -15,7 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-source "$SOURCE_DIR/tests/stub_lib.sh"
+source "$SOURCE_DIR/tests/lib_stub.sh"
 stub_start 300 "$SCRATCH/stub.log"
 echo "stub server on 127.0.0.1:$PORT (pid $STUB_PID)"
 "$NET_TRANSPORT" "http://127.0.0.1:$PORT"

@@ -10,7 +10,7 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy
 STUB_PID=
 trap '[ -n "$STUB_PID" ] && kill "$STUB_PID" 2>/dev/null; rm -rf "$SCRATCH"' EXIT
 
-source "$SOURCE_DIR/tests/stub_lib.sh"
+source "$SOURCE_DIR/tests/lib_stub.sh"
 
 # accounted DIR OK_WANT: one transcript line per call of contexts.jsonl
 # (no call missing, none twice); OK_WANT lines ok (or "any"), the rest error.

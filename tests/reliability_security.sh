@@ -18,7 +18,7 @@ cleanup() {
 trap cleanup EXIT
 LOGS="$SCRATCH/logs"
 mkdir -p "$LOGS"
-source "$SOURCE_DIR/tests/stub_lib.sh"
+source "$SOURCE_DIR/tests/lib_stub.sh"
 stub_start 300 "$LOGS/stub.err"
 PIDS+=("$STUB_PID")
 URL="http://127.0.0.1:$PORT"

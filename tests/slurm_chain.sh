@@ -8,22 +8,7 @@
 # (sbatch runs a copy of the script: the checkout is found anyway). Exit 77
 # (skipped) where Slurm or munge is not installed.
 source "$(dirname "$0")/lib.sh"
-for v in $(compgen -e | grep -E '^(SLURM|SBATCH|SALLOC|SRUN|SQUEUE)_' || true); do unset "$v"; done
-CLUSTER="$SCRATCH/cluster"
-cleanup() {
-  bash "$SOURCE_DIR/slurm/local_cluster.sh" stop "$CLUSTER" || true
-  rm -rf "$SCRATCH"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT
-rc=0
-bash "$SOURCE_DIR/slurm/local_cluster.sh" start "$CLUSTER" >"$SCRATCH/cluster.env" || rc=$?
-if [ "$rc" -eq 77 ]; then
-  echo "SKIP: no usable Slurm here (see the message above)"
-  exit 77
-fi
-[ "$rc" -eq 0 ] || fail "the private Slurm did not start (exit $rc)"
-export SLURM_CONF="$CLUSTER/slurm.conf"
+source "$(dirname "$0")/lib_slurm.sh"
 sinfo
 cpus=$(sed -n 's/.* CPUs=\([0-9]*\).*/\1/p' "$SLURM_CONF")
 NP=$((cpus < 2 ? cpus : 2))
