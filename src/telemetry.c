@@ -501,18 +501,23 @@ static void tel_mix_keys(uint64_t *restrict out, const uint64_t *restrict keys, 
     out[i] = rng_bits_at(keys[i], cm);
 }
 
+/* One AR(1) step for n entities of one noise channel: st = phi * st +
+ * innov * N(0, 1), the normals drawn at counter cm of each key (bits is
+ * scratch for n draws). */
+static void tel_ar1_advance(float *restrict st, const uint64_t *keys, uint64_t cm, float phi,
+                            float innov, uint64_t *bits, size_t n) {
+  tel_mix_keys(bits, keys, cm, n);
+  for (size_t i = 0; i < n; i++)
+    st[i] = phi * st[i] + innov * rng_normal(bits[i]);
+}
+
 /* Phase one of a scrape, over every GPU of the rank: the AR(1) noise states
  * advance one step and the event draws land in gpu_bits. */
 static void tel_gpu_draws(tel_model *m, const tel_scrape_rng *sr) {
   const size_t ng = (size_t)m->nnodes * FLEET_GPUS;
-  uint64_t *bits = m->gpu_bits[0]; /* scratch for the noise draws, refilled below */
-  for (int c = 0; c < GN_COUNT; c++) {
-    tel_mix_keys(bits, m->gpu_key[c], sr->noise, ng);
-    float *restrict st = m->gpu_noise[c];
-    const float phi = tel_gpu_phi[c], innov = m->gpu_innov[c];
-    for (size_t g = 0; g < ng; g++)
-      st[g] = phi * st[g] + innov * rng_normal(bits[g]);
-  }
+  for (int c = 0; c < GN_COUNT; c++) /* gpu_bits[0] is scratch here, refilled below */
+    tel_ar1_advance(m->gpu_noise[c], m->gpu_key[c], sr->noise, tel_gpu_phi[c], m->gpu_innov[c],
+                    m->gpu_bits[0], ng);
   tel_mix_keys(m->gpu_bits[0], m->gpu_event_key, sr->ev[EV_SBE], ng);
   tel_mix_keys(m->gpu_bits[1], m->gpu_event_key, sr->ev[EV_REPLAY], ng);
   tel_mix_keys(m->gpu_bits[2], m->gpu_event_key, sr->ev[EV_PCIE], ng);
@@ -523,14 +528,9 @@ static void tel_gpu_draws(tel_model *m, const tel_scrape_rng *sr) {
  * read are the same), which keeps the loops branch-free. */
 static void tel_node_draws(tel_model *m, const tel_scrape_rng *sr) {
   const size_t nn = (size_t)m->nnodes;
-  uint64_t *bits = m->node_bits[0]; /* scratch for the noise draws, refilled below */
-  for (int c = 0; c < NN_COUNT; c++) {
-    tel_mix_keys(bits, m->node_key[c], sr->noise, nn);
-    float *restrict st = m->node_noise[c];
-    const float phi = tel_node_phi[c], innov = m->node_innov[c];
-    for (size_t i = 0; i < nn; i++)
-      st[i] = phi * st[i] + innov * rng_normal(bits[i]);
-  }
+  for (int c = 0; c < NN_COUNT; c++) /* node_bits[0] is scratch here, refilled below */
+    tel_ar1_advance(m->node_noise[c], m->node_key[c], sr->noise, tel_node_phi[c],
+                    m->node_innov[c], m->node_bits[0], nn);
   tel_mix_keys(m->node_bits[0], m->node_event_key, sr->ev[EV_RETX], nn);
   tel_mix_keys(m->node_bits[1], m->node_event_key, sr->ev[EV_RCV_ERR], nn);
   tel_mix_keys(m->node_bits[2], m->node_event_key, sr->ev[EV_XMIT], nn);
