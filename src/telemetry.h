@@ -36,6 +36,7 @@ typedef struct {
   tel_cell *gpu[GM_COUNT];    /* [capacity][nnodes][FLEET_GPUS] */
   tel_cell *node[NM_COUNT];   /* [capacity][nnodes] */
   float *step_own_ms;         /* [capacity][nnodes] own step time, 0 if none */
+  void *block;                /* the one allocation the arrays above live in */
 } tel_window;
 
 /* Per-rack aggregates that cluster metrics are built from, one block per
