@@ -39,6 +39,7 @@ struct det_state {
   const fleet *f;
   uint8_t gkind[GM_COUNT], nkind[NM_COUNT];   /* det_feature_kind per metric */
   float *med_rows;                /* [DET_BLOCK_SCRAPES][nn] scratch */
+  tel_cell *fold;                 /* [window blocks][GM_COUNT][nn*8] det_fold_chunk's sums, maxima */
   float gfloor[GM_COUNT], nfloor[NM_COUNT];   /* det_abs_floor per metric */
   int node0, nnodes, nranks, nclasses;
   int64_t blocks;                 /* blocks analysed so far */
@@ -180,7 +181,7 @@ static void det_rebalance(det_state *s, const float *secs) {
   det_split_stats(s);
 }
 
-int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
+int det_init(det_state **out, const fleet *f, int node0, int nnodes, int window_rows) {
   *out = NULL;
   det_state *s = calloc(1, sizeof *s);
   if (!s)
@@ -221,6 +222,7 @@ int det_init(det_state **out, const fleet *f, int node0, int nnodes) {
   DET_ALLOC(s->fire, (ng * GM_COUNT + nn * NM_COUNT));
   DET_ALLOC(s->test_med, ng);
   DET_ALLOC(s->med_rows, nn * DET_BLOCK_SCRAPES);
+  DET_ALLOC(s->fold, (size_t)(window_rows / DET_BLOCK_SCRAPES + 1) * GM_COUNT * ng);
   DET_ALLOC(s->test_sig, ng);
   DET_ALLOC(s->test_dev, ng);
   DET_ALLOC(s->all_pack, (N * FLEET_GPUS * GM_COUNT + N * NM_COUNT));
@@ -301,6 +303,7 @@ void det_destroy(det_state **sp) {
     free(s->node_var[k]);
     free(s->node_dev[k]);
   }
+  free(s->fold);
   free(s->local_pack);
   free(s->fire);
   free(s->test_med);
@@ -332,41 +335,79 @@ void det_destroy(det_state **sp) {
 
 /* ---- features ----------------------------------------------------------- */
 
-/* out[i] = mean over the block's rows of blk[r * n + i], the rows added in
- * order from 0 (the same floats as row-by-row sums); one accumulator per
- * value, so the 20 rows stay in a register (GCC vectorises over i). */
-static void det_block_mean(float *restrict out, const tel_cell *restrict blk, size_t n) {
-  enum { W = 8 };
-  size_t i0 = 0;
-  for (; i0 + W <= n; i0 += W) {
-    float acc[W] = {0};
-    for (int r = 0; r < DET_BLOCK_SCRAPES; r++)
-      for (int j = 0; j < W; j++)
-        acc[j] += blk[(size_t)r * n + i0 + (size_t)j].f;
-    for (int j = 0; j < W; j++)
-      out[i0 + (size_t)j] = acc[j] / DET_BLOCK_SCRAPES;
-  }
-  for (; i0 < n; i0++) {
-    float acc = 0;
-    for (int r = 0; r < DET_BLOCK_SCRAPES; r++)
-      acc += blk[(size_t)r * n + i0].f;
-    out[i0] = acc / DET_BLOCK_SCRAPES;
+/* The fold's loops see the cells as plain floats or words (a pointer to a
+ * union points to each of its members; tel_cell has no padding), so GCC
+ * vectorises them: it does not for loads of union members. */
+_Static_assert(sizeof(tel_cell) == sizeof(float) && sizeof(tel_cell) == sizeof(uint32_t),
+               "tel_cell is one float or one word");
+
+/* a[j] = (first ? 0.0f : a[j]) + x[j], or + whether x[j]'s word has a bit
+ * of bit_mask set (bit_mask != 0: the throttle share's count). */
+static void det_fold_sum(float *restrict a, const float *restrict x, const uint32_t *restrict u,
+                         size_t len, int first, uint32_t bit_mask) {
+  if (bit_mask && first)
+    for (size_t j = 0; j < len; j++)
+      a[j] = 0.0f + (float)((u[j] & bit_mask) != 0);
+  else if (bit_mask)
+    for (size_t j = 0; j < len; j++)
+      a[j] += (float)((u[j] & bit_mask) != 0);
+  else if (first)
+    for (size_t j = 0; j < len; j++)
+      a[j] = 0.0f + x[j];
+  else
+    for (size_t j = 0; j < len; j++)
+      a[j] += x[j];
+}
+
+/* a[j] = the largest of 0 and every row's x[j] so far. */
+static void det_fold_max(uint32_t *restrict a, const uint32_t *restrict x, size_t len, int first) {
+  if (first)
+    memcpy(a, x, len * sizeof *a);
+  else
+    for (size_t j = 0; j < len; j++)
+      a[j] = x[j] > a[j] ? x[j] : a[j];
+}
+
+void det_fold_chunk(void *ctx, int row, size_t i0, size_t n, tel_cell *const *gpu) {
+  det_state *s = ctx;
+  const size_t ng = (size_t)s->nnodes * FLEET_GPUS, len = n * FLEET_GPUS;
+  const int first = row % DET_BLOCK_SCRAPES == 0;
+  tel_cell *fold = s->fold + (size_t)(row / DET_BLOCK_SCRAPES) * GM_COUNT * ng + i0 * FLEET_GPUS;
+  /* each sum starts from 0.0f, as a loop over the rows would (0 + -0 is +0) */
+  for (int k = 0; k < GM_COUNT; k++) {
+    tel_cell *acc = fold + (size_t)k * ng;
+    switch ((det_feature_kind)s->gkind[k]) {
+    case DET_F_MEAN:
+      det_fold_sum((float *)acc, (const float *)gpu[k], (const uint32_t *)gpu[k], len, first, 0u);
+      break;
+    case DET_F_THROTTLE:
+      det_fold_sum((float *)acc, (const float *)gpu[k], (const uint32_t *)gpu[k], len, first,
+                   CLOCK_EVENT_SW_THERMAL | CLOCK_EVENT_HW_THERMAL);
+      break;
+    case DET_F_MAX:
+      det_fold_max((uint32_t *)acc, (const uint32_t *)gpu[k], len, first);
+      break;
+    default: /* counters: the increase is read from the window's rows */
+      break;
+    }
   }
 }
 
 /* Block features of the local nodes into local_pack: [GM][nn*8] then
  * [NM][nn]. Gauges: GPU mean, node median (robust to checkpoint stalls);
  * counters: increase over the block; throttle bits: fraction of scrapes.
- * Rows are walked in order with the GPUs contiguous inside, so the sums are
- * added in the same order as a per-GPU loop would (identical floats). */
+ * The GPU gauges, throttle shares and codes come from det_fold_chunk's
+ * sums and maxima (added row by row, the same floats as a pass over the
+ * window), the rest from the window's rows. */
 static void det_features(det_state *s, const tel_window *w, int row0) {
   const int B = DET_BLOCK_SCRAPES, nn = s->nnodes, ng = nn * FLEET_GPUS;
   float *out = s->local_pack;
-  for (int k = 0; k < GM_COUNT; k++, out += ng) {
-    const tel_cell *blk = &w->gpu[k][(size_t)row0 * ng];
-    const tel_cell *last = blk + (size_t)(B - 1) * ng;
+  const tel_cell *fold = s->fold + (size_t)(row0 / B) * GM_COUNT * (size_t)ng;
+  for (int k = 0; k < GM_COUNT; k++, out += ng, fold += ng) {
     switch ((det_feature_kind)s->gkind[k]) {
     case DET_F_COUNTER: {
+      const tel_cell *blk = &w->gpu[k][(size_t)row0 * ng];
+      const tel_cell *last = blk + (size_t)(B - 1) * ng;
       double *prev = s->gpu_prev[k];
       for (int gi = 0; gi < ng; gi++) {
         double l = last[gi].u, p = s->blocks == 0 ? blk[gi].u : prev[gi];
@@ -375,27 +416,13 @@ static void det_features(det_state *s, const tel_window *w, int row0) {
       }
       break;
     }
-    case DET_F_THROTTLE:
-      for (int gi = 0; gi < ng; gi++)
-        out[gi] = 0;
-      for (int r = 0; r < B; r++) {
-        const tel_cell *row = blk + (size_t)r * ng;
-        for (int gi = 0; gi < ng; gi++)
-          out[gi] += (row[gi].u & (CLOCK_EVENT_SW_THERMAL | CLOCK_EVENT_HW_THERMAL)) != 0;
-      }
-      for (int gi = 0; gi < ng; gi++)
-        out[gi] /= B;
-      break;
     case DET_F_MAX:
-      for (int gi = 0; gi < ng; gi++) {
-        uint32_t mx = 0;
-        for (int r = 0; r < B; r++)
-          mx = blk[(size_t)r * ng + gi].u > mx ? blk[(size_t)r * ng + gi].u : mx;
-        out[gi] = (float)mx;
-      }
+      for (int gi = 0; gi < ng; gi++)
+        out[gi] = (float)fold[gi].u;
       break;
-    default: /* DET_F_MEAN */
-      det_block_mean(out, blk, (size_t)ng);
+    default: /* DET_F_MEAN, DET_F_THROTTLE: the block's sum over its rows */
+      for (int gi = 0; gi < ng; gi++)
+        out[gi] = fold[gi].f / B;
       break;
     }
   }

@@ -53,9 +53,17 @@ typedef struct {
 
 typedef struct det_state det_state;
 
-/* Prepares detector state for nodes [node0, node0 + nnodes) of fleet f.
- * Returns 0 or FS_ENOMEM. */
-int det_init(det_state **out, const fleet *f, int node0, int nnodes);
+/* Prepares detector state for nodes [node0, node0 + nnodes) of fleet f and
+ * windows of window_rows rows (a multiple of DET_BLOCK_SCRAPES, or the whole
+ * run when shorter). Returns 0 or FS_ENOMEM. */
+int det_init(det_state **out, const fleet *f, int node0, int nnodes, int window_rows);
+
+/* A tel_chunk_fn (ctx: the det_state): folds a chunk of one scrape's GPU
+ * cells into the block features of the gauge, throttle and code metrics
+ * (sums and maxima in row order, the same floats as a pass over the rows).
+ * Every row of the window must pass through it, in order, before
+ * det_block_gather reads that block; counters are read from the window. */
+void det_fold_chunk(void *ctx, int row, size_t i0, size_t n, tel_cell *const *gpu);
 
 /* Frees the state; accepts NULL and clears the pointer. */
 void det_destroy(det_state **s);
@@ -68,6 +76,7 @@ int det_class_of(const fleet *f, int n);
 
 /* One detection block in two collective calls. det_block_gather computes
  * this rank's features of rows [row0, row0 + DET_BLOCK_SCRAPES) of window w
+ * (folded by det_fold_chunk as they were simulated)
  * and gathers every rank's; it changes nothing the readers below, the
  * candidates or the trends of the previous block show, so a rank may still
  * use those between the two calls (the time it spends there is balanced by

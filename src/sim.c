@@ -135,7 +135,7 @@ static int sim_alloc(sim_state *s, const fs_config *cfg, const sim_options *opt,
   int rows = cfg->window_scrapes < scrapes ? cfg->window_scrapes : (int)scrapes;
   if ((rc = tel_init(&s->model, f, node0, nnodes)) != 0 ||
       (rc = tel_window_init(&s->window, s->model, rows)) != 0 ||
-      (rc = det_init(&s->det, f, node0, nnodes)) != 0)
+      (rc = det_init(&s->det, f, node0, nnodes, rows)) != 0)
     return rc;
   if (par_prints() && ((rc = agg_init(&s->agg, f)) != 0 ||
                        (rc = ctx_init(&s->ctx, f, (int)(scrapes / DET_BLOCK_SCRAPES) + 1)) != 0))
@@ -276,7 +276,7 @@ static int sim_window(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
     if (s->drivers_set)
       tel_drivers_reset(s->drivers, nnodes);
     s->drivers_set = scn_drive(s->scenarios, f, t0 + r, s->window.node0, nnodes, s->drivers) > 0;
-    tel_scrape(s->model, t0 + r, s->drivers, &s->window, r);
+    tel_scrape(s->model, t0 + r, s->drivers, &s->window, r, det_fold_chunk, s->det);
   }
   tel_job_local_max(s->model, &s->window, rows, s->job_max_ms);
   double w1 = par_wtime();

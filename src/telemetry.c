@@ -8,6 +8,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "io/checkpoint.h"
 #include "src/errors.h"
@@ -737,17 +740,34 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   *sum = (tel_gpu_sums){power_sum, power_sq, clock_sum, clock_min, replay_max};
 }
 
+/* dst[0..n) = src[0..n) for n a multiple of 4 and dst 16-byte aligned, with
+ * non-temporal stores where the CPU has them (SSE2): the window's GPU cells
+ * go to memory without each line being read first, and they are next read
+ * long after (the archive, two rows of the counters). */
+static void tel_copy_stream(tel_cell *restrict dst, const tel_cell *restrict src, size_t n) {
+#if defined(__SSE2__)
+  for (size_t j = 0; j < n; j += 4)
+    _mm_stream_si128((__m128i *)(void *)&dst[j], _mm_loadu_si128((const __m128i *)(const void *)&src[j]));
+#else
+  memcpy(dst, src, n * sizeof *dst);
+#endif
+}
+
 /* Copies the stage's n nodes into window row `row` from local node i0 on. */
 static void tel_stage_flush(const tel_window *st, tel_window *w, int row, size_t i0, size_t n) {
   const size_t o = (size_t)row * (size_t)w->nnodes + i0;
   for (int k = 0; k < GM_COUNT; k++)
-    memcpy(&w->gpu[k][o * FLEET_GPUS], st->gpu[k], n * FLEET_GPUS * sizeof(tel_cell));
+    tel_copy_stream(&w->gpu[k][o * FLEET_GPUS], st->gpu[k], n * FLEET_GPUS);
+#if defined(__SSE2__)
+  _mm_sfence(); /* the streamed stores are ordered before anything later */
+#endif
   for (int k = 0; k < NM_COUNT; k++)
     memcpy(&w->node[k][o], st->node[k], n * sizeof(tel_cell));
   memcpy(&w->step_own_ms[o], st->step_own_ms, n * sizeof(float));
 }
 
-void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window *w, int row) {
+void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window *w, int row,
+                tel_chunk_fn on_chunk, void *ctx) {
   const fleet *f = m->f;
   const double hour = tel_hour_of_day(m->cfg, t);
   const float load = tel_inference_load(hour);
@@ -916,6 +936,8 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
       st->node[NM_ALLREDUCE_WAIT][o].f = nan;
     }
   }
+  if (on_chunk)
+    on_chunk(ctx, row, i0, i1 - i0, st->gpu);
   tel_stage_flush(st, w, row, i0, i1 - i0);
   }
 }

@@ -70,11 +70,19 @@ void tel_window_destroy(tel_window *w);
 /* Sets every driver of n nodes to its neutral value. */
 void tel_drivers_reset(tel_drivers *d, int n);
 
+/* What tel_scrape hands each chunk of nodes it completes, while the cells
+ * are still in cache: gpu[k] holds metric k of local nodes [i0, i0 + n)
+ * (FLEET_GPUS cells each, node-major) of window row `row`. */
+typedef void (*tel_chunk_fn)(void *ctx, int row, size_t i0, size_t n, tel_cell *const *gpu);
+
 /* Simulates global scrape t for every local node into row `row` of w, with
- * drivers[i] for local node i. Step time and all-reduce wait of job nodes
- * are left for tel_finish_training; step_own_ms gets each node's own time.
- * Must be called for consecutive t (the model keeps counters and lags). */
-void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window *w, int row);
+ * drivers[i] for local node i, and calls on_chunk(ctx, ...) for each chunk
+ * of nodes in order (on_chunk may be NULL). Step time and all-reduce wait
+ * of job nodes are left for tel_finish_training; step_own_ms gets each
+ * node's own time. Must be called for consecutive t (the model keeps
+ * counters and lags). */
+void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window *w, int row,
+                tel_chunk_fn on_chunk, void *ctx);
 
 /* Job-level step time: fills job_max_ms[row * njobs + j] with this rank's
  * largest own step time of job j (0 if no local node), for rows [0, rows). */

@@ -30,7 +30,7 @@ static void run_model(const fleet *f, int node0, int nnodes, int64_t scrapes, in
     int n = (int)(scrapes - t0 < rows ? scrapes - t0 : rows);
     for (int r = 0; r < n; r++) {
       tel_drivers_reset(d, nnodes);
-      tel_scrape(m, t0 + r, d, &w, r);
+      tel_scrape(m, t0 + r, d, &w, r, NULL, NULL);
     }
     /* single instance: its local job maxima are the global ones only when
      * it holds every node of the job; the visitors below skip step time */
