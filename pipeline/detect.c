@@ -65,6 +65,7 @@ struct det_state {
   float *prev_med, *trend_var;    /* [nclasses][NM_COUNT] */
   int32_t *trend_n;               /* diffs seen */
   float *scratch;                 /* [nodes*8] */
+  float *select_a, *select_b;     /* [nodes*8] each: robust_median_mad_finite's buffers */
   /* class statistics are split over the ranks: pair p = c * (GM + NM) + j
    * (j < GM: GPU metric j, else node metric j - GM); rank r computes pairs
    * [stat_first[r], stat_first[r + 1]) and one allgather shares them, each
@@ -236,6 +237,8 @@ int det_init(det_state **out, const fleet *f, int node0, int nnodes, int window_
   DET_ALLOC(s->trend_var, nc * NM_COUNT);
   DET_ALLOC(s->trend_n, nc * NM_COUNT);
   DET_ALLOC(s->scratch, N * FLEET_GPUS);
+  DET_ALLOC(s->select_a, N * FLEET_GPUS);
+  DET_ALLOC(s->select_b, N * FLEET_GPUS);
   size_t npairs = nc * (GM_COUNT + NM_COUNT);
   DET_ALLOC(s->stat_first, (size_t)s->nranks + 1);
   DET_ALLOC(s->stat_counts, (size_t)s->nranks);
@@ -321,6 +324,8 @@ void det_destroy(det_state **sp) {
   free(s->trend_var);
   free(s->trend_n);
   free(s->scratch);
+  free(s->select_a);
+  free(s->select_b);
   free(s->stat_first);
   free(s->stat_counts);
   free(s->stat_local);
@@ -366,6 +371,11 @@ static void det_fold_max(uint32_t *restrict a, const uint32_t *restrict x, size_
   else
     for (size_t j = 0; j < len; j++)
       a[j] = x[j] > a[j] ? x[j] : a[j];
+}
+
+void det_window_metrics(const det_state *s, unsigned char keep[GM_COUNT]) {
+  for (int k = 0; k < GM_COUNT; k++)
+    keep[k] = s->gkind[k] == DET_F_COUNTER;
 }
 
 void det_fold_chunk(void *ctx, int row, size_t i0, size_t n, tel_cell *const *gpu) {
@@ -480,6 +490,7 @@ static void det_class_stat(det_state *s, const float *feat, int per_node, int c,
   int n = 0;
   double sum = 0;
   uint32_t first = 0, differ = 0; /* bit patterns: all the same value? */
+  int special = 0;                 /* an infinity or a -0 among them */
   for (int k = s->class_offset[c]; k < s->class_offset[c + 1]; k++) {
     int node = s->class_nodes[k];
     for (int g = 0; g < per_node; g++) {
@@ -489,6 +500,7 @@ static void det_class_stat(det_state *s, const float *feat, int per_node, int c,
         memcpy(&bits, &v, sizeof bits);
         first = n == 0 ? bits : first;
         differ |= bits ^ first;
+        special |= (bits & 0x7f800000u) == 0x7f800000u || bits == 0x80000000u;
         s->scratch[n++] = v;
         sum += v;
       }
@@ -503,6 +515,8 @@ static void det_class_stat(det_state *s, const float *feat, int per_node, int c,
   if (!differ) { /* a constant over the class (clocks, sizes, idle counters) */
     *med = s->scratch[0];
     mad = 0.0f; /* fabsf(v - v) */
+  } else if (!special) {
+    *med = robust_median_mad_finite(s->scratch, n, s->select_a, s->select_b, &mad);
   } else {
     *med = robust_median(s->scratch, n);
     mad = robust_mad(s->scratch, n, *med);

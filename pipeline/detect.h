@@ -58,6 +58,10 @@ typedef struct det_state det_state;
  * run when shorter). Returns 0 or FS_ENOMEM. */
 int det_init(det_state **out, const fleet *f, int node0, int nnodes, int window_rows);
 
+/* Sets keep[k] for every GPU metric k that det_block_gather reads from the
+ * window's rows (the counters); it reads the others from its fold. */
+void det_window_metrics(const det_state *s, unsigned char keep[GM_COUNT]);
+
 /* A tel_chunk_fn (ctx: the det_state): folds a chunk of one scrape's GPU
  * cells into the block features of the gauge, throttle and code metrics
  * (sums and maxima in row order, the same floats as a pass over the rows).

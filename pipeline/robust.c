@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 static inline void robust_swap(float *v, int a, int b) {
   float t = v[a];
@@ -64,6 +65,64 @@ float robust_mad(float *v, int n, float median) {
   for (int i = 0; i < n; i++)
     v[i] = fabsf(v[i] - median);
   return robust_select(v, n, (n - 1) / 2);
+}
+
+/* x(j) of robust_select_finite's first pass: v[j], or its deviation. */
+static inline float robust_value(const float *v, int j, int absdev, float center) {
+  return absdev ? fabsf(v[j] - center) : v[j];
+}
+
+/* The k-th smallest of x(j) = robust_value(v, j, absdev, center), j < n,
+ * for finite values: quickselect whose partitions are branch-free
+ * three-way passes from one buffer into the other (a and b: n floats
+ * each; the first pass reads v and leaves it as it is). Each value goes to
+ * the front of the destination if below the pivot t, to the back if above,
+ * and is overwritten otherwise: the middle is all t. The pivot is the
+ * median of 9 values spread over the range; below 32 values the rest is
+ * selected in place. */
+static float robust_select_finite(const float *v, int n, int k, int absdev, float center,
+                                  float *a, float *b) {
+  const float *src = v;
+  float *dst = a;
+  int left = 0, right = n - 1, first = 1;
+  while (right - left + 1 > 32) {
+    const int len = right - left + 1;
+    float smp[9];
+    for (int i = 0; i < 9; i++) {
+      const int j = left + (int)((int64_t)i * (len - 1) / 8);
+      smp[i] = first ? robust_value(v, j, absdev, center) : src[j];
+    }
+    robust_select_range(smp, 0, 8, 4);
+    const float t = smp[4];
+    int lo = left, hi = right;
+    for (int j = left; j <= right; j++) {
+      const float x = first ? robust_value(v, j, absdev, center) : src[j];
+      dst[lo] = x;
+      dst[hi] = x;
+      lo += x < t;
+      hi -= x > t;
+    }
+    if (k >= lo && k <= hi)
+      return t;
+    if (k < lo)
+      right = lo - 1;
+    else
+      left = hi + 1;
+    src = dst;
+    dst = dst == a ? b : a;
+    first = 0;
+  }
+  float rest[32];
+  for (int j = left; j <= right; j++)
+    rest[j - left] = first ? robust_value(v, j, absdev, center) : src[j];
+  robust_select_range(rest, 0, right - left, k - left);
+  return rest[k - left];
+}
+
+float robust_median_mad_finite(const float *v, int n, float *a, float *b, float *mad) {
+  const float med = robust_select_finite(v, n, (n - 1) / 2, 0, 0.0f, a, b);
+  *mad = robust_select_finite(v, n, (n - 1) / 2, 1, med, a, b);
+  return med;
 }
 
 /* A comparator network whose output (n - 1) / 2 is the lower median of n

@@ -12,6 +12,13 @@ float robust_median(float *v, int n);
  * absolute deviations. n must be > 0. Scale by 1.4826 for a normal sigma. */
 float robust_mad(float *v, int n, float median);
 
+/* Median and MAD of v[0..n) when every value is finite and none is -0 (the
+ * caller checks): the values of robust_median and robust_mad, bit for bit
+ * (equal values then have one bit pattern), by branch-free passes between
+ * the scratch buffers a and b (n floats each); v is left as it is. Returns
+ * the median and sets *mad. n must be > 0. */
+float robust_median_mad_finite(const float *v, int n, float *a, float *b, float *mad);
+
 /* Rows of robust_median_columns at most. */
 enum { ROBUST_COLUMNS_MAX_ROWS = 32 };
 

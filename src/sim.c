@@ -137,6 +137,11 @@ static int sim_alloc(sim_state *s, const fs_config *cfg, const sim_options *opt,
       (rc = tel_window_init(&s->window, s->model, rows)) != 0 ||
       (rc = det_init(&s->det, f, node0, nnodes, rows)) != 0)
     return rc;
+  if (!cfg->archive) { /* no archive: the window keeps what the detector reads */
+    unsigned char keep[GM_COUNT];
+    det_window_metrics(s->det, keep);
+    tel_window_keep(&s->window, keep);
+  }
   if (par_prints() && ((rc = agg_init(&s->agg, f)) != 0 ||
                        (rc = ctx_init(&s->ctx, f, (int)(scrapes / DET_BLOCK_SCRAPES) + 1)) != 0))
     return rc;

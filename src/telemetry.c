@@ -405,7 +405,14 @@ static int tel_window_alloc(tel_window *w, int node0, int nnodes, int capacity) 
 }
 
 int tel_window_init(tel_window *w, const tel_model *m, int capacity) {
-  return tel_window_alloc(w, m->node0, m->nnodes, capacity);
+  int rc = tel_window_alloc(w, m->node0, m->nnodes, capacity);
+  memset(w->gpu_kept, 1, sizeof w->gpu_kept);
+  return rc;
+}
+
+void tel_window_keep(tel_window *w, const unsigned char keep[GM_COUNT]) {
+  for (int k = 0; k < GM_COUNT; k++)
+    w->gpu_kept[k] = keep[k] || k == GM_CLOCK_EVENTS || k == GM_ECC_DBE;
 }
 
 void tel_window_destroy(tel_window *w) {
@@ -757,7 +764,8 @@ static void tel_copy_stream(tel_cell *restrict dst, const tel_cell *restrict src
 static void tel_stage_flush(const tel_window *st, tel_window *w, int row, size_t i0, size_t n) {
   const size_t o = (size_t)row * (size_t)w->nnodes + i0;
   for (int k = 0; k < GM_COUNT; k++)
-    tel_copy_stream(&w->gpu[k][o * FLEET_GPUS], st->gpu[k], n * FLEET_GPUS);
+    if (w->gpu_kept[k])
+      tel_copy_stream(&w->gpu[k][o * FLEET_GPUS], st->gpu[k], n * FLEET_GPUS);
 #if defined(__SSE2__)
   _mm_sfence(); /* the streamed stores are ordered before anything later */
 #endif

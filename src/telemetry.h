@@ -37,6 +37,7 @@ typedef struct {
   tel_cell *node[NM_COUNT];   /* [capacity][nnodes] */
   float *step_own_ms;         /* [capacity][nnodes] own step time, 0 if none */
   void *block;                /* the one allocation the arrays above live in */
+  unsigned char gpu_kept[GM_COUNT]; /* 0: tel_scrape leaves metric k's cells unwritten */
 } tel_window;
 
 /* Per-rack aggregates that cluster metrics are built from, one block per
@@ -63,6 +64,12 @@ void tel_destroy(tel_model **m);
 
 /* Allocates a window of `capacity` rows for the model's nodes. 0 or FS_ENOMEM. */
 int tel_window_init(tel_window *w, const tel_model *m, int capacity);
+
+/* Which GPU metrics tel_scrape stores in w (all of them after
+ * tel_window_init): only those with keep[k] set and the ones tel_rack_
+ * aggregates reads (clock events, DBE). For a window nothing archives: the
+ * other cells are computed and handed to the chunk callback, not stored. */
+void tel_window_keep(tel_window *w, const unsigned char keep[GM_COUNT]);
 
 /* Frees a window's buffers; safe on a zeroed or already freed window. */
 void tel_window_destroy(tel_window *w);

@@ -1,6 +1,7 @@
 /* Unit tests of pipeline/robust.c: robust_median and robust_mad against a
  * sort on random data with ties, constants and both selection paths (below
- * and above Floyd-Rivest's sampling threshold), and robust_median_columns
+ * and above Floyd-Rivest's sampling threshold), robust_median_mad_finite
+ * against them bit for bit, and robust_median_columns
  * (the comparator network) against robust_median on every column for every
  * row count 1..32 and column counts around its chunk size. No MPI. */
 #include <math.h>
@@ -39,6 +40,7 @@ static void test_median_mad(void) {
   const int sizes[] = {1, 2, 3, 20, 21, 599, 600, 601, 602, 2000, 4801};
   const int levels[] = {0, 1, 3, 50};
   float *v = malloc(sizeof *v * 5000), *w = malloc(sizeof *w * 5000);
+  float *fa = malloc(sizeof *fa * 5000), *fb = malloc(sizeof *fb * 5000);
   uint64_t key = rng_key(7, 1, 0), t = 0;
   for (size_t a = 0; a < sizeof sizes / sizeof *sizes; a++)
     for (size_t b = 0; b < sizeof levels / sizeof *levels; b++)
@@ -50,12 +52,45 @@ static void test_median_mad(void) {
           w[i] = fabsf(v[i] - want);
         float want_mad = sorted_median(w, n);
         memcpy(w, v, sizeof *v * (size_t)n);
+        float fmad, fmed = robust_median_mad_finite(v, n, fa, fb, &fmad); /* leaves v */
         float med = robust_median(w, n);
         CHECK(med == want);
-        CHECK(robust_mad(w, n, med) == want_mad);
+        float mad = robust_mad(w, n, med);
+        CHECK(mad == want_mad);
+        CHECK(memcmp(&fmed, &med, sizeof med) == 0 && memcmp(&fmad, &mad, sizeof mad) == 0);
       }
   free(v);
   free(w);
+  free(fa);
+  free(fb);
+}
+
+/* robust_median_mad_finite against the two calls, bit for bit, on inputs
+ * that stress its passes: sorted either way, one long run of ties at the
+ * median, two values, negatives and huge magnitudes. */
+static void test_median_mad_finite(void) {
+  enum { N = 3001 };
+  float *v = malloc(sizeof *v * N), *w = malloc(sizeof *w * N);
+  float *a = malloc(sizeof *a * N), *b = malloc(sizeof *b * N);
+  uint64_t key = rng_key(7, 3, 0);
+  for (int c = 0; c < 6; c++)
+    for (int n = 33; n <= N; n += 997) {
+      for (int i = 0; i < n; i++) {
+        uint64_t bits = rng_bits(key, (uint64_t)(c * N + n) * N + (uint64_t)i);
+        const float x[6] = {(float)i, (float)(n - i), i < n / 2 + 40 ? 1.0f : (float)i,
+                            (float)(bits % 2), (float)rng_uniform(bits) * 10.0f - 5.0f,
+                            ((float)rng_uniform(bits) - 0.5f) * 3e38f};
+        v[i] = x[c];
+      }
+      memcpy(w, v, sizeof *v * (size_t)n);
+      float med = robust_median(w, n), mad = robust_mad(w, n, med), fmad;
+      float fmed = robust_median_mad_finite(v, n, a, b, &fmad);
+      CHECK(memcmp(&fmed, &med, sizeof med) == 0 && memcmp(&fmad, &mad, sizeof mad) == 0);
+    }
+  free(v);
+  free(w);
+  free(a);
+  free(b);
 }
 
 static void test_median_columns(void) {
@@ -86,6 +121,7 @@ static void test_median_columns(void) {
 
 int main(void) {
   test_median_mad();
+  test_median_mad_finite();
   test_median_columns();
   printf("unit_robust: %ld checks passed\n", check_count);
   return 0;
