@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "src/simd.h"
+
 static inline void robust_swap(float *v, int a, int b) {
   float t = v[a];
   v[a] = v[b];
@@ -170,11 +172,7 @@ static inline void robust_cmp_rows(float *restrict a, float *restrict b, size_t 
 
 /* The network over all columns, in chunks that stay in L1. min/max only, so
  * every clone gives the same bits. */
-#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-__attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
-#endif
-#endif
+FS_SIMD_CLONES
 static void robust_apply_net(float *rows, size_t ncols, const unsigned char (*net)[2], int nnet) {
   enum { CHUNK = 128 };
   for (size_t i0 = 0; i0 < ncols; i0 += CHUNK) {

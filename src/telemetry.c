@@ -15,6 +15,7 @@
 #include "io/checkpoint.h"
 #include "src/errors.h"
 #include "src/rng.h"
+#include "src/simd.h"
 #include "src/state_record.h"
 
 /* ---- model constants (H100 SXM5 80 GB, the seed's figures) ------------- */
@@ -525,11 +526,7 @@ static void tel_gpu_ctx_set(const tel_model *m, const tel_drivers *d, const tel_
 /* out[i] = rng_bits_at(keys[i], cm) for n keys. Integer only, so every
  * clone gives the same bits; AVX-512 and AVX2 mix 8 or 4 keys at once where
  * the CPU has them (the draws are a third of the model's instructions). */
-#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-__attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
-#endif
-#endif
+FS_SIMD_CLONES
 static void tel_mix_keys(uint64_t *restrict out, const uint64_t *restrict keys, uint64_t cm,
                          size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -539,11 +536,17 @@ static void tel_mix_keys(uint64_t *restrict out, const uint64_t *restrict keys, 
 /* One AR(1) step for n entities of one noise channel: st = phi * st +
  * innov * N(0, 1), the normals drawn at counter cm of each key (bits is
  * scratch for n draws). */
+FS_SIMD_CLONES
+static void tel_ar1_step(float *restrict st, const uint64_t *restrict bits, float phi, float innov,
+                         size_t n) {
+  for (size_t i = 0; i < n; i++)
+    st[i] = phi * st[i] + innov * rng_normal(bits[i]);
+}
+
 static void tel_ar1_advance(float *restrict st, const uint64_t *keys, uint64_t cm, float phi,
                             float innov, uint64_t *bits, size_t n) {
   tel_mix_keys(bits, keys, cm, n);
-  for (size_t i = 0; i < n; i++)
-    st[i] = phi * st[i] + innov * rng_normal(bits[i]);
+  tel_ar1_step(st, bits, phi, innov, n);
 }
 
 /* Phase one of a scrape, over every GPU of the rank: the AR(1) noise states
