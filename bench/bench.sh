@@ -3,6 +3,7 @@
 # Usage: bash bench/bench.sh [BUILD_DIR] [OUT_DIR]
 # Environment:
 #   BENCH_SECTIONS  any of "default noarchive weak llm" (default: all four)
+#   BENCH_REPEAT    runs of each noarchive configuration, median reported (default 3)
 #   BENCH_HOURS     simulated hours of the default/noarchive runs (default 24;
 #                   below 24 the compressed bench/scenarios_4h.json is used, >= 2 h)
 #   BENCH_WEAK_HOURS hours of the weak-scaling runs (default 4)
@@ -15,8 +16,10 @@
 #              and 2, timed up to a `sync`, next to `dd` writing the same
 #              bytes to the same disk with fdatasync (measured in the same run).
 #              Needs about 2x the archive size free in OUT_DIR (12 GB at 24 h).
-#   noarchive  telemetry + L1 (+ rules) with --set archive=0 at np 1 and 2:
-#              everything but the HDF5 writes; strong scaling T1 / (2 T2).
+#   noarchive  telemetry + L1 with --set archive=0 --no-llm at np 1 and 2,
+#              BENCH_REPEAT runs each, alternating: everything but the HDF5
+#              writes; the median run and strong scaling T1 / (2 T2) of the
+#              medians.
 #   weak       12 racks (480 nodes) per rank at 1, 2 and 4 ranks, archive=0.
 #   llm        `fleetsim escalate` against the loopback stub
 #              (tests/llm_stub_server.py, slow/<ms> mode) at concurrency 1, 4,
@@ -86,28 +89,41 @@ if has default; then
 fi
 
 if has noarchive; then
-  echo "## Telemetry + L1 without the archive (--set archive=0 --no-llm, ${HOURS} h)"
+  REPEAT=${BENCH_REPEAT:-3}
+  echo "## Telemetry + L1 without the archive (--set archive=0 --no-llm, ${HOURS} h), median of ${REPEAT}"
   echo
-  echo "| ranks | wall s | data points/s | whole mpirun s | simulate s | collectives s | detect s | peak MiB per rank (max) |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| ranks | wall s (median) | data points/s | walls s (all runs) | whole mpirun s | simulate s | collectives s | detect s | peak MiB per rank (max) |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  # np 1 and 2 alternate, so a drift of the host's speed hits both alike;
+  # the row shows the run with the median wall
+  declare -A WALLS
+  for rep in $(seq "$REPEAT"); do
+    for np in 1 2; do
+      echo "bench: noarchive np $np (run $rep of $REPEAT)" >&2
+      log="$OUT/noarch$np-$rep.log"
+      t0=$(now)
+      mpirun -np "$np" "$FLEETSIM" run --quiet --no-llm --set archive=0 --hours "$HOURS" "${SCN[@]}" \
+        --out "$OUT/noarch$np" >"$log"
+      t1=$(now)
+      rm -rf "$OUT/noarch$np"
+      echo "$(elapsed "$t0" "$t1")" >"$log.all"
+      WALLS[$np]+="$(field "$log" "fleetsim: wall" 3) $rep"$'\n'
+    done
+  done
   declare -A WALL
   for np in 1 2; do
-    echo "bench: noarchive np $np" >&2
-    log="$OUT/noarch$np.log"
-    t0=$(now)
-    mpirun -np "$np" "$FLEETSIM" run --quiet --no-llm --set archive=0 --hours "$HOURS" "${SCN[@]}" \
-      --out "$OUT/noarch$np" >"$log"
-    t1=$(now)
-    rm -rf "$OUT/noarch$np"
-    wall=$(field "$log" "fleetsim: wall" 3)
+    # the median run: walls sorted, the middle one (the lower middle for even counts)
+    read -r wall rep < <(printf '%s' "${WALLS[$np]}" | sort -n | awk -v n="$REPEAT" 'NR == int((n + 1) / 2)')
     WALL[$np]=$wall
-    awk -v np="$np" -v w="$wall" -v p="$(points_of "$log")" -v m="$(mem_of "$log")" -v all="$(elapsed "$t0" "$t1")" \
-      -v ts="$(timer_of "$log" simulate)" -v tc="$(timer_of "$log" collectives)" -v td="$(timer_of "$log" detect)" \
-      'BEGIN { printf "| %d | %.2f | %.3g | %.2f | %.2f | %.2f | %.2f | %s |\n", np, w, p / w, all, ts, tc, td, m }'
+    all=$(printf '%s' "${WALLS[$np]}" | awk '{ printf "%s%s", sep, $1; sep = ", " }')
+    log="$OUT/noarch$np-$rep.log"
+    awk -v np="$np" -v w="$wall" -v p="$(points_of "$log")" -v m="$(mem_of "$log")" -v all="$(cat "$log.all")" \
+      -v ws="$all" -v ts="$(timer_of "$log" simulate)" -v tc="$(timer_of "$log" collectives)" -v td="$(timer_of "$log" detect)" \
+      'BEGIN { printf "| %d | %.2f | %.3g | %s | %.2f | %.2f | %.2f | %.2f | %s |\n", np, w, p / w, ws, all, ts, tc, td, m }'
   done
   echo
   awk -v a="${WALL[1]}" -v b="${WALL[2]}" \
-    'BEGIN { printf "Strong scaling 1 -> 2 ranks: T1 / (2 T2) = %.2f / (2 x %.2f) = %.0f%%\n", a, b, 100 * a / (2 * b) }'
+    'BEGIN { printf "Strong scaling 1 -> 2 ranks (medians): T1 / (2 T2) = %.2f / (2 x %.2f) = %.0f%%\n", a, b, 100 * a / (2 * b) }'
   echo
 fi
 

@@ -137,9 +137,9 @@ int par_min_avg_max(double v, double *min, double *avg, double *max) {
 double par_wtime(void) { return MPI_Wtime(); }
 
 void par_rack_range_of(int racks, int rank, int size, int *first, int *count) {
-  int base = racks / size, extra = racks % size;
-  *count = base + (rank < extra ? 1 : 0);
-  *first = rank * base + (rank < extra ? rank : extra);
+  int base = racks / size, extra = racks % size, plain = size - extra; /* ranks with base racks */
+  *count = base + (rank >= plain ? 1 : 0);
+  *first = rank * base + (rank > plain ? rank - plain : 0);
 }
 
 void par_rack_range(int racks, int *first, int *count) {

@@ -68,7 +68,8 @@ int par_min_avg_max(double v, double *min, double *avg, double *max);
 double par_wtime(void);
 
 /* The contiguous block of racks this rank owns: [first, first + count).
- * Remainders go to the lowest ranks. Local, no communication. */
+ * Remainders go to the highest ranks: rank 0, which also does the printing
+ * rank's per-block work, gets the smaller share. Local, no communication. */
 void par_rack_range(int racks, int *first, int *count);
 
 #endif

@@ -3,7 +3,8 @@
  * count that must be ignored), another gets none; rank 0 reopens both with
  * plain serial HDF5 and check_count the row type, every field, the co-occurrence
  * text and its safe truncation, the empty (0,) table and the attributes.
- * Also: a negative count and a second call fail on every rank, cleanly. */
+ * Also: a negative count and a second call fail on every rank, cleanly, and
+ * par_rack_range_of tiles the racks with the larger shares on the last ranks. */
 #include <hdf5.h>
 #include <math.h>
 #include <stddef.h>
@@ -276,10 +277,29 @@ static void verify_empty(const char *path) {
 
 /* ---- the parallel part ---------------------------------------------------- */
 
+/* par_rack_range_of tiles [0, racks) in rank order with counts that differ
+ * by at most one, the larger ones on the highest ranks (rank 0 prints). */
+static void test_rack_ranges(void) {
+  for (int size = 1; size <= 7; size++)
+    for (int racks = size; racks <= 26; racks++) {
+      int next = 0, first, count, count0 = 0;
+      for (int r = 0; r < size; r++) {
+        par_rack_range_of(racks, r, size, &first, &count);
+        CHECK_EQ(first, next);
+        CHECK(count == racks / size || count == racks / size + 1);
+        count0 = r == 0 ? count : count0;
+        next = first + count;
+      }
+      CHECK_EQ(next, racks);
+      CHECK(count0 <= count);
+    }
+}
+
 int main(int argc, char **argv) {
   CHECK_EQ(par_init(&argc, &argv), 0);
   const int root = par_rank() == 0;
   CHECK(par_size() <= RACKS);
+  test_rack_ranges();
 
   char *dir = NULL;
   char tmpl[] = "/tmp/fleetsim-mpi-events-XXXXXX";
