@@ -79,8 +79,8 @@ static int cli_export_option(int argc, char **argv, int *i, cli_args *a) {
     return 0;
   case 4:
   case 5: {
-    double h = strtod(v, &end);
-    if (*v == '\0' || *end != '\0' || errno || !isfinite(h) || h < 0) {
+    double h;
+    if (!cfg_parse_decimal(v, &h) || h < 0) {
       diag_addf("%s %s: expected simulated hours, a number >= 0", opts[which], v);
       return FS_EUSAGE;
     }

@@ -128,16 +128,44 @@ static int cfg_check_store(fs_config *cfg, const cfg_entry *e, double v,
   return 0;
 }
 
+int cfg_parse_decimal(const char *text, double *out) {
+  const char *p = text;
+  p += *p == '+' || *p == '-';
+  size_t digits = strspn(p, "0123456789");
+  p += digits;
+  if (*p == '.') {
+    size_t frac = strspn(p + 1, "0123456789");
+    digits += frac;
+    p += 1 + frac;
+  }
+  if (digits == 0)
+    return 0;
+  if (*p == 'e' || *p == 'E') {
+    const char *q = p + 1;
+    q += *q == '+' || *q == '-';
+    size_t exp = strspn(q, "0123456789");
+    if (exp == 0)
+      return 0;
+    p = q + exp;
+  }
+  if (*p != '\0')
+    return 0;
+  errno = 0;
+  double v = strtod(text, NULL);
+  if (errno != 0 || !isfinite(v))
+    return 0;
+  *out = v;
+  return 1;
+}
+
 int cfg_set(fs_config *cfg, const char *key, const char *value, const char *source) {
   const cfg_entry *e = cfg_find(key);
   if (!e) {
     diag_addf("%s: unknown key '%s' (see 'fleetsim --help' for the settings)", source, key);
     return FS_ECONFIG;
   }
-  char *end = NULL;
-  errno = 0;
-  double v = strtod(value, &end);
-  if (value[0] == '\0' || *end != '\0' || errno != 0 || !isfinite(v)) {
+  double v;
+  if (!cfg_parse_decimal(value, &v)) {
     diag_addf("%s: key '%s': value '%s' is not a number", source, key, value);
     return FS_ECONFIG;
   }

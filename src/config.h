@@ -49,6 +49,11 @@ int cfg_apply_json(fs_config *cfg, const char *text, const char *source);
  * FS_ECONFIG with the problem in diag. Example: cfg_set(c, "nodes", "200", "--set"). */
 int cfg_set(fs_config *cfg, const char *key, const char *value, const char *source);
 
+/* Sets *out to text as a finite number written in decimal ([+-]digits[.digits]
+ * [e[+-]digits], nothing around it: no hex, inf, nan or blanks, which strtod
+ * also takes) and returns 1; returns 0 for anything else. */
+int cfg_parse_decimal(const char *text, double *out);
+
 /* Cross-field checks (tenants sum to nodes, racks divide nodes, jobs fit the
  * training tenant, ...). Adds every problem to diag; returns 0 or FS_ECONFIG. */
 int cfg_validate(const fs_config *cfg);

@@ -188,6 +188,27 @@ static void test_set(void) {
 }
 
 /* Bad settings at the top level of a JSON file. */
+/* cfg_parse_decimal: decimal numbers only, the whole text. */
+static void test_parse_decimal(void) {
+  const struct {
+    const char *text;
+    double want; /* NAN: refused */
+  } cases[] = {{"5", 5},      {"+1", 1},       {"-2.5", -2.5}, {".5", 0.5},   {"5.", 5},
+               {"1e-1", 0.1}, {"2E+3", 2000},  {"0x10", NAN},  {" 5", NAN},   {"5 ", NAN},
+               {"", NAN},     {".", NAN},      {"1e", NAN},    {"e5", NAN},   {"inf", NAN},
+               {"nan", NAN},  {"1e999", NAN},  {"--1", NAN},   {"1.2.3", NAN}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    double v = -1;
+    int ok = cfg_parse_decimal(cases[i].text, &v);
+    if (isnan(cases[i].want)) {
+      CHECK_EQ(ok, 0);
+    } else {
+      CHECK_EQ(ok, 1);
+      CHECK(v == cases[i].want);
+    }
+  }
+}
+
 static void test_json_errors(void) {
   expect_json_error("{\n  \"nodes\": 1000,\n  \"racks\": }");
   CK_DIAG("bad.json", "line 3", "column", "malformed JSON");
@@ -419,6 +440,7 @@ int main(void) {
   test_scrapes();
   test_apply_json();
   test_set();
+  test_parse_decimal();
   test_json_errors();
   test_validate();
   test_round_trip();
