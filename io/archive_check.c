@@ -2,6 +2,7 @@
  * with HDF5's automatic error printing off, and read one root attribute. */
 #include "io/archive_check.h"
 
+#include <errno.h>
 #include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,29 +11,70 @@
 #include "src/diag.h"
 #include "src/errors.h"
 
-int h5a_is_complete(const char *path) {
+h5a_state h5a_archive_state(const char *path) {
   struct stat st;
-  if (!path || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-    return 0;
+  if (!path || stat(path, &st) != 0)
+    return H5A_MISSING;
+  if (!S_ISREG(st.st_mode))
+    return H5A_NOT_FILE;
   H5E_auto2_t func = NULL;
   void *data = NULL;
   H5Eget_auto2(H5E_DEFAULT, &func, &data);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  int complete = 0;
+  h5a_state state = H5A_UNREADABLE;
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f >= 0) {
-    if (H5Aexists(f, "complete") > 0) {
+    htri_t has = H5Aexists(f, "complete");
+    if (has == 0) {
+      state = H5A_INCOMPLETE;
+    } else if (has > 0) {
       hid_t a = H5Aopen(f, "complete", H5P_DEFAULT);
       int v = 0;
-      if (a >= 0 && H5Aread(a, H5T_NATIVE_INT, &v) >= 0 && v == 1)
-        complete = 1;
+      if (a >= 0 && H5Aread(a, H5T_NATIVE_INT, &v) >= 0)
+        state = v == 1 ? H5A_COMPLETE : H5A_INCOMPLETE;
       if (a >= 0)
         H5Aclose(a);
     }
     H5Fclose(f);
   }
   H5Eset_auto2(H5E_DEFAULT, func, data);
-  return complete;
+  return state;
+}
+
+int h5a_require_complete(const char *who, const char *path, const char *run_dir) {
+  switch (h5a_archive_state(path)) {
+  case H5A_COMPLETE:
+    return 0;
+  case H5A_MISSING: {
+    int err = errno;
+    char partial[4400];
+    struct stat st;
+    snprintf(partial, sizeof partial, "%s.partial", path);
+    if (stat(partial, &st) == 0)
+      diag_addf("%s: %s is missing; %s is a run that did not finish: 'fleetsim run --resume "
+                "--out %s' continues it",
+                who, path, partial, run_dir);
+    else
+      diag_addf("%s: %s is missing (%s): finish 'fleetsim run --out %s' first", who, path,
+                strerror(err), run_dir);
+    break;
+  }
+  case H5A_NOT_FILE:
+    diag_addf("%s: %s is not a regular file: it must be the archive 'fleetsim run --out %s' wrote",
+              who, path, run_dir);
+    break;
+  case H5A_UNREADABLE:
+    diag_addf("%s: %s is not a readable HDF5 file (damaged, truncated or not HDF5): run "
+              "'fleetsim run --out %s' again",
+              who, path, run_dir);
+    break;
+  case H5A_INCOMPLETE:
+    diag_addf("%s: %s is not complete (root attribute complete != 1): finish "
+              "'fleetsim run --out %s' first",
+              who, path, run_dir);
+    break;
+  }
+  return FS_EUSAGE;
 }
 
 int h5a_read_root_text(const char *path, const char *name, char **out) {

@@ -705,12 +705,11 @@ int om_export(const om_options *o, om_stats *st) {
   double t0 = om_now();
   char path[4200], partial[4200];
   snprintf(path, sizeof path, "%s/fleet.h5", o->run_dir);
-  if (!h5a_is_complete(path)) {
-    diag_addf("--run %s: %s is missing or not complete (root attribute complete != 1): finish "
-              "'fleetsim run --out %s' first",
-              o->run_dir, path, o->run_dir);
-    return FS_EUSAGE;
-  }
+  char who[4300];
+  snprintf(who, sizeof who, "--run %s", o->run_dir);
+  int rc0 = h5a_require_complete(who, path, o->run_dir);
+  if (rc0)
+    return rc0;
   H5E_auto2_t efunc = NULL;
   void *edata = NULL;
   H5Eget_auto2(H5E_DEFAULT, &efunc, &edata);

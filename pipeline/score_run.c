@@ -308,12 +308,9 @@ int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print
 int score_run_archive(const char *dir, int print) {
   char path[4200];
   snprintf(path, sizeof path, "%s/fleet.h5", dir);
-  if (!h5a_is_complete(path)) {
-    diag_addf("score: %s is missing or not complete (root attribute complete != 1): finish "
-              "'fleetsim run --out %s' first",
-              path, dir);
-    return FS_EUSAGE;
-  }
+  int rc0 = h5a_require_complete("score", path, dir);
+  if (rc0)
+    return rc0;
   char *config = NULL, *scenarios = NULL;
   fs_config cfg;
   fleet *f = NULL;

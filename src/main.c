@@ -188,12 +188,9 @@ static int main_escalate(const cli_args *a, const llm_spec *specs, int nspecs) {
     return 0;
   char path[4200];
   snprintf(path, sizeof path, "%s/fleet.h5", a->run_dir);
-  if (!h5a_is_complete(path)) {
-    diag_addf("escalate: %s is missing or not complete (root attribute complete != 1): "
-              "finish 'fleetsim run --out %s' first",
-              path, a->run_dir);
-    return FS_EUSAGE;
-  }
+  int rc0 = h5a_require_complete("escalate", path, a->run_dir);
+  if (rc0)
+    return rc0;
   snprintf(path, sizeof path, "%s/llm/contexts.jsonl", a->run_dir);
   llm_call *calls = NULL;
   int n = 0, rc = ctxf_read(path, &calls, &n);

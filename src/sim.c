@@ -668,7 +668,7 @@ static int sim_resume_check_root(const fs_config *cfg, const sim_options *opt,
   }
   char path[4400], mpath[4400];
   snprintf(path, sizeof path, "%s/fleet.h5", opt->out_dir);
-  if (h5a_is_complete(path)) {
+  if (h5a_archive_state(path) == H5A_COMPLETE) {
     *complete = 1;
     return 0;
   }

@@ -186,7 +186,7 @@ print(f'all layers: {n} calls x 200 ms at concurrency 8: wall {t1 - t0:.2f} s, N
 # --- refusals ------------------------------------------------------------------
 mkdir -p "$SCRATCH/incomplete/llm"
 cp "$CTX" "$SCRATCH/incomplete/llm/"
-expect_fail 2 "not complete" "$FLEETSIM" escalate --run "$SCRATCH/incomplete" --backend rules
+expect_fail 2 "fleet.h5 is missing \(No such file or directory\)" "$FLEETSIM" escalate --run "$SCRATCH/incomplete" --backend rules
 expect_fail 2 "required" "$FLEETSIM" escalate --run "$DIR"
 
 # --- fleetsim run with the default rules backend ------------------------------

@@ -40,6 +40,6 @@ for section in "## Ground truth" "## Context given to the backend" "## Response"
 done
 grep -q "Identify the straggler node" "$pkg" || fail "$pkg lacks the rubric's criteria"
 mkdir -p "$SCRATCH/partial/llm"
-expect_fail 2 "is missing or not complete" "$FLEETSIM" score --run "$SCRATCH/partial"
+expect_fail 2 "fleet.h5 is missing \(No such file or directory\)" "$FLEETSIM" score --run "$SCRATCH/partial"
 expect_fail 2 "score: --run DIR is required" "$FLEETSIM" score
 echo "e2e_score: all checks passed"

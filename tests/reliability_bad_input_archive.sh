@@ -35,17 +35,19 @@ both() {
   [ ! -e "$2/results" ] || fail "$2/results was written"
   [ ! -e "$2/llm/again.jsonl" ] || fail "escalate wrote $2/llm/again.jsonl"
 }
-incomplete="is missing or not complete \(root attribute complete != 1\)"
+unreadable="is not a readable HDF5 file \(damaged, truncated or not HDF5\)"
+incomplete="is not complete \(root attribute complete != 1\)"
+missing="is missing \(No such file or directory\)"
 
 d=$(variant truncated copy)
 truncate -s $(($(stat -c %s "$d/fleet.h5") / 2)) "$d/fleet.h5"
-both "$incomplete" "$d"
+both "$unreadable" "$d"
 d=$(variant flipped copy)
 printf 'XXXXXXXX' | dd of="$d/fleet.h5" conv=notrunc bs=1 seek=0 status=none
-both "$incomplete" "$d"
+both "$unreadable" "$d"
 d=$(variant zeroed copy) # the root group's metadata after the superblock
 dd if=/dev/zero of="$d/fleet.h5" conv=notrunc bs=1 seek=96 count=2048 status=none
-both "$incomplete" "$d"
+both "$unreadable" "$d"
 d=$(variant complete0 copy)
 /usr/bin/python3 -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r+'); f.attrs['complete'] = 0" "$d/fleet.h5"
 both "$incomplete" "$d"
@@ -55,9 +57,14 @@ off=$(grep -abo '"racks_per_row":' "$d/fleet.h5" | head -n1 | cut -d: -f1)
 printf '#####' | dd of="$d/fleet.h5" conv=notrunc bs=1 seek="$off" status=none
 row "0 2" 2 "badconfig/fleet.h5: line 1, column [0-9]+: malformed JSON" score --quiet --run "$d"
 [ ! -e "$d/results" ] || fail "$d/results was written"
-row "0 2" 2 "$incomplete" score --quiet --run "$SCRATCH/no-such-run"
+row "0 2" 2 "$missing" score --quiet --run "$SCRATCH/no-such-run"
 mkdir -p "$SCRATCH/empty-run"
-both "$incomplete" "$SCRATCH/empty-run"
+both "$missing" "$SCRATCH/empty-run"
+mkdir -p "$SCRATCH/dir-run/fleet.h5"
+both "fleet.h5 is not a regular file" "$SCRATCH/dir-run"
+d=$(variant killed copy) # what a killed run leaves: only the partial archive
+mv "$d/fleet.h5" "$d/fleet.h5.partial"
+both "fleet.h5 is missing; .*fleet.h5.partial is a run that did not finish: 'fleetsim run --resume" "$d"
 
 d=$(variant no-contexts)
 rm "$d/llm/contexts.jsonl"
