@@ -508,7 +508,7 @@ static int h5a_open_series(const h5a_writer *w, const char *name, int rank, cons
   return 0;
 }
 
-int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay) {
+int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay, int ranks) {
   *out = NULL;
   hid_t fapl;
   h5a_writer *w = NULL;
@@ -540,6 +540,13 @@ int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay) {
   }
   if (rc == 0)
     rc = h5a_open_series(w, "/time/seconds", 1, &T, &w->time_ds);
+  /* the root attribute `ranks` names the rank count of the leg that finishes */
+  if (rc == 0) {
+    hid_t a = H5Aopen(w->file, "ranks", H5P_DEFAULT);
+    if (a < 0 || H5Awrite(a, H5T_NATIVE_INT, &ranks) < 0)
+      rc = h5a_fail(w, "rewrite", "root attribute 'ranks'");
+    h5a_close(w, &a, "root attribute 'ranks'", &rc);
+  }
   /* an event table from a finish that was cut short is written again */
   if (rc == 0) {
     htri_t has = H5Lexists(w->file, "/events", H5P_DEFAULT);

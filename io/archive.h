@@ -45,10 +45,11 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
  * (--resume): opens every telemetry dataset and /time/seconds and checks
  * their shapes against lay (FS_EINVAL, naming the dataset, when they
  * differ); an /events group left by a cut-short finish is removed, since
- * h5a_write_events writes it again. Topology, ground truth and provenance
- * stay as the first run wrote them. Returns 0, FS_EIO (missing or not
- * HDF5), FS_EINVAL or FS_EHDF5 on every rank. */
-int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay);
+ * h5a_write_events writes it again. The root attribute `ranks` becomes
+ * `ranks` (this leg's rank count); topology, ground truth and the rest of
+ * the provenance stay as the first run wrote them. Returns 0, FS_EIO
+ * (missing or not HDF5), FS_EINVAL or FS_EHDF5 on every rank. */
+int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay, int ranks);
 
 /* Collective. Flushes everything written so far (data and metadata) to the
  * file, so that a crash after it leaves those windows intact. 0 or FS_EHDF5. */

@@ -847,7 +847,7 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
       .nnodes = nracks * (s.fleet ? s.fleet->nodes_per_rack : 1),
   };
   if (rc == 0 && opt->resume) {
-    rc = h5a_reopen(&s.archive, path, &lay);
+    rc = h5a_reopen(&s.archive, path, &lay, par_size());
     if (rc == 0)
       rc = par_agree(sim_restore_nodes(&s, &man));
     if (rc == 0)

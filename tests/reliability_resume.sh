@@ -43,7 +43,9 @@ k2=$(windows_done "$d")
 run_np 1 "${RUN_ARGS[@]}" --out "$d" --resume >"$d.final.log" 2>&1 \
   || fail "final resume failed: $(tail -n5 "$d.final.log")"
 same_run "$SCRATCH/ref" "$d"
-echo "ok: killed at arbitrary moments (checkpoints $k1, $k2; np 2 -> 3 -> 1): identical"
+ranks=$(/usr/bin/python3 -c "import h5py, sys; print(int(h5py.File(sys.argv[1], 'r').attrs['ranks']))" "$d/fleet.h5")
+[ "$ranks" = 1 ] || fail "root attribute ranks after the np 1 finish: $ranks"
+echo "ok: killed at arbitrary moments (checkpoints $k1, $k2; np 2 -> 3 -> 1): identical, ranks = 1"
 
 # sparse checkpoints (restart_every_windows=5): the kill loses up to 4
 # windows, which the resume simulates again, with the same result
