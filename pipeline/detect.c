@@ -403,6 +403,20 @@ void det_fold_chunk(void *ctx, int row, size_t i0, size_t n, tel_cell *const *gp
   }
 }
 
+/* out[i] = the increase of counter cell i over the block whose first row
+ * is blk (n cells a row): from the block's first row in the run's first
+ * block, else from prev[i], the value at the end of the block before; then
+ * prev[i] = the block's last value. */
+static void det_counter_increase(float *out, const tel_cell *blk, size_t n, double *prev,
+                                 int first_block) {
+  const tel_cell *last = blk + (size_t)(DET_BLOCK_SCRAPES - 1) * n;
+  for (size_t i = 0; i < n; i++) {
+    double l = last[i].u, p = first_block ? blk[i].u : prev[i];
+    out[i] = (float)(l - p);
+    prev[i] = l;
+  }
+}
+
 /* Block features of the local nodes into local_pack: [GM][nn*8] then
  * [NM][nn]. Gauges: GPU mean, node median (robust to checkpoint stalls);
  * counters: increase over the block; throttle bits: fraction of scrapes.
@@ -415,17 +429,10 @@ static void det_features(det_state *s, const tel_window *w, int row0) {
   const tel_cell *fold = s->fold + (size_t)(row0 / B) * GM_COUNT * (size_t)ng;
   for (int k = 0; k < GM_COUNT; k++, out += ng, fold += ng) {
     switch ((det_feature_kind)s->gkind[k]) {
-    case DET_F_COUNTER: {
-      const tel_cell *blk = &w->gpu[k][(size_t)row0 * ng];
-      const tel_cell *last = blk + (size_t)(B - 1) * ng;
-      double *prev = s->gpu_prev[k];
-      for (int gi = 0; gi < ng; gi++) {
-        double l = last[gi].u, p = s->blocks == 0 ? blk[gi].u : prev[gi];
-        out[gi] = (float)(l - p);
-        prev[gi] = l;
-      }
+    case DET_F_COUNTER:
+      det_counter_increase(out, &w->gpu[k][(size_t)row0 * ng], (size_t)ng, s->gpu_prev[k],
+                           s->blocks == 0);
       break;
-    }
     case DET_F_MAX:
       for (int gi = 0; gi < ng; gi++)
         out[gi] = (float)fold[gi].u;
@@ -440,13 +447,7 @@ static void det_features(det_state *s, const tel_window *w, int row0) {
   for (int k = 0; k < NM_COUNT; k++, out += nn) {
     const tel_cell *blk = &w->node[k][(size_t)row0 * nn];
     if (s->nkind[k] == DET_F_COUNTER) {
-      const tel_cell *last = blk + (size_t)(B - 1) * nn;
-      double *prev = s->node_prev[k];
-      for (int i = 0; i < nn; i++) {
-        double l = last[i].u, p = s->blocks == 0 ? blk[i].u : prev[i];
-        out[i] = (float)(l - p);
-        prev[i] = l;
-      }
+      det_counter_increase(out, blk, (size_t)nn, s->node_prev[k], s->blocks == 0);
       continue;
     }
     /* the element a sort puts at (B - 1) / 2, for all local nodes at once */
