@@ -18,7 +18,7 @@ for np in 1 2 3; do
   start_run "$np" "$d"
   wait_windows "$d" $((4 + 5 * np))
   kill_run
-  [ -e "$d/fleet.h5.partial" ] && [ ! -e "$d/fleet.h5" ] || fail "np $np: the kill came too late"
+  expect_interrupted "$d"
   k=$(windows_done "$d")
   run_np "$np" "${RUN_ARGS[@]}" --out "$d" --resume >"$d.resume.log" 2>&1 \
     || fail "np $np: resume failed: $(tail -n5 "$d.resume.log")"
@@ -32,13 +32,15 @@ done
 d="$SCRATCH/any"
 start_run 2 "$d"
 wait_windows "$d" 3
-sleep "0.$((RANDOM % 40))"
+sleep_part_of_window
 kill_run
+expect_interrupted "$d"
 k1=$(windows_done "$d")
 start_run 3 "$d" --resume
 wait_windows "$d" $((k1 + 3))
-sleep "0.$((RANDOM % 40))"
+sleep_part_of_window
 kill_run
+expect_interrupted "$d"
 k2=$(windows_done "$d")
 run_np 1 "${RUN_ARGS[@]}" --out "$d" --resume >"$d.final.log" 2>&1 \
   || fail "final resume failed: $(tail -n5 "$d.final.log")"
@@ -52,8 +54,9 @@ echo "ok: killed at arbitrary moments (checkpoints $k1, $k2; np 2 -> 3 -> 1): id
 d="$SCRATCH/sparse"
 start_run 2 "$d" --set restart_every_windows=5
 wait_windows "$d" 10
-sleep 0.3
+sleep_part_of_window
 kill_run
+expect_interrupted "$d"
 k=$(windows_done "$d")
 [ $((k % 5)) -eq 0 ] || fail "sparse: checkpoint of window $k, expected a multiple of 5"
 run_np 2 "${RUN_ARGS[@]}" --set restart_every_windows=5 --out "$d" --resume >"$d.resume.log" 2>&1 \

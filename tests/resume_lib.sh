@@ -47,6 +47,18 @@ kill_run() {
   wait "$RUN_PID" 2>/dev/null || true
 }
 
+# sleep_part_of_window: sleeps 0 to 49 ms, about one to three windows of
+# RUN_ARGS on the 2-core machine, so that a kill lands at an arbitrary
+# moment (mid-window or mid-checkpoint) yet well before the run's end.
+sleep_part_of_window() { sleep "$(printf '0.%03d' $((RANDOM % 50)))"; }
+
+# expect_interrupted DIR: the killed run in DIR had not finished (it left
+# fleet.h5.partial and no fleet.h5); fails naming the window it reached.
+expect_interrupted() {
+  [ -e "$1/fleet.h5.partial" ] && [ ! -e "$1/fleet.h5" ] \
+    || fail "$1: the kill came too late (checkpoint of window $(windows_done "$1"))"
+}
+
 # same_run REF DIR: archives (h5diff /time /telemetry /events), contexts,
 # detection report and the rules transcript (modulo latency) are identical.
 same_run() {
