@@ -47,8 +47,8 @@ kill_run() {
   wait "$RUN_PID" 2>/dev/null || true
 }
 
-# sleep_part_of_window: sleeps 0 to 49 ms, about one to three windows of
-# RUN_ARGS on the 2-core machine, so that a kill lands at an arbitrary
+# sleep_part_of_window: sleeps 0 to 49 ms (at most about two windows of
+# RUN_ARGS on the 2-core machine), so that a kill lands at an arbitrary
 # moment (mid-window or mid-checkpoint) yet well before the run's end.
 sleep_part_of_window() { sleep "$(printf '0.%03d' $((RANDOM % 50)))"; }
 
