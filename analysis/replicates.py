@@ -84,11 +84,14 @@ def figures(summary, detection):
     for b in summary["backends"]:
         name = b["name"]
         for layer, st in b["layers"].items():
-            fig[f"{name} {layer} accuracy"] = st["accuracy_mean"]
+            fig[f"{name} {layer} accuracy (strict)"] = st["accuracy_mean"]
+            fig[f"{name} {layer} accuracy (strict, macro)"] = st["accuracy_macro"]
+            fig[f"{name} {layer} accuracy (seed regex)"] = st["accuracy_seed_mean"]
             fig[f"{name} {layer} latency p95 (s)"] = st["latency_p95_s"]
+            for s in st["by_scenario"]:
+                if s["accuracy"] is not None:
+                    fig[f"{name} {layer} accuracy on {s['kind']} (strict)"] = s["accuracy"]
         fig[f"{name} cost per 24 h (USD)"] = b["cost_per_24h_usd"]
-        for s in b["accuracy_by_scenario"]:
-            fig[f"{name} accuracy on {s['kind']}"] = s["accuracy"]
     n = max(1, detection["scenarios_total"])
     fig["L1 scenarios detected (share)"] = detection["scenarios_detected"] / n
     fig["L1 scenarios localized (share)"] = detection["scenarios_localized"] / n

@@ -358,7 +358,7 @@ def plot_accuracy_cost(out, summary):
     ax.set_xlim(-0.001, max(1.0, 3 * max(p[0] for p in pts)) if pts else 1.0)
     ax.set_ylim(0, 105)
     ax.set_xlabel("cost per 24 h (USD, symmetric log scale)")
-    ax.set_ylabel("checklist accuracy (%)")
+    ax.set_ylabel("checklist accuracy, strict (%)")
     ax.set_title("Backend accuracy against cost")
     ax.grid(alpha=0.3)
     name = save(fig, out, "accuracy_cost.png")
@@ -408,14 +408,15 @@ def performance_table(summary):
             st = b.get("layers", {}).get(layer)
             if not st or st.get("accuracy_mean") is None:
                 return "n/a"
-            return f"{pct(st['accuracy_mean'])} ± {pct(st.get('accuracy_sd', 0))}"
+            return (f"{pct(st['accuracy_mean'])} ± {pct(st.get('accuracy_sd', 0))} (macro "
+                    f"{pct(st.get('accuracy_macro'))}; seed regex {pct(st.get('accuracy_seed_mean'))})")
 
         def lat(b, layer=layer):
             st = b.get("layers", {}).get(layer)
             if not st or st.get("latency_p50_s") is None:
                 return "n/a"
             return f"{st['latency_p50_s']:.3f} / {st['latency_p95_s']:.3f}"
-        row(f"{layer} accuracy", acc)
+        row(f"{layer} accuracy, strict", acc)
         row(f"{layer} latency p50 / p95 (s)", lat)
     row("calls / errors (L2, L3, L4)", lambda b: ", ".join(
         f"{b['layers'][k]['calls']}/{b['layers'][k]['errors']}" if k in b.get("layers", {})
@@ -426,12 +427,20 @@ def performance_table(summary):
     row("on the Pareto frontier", lambda b: "yes" if b.get("pareto") else "no")
     scn = (summary or {}).get("scenarios") or []
     if scn:
-        lines += ["", "| backend | " + " | ".join(f"{s['id']}: {s['kind']}" for s in scn) + " |",
-                  "|---|" + "---|" * len(scn)]
-        for b in backends:
-            acc = {s["id"]: s.get("accuracy") for s in b.get("accuracy_by_scenario", [])}
-            lines.append(f"| {b['name']} | " + " | ".join(pct(acc.get(s["id"])) for s in scn)
-                         + " |")
+        cols = [f"{s['id']}: {s['kind']}" for s in scn] + ["none"]
+        for layer in ("L2", "L3", "L4"):
+            lines += ["", f"Strict accuracy by scenario, {layer} (seed regex in parentheses):", "",
+                      "| backend | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+            for b in backends:
+                by = {s["id"]: s for s in b.get("layers", {}).get(layer, {}).get("by_scenario", [])}
+
+                def cell(i):
+                    s = by.get(i) or {}
+                    if s.get("accuracy") is None:
+                        return "n/a"
+                    return f"{pct(s['accuracy'])} ({pct(s.get('accuracy_seed'))})"
+                lines.append(f"| {b['name']} | " + " | ".join(cell(s["id"]) for s in scn)
+                             + f" | {cell('none')} |")
     return lines
 
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/kind_knowledge.h"
 #include "pipeline/llm_schema.h"
 #include "scenarios/scenario.h"
 #include "src/diag.h"
@@ -19,21 +20,35 @@
 #define FLEETSIM_SOURCE_DIR "."
 #endif
 
-enum { CHK_REGFLAGS = REG_EXTENDED | REG_ICASE | REG_NOSUB };
+/* with match offsets: the strict scorer looks around each match */
+enum { CHK_REGFLAGS = REG_EXTENDED | REG_ICASE };
 
-static const char *const chk_fields[] = {"classification", "scope", "tenant_type", "rationale"};
-enum { CHK_NFIELDS = sizeof chk_fields / sizeof chk_fields[0] };
+const char *const chk_l2_fields[CHK_L2_NFIELDS] = {"classification", "scope", "tenant_type",
+                                                   "rationale"};
+
+const char *const chk_l3_fields[CHK_L3_NFIELDS] = {
+    "root_cause",  "affected_scope",      "tenant_types", "cross_tenant_impact",
+    "causal_chain", "recommended_actions", "priority"};
+
+#define CHK_CHECK_NAME(e, s) s,
+static const char *const chk_check_names[CHK_CHECK_COUNT] = {CHK_CHECKS(CHK_CHECK_NAME)};
+#undef CHK_CHECK_NAME
+
+/* Checks allowed per layer (bit per chk_check), and those that read patterns. */
+#define CHK_BIT(c) (1u << (c))
+static const unsigned chk_checks_of_layer[3] = {
+    CHK_BIT(CHK_PATTERNS) | CHK_BIT(CHK_SCOPE) | CHK_BIT(CHK_TENANT) | CHK_BIT(CHK_FAMILY),
+    CHK_BIT(CHK_PATTERNS) | CHK_BIT(CHK_ENTITY) | CHK_BIT(CHK_ENTITY_JOB) | CHK_BIT(CHK_LOT) |
+        CHK_BIT(CHK_TENANTS) | CHK_BIT(CHK_CROSS_TENANT) | CHK_BIT(CHK_NO_FAMILY) |
+        CHK_BIT(CHK_ABSENT),
+    CHK_BIT(CHK_INCIDENT) | CHK_BIT(CHK_INCIDENT_PLACE) | CHK_BIT(CHK_SLA_FIGURES) |
+        CHK_BIT(CHK_JOBS_HEALTH) | CHK_BIT(CHK_RISKS) | CHK_BIT(CHK_RECOMMENDATIONS)};
+static const unsigned chk_checks_with_patterns = CHK_BIT(CHK_PATTERNS) | CHK_BIT(CHK_ABSENT);
 
 struct chk_set {
   json_t *root; /* validated */
+  chk_kind_info kind[SK_COUNT];
 };
-
-typedef struct {
-  const char *id, *text; /* borrowed from the set's JSON */
-  int field;             /* index in chk_fields, -1 outside L2 */
-  regex_t *re;           /* [nre] compiled patterns */
-  int nre;
-} chk_item;
 
 struct chk_list {
   int layer;
@@ -144,10 +159,121 @@ static int chk_check_pattern(const char *where, int k, const char *pattern) {
 }
 
 static int chk_field_index(const char *name) {
-  for (int i = 0; i < CHK_NFIELDS; i++)
-    if (strcmp(chk_fields[i], name) == 0)
+  for (int i = 0; i < CHK_L2_NFIELDS; i++)
+    if (strcmp(chk_l2_fields[i], name) == 0)
       return i;
   return -1;
+}
+
+/* Validates a pattern array under key of an item; problems to diag. */
+static int chk_check_patterns(const char *w, const char *key, json_t *pats) {
+  if (!json_is_array(pats) || json_array_size(pats) == 0) {
+    diag_addf("%s: missing or empty \"%s\"", w, key);
+    return 1;
+  }
+  int bad = 0;
+  size_t k;
+  json_t *p;
+  json_array_foreach(pats, k, p) {
+    if (!json_is_string(p) || !json_string_value(p)[0]) {
+      diag_addf("%s %s %zu: not a non-empty string", w, key, k + 1);
+      bad++;
+    } else {
+      bad += chk_check_pattern(w, (int)k, json_string_value(p));
+    }
+  }
+  return bad;
+}
+
+static int chk_check_index(const char *name) {
+  for (int c = 0; c < CHK_CHECK_COUNT; c++)
+    if (name && strcmp(chk_check_names[c], name) == 0)
+      return c;
+  return -1;
+}
+
+/* The CHK_F_* bits of a "fields" array, or 0 when it is not a non-empty
+ * array of L3 field names (a problem in diag). */
+static unsigned chk_fields_bits(const char *w, json_t *fields) {
+  unsigned bits = 0;
+  size_t i;
+  json_t *f;
+  if (!json_is_array(fields) || json_array_size(fields) == 0) {
+    diag_addf("%s: L3 items need \"fields\": a non-empty array of answer fields", w);
+    return 0;
+  }
+  json_array_foreach(fields, i, f) {
+    int found = -1;
+    for (int k = 0; k < CHK_L3_NFIELDS; k++)
+      if (json_is_string(f) && strcmp(json_string_value(f), chk_l3_fields[k]) == 0)
+        found = k;
+    if (found < 0) {
+      diag_addf("%s: \"fields\" element %zu is not root_cause, affected_scope, tenant_types, "
+                "cross_tenant_impact, causal_chain, recommended_actions or priority", w, i + 1);
+      return 0;
+    }
+    bits |= 1u << found;
+  }
+  return bits;
+}
+
+/* Validates the keys of one item of layer; problems to diag, their number. */
+static int chk_check_item(const char *w, int layer, json_t *it) {
+  static const char *const keys[] = {"id", "text", "patterns", "field", "fields", "seed",
+                                     "gate", "check", "order", NULL};
+  int bad = 0;
+  const char *key;
+  json_t *v;
+  json_object_foreach(it, key, v) {
+    int known = 0;
+    for (int k = 0; keys[k]; k++)
+      known |= strcmp(keys[k], key) == 0;
+    if (!known) {
+      diag_addf("%s: unknown key '%s'", w, key);
+      bad++;
+    }
+  }
+  json_t *field = json_object_get(it, "field"), *seed = json_object_get(it, "seed");
+  json_t *gate = json_object_get(it, "gate"), *check = json_object_get(it, "check");
+  json_t *order = json_object_get(it, "order");
+  if (layer == 2 && (!json_is_string(field) || chk_field_index(json_string_value(field)) < 0)) {
+    diag_addf("%s: L2 items need \"field\": classification, scope, tenant_type or rationale",
+              w);
+    bad++;
+  } else if (layer != 2 && field) {
+    diag_addf("%s: \"field\" is for L2 items only", w);
+    bad++;
+  }
+  if (layer == 3 && !chk_fields_bits(w, json_object_get(it, "fields")))
+    bad++;
+  else if (layer != 3 && json_object_get(it, "fields")) {
+    diag_addf("%s: \"fields\" is for L3 items only", w);
+    bad++;
+  }
+  if ((seed && !json_is_boolean(seed)) || (gate && !json_is_boolean(gate))) {
+    diag_addf("%s: \"seed\" and \"gate\" must be true or false", w);
+    bad++;
+  }
+  int c = check ? chk_check_index(json_string_value(check)) : CHK_PATTERNS;
+  if (c < 0 || !(chk_checks_of_layer[layer - 2] & CHK_BIT(c))) {
+    diag_addf("%s: \"check\" '%s' is not a check of L%d items", w,
+              json_is_string(check) ? json_string_value(check) : "(not a string)", layer);
+    return bad + 1;
+  }
+  if (!json_is_false(seed) || (chk_checks_with_patterns & CHK_BIT(c)) ||
+      json_object_get(it, "patterns"))
+    bad += chk_check_patterns(w, "patterns", json_object_get(it, "patterns"));
+  if (order) {
+    if (layer != 3 || !json_is_object(order)) {
+      diag_addf("%s: \"order\" is an object of L3 items only", w);
+      return bad + 1;
+    }
+    bad += chk_check_patterns(w, "order.first", json_object_get(order, "first"));
+    bad += chk_check_patterns(w, "order.then", json_object_get(order, "then"));
+    if (json_object_get(order, "patterns"))
+      bad += chk_check_patterns(w, "order.patterns", json_object_get(order, "patterns"));
+  }
+  return bad;
 }
 
 /* Validates list (group's layer list); adds problems to diag. Returns the
@@ -186,31 +312,7 @@ static int chk_check_list(const char *source, const char *group, int layer, json
       diag_addf("%s: missing \"text\" (the seed's wording)", w);
       bad++;
     }
-    json_t *field = json_object_get(it, "field");
-    if (layer == 2 && (!json_is_string(field) || chk_field_index(json_string_value(field)) < 0)) {
-      diag_addf("%s: L2 items need \"field\": classification, scope, tenant_type or rationale",
-                w);
-      bad++;
-    } else if (layer != 2 && field) {
-      diag_addf("%s: \"field\" is for L2 items only", w);
-      bad++;
-    }
-    json_t *pats = json_object_get(it, "patterns");
-    if (!json_is_array(pats) || json_array_size(pats) == 0) {
-      diag_addf("%s: missing or empty \"patterns\"", w);
-      bad++;
-      continue;
-    }
-    size_t k;
-    json_t *p;
-    json_array_foreach(pats, k, p) {
-      if (!json_is_string(p) || !json_string_value(p)[0]) {
-        diag_addf("%s pattern %zu: not a non-empty string", w, k + 1);
-        bad++;
-      } else {
-        bad += chk_check_pattern(w, (int)k, json_string_value(p));
-      }
-    }
+    bad += chk_check_item(w, layer, it);
   }
   return bad;
 }
@@ -218,6 +320,8 @@ static int chk_check_list(const char *source, const char *group, int layer, json
 void chk_destroy(chk_set **sp) {
   if (!sp || !*sp)
     return;
+  for (int k = 0; k < SK_COUNT; k++)
+    kk_free(&(*sp)->kind[k]);
   json_decref((*sp)->root);
   free(*sp);
   *sp = NULL;
@@ -243,14 +347,30 @@ int chk_parse(chk_set **out, const char *text, const char *source) {
     json_decref(root);
     return FS_EINVAL;
   }
-  int bad = 0;
+  chk_set *s = calloc(1, sizeof *s);
+  if (!s) {
+    json_decref(root);
+    return FS_ENOMEM;
+  }
+  s->root = root;
+  int bad = 0, nomem = 0;
+  const char *key;
+  json_t *v;
+  json_object_foreach(root, key, v) if (strcmp(key, "about") != 0 && strcmp(key, "version") != 0 &&
+                                        strcmp(key, "kinds") != 0 && strcmp(key, "none") != 0 &&
+                                        strcmp(key, "shift") != 0) {
+    diag_addf("%s: unknown key '%s'", source, key);
+    bad++;
+  }
+  if (json_integer_value(json_object_get(root, "version")) != 2) {
+    diag_addf("%s: \"version\" must be 2 (this build reads checklists of version 2)", source);
+    bad++;
+  }
   json_t *kinds = json_object_get(root, "kinds");
   if (!json_is_object(kinds)) {
     diag_addf("%s: missing object \"kinds\"", source);
     bad++;
   } else {
-    const char *key;
-    json_t *v;
     json_object_foreach(kinds, key, v) {
       int known = 0;
       for (int k = 0; k < SK_COUNT; k++)
@@ -268,25 +388,41 @@ int chk_parse(chk_set **out, const char *text, const char *source) {
         bad++;
         continue;
       }
+      int kb = kk_parse(&s->kind[k], kind, source, name);
+      if (kb < 0)
+        nomem = 1;
+      else
+        bad += kb;
       bad += chk_check_list(source, name, 2, json_object_get(kind, "L2"));
       bad += chk_check_list(source, name, 3, json_object_get(kind, "L3"));
       bad += chk_check_list(source, name, 4, json_object_get(kind, "L4"));
     }
   }
   bad += chk_check_list(source, "none", 2, json_object_get(json_object_get(root, "none"), "L2"));
+  bad += chk_check_list(source, "none", 3, json_object_get(json_object_get(root, "none"), "L3"));
   bad += chk_check_list(source, "shift", 4, json_object_get(json_object_get(root, "shift"), "L4"));
-  if (bad) {
-    json_decref(root);
-    return FS_EINVAL;
+  if (bad || nomem) {
+    chk_destroy(&s);
+    return nomem ? FS_ENOMEM : FS_EINVAL;
   }
-  chk_set *s = malloc(sizeof *s);
-  if (!s) {
-    json_decref(root);
-    return FS_ENOMEM;
-  }
-  s->root = root;
   *out = s;
   return 0;
+}
+
+const chk_kind_info *chk_kind(const chk_set *set, int k) {
+  return set && k >= 0 && k < SK_COUNT ? &set->kind[k] : NULL;
+}
+
+int chk_signature_rank(const chk_set *set, int k, const char *metric) {
+  const chk_kind_info *ki = chk_kind(set, k);
+  for (int i = 0; ki && metric && i < ki->nsignature; i++)
+    if (strcmp(ki->signature[i], metric) == 0)
+      return i;
+  return -1;
+}
+
+int chk_is_signature(const chk_set *set, int k, const char *metric) {
+  return chk_signature_rank(set, k, metric) >= 0;
 }
 
 int chk_load(chk_set **out, const char *path) {
@@ -304,14 +440,22 @@ int chk_load(chk_set **out, const char *path) {
 
 /* ---- compiling ---------------------------------------------------------- */
 
+static void chk_free_patterns(regex_t *re, int n) {
+  for (int k = 0; k < n; k++)
+    regfree(&re[k]);
+  free(re);
+}
+
 void chk_list_destroy(chk_list **lp) {
   if (!lp || !*lp)
     return;
   chk_list *l = *lp;
   for (int i = 0; i < l->n; i++) {
-    for (int k = 0; k < l->items[i].nre; k++)
-      regfree(&l->items[i].re[k]);
-    free(l->items[i].re);
+    chk_item *c = &l->items[i];
+    chk_free_patterns(c->re, c->nre);
+    chk_free_patterns(c->first, c->nfirst);
+    chk_free_patterns(c->then, c->nthen);
+    chk_free_patterns(c->direct, c->ndirect);
   }
   free(l->items);
   free(l);
@@ -326,6 +470,34 @@ static json_t *chk_find(const chk_set *set, const char *group, int layer) {
                   ? json_object_get(set->root, group)
                   : json_object_get(json_object_get(set->root, "kinds"), group);
   return json_object_get(g, key);
+}
+
+/* Compiles the pattern array pats (NULL: none) of item id into *out[*n]
+ * with the substitutions sub; a pattern whose placeholder has no value is
+ * left out. 0, FS_EINVAL (reason in diag) or FS_ENOMEM. */
+static int chk_compile_patterns(regex_t **out, int *n, json_t *pats, const chk_subst *sub,
+                                const char *group, int layer, const char *id) {
+  *n = 0;
+  if (!(*out = calloc(json_array_size(pats) + 1, sizeof **out)))
+    return FS_ENOMEM;
+  size_t k;
+  json_t *p;
+  json_array_foreach(pats, k, p) {
+    char bad[CHK_ITEM_LEN], *x = NULL;
+    int e = chk_expand(json_string_value(p), sub, &x, bad, sizeof bad);
+    if (e == 1)
+      continue; /* a placeholder without a value: this pattern cannot match */
+    if (e == 0 && regcomp(&(*out)[*n], x, CHK_REGFLAGS) == 0) {
+      (*n)++;
+      free(x);
+      continue;
+    }
+    diag_addf("checklists: '%s' L%d item '%s' pattern %zu does not compile after "
+              "substitution%s%s", group, layer, id, k + 1, x ? ": " : "", x ? x : "");
+    free(x);
+    return e == FS_ENOMEM ? FS_ENOMEM : FS_EINVAL;
+  }
+  return 0;
 }
 
 int chk_compile(chk_list **out, const chk_set *set, const char *group, int layer,
@@ -349,32 +521,26 @@ int chk_compile(chk_list **out, const chk_set *set, const char *group, int layer
   json_t *it;
   json_array_foreach(list, i, it) {
     chk_item *c = &l->items[l->n++];
-    json_t *pats = json_object_get(it, "patterns");
+    json_t *order = json_object_get(it, "order");
     c->id = json_string_value(json_object_get(it, "id"));
     c->text = json_string_value(json_object_get(it, "text"));
+    c->seed = !json_is_false(json_object_get(it, "seed"));
+    c->gate = json_is_true(json_object_get(it, "gate"));
     c->field = layer == 2 ? chk_field_index(json_string_value(json_object_get(it, "field"))) : -1;
-    if (!(c->re = calloc(json_array_size(pats), sizeof *c->re))) {
-      rc = FS_ENOMEM;
-      break;
-    }
-    size_t k;
-    json_t *p;
-    json_array_foreach(pats, k, p) {
-      char bad[CHK_ITEM_LEN], *x = NULL;
-      int e = chk_expand(json_string_value(p), sub, &x, bad, sizeof bad);
-      if (e == 1)
-        continue; /* a placeholder without a value: this pattern cannot match */
-      if (e == 0 && regcomp(&c->re[c->nre], x, CHK_REGFLAGS) == 0) {
-        c->nre++;
-        free(x);
-        continue;
-      }
-      diag_addf("checklists: '%s' L%d item '%s' pattern %zu does not compile after "
-                "substitution%s%s", group, layer, c->id, k + 1, x ? ": " : "", x ? x : "");
-      free(x);
-      rc = e == FS_ENOMEM ? FS_ENOMEM : FS_EINVAL;
-      break;
-    }
+    c->fields = layer == 3 ? chk_fields_bits(c->id, json_object_get(it, "fields")) : 0;
+    json_t *check = json_object_get(it, "check");
+    c->check = check ? (chk_check)chk_check_index(json_string_value(check)) : CHK_PATTERNS;
+    rc = chk_compile_patterns(&c->re, &c->nre, json_object_get(it, "patterns"), sub, group,
+                              layer, c->id);
+    if (!rc)
+      rc = chk_compile_patterns(&c->first, &c->nfirst, json_object_get(order, "first"), sub,
+                                group, layer, c->id);
+    if (!rc)
+      rc = chk_compile_patterns(&c->then, &c->nthen, json_object_get(order, "then"), sub, group,
+                                layer, c->id);
+    if (!rc)
+      rc = chk_compile_patterns(&c->direct, &c->ndirect, json_object_get(order, "patterns"), sub,
+                                group, layer, c->id);
     if (rc)
       break;
   }
@@ -382,6 +548,10 @@ int chk_compile(chk_list **out, const chk_set *set, const char *group, int layer
     chk_list_destroy(&l);
   *out = l;
   return rc;
+}
+
+const chk_item *chk_list_item(const chk_list *l, int i) {
+  return l && i >= 0 && i < l->n ? &l->items[i] : NULL;
 }
 
 int chk_list_count(const chk_list *l) { return l ? l->n : 0; }
@@ -485,15 +655,18 @@ int chk_score(chk_result *out, const chk_list *const *lists, const char *const *
   for (int i = 0; i < n; i++) {
     if (!lists[i] || lists[i]->layer != layer)
       return FS_EINVAL;
-    total += lists[i]->n;
+    for (int k = 0; k < lists[i]->n; k++)
+      total += lists[i]->items[k].seed;
   }
   if (!(out->items = calloc((size_t)total + 1, sizeof *out->items)))
     return FS_ENOMEM;
   out->nitems = total;
   for (int i = 0, j = 0; i < n; i++)
-    for (int k = 0; k < lists[i]->n; k++, j++) {
+    for (int k = 0; k < lists[i]->n; k++) {
+      if (!lists[i]->items[k].seed)
+        continue;
       const char *pre = prefixes ? prefixes[i] : NULL;
-      snprintf(out->items[j].item, CHK_ITEM_LEN, "%s%s%s", pre ? pre : "", pre ? "/" : "",
+      snprintf(out->items[j++].item, CHK_ITEM_LEN, "%s%s%s", pre ? pre : "", pre ? "/" : "",
                lists[i]->items[k].id);
     }
 
@@ -521,11 +694,13 @@ int chk_score(chk_result *out, const chk_list *const *lists, const char *const *
       snprintf(out->note, sizeof out->note, "no JSON object in the L3 answer: raw text scored");
   }
   for (int i = 0, j = 0; i < n; i++)
-    for (int k = 0; k < lists[i]->n; k++, j++) {
+    for (int k = 0; k < lists[i]->n; k++) {
       const chk_item *c = &lists[i]->items[k];
-      const char *s = l2 ? json_string_value(json_object_get(l2, chk_fields[c->field])) : subject;
+      if (!c->seed)
+        continue;
+      const char *s = l2 ? json_string_value(json_object_get(l2, chk_l2_fields[c->field])) : subject;
       out->items[j].matched = chk_item_matches(c, s);
-      out->nmatched += out->items[j].matched;
+      out->nmatched += out->items[j++].matched;
     }
   out->score = total > 0 ? (double)out->nmatched / total : 0.0;
   json_decref(l2);

@@ -1,5 +1,5 @@
 /* The L1 quality report (see detection_report.h): matches events to ground-
- * truth scenarios by time and place, and writes the figures as JSON and as a
+ * truth scenarios (truth_map.h), and writes the figures as JSON and as a
  * markdown table. Scorer side only: reads ground truth, decides no detection. */
 #include "pipeline/detection_report.h"
 
@@ -9,16 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/truth_map.h"
 #include "src/diag.h"
 #include "src/errors.h"
 
-enum {
-  DETREP_GRACE_S = 600,    /* events up to 10 min after a scenario's end still count */
-  DETREP_PROMPT_S = 600,   /* "detected within 10 min" */
-};
-
-/* Place bits of a node for the scenario being scored. */
-enum { DETREP_ROOT = 1, DETREP_IMPACTED = 2 };
+enum { DETREP_PROMPT_S = 600 /* "detected within 10 min" */ };
 
 typedef struct {
   char id[SCN_ID_LEN];
@@ -26,6 +21,7 @@ typedef struct {
   double start_s, end_s;
   int detected;
   double latency_s; /* first matching t_s - start_s; valid when detected */
+  char first_metric[EV_METRIC_LEN]; /* trigger metric of that event */
   int localized, escalated;
   int events; /* matching events */
 } detrep_scenario;
@@ -46,68 +42,26 @@ void detrep_destroy(detrep **rp) {
   *rp = NULL;
 }
 
-/* Scratch per scenario: place bits per node, and which racks, jobs and
- * tenants hold a root-cause node. */
-typedef struct {
-  unsigned char *node; /* [nodes] DETREP_ROOT | DETREP_IMPACTED */
-  unsigned char *rack; /* [racks] */
-  unsigned char *job;  /* [njobs] */
-  unsigned tenants;    /* bit per tenant */
-} detrep_place;
-
-static void detrep_place_load(detrep_place *p, const scn_def *s, const fleet *f) {
-  memset(p->node, 0, (size_t)f->nodes);
-  memset(p->rack, 0, (size_t)f->racks);
-  memset(p->job, 0, (size_t)f->njobs + 1);
-  p->tenants = 0;
-  for (int i = 0; i < s->nimpacted; i++)
-    if (s->impacted[i] >= 0 && s->impacted[i] < f->nodes)
-      p->node[s->impacted[i]] |= DETREP_IMPACTED;
-  for (int i = 0; i < s->nnodes; i++) {
-    int n = s->nodes[i];
-    if (n < 0 || n >= f->nodes)
-      continue;
-    p->node[n] |= DETREP_ROOT;
-    p->rack[f->node_rack[n]] = 1;
-    if (f->node_job[n] >= 0 && f->node_job[n] < f->njobs)
-      p->job[f->node_job[n]] = 1;
-    p->tenants |= 1u << f->node_tenant[n];
-  }
-}
-
-/* How event e relates to the scenario loaded in p: 0 no match, 1 match,
- * 2 match that also localizes the root cause. Time is checked by the caller. */
-static int detrep_place_match(const detrep_place *p, const ev_event *e, const fleet *f) {
-  unsigned node = e->node >= 0 && e->node < f->nodes ? p->node[e->node] : 0;
-  int in_rack = e->scope == EV_SCOPE_RACK && e->rack >= 0 && e->rack < f->racks && p->rack[e->rack];
-  int in_job = e->scope == EV_SCOPE_JOB && e->job >= 0 && e->job < f->njobs && p->job[e->job];
-  int in_tenant = e->scope == EV_SCOPE_CLUSTER && e->tenant >= 0 && e->tenant < TENANT_COUNT &&
-                  (p->tenants >> e->tenant) & 1u;
-  if (!(node & (DETREP_ROOT | DETREP_IMPACTED)) && !in_rack && !in_job && !in_tenant)
-    return 0;
-  return (node & DETREP_ROOT) || in_rack || in_job ? 2 : 1;
-}
-
 int detrep_build(detrep **out, const ev_event *events, int n, const scn_set *scenarios,
-                 const fleet *f, double scrape_interval_s, double run_seconds) {
+                 const fleet *f, const chk_set *knowledge, double scrape_interval_s,
+                 double run_seconds) {
   if (!out)
     return FS_EINVAL;
   *out = NULL;
-  if (n < 0 || (n > 0 && !events) || !f || !(scrape_interval_s > 0) || !(run_seconds > 0) ||
-      !isfinite(run_seconds) || (scenarios && scenarios->n > 0 && !scenarios->s)) {
-    diag_addf("detection report: invalid input (%d events%s, scrape interval %g s, run %g s%s)", n,
-              n > 0 && !events ? " without a list" : "", scrape_interval_s, run_seconds,
-              f ? "" : ", no fleet");
+  if (n < 0 || (n > 0 && !events) || !f || !knowledge || !(scrape_interval_s > 0) ||
+      !(run_seconds > 0) || !isfinite(run_seconds) ||
+      (scenarios && scenarios->n > 0 && !scenarios->s)) {
+    diag_addf("detection report: invalid input (%d events%s, scrape interval %g s, run %g s%s%s)",
+              n, n > 0 && !events ? " without a list" : "", scrape_interval_s, run_seconds,
+              f ? "" : ", no fleet", knowledge ? "" : ", no checklists");
     return FS_EINVAL;
   }
   const int nscn = scenarios ? scenarios->n : 0;
+  const tmap_truth truth = {scenarios, f, knowledge, scrape_interval_s};
   detrep *r = calloc(1, sizeof *r);
   unsigned char *matched = calloc((size_t)n + 1, 1);
-  detrep_place p = {calloc((size_t)f->nodes + 1, 1), calloc((size_t)f->racks + 1, 1),
-                    calloc((size_t)f->njobs + 1, 1), 0};
   int rc = 0;
-  if (!r || !matched || !p.node || !p.rack || !p.job ||
-      !(r->s = calloc((size_t)nscn + 1, sizeof *r->s))) {
+  if (!r || !matched || !(r->s = calloc((size_t)nscn + 1, sizeof *r->s))) {
     rc = FS_ENOMEM;
     goto done;
   }
@@ -120,23 +74,22 @@ int detrep_build(detrep **out, const ev_event *events, int n, const scn_set *sce
     detrep_scenario *o = &r->s[k];
     snprintf(o->id, sizeof o->id, "%s", s->id);
     o->kind = scn_kind_name(s->kind);
-    o->start_s = (double)s->t_start * scrape_interval_s;
-    o->end_s = (double)s->t_end * scrape_interval_s;
-    const double last_s = o->end_s + DETREP_GRACE_S;
-    detrep_place_load(&p, s, f);
+    o->start_s = tmap_start_s(&truth, s);
+    o->end_s = tmap_end_s(&truth, s);
     for (int i = 0; i < n; i++) {
       const ev_event *e = &events[i];
-      if (!(e->t_s >= o->start_s && e->t_s <= last_s))
-        continue;
-      int how = detrep_place_match(&p, e, f);
+      const tmap_event te = tmap_of_event(e);
+      unsigned how = tmap_relation(&truth, s, &te);
       if (!how)
         continue;
       matched[i] = 1;
       o->events++;
-      if (!o->detected || e->t_s - o->start_s < o->latency_s)
+      if (!o->detected || e->t_s - o->start_s < o->latency_s) {
         o->latency_s = e->t_s - o->start_s;
+        snprintf(o->first_metric, sizeof o->first_metric, "%s", e->top.metric);
+      }
       o->detected = 1;
-      o->localized |= how == 2;
+      o->localized |= (how & (TMAP_ROOT_NODE | TMAP_ROOT_GROUP)) != 0;
       o->escalated |= e->escalated != 0;
     }
     r->detected += o->detected;
@@ -151,9 +104,6 @@ int detrep_build(detrep **out, const ev_event *events, int n, const scn_set *sce
   }
 done:
   free(matched);
-  free(p.node);
-  free(p.rack);
-  free(p.job);
   if (rc)
     detrep_destroy(&r);
   *out = r;
@@ -201,6 +151,7 @@ static json_t *detrep_json(const detrep *r) {
     detrep_set(o, "localized", json_boolean(s->localized), &bad);
     detrep_set(o, "escalated", json_boolean(s->escalated), &bad);
     detrep_set(o, "events", json_integer(s->events), &bad);
+    detrep_set(o, "first_metric", s->detected ? json_string(s->first_metric) : json_null(), &bad);
   }
   detrep_set(root, "scenarios", list, &bad);
   detrep_set(root, "events_total", json_integer(r->events_total), &bad);
@@ -268,18 +219,18 @@ void detrep_print_table(const detrep *r, FILE *out) {
   if (!r || !out)
     return;
   char a[32], b[32];
-  fprintf(out, "| scenario | kind | detected | first detection (min) | localized | escalated | "
-               "events |\n");
-  fprintf(out, "|---|---|---|---|---|---|---|\n");
+  fprintf(out, "| scenario | kind | detected | first detection (min) | by | localized | "
+               "escalated | events |\n");
+  fprintf(out, "|---|---|---|---|---|---|---|---|\n");
   for (int k = 0; k < r->nscn; k++) {
     const detrep_scenario *s = &r->s[k];
     if (s->detected)
       snprintf(a, sizeof a, "%.1f", s->latency_s / 60.0);
     else
       snprintf(a, sizeof a, "-");
-    fprintf(out, "| %s | %s | %s | %s | %s | %s | %d |\n", s->id, s->kind,
-            s->detected ? "yes" : "no", a, s->localized ? "yes" : "no",
-            s->escalated ? "yes" : "no", s->events);
+    fprintf(out, "| %s | %s | %s | %s | %s | %s | %s | %d |\n", s->id, s->kind,
+            s->detected ? "yes" : "no", a, s->detected ? s->first_metric : "-",
+            s->localized ? "yes" : "no", s->escalated ? "yes" : "no", s->events);
   }
   fprintf(out, "\n- events: %d total, %.1f per day\n", r->events_total, detrep_per_day(r));
   fprintf(out, "- escalated events: %d (%s of events)\n", r->escalated_events,

@@ -2,26 +2,17 @@
  * root's final event list against the resolved scenarios. It is the scorer's
  * business, so it reads ground truth; nothing here feeds back into detection.
  *
- * Matching rules. Scenario S is active over [start_s, end_s) with
- * start_s = t_start * dt and end_s = t_end * dt (dt = scrape interval). An
- * event matches S when both hold:
- *  - time: start_s <= t_s <= end_s + 10 min. Events are stamped at the END
- *    of their 5-minute detection block, so the first block that sees S may be
- *    stamped up to 5 min after start_s; the 10-minute grace covers that even
- *    for a scenario shorter than a block.
- *  - place: the event's `node` is in S's `impacted` list, or
- *    (scope rack and some root-cause node of S, `nodes`, sits in event.rack), or
- *    (scope job and some root-cause node of S belongs to event.job, by
- *    fleet->node_job), or
- *    (scope cluster and event.tenant is the tenant of some root-cause node).
- * An event may match several scenarios; one that matches none is "unmatched".
+ * Matching rules: pipeline/truth_map.h (time, place and the kind's signature
+ * metrics). An event may match several scenarios; one that matches none is
+ * "unmatched".
  *
  * Per scenario: detected (at least one matching event);
  * first_detection_latency_s (earliest matching t_s minus start_s, up to 300 s
  * from block stamping alone; null when not detected); localized (a matching
  * event whose node is a root-cause node, or a rack-scope event on a rack
  * holding one, or a job-scope event on a job holding one); escalated (a
- * matching event with escalated != 0); events (matching events).
+ * matching event with escalated != 0); events (matching events);
+ * first_metric (the trigger metric of the first matching event).
  *
  * Global: events_total, events_per_day (scaled by the run length),
  * escalated_events, escalation_rate (escalated / total), unmatched_events and
@@ -34,6 +25,7 @@
 #define FLEETSIM_DETECTION_REPORT_H
 #include <stdio.h>
 
+#include "pipeline/checklist.h"
 #include "pipeline/events.h"
 #include "scenarios/scenario.h"
 #include "src/fleet.h"
@@ -42,10 +34,12 @@ typedef struct detrep detrep;
 
 /* Builds the report from the root's final event list (events[n]; NULL when
  * n is 0) and the resolved scenarios (NULL: none) of fleet f, for a run of
- * run_seconds with scrapes every scrape_interval_s. Reads the inputs only.
- * Returns 0, FS_EINVAL (with the reason in diag) or FS_ENOMEM. Local. */
+ * run_seconds with scrapes every scrape_interval_s; knowledge gives each
+ * kind's signature metrics. Reads the inputs only. Returns 0, FS_EINVAL
+ * (with the reason in diag) or FS_ENOMEM. Local. */
 int detrep_build(detrep **out, const ev_event *events, int n, const scn_set *scenarios,
-                 const fleet *f, double scrape_interval_s, double run_seconds);
+                 const fleet *f, const chk_set *knowledge, double scrape_interval_s,
+                 double run_seconds);
 
 /* Writes the report as JSON (2-space indent, keys in a fixed order) to path,
  * e.g. "DIR/results/detection.json"; the directory must exist. Returns 0,
@@ -53,7 +47,8 @@ int detrep_build(detrep **out, const ev_event *events, int n, const scn_set *sce
 int detrep_write_json(const detrep *r, const char *path);
 
 /* Prints a markdown table, one row per scenario in file order:
- *   | scenario | kind | detected | first detection (min) | localized | escalated | events |
+ *   | scenario | kind | detected | first detection (min) | by | localized | escalated | events |
+ * ("by": the trigger metric of the first detection)
  * then one "- name: value" line per global figure. Deterministic. */
 void detrep_print_table(const detrep *r, FILE *out);
 

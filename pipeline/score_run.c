@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "io/archive_check.h"
+#include "pipeline/calibration_report.h"
 #include "pipeline/checklist.h"
 #include "pipeline/contexts_file.h"
 #include "pipeline/scorer.h"
@@ -207,18 +208,27 @@ static int score_judgment(const char *dir, const scr_backend *b, const scn_set *
     free(pretty);
     fprintf(fp, "## Response (%s, %.3f s)\n\n````\n%s\n````\n\n", c->ok ? "ok" : "error",
             c->latency_s, c->response_text ? c->response_text : "(none)");
-    fprintf(fp, "## Rubric: deterministic score %d/%d = %.2f\n\n", c->result.nmatched,
-            c->result.nitems, c->result.score);
+    fprintf(fp, "## Rubric: strict score %d/%d = %.2f (seed-compatible regex score %d/%d = "
+                "%.2f)\n\n",
+            c->result.nmatched, c->result.nitems, c->result.score, c->seed.nmatched,
+            c->seed.nitems, c->seed.score);
     if (c->result.note[0])
       fprintf(fp, "Note: %s\n\n", c->result.note);
-    fprintf(fp, "| item | criterion | matched by the checklist |\n|---|---|---|\n");
-    for (int k = 0; k < c->result.nitems; k++)
-      fprintf(fp, "| %s | %s | %s |\n", c->result.items[k].item,
-              score_item_text(chk, scn, c->scenario, layer, c->result.items[k].item),
-              c->result.items[k].matched ? "yes" : "no");
+    fprintf(fp, "| item | criterion | met (strict) | matched (seed regex) |\n|---|---|---|---|\n");
+    for (int k = 0; k < c->result.nitems; k++) {
+      const char *id = c->result.items[k].item, *seed = "-";
+      for (int j = 0; j < c->seed.nitems; j++)
+        if (strcmp(c->seed.items[j].item, id) == 0)
+          seed = c->seed.items[j].matched ? "yes" : "no";
+      fprintf(fp, "| %s | %s | %s | %s |\n", id, score_item_text(chk, scn, c->scenario, layer, id),
+              c->result.items[k].matched ? "yes" : "no", seed);
+    }
     fprintf(fp, "\n## For the judge\n\nScore each criterion 0 or 1 from the response alone. "
-                "Credit correct reasoning in unexpected phrasing, which the regular "
-                "expressions may have missed, and note any criterion they matched wrongly.\n");
+                "Credit correct reasoning in unexpected phrasing, which the checklist may have "
+                "missed, and note any criterion it matched wrongly. The strict score counts an "
+                "item only inside the answer field it is about, not when negated, in order "
+                "where the item is ordered, and against the ground truth above; \"-\" marks "
+                "an item the seed's checklist does not have.\n");
     if (fclose(fp) != 0)
       goto fail;
   }
@@ -286,6 +296,17 @@ int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print
   if (rc == 0) {
     snprintf(path, sizeof path, "%s/results/summary.md", dir);
     rc = score_write(path, "the summary", score_write_md, &set);
+  }
+  if (rc == 0) {
+    const scr_backend *rules = NULL;
+    for (int i = 0; i < set.n; i++)
+      if (strcmp(scr_backend_name(b[i]), "rules") == 0)
+        rules = b[i];
+    int met = 0;
+    rc = calrep_write(dir, &truth, calls, ncalls, rules, &met);
+    if (rc == 0 && print)
+      printf("fleetsim: scorer calibration (%s/results/calibration.md): every target %s\n", dir,
+             met ? "met" : "NOT met");
   }
   json_t *chk_json = rc == 0 ? json_loads(chk_default_text(), 0, NULL) : NULL;
   for (int i = 0; rc == 0 && i < set.n; i++)

@@ -1,6 +1,6 @@
 /* Scoring of one backend's calls (see scorer.h): maps calls to ground-truth
- * scenarios, scores answers with the checklists, aggregates the seed's
- * figures and prints them. Reads ground truth; decides nothing upstream. */
+ * scenarios, scores answers strictly and the seed's way, aggregates the
+ * seed's figures and prints them. Reads ground truth; decides nothing upstream. */
 #include "pipeline/scorer.h"
 
 #include <errno.h>
@@ -9,20 +9,22 @@
 #include <string.h>
 
 #include "pipeline/events.h"
+#include "pipeline/strict_score.h"
+#include "pipeline/truth_map.h"
 #include "src/diag.h"
 #include "src/errors.h"
-
-enum {
-  SCR_GRACE_S = 600, /* as detection_report.h: events up to 10 min after the end count */
-  SCR_ROOT = 1,
-  SCR_IMPACTED = 2,
-};
 
 /* Compiled lists of one scenario: L2 per tenant of the event node (the last
  * for an unknown tenant: {tenant} absent), L3, L4. */
 typedef struct {
   chk_list *l2[TENANT_COUNT + 1], *l3, *l4;
 } scr_lists;
+
+/* Score sums per layer and class (scenario k, or nscn for "none"). */
+typedef struct {
+  double *strict, *seed;
+  int *n;
+} scr_by;
 
 struct scr_backend {
   char name[SCR_NAME_LEN];
@@ -33,9 +35,8 @@ struct scr_backend {
   const char **scn_kind; /* static names */
   double run_seconds;
   scr_layer_stats layer[SCR_LAYERS];
+  scr_by by[SCR_LAYERS]; /* [nscn + 1] each */
   double cost_usd, gpu_hours;
-  double *scn_sum; /* [nscn] score sums and counts for accuracy by scenario */
-  int *scn_n;
 };
 
 /* ---- statistics --------------------------------------------------------- */
@@ -72,106 +73,13 @@ static double scr_percentile(const double *v, int n, double p) {
 
 /* ---- context reading ---------------------------------------------------- */
 
-/* The event's place from an L2/L3 context; -1 where absent or unknown. */
-typedef struct {
-  int scope; /* ev_scope */
-  int node, rack, job, tenant;
-} scr_place;
-
-/* Number after prefix in name ("node-0042" -> 42), or -1. */
-static int scr_name_number(const char *name, const char *prefix) {
-  size_t n = strlen(prefix);
-  if (!name || strncmp(name, prefix, n) != 0 || !name[n])
-    return -1;
-  char *end;
-  errno = 0;
-  long v = strtol(name + n, &end, 10);
-  return *end || errno || v < 0 || v > 1000000000L ? -1 : (int)v;
-}
-
-static void scr_read_place(const char *context, const fleet *f, scr_place *p) {
-  p->scope = p->node = p->rack = p->job = p->tenant = -1;
-  json_t *root = context ? json_loads(context, 0, NULL) : NULL;
-  json_t *e = json_object_get(root, "event");
-  const char *scope = json_string_value(json_object_get(e, "scope"));
-  for (int s = 0; scope && s < EV_SCOPE_COUNT; s++)
-    if (strcmp(scope, ev_scope_name((ev_scope)s)) == 0)
-      p->scope = s;
-  p->node = scr_name_number(json_string_value(json_object_get(e, "node")), "node-");
-  p->rack = scr_name_number(json_string_value(json_object_get(e, "rack")), "rack-");
-  const char *job = json_string_value(json_object_get(e, "job"));
-  for (int j = 0; job && j < f->njobs; j++)
-    if (strcmp(job, f->cfg->jobs[j].id) == 0)
-      p->job = j;
-  const char *tenant = json_string_value(json_object_get(e, "tenant"));
-  for (int t = 0; tenant && t < TENANT_COUNT; t++)
-    if (strcmp(tenant, fleet_tenant_name(t)) == 0)
-      p->tenant = t;
-  if (p->node >= f->nodes)
-    p->node = -1;
-  if (p->rack >= f->racks)
-    p->rack = -1;
-  json_decref(root);
-}
-
 /* The L4 window length in seconds from a context (window.hours), or -1. */
-static double scr_window_s(const char *context) {
-  json_t *root = context ? json_loads(context, 0, NULL) : NULL;
+static double scr_window_s(const json_t *root) {
   json_t *h = json_object_get(json_object_get(root, "window"), "hours");
-  double s = json_is_number(h) && json_number_value(h) > 0 ? json_number_value(h) * 3600.0 : -1;
-  json_decref(root);
-  return s;
-}
-
-/* ---- mapping ------------------------------------------------------------ */
-
-static int scr_has(const int32_t *v, int n, int x) {
-  for (int i = 0; i < n; i++)
-    if (v[i] == x)
-      return 1;
-  return 0;
-}
-
-/* How place p relates to scenario s: 0 no match, else 3 (node is a
- * root-cause node), 2 (node impacted) or 1 (rack, job or cluster rule). */
-static int scr_place_tier(const scn_def *s, const scr_place *p, const fleet *f) {
-  if (p->node >= 0 && scr_has(s->nodes, s->nnodes, p->node))
-    return 3;
-  if (p->node >= 0 && scr_has(s->impacted, s->nimpacted, p->node))
-    return 2;
-  for (int i = 0; i < s->nnodes; i++) {
-    int n = s->nodes[i];
-    if (n < 0 || n >= f->nodes)
-      continue;
-    if ((p->scope == EV_SCOPE_RACK && p->rack >= 0 && f->node_rack[n] == p->rack) ||
-        (p->scope == EV_SCOPE_JOB && p->job >= 0 && f->node_job[n] == p->job) ||
-        (p->scope == EV_SCOPE_CLUSTER && p->tenant >= 0 && f->node_tenant[n] == p->tenant))
-      return 1;
-  }
-  return 0;
-}
-
-/* The scenario an L2/L3 call at t_s with place p concerns, or -1. */
-static int scr_map_event(const scr_truth *t, double t_s, const scr_place *p) {
-  int best = -1, best_tier = 0;
-  for (int k = 0; t->scenarios && k < t->scenarios->n; k++) {
-    const scn_def *s = &t->scenarios->s[k];
-    double start = (double)s->t_start * t->scrape_interval_s;
-    double end = (double)s->t_end * t->scrape_interval_s;
-    if (!(t_s >= start && t_s <= end + SCR_GRACE_S))
-      continue;
-    int tier = scr_place_tier(s, p, t->f);
-    if (tier > best_tier ||
-        (tier && tier == best_tier && s->t_start < t->scenarios->s[best].t_start)) {
-      best = k;
-      best_tier = tier;
-    }
-  }
-  return best;
+  return json_is_number(h) && json_number_value(h) > 0 ? json_number_value(h) * 3600.0 : -1;
 }
 
 /* ---- substitutions ------------------------------------------------------ */
-
 /* "(a|b|c)" from names (NULL when n is 0); caller frees. *bad on ENOMEM. */
 static char *scr_alternation(const char *const *names, int n, int *bad) {
   if (n <= 0)
@@ -408,12 +316,16 @@ void scr_backend_destroy(scr_backend **bp) {
     free(b->calls[i].scn);
     free(b->calls[i].response_text);
     chk_result_free(&b->calls[i].result);
+    chk_result_free(&b->calls[i].seed);
+  }
+  for (int li = 0; li < SCR_LAYERS; li++) {
+    free(b->by[li].strict);
+    free(b->by[li].seed);
+    free(b->by[li].n);
   }
   free(b->calls);
   free(b->scn_id);
   free(b->scn_kind);
-  free(b->scn_sum);
-  free(b->scn_n);
   free(b);
   *bp = NULL;
 }
@@ -438,72 +350,133 @@ static int scr_take_line(scr_call *c, const json_t *line) {
   return 0;
 }
 
+/* What every call of a backend is scored against: the compiled lists, the
+ * truth map, and each scenario's first detection (an L2 call about it). */
+typedef struct {
+  const scr_truth *t;
+  tmap_truth tm;
+  scr_lists *lists;
+  chk_list *none2, *none3, *shift;
+  double *detected_s; /* [nscn] first L2 call about scenario k, INFINITY if none */
+} scr_env;
+
+/* Scores an L4 call c: the scenarios the window covers. 0 or an FS_* code. */
+static int scr_score_l4(scr_call *c, const llm_call *in, const json_t *ctx, const scr_env *env,
+                        const char *text) {
+  const scr_truth *t = env->t;
+  int nscn = t->scenarios ? t->scenarios->n : 0, rc = FS_ENOMEM;
+  double win = scr_window_s(ctx);
+  const chk_list **l = calloc((size_t)nscn + 1, sizeof *l);
+  const char **pre = calloc((size_t)nscn + 1, sizeof *pre);
+  tmap_state *st = calloc((size_t)nscn + 1, sizeof *st);
+  if (!l || !pre || !st || !(c->scn = calloc((size_t)nscn + 1, sizeof *c->scn)))
+    goto done;
+  c->nscn = tmap_window(&env->tm, win > 0 ? in->t_s - win : -INFINITY, in->t_s, env->detected_s,
+                        c->scn, st);
+  l[0] = env->shift;
+  size_t len = 0;
+  for (int i = 0; i < c->nscn; i++) {
+    const scn_def *s = &t->scenarios->s[c->scn[i]];
+    l[1 + i] = env->lists[c->scn[i]].l4;
+    pre[1 + i] = s->id;
+    len += (size_t)snprintf(c->scenario + len, len < sizeof c->scenario ? sizeof c->scenario - len : 0,
+                            "%s%s", i ? "+" : "", s->id);
+    if (len >= sizeof c->scenario)
+      len = sizeof c->scenario - 1;
+  }
+  if (c->nscn == 0)
+    snprintf(c->scenario, sizeof c->scenario, "none");
+  sct_call sc = {.truth = &env->tm, .scenario = -1, .incidents = c->scn, .states = st,
+                 .nincidents = c->nscn, .context = ctx};
+  rc = sct_score(&c->result, l, pre, 1 + c->nscn, 4, text, &sc);
+  if (rc == 0)
+    rc = chk_score(&c->seed, l, pre, 1 + c->nscn, 4, text);
+done:
+  free(l);
+  free(pre);
+  free(st);
+  return rc;
+}
+
 /* Maps and scores call c (from llm_call in). 0, FS_EINVAL or FS_ENOMEM. */
-static int scr_score_call(scr_call *c, const llm_call *in, const scr_truth *t,
-                          const scr_lists *lists, const chk_list *none, const chk_list *shift) {
-  int nscn = t->scenarios ? t->scenarios->n : 0;
+static int scr_score_call(scr_call *c, const llm_call *in, const scr_env *env) {
+  const scr_truth *t = env->t;
   const char *text = c->ok ? c->response_text : NULL; /* an error is a missed answer */
   snprintf(c->scenario, sizeof c->scenario, "none");
+  json_t *ctx = in->context ? json_loads(in->context, 0, NULL) : NULL;
+  int rc;
   if (in->layer == LLM_L4) {
-    double win = scr_window_s(in->context);
-    double t0 = win > 0 ? in->t_s - win : -INFINITY;
-    const chk_list **l = calloc((size_t)nscn + 1, sizeof *l);
-    const char **pre = calloc((size_t)nscn + 1, sizeof *pre);
-    if (!l || !pre || !(c->scn = calloc((size_t)nscn + 1, sizeof *c->scn))) {
-      free(l);
-      free(pre);
-      return FS_ENOMEM;
-    }
-    l[0] = shift;
-    int nl = 1;
-    size_t len = 0;
-    for (int k = 0; k < nscn; k++) {
-      const scn_def *s = &t->scenarios->s[k];
-      double start = (double)s->t_start * t->scrape_interval_s;
-      double end = (double)s->t_end * t->scrape_interval_s;
-      if (!(start < in->t_s && end > t0))
-        continue;
-      c->scn[c->nscn++] = k;
-      l[nl] = lists[k].l4;
-      pre[nl++] = s->id;
-      len += (size_t)snprintf(c->scenario + len, len < sizeof c->scenario ? sizeof c->scenario - len : 0,
-                              "%s%s", c->nscn > 1 ? "+" : "", s->id);
-      if (len >= sizeof c->scenario)
-        len = sizeof c->scenario - 1;
-    }
-    if (c->nscn == 0)
-      snprintf(c->scenario, sizeof c->scenario, "none");
-    int rc = chk_score(&c->result, l, pre, nl, 4, text);
-    free(l);
-    free(pre);
+    rc = scr_score_l4(c, in, ctx, env, text);
+    json_decref(ctx);
     return rc;
   }
-  scr_place p;
-  scr_read_place(in->context, t->f, &p);
-  int k = scr_map_event(t, in->t_s, &p);
+  char metric[EV_METRIC_LEN];
+  tmap_event ev = tmap_of_context(ctx, in->t_s, t->f, metric);
+  int k = tmap_best(&env->tm, &ev);
+  sct_call sc = {.truth = &env->tm, .scenario = k, .event = ev, .context = ctx};
+  const chk_list *l;
   if (k < 0) {
-    /* L2: noise or transient is right; L3 on no scenario has nothing to find */
-    return chk_score(&c->result, &none, NULL, in->layer == LLM_L2 ? 1 : 0, (int)in->layer, text);
+    l = in->layer == LLM_L2 ? env->none2 : env->none3;
+    rc = sct_score(&c->result, &l, NULL, 1, (int)in->layer, text, &sc);
+    /* the seed's way: L2 noise or transient is right; L3 on none has no items */
+    if (rc == 0)
+      rc = chk_score(&c->seed, &l, NULL, 1, (int)in->layer, text);
+    json_decref(ctx);
+    return rc;
   }
+  json_decref(ctx);
   if (!(c->scn = malloc(sizeof *c->scn)))
     return FS_ENOMEM;
   c->scn[c->nscn++] = k;
   snprintf(c->scenario, sizeof c->scenario, "%s", t->scenarios->s[k].id);
   /* the event node's tenant; unknown: the list whose {tenant} patterns are left out */
-  int ten = p.node >= 0 ? t->f->node_tenant[p.node] : p.tenant;
-  const chk_list *l = in->layer == LLM_L3 ? lists[k].l3 : lists[k].l2[ten >= 0 ? ten : TENANT_COUNT];
-  return chk_score(&c->result, &l, NULL, 1, (int)in->layer, text);
+  int ten = ev.node >= 0 ? t->f->node_tenant[ev.node] : ev.tenant;
+  l = in->layer == LLM_L3 ? env->lists[k].l3 : env->lists[k].l2[ten >= 0 ? ten : TENANT_COUNT];
+  sc.context = NULL;
+  rc = sct_score(&c->result, &l, NULL, 1, (int)in->layer, text, &sc);
+  if (rc == 0)
+    rc = chk_score(&c->seed, &l, NULL, 1, (int)in->layer, text);
+  return rc;
+}
+
+/* Strict and seed sums of the calls for each class at each layer. */
+static void scr_sum_classes(scr_backend *b) {
+  for (int i = 0; i < b->ncalls; i++) {
+    const scr_call *c = &b->calls[i];
+    scr_by *by = &b->by[c->layer - 2];
+    for (int j = 0; j < (c->nscn ? c->nscn : 1); j++) {
+      int k = c->nscn ? c->scn[j] : b->nscn;
+      by->strict[k] += c->result.score;
+      by->seed[k] += c->seed.score;
+      by->n[k]++;
+    }
+  }
+}
+
+/* The mean over classes of their mean score (NAN without calls). */
+static double scr_macro(const scr_by *by, int nclasses, int seed) {
+  double s = 0;
+  int n = 0;
+  for (int k = 0; k < nclasses; k++)
+    if (by->n[k] > 0) {
+      s += (seed ? by->seed[k] : by->strict[k]) / by->n[k];
+      n++;
+    }
+  return n ? s / n : NAN;
 }
 
 /* Fills the layer statistics, cost and accuracy by scenario. 0 or ENOMEM. */
 static int scr_aggregate(scr_backend *b) {
   double *acc = malloc(sizeof(double) * ((size_t)b->ncalls + 1));
+  double *seed = malloc(sizeof(double) * ((size_t)b->ncalls + 1));
   double *lat = malloc(sizeof(double) * ((size_t)b->ncalls + 1));
-  if (!acc || !lat) {
+  if (!acc || !seed || !lat) {
     free(acc);
+    free(seed);
     free(lat);
     return FS_ENOMEM;
   }
+  scr_sum_classes(b);
   for (int li = 0; li < SCR_LAYERS; li++) {
     scr_layer_stats *s = &b->layer[li];
     int na = 0, nl = 0;
@@ -514,27 +487,27 @@ static int scr_aggregate(scr_backend *b) {
         continue;
       s->calls++;
       s->errors += !c->ok;
-      s->unparsable += c->ok && strncmp(c->result.note, "unparsable", 10) == 0;
+      s->unparsable += c->ok && strstr(c->result.note, "does not validate") != NULL;
+      seed[na] = c->seed.score;
       acc[na++] = c->result.score;
       if (c->ok)
         lat[nl++] = c->latency_s;
     }
     scr_mean_sd(acc, na, &s->acc_mean, &s->acc_sd);
+    scr_mean_sd(seed, na, &s->seed_mean, &s->seed_sd);
+    s->acc_macro = scr_macro(&b->by[li], b->nscn + 1, 0);
+    s->seed_macro = scr_macro(&b->by[li], b->nscn + 1, 1);
     scr_mean_sd(lat, nl, &s->lat_mean_s, &s->lat_sd_s);
     qsort(lat, (size_t)nl, sizeof *lat, scr_cmp_double);
     s->lat_p50_s = scr_percentile(lat, nl, 50);
     s->lat_p95_s = scr_percentile(lat, nl, 95);
   }
   for (int i = 0; i < b->ncalls; i++) {
-    const scr_call *c = &b->calls[i];
-    b->cost_usd += c->cost_usd;
-    b->gpu_hours += c->gpu_hours;
-    for (int j = 0; j < c->nscn; j++) {
-      b->scn_sum[c->scn[j]] += c->result.score;
-      b->scn_n[c->scn[j]]++;
-    }
+    b->cost_usd += b->calls[i].cost_usd;
+    b->gpu_hours += b->calls[i].gpu_hours;
   }
   free(acc);
+  free(seed);
   free(lat);
   return 0;
 }
@@ -554,17 +527,22 @@ int scr_score_backend(scr_backend **out, const char *name, const scr_truth *t,
   size_t nlines = transcript ? json_array_size(transcript) : 0;
   scr_backend *b = calloc(1, sizeof *b);
   scr_key *keys = calloc(nlines + 1, sizeof *keys);
-  scr_lists *lists = NULL;
-  chk_list *none = NULL, *shift = NULL;
+  scr_env env = {.t = t, .tm = {t->scenarios, t->f, t->checklists, t->scrape_interval_s}};
   int rc = 0;
   if (!b || !keys || !(b->calls = calloc((size_t)ncalls + 1, sizeof *b->calls)) ||
       !(b->scn_id = calloc((size_t)nscn + 1, sizeof *b->scn_id)) ||
       !(b->scn_kind = calloc((size_t)nscn + 1, sizeof *b->scn_kind)) ||
-      !(b->scn_sum = calloc((size_t)nscn + 1, sizeof *b->scn_sum)) ||
-      !(b->scn_n = calloc((size_t)nscn + 1, sizeof *b->scn_n))) {
+      !(env.detected_s = calloc((size_t)nscn + 1, sizeof *env.detected_s))) {
     rc = FS_ENOMEM;
     goto done;
   }
+  for (int li = 0; li < SCR_LAYERS; li++)
+    if (!(b->by[li].strict = calloc((size_t)nscn + 1, sizeof(double))) ||
+        !(b->by[li].seed = calloc((size_t)nscn + 1, sizeof(double))) ||
+        !(b->by[li].n = calloc((size_t)nscn + 1, sizeof(int)))) {
+      rc = FS_ENOMEM;
+      goto done;
+    }
   snprintf(b->name, sizeof b->name, "%s", name);
   b->nscn = nscn;
   b->run_seconds = t->run_seconds;
@@ -572,10 +550,12 @@ int scr_score_backend(scr_backend **out, const char *name, const scr_truth *t,
     snprintf(b->scn_id[k], SCN_ID_LEN, "%s", t->scenarios->s[k].id);
     b->scn_kind[k] = scn_kind_name(t->scenarios->s[k].kind);
   }
-  if ((rc = scr_lists_build(&lists, t)) != 0 ||
-      (rc = chk_compile(&none, t->checklists, "none", 2, NULL)) != 0 ||
-      (rc = chk_compile(&shift, t->checklists, "shift", 4, NULL)) != 0)
+  if ((rc = scr_lists_build(&env.lists, t)) != 0 ||
+      (rc = chk_compile(&env.none2, t->checklists, "none", 2, NULL)) != 0 ||
+      (rc = chk_compile(&env.none3, t->checklists, "none", 3, NULL)) != 0 ||
+      (rc = chk_compile(&env.shift, t->checklists, "shift", 4, NULL)) != 0)
     goto done;
+  tmap_first_detections(&env.tm, calls, ncalls, env.detected_s);
   size_t nkeys = 0;
   for (size_t i = 0; i < nlines; i++) {
     const char *id = json_string_value(json_object_get(json_array_get(transcript, i), "call_id"));
@@ -596,19 +576,22 @@ int scr_score_backend(scr_backend **out, const char *name, const scr_truth *t,
       break;
     }
     const json_t *line = scr_find_line(transcript, keys, nkeys, in->call_id);
-    if ((rc = scr_take_line(c, line)) != 0 ||
-        (rc = scr_score_call(c, in, t, lists, none, shift)) != 0)
+    if ((rc = scr_take_line(c, line)) != 0 || (rc = scr_score_call(c, in, &env)) != 0)
       break;
-    if (!line)
+    if (!line) {
       snprintf(c->result.note, sizeof c->result.note, "no transcript line");
+      snprintf(c->seed.note, sizeof c->seed.note, "no transcript line");
+    }
   }
   if (!rc)
     rc = scr_aggregate(b);
 done:
   free(keys);
-  scr_lists_free(lists, nscn);
-  chk_list_destroy(&none);
-  chk_list_destroy(&shift);
+  free(env.detected_s);
+  scr_lists_free(env.lists, nscn);
+  chk_list_destroy(&env.none2);
+  chk_list_destroy(&env.none3);
+  chk_list_destroy(&env.shift);
   if (rc)
     scr_backend_destroy(&b);
   *out = b;
@@ -641,20 +624,28 @@ double scr_mean_accuracy(const scr_backend *b) {
   return n ? s / n : NAN;
 }
 
-double scr_scenario_accuracy(const scr_backend *b, int k, int *ncalls) {
-  if (!b || k < 0 || k >= b->nscn) {
-    if (ncalls)
-      *ncalls = 0;
-    return NAN;
-  }
+double scr_scenario_accuracy(const scr_backend *b, int layer, int k, int seed, int *ncalls) {
   if (ncalls)
-    *ncalls = b->scn_n[k];
-  return b->scn_n[k] ? b->scn_sum[k] / b->scn_n[k] : NAN;
+    *ncalls = 0;
+  if (!b || layer < 2 || layer > 4 || k < 0 || k > b->nscn)
+    return NAN;
+  const scr_by *by = &b->by[layer - 2];
+  if (ncalls)
+    *ncalls = by->n[k];
+  return by->n[k] ? (seed ? by->seed[k] : by->strict[k]) / by->n[k] : NAN;
 }
 
-/* 1 when no other backend is at least as cheap and as accurate, and better
- * on one of the two. A backend without accuracy is never on the frontier. */
-static int scr_on_frontier(const scr_backend *const *b, int n, int i) {
+int scr_scenario_count(const scr_backend *b) { return b ? b->nscn : 0; }
+
+const char *scr_scenario_id(const scr_backend *b, int k) {
+  return !b || k < 0 || k > b->nscn ? NULL : k == b->nscn ? "none" : b->scn_id[k];
+}
+
+const char *scr_scenario_kind(const scr_backend *b, int k) {
+  return !b || k < 0 || k > b->nscn ? NULL : k == b->nscn ? "none" : b->scn_kind[k];
+}
+
+int scr_on_frontier(const scr_backend *const *b, int n, int i) {
   double ci = scr_cost_per_24h_usd(b[i]), ai = scr_mean_accuracy(b[i]);
   if (isnan(ai))
     return 0;
@@ -666,251 +657,6 @@ static int scr_on_frontier(const scr_backend *const *b, int n, int i) {
   return 1;
 }
 
-/* ---- output ------------------------------------------------------------- */
-
-static json_t *scr_real(double x) { return isfinite(x) ? json_real(x) : json_null(); }
-
-/* Sets key to a new value; a NULL value (allocation failure) marks *bad. */
-static void scr_set(json_t *o, const char *key, json_t *v, int *bad) {
-  if (!v || json_object_set_new(o, key, v) != 0)
-    *bad = 1;
-}
-
-int scr_write_calls_jsonl(FILE *out, const scr_backend *b) {
-  if (!out || !b)
-    return FS_EINVAL;
-  for (int i = 0; i < b->ncalls; i++) {
-    const scr_call *c = &b->calls[i];
-    int bad = 0;
-    json_t *o = json_object(), *items = json_array();
-    if (!o || !items) {
-      json_decref(o);
-      json_decref(items);
-      return FS_ENOMEM;
-    }
-    scr_set(o, "backend", json_string(b->name), &bad);
-    scr_set(o, "layer", json_string(llm_layer_name(c->layer)), &bad);
-    scr_set(o, "call_id", json_string(c->call_id), &bad);
-    scr_set(o, "event_id", c->layer == LLM_L4 ? json_null() : json_integer(c->event_id), &bad);
-    scr_set(o, "t_s", json_real(c->t_s), &bad);
-    scr_set(o, "scenario", json_string(c->scenario), &bad);
-    scr_set(o, "status", json_string(c->ok ? "ok" : "error"), &bad);
-    scr_set(o, "latency_s", json_real(c->latency_s), &bad);
-    scr_set(o, "tokens_in", json_integer(c->tokens_in), &bad);
-    scr_set(o, "tokens_out", json_integer(c->tokens_out), &bad);
-    scr_set(o, "cost_usd", json_real(c->cost_usd), &bad);
-    scr_set(o, "response_text", c->response_text ? json_string(c->response_text) : json_null(),
-            &bad);
-    for (int k = 0; k < c->result.nitems; k++) {
-      json_t *it = json_object();
-      if (!it || json_array_append_new(items, it) != 0) {
-        bad = 1;
-        break;
-      }
-      scr_set(it, "item", json_string(c->result.items[k].item), &bad);
-      scr_set(it, "matched", json_boolean(c->result.items[k].matched), &bad);
-    }
-    scr_set(o, "items", items, &bad);
-    scr_set(o, "score", json_real(c->result.score), &bad);
-    int rc = bad ? FS_ENOMEM
-                 : json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) ||
-                           fputc('\n', out) == EOF
-                       ? FS_EIO
-                       : 0;
-    json_decref(o);
-    if (rc)
-      return rc;
-  }
-  return 0;
-}
-
-static json_t *scr_layer_json(const scr_layer_stats *s, int *bad) {
-  json_t *o = json_object();
-  if (!o) {
-    *bad = 1;
-    return NULL;
-  }
-  scr_set(o, "calls", json_integer(s->calls), bad);
-  scr_set(o, "errors", json_integer(s->errors), bad);
-  scr_set(o, "unparsable", json_integer(s->unparsable), bad);
-  scr_set(o, "accuracy_mean", scr_real(s->acc_mean), bad);
-  scr_set(o, "accuracy_sd", scr_real(s->acc_sd), bad);
-  scr_set(o, "latency_mean_s", scr_real(s->lat_mean_s), bad);
-  scr_set(o, "latency_sd_s", scr_real(s->lat_sd_s), bad);
-  scr_set(o, "latency_p50_s", scr_real(s->lat_p50_s), bad);
-  scr_set(o, "latency_p95_s", scr_real(s->lat_p95_s), bad);
-  return o;
-}
-
-json_t *scr_summary_json(const scr_backend *const *b, int n) {
-  if (n < 0 || (n > 0 && !b))
-    return NULL;
-  int bad = 0;
-  json_t *root = json_object(), *scns = json_array(), *list = json_array();
-  if (!root || !scns || !list) {
-    json_decref(root);
-    json_decref(scns);
-    json_decref(list);
-    return NULL;
-  }
-  scr_set(root, "run_seconds", n > 0 ? json_real(b[0]->run_seconds) : json_null(), &bad);
-  for (int k = 0; n > 0 && k < b[0]->nscn; k++) {
-    json_t *s = json_object();
-    if (!s || json_array_append_new(scns, s) != 0) {
-      bad = 1;
-      break;
-    }
-    scr_set(s, "id", json_string(b[0]->scn_id[k]), &bad);
-    scr_set(s, "kind", json_string(b[0]->scn_kind[k]), &bad);
-  }
-  scr_set(root, "scenarios", scns, &bad);
-  for (int i = 0; i < n && !bad; i++) {
-    const scr_backend *x = b[i];
-    json_t *o = json_object(), *layers = json_object(), *by = json_array();
-    if (!o || json_array_append_new(list, o) != 0 || !layers || !by) {
-      json_decref(layers);
-      json_decref(by);
-      bad = 1;
-      break;
-    }
-    scr_set(o, "name", json_string(x->name), &bad);
-    for (int li = 0; li < SCR_LAYERS; li++)
-      scr_set(layers, llm_layer_name((llm_layer)(li + 2)), scr_layer_json(&x->layer[li], &bad),
-              &bad);
-    scr_set(o, "layers", layers, &bad);
-    scr_set(o, "cost_usd", json_real(x->cost_usd), &bad);
-    scr_set(o, "cost_per_24h_usd", json_real(scr_cost_per_24h_usd(x)), &bad);
-    scr_set(o, "gpu_hours", json_real(x->gpu_hours), &bad);
-    scr_set(o, "gpu_hours_per_24h", json_real(x->gpu_hours * 86400.0 / x->run_seconds), &bad);
-    scr_set(o, "accuracy_mean", scr_real(scr_mean_accuracy(x)), &bad);
-    scr_set(o, "pareto", json_boolean(scr_on_frontier(b, n, i)), &bad);
-    for (int k = 0; k < x->nscn; k++) {
-      int calls;
-      double a = scr_scenario_accuracy(x, k, &calls);
-      json_t *s = json_object();
-      if (!s || json_array_append_new(by, s) != 0) {
-        bad = 1;
-        break;
-      }
-      scr_set(s, "id", json_string(x->scn_id[k]), &bad);
-      scr_set(s, "kind", json_string(x->scn_kind[k]), &bad);
-      scr_set(s, "calls", json_integer(calls), &bad);
-      scr_set(s, "accuracy", scr_real(a), &bad);
-    }
-    scr_set(o, "accuracy_by_scenario", by, &bad);
-  }
-  scr_set(root, "backends", list, &bad);
-  if (bad) {
-    json_decref(root);
-    return NULL;
-  }
-  return root;
-}
-
-/* "60.4% +/- 17.8%" or "n/a". */
-static const char *scr_fmt_acc(const scr_layer_stats *s, char *buf, size_t cap) {
-  if (s->calls == 0 || !isfinite(s->acc_mean))
-    snprintf(buf, cap, "n/a");
-  else
-    snprintf(buf, cap, "%.1f%% +/- %.1f%%", 100 * s->acc_mean, 100 * s->acc_sd);
-  return buf;
-}
-
-/* "0.73s +/- 0.07s" or "n/a". */
-static const char *scr_fmt_lat(const scr_layer_stats *s, char *buf, size_t cap) {
-  if (!isfinite(s->lat_mean_s))
-    snprintf(buf, cap, "n/a");
-  else
-    snprintf(buf, cap, "%.2fs +/- %.2fs", s->lat_mean_s, s->lat_sd_s);
-  return buf;
-}
-
-/* "%.2fs" of x or "n/a". */
-static const char *scr_fmt_s(double x, char *buf, size_t cap) {
-  if (isfinite(x))
-    snprintf(buf, cap, "%.2fs", x);
-  else
-    snprintf(buf, cap, "n/a");
-  return buf;
-}
-
-/* "| Metric | b1 | b2 |" and its rule. */
-static void scr_header(FILE *out, const char *first, const scr_backend *const *b, int n) {
-  fprintf(out, "| %s |", first);
-  for (int i = 0; i < n; i++)
-    fprintf(out, " %s |", b[i]->name);
-  fprintf(out, "\n|---|");
-  for (int i = 0; i < n; i++)
-    fprintf(out, "---|");
-  fprintf(out, "\n");
-}
-
-void scr_summary_markdown(FILE *out, const scr_backend *const *b, int n) {
-  if (!out || n < 0 || (n > 0 && !b))
-    return;
-  char buf[64];
-  fprintf(out, "## Performance Summary\n\n");
-  scr_header(out, "Metric", b, n);
-  for (int li = 0; li < SCR_LAYERS; li++) {
-    fprintf(out, "| L%d accuracy |", li + 2);
-    for (int i = 0; i < n; i++)
-      fprintf(out, " %s |", scr_fmt_acc(&b[i]->layer[li], buf, sizeof buf));
-    fprintf(out, "\n| L%d latency |", li + 2);
-    for (int i = 0; i < n; i++)
-      fprintf(out, " %s |", scr_fmt_lat(&b[i]->layer[li], buf, sizeof buf));
-    fprintf(out, "\n");
-  }
-  fprintf(out, "| Cost (24h) |");
-  for (int i = 0; i < n; i++)
-    fprintf(out, " $%.2f |", scr_cost_per_24h_usd(b[i]));
-  fprintf(out, "\n| GPU-hours (24h) |");
-  for (int i = 0; i < n; i++)
-    fprintf(out, " %.1f |", b[i]->gpu_hours * 86400.0 / b[i]->run_seconds);
-  fprintf(out, "\n| Calls / errors (L2, L3, L4) |");
-  for (int i = 0; i < n; i++)
-    fprintf(out, " %d/%d, %d/%d, %d/%d |", b[i]->layer[0].calls, b[i]->layer[0].errors,
-            b[i]->layer[1].calls, b[i]->layer[1].errors, b[i]->layer[2].calls,
-            b[i]->layer[2].errors);
-  fprintf(out, "\n\n## Accuracy by Scenario\n\n| Backend |");
-  int nscn = n > 0 ? b[0]->nscn : 0;
-  for (int k = 0; k < nscn; k++)
-    fprintf(out, " %s: %s |", b[0]->scn_id[k], b[0]->scn_kind[k]);
-  fprintf(out, "\n|---|");
-  for (int k = 0; k < nscn; k++)
-    fprintf(out, "---|");
-  fprintf(out, "\n");
-  for (int i = 0; i < n; i++) {
-    fprintf(out, "| %s |", b[i]->name);
-    for (int k = 0; k < nscn; k++) {
-      double a = scr_scenario_accuracy(b[i], k, NULL);
-      if (isfinite(a))
-        fprintf(out, " %.0f%% |", 100 * a);
-      else
-        fprintf(out, " n/a |");
-    }
-    fprintf(out, "\n");
-  }
-  fprintf(out, "\n## Latency Distribution\n\n"
-               "| Backend | L2 p50 | L2 p95 | L3 p50 | L3 p95 | L4 p50 | L4 p95 |\n"
-               "|---|---|---|---|---|---|---|\n");
-  for (int i = 0; i < n; i++) {
-    fprintf(out, "| %s |", b[i]->name);
-    for (int li = 0; li < SCR_LAYERS; li++) {
-      fprintf(out, " %s |", scr_fmt_s(b[i]->layer[li].lat_p50_s, buf, sizeof buf));
-      fprintf(out, " %s |", scr_fmt_s(b[i]->layer[li].lat_p95_s, buf, sizeof buf));
-    }
-    fprintf(out, "\n");
-  }
-  fprintf(out, "\n## Cost-Accuracy Pareto Frontier\n\n"
-               "| Backend | Cost (24h) | Mean accuracy (L2/L3/L4) | Frontier |\n"
-               "|---|---|---|---|\n");
-  for (int i = 0; i < n; i++) {
-    double a = scr_mean_accuracy(b[i]);
-    if (isfinite(a))
-      snprintf(buf, sizeof buf, "%.1f%%", 100 * a);
-    else
-      snprintf(buf, sizeof buf, "n/a");
-    fprintf(out, "| %s | $%.2f | %s | %s |\n", b[i]->name, scr_cost_per_24h_usd(b[i]), buf,
-            scr_on_frontier(b, n, i) ? "yes" : "no");
-  }
-}
+double scr_run_seconds(const scr_backend *b) { return b->run_seconds; }
+double scr_cost_usd(const scr_backend *b) { return b->cost_usd; }
+double scr_gpu_hours(const scr_backend *b) { return b->gpu_hours; }

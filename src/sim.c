@@ -18,6 +18,7 @@
 #include "io/checkpoint.h"
 #include "mpi/par.h"
 #include "pipeline/aggregate.h"
+#include "pipeline/checklist.h"
 #include "pipeline/context.h"
 #include "pipeline/contexts_file.h"
 #include "pipeline/detect.h"
@@ -366,10 +367,14 @@ static int sim_finish_events(sim_state *s, const fs_config *cfg, const char *out
     snprintf(dir, sizeof dir, "%s/results", out_dir);
     snprintf(path, sizeof path, "%s/detection.json", dir);
     detrep *rep = NULL;
+    chk_set *knowledge = NULL;
     rc = sim_make_out_dir(dir);
     if (rc == 0)
-      rc = detrep_build(&rep, ev, n, s->scenarios, s->fleet, cfg->scrape_interval_s,
+      rc = chk_parse(&knowledge, chk_default_text(), "built-in scenarios/checklists.json");
+    if (rc == 0)
+      rc = detrep_build(&rep, ev, n, s->scenarios, s->fleet, knowledge, cfg->scrape_interval_s,
                         (double)cfg_scrapes(cfg) * cfg->scrape_interval_s);
+    chk_destroy(&knowledge);
     if (rc == 0)
       rc = detrep_write_json(rep, path);
     if (rc == 0 && !quiet) {

@@ -1,9 +1,11 @@
-/* Unit tests of the checklists (pipeline/checklist.c) on hand-written
- * answers: the shipped scenarios/checklists.json loads with the seed's item
- * counts; full marks, partial and no marks at L3; L2 on parsed fields, the
- * "none" list and an unparsable answer; field names never earn an item;
- * placeholder substitution (right name, wrong name, no value); L4 lists with
- * prefixes; and bad checklist files naming file, kind, layer, item, regex. */
+/* Unit tests of the checklists (pipeline/checklist.c) and their
+ * seed-compatible score on hand-written answers: the shipped
+ * scenarios/checklists.json loads with the seed's item counts (plus the
+ * strict-only items) and each kind's knowledge; full marks, partial and no
+ * marks at L3; L2 on parsed fields, the "none" list and an unparsable
+ * answer; field names never earn an item; placeholder substitution (right
+ * name, wrong name, no value); L4 lists with prefixes; and bad checklist
+ * files naming file, kind, layer, item, key and value. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,41 +46,68 @@ static void score1(chk_result *r, const chk_list *l, int layer, const char *text
   CHECK_EQ(chk_score(r, &l, NULL, 1, layer, text), 0);
 }
 
+/* Items of l that count in the seed-compatible score. */
+static int seed_items(const chk_list *l) {
+  int n = 0;
+  for (int i = 0; i < chk_list_count(l); i++)
+    n += chk_list_item(l, i)->seed;
+  return n;
+}
+
 static void test_default_file(const chk_set *set) {
   static const struct {
     const char *kind;
-    int l3, l4;
-  } want[] = {{"thermal_cascade", 8, 2},         {"expert_routing_collapse", 7, 1},
-              {"hbm_degradation", 7, 1},         {"fabric_microburst", 6, 2},
-              {"kv_cache_eviction_storm", 6, 1}, {"training_straggler", 9, 2}};
+    int l3, l3_strict_only, l4;
+  } want[] = {{"thermal_cascade", 8, 1, 2},         {"expert_routing_collapse", 7, 2, 1},
+              {"hbm_degradation", 7, 1, 1},         {"fabric_microburst", 6, 2, 2},
+              {"kv_cache_eviction_storm", 6, 1, 1}, {"training_straggler", 9, 1, 2}};
   for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
     chk_list *l2 = NULL, *l3 = NULL, *l4 = NULL;
     CHECK_EQ(chk_compile(&l2, set, want[k].kind, 2, &STRAGGLER), 0);
     CHECK_EQ(chk_compile(&l3, set, want[k].kind, 3, &STRAGGLER), 0);
     CHECK_EQ(chk_compile(&l4, set, want[k].kind, 4, &STRAGGLER), 0);
-    CHECK_EQ(chk_list_count(l2), 4);
-    CHECK_EQ(chk_list_count(l3), want[k].l3);
+    CHECK_EQ(seed_items(l2), 4);
+    CHECK_EQ(chk_list_count(l2), 5); /* and why_real */
+    CHECK_EQ(seed_items(l3), want[k].l3);
+    CHECK_EQ(chk_list_count(l3), want[k].l3 + want[k].l3_strict_only);
     CHECK_EQ(chk_list_count(l4), want[k].l4);
     CHECK_STREQ(chk_list_item_id(l2, 0), "classification");
+    CHECK(chk_list_item(l2, 0)->gate);
     CHECK(chk_list_item_text(l3, 0) != NULL);
-    CHECK(chk_list_item_id(l3, want[k].l3) == NULL);
+    CHECK(chk_list_item(l3, 0)->fields != 0);
+    CHECK(chk_list_item_id(l3, chk_list_count(l3)) == NULL);
+    CHECK(chk_list_item(l3, -1) == NULL);
     chk_list_destroy(&l2);
     chk_list_destroy(&l3);
     chk_list_destroy(&l4);
     CHECK(l2 == NULL && l3 == NULL && l4 == NULL);
+    /* the kind's knowledge */
+    const chk_kind_info *ki = chk_kind(set, (int)k);
+    CHECK(ki != NULL && ki->nfamily > 0 && ki->nsignature > 0 && ki->l2_scopes != 0);
   }
+  CHECK(chk_kind(set, 6) == NULL && chk_kind(set, -1) == NULL);
+  CHECK(chk_is_signature(set, 0, "inlet_temp_celsius"));
+  CHECK_EQ(chk_signature_rank(set, 0, "inlet_temp_celsius"), 0);
+  CHECK(!chk_is_signature(set, 0, "gpu_ecc_sbe_total"));
+  CHECK_EQ(chk_signature_rank(set, 0, NULL), -1);
+  CHECK(chk_kind(set, 2)->slow_burn && !chk_kind(set, 0)->slow_burn);
+  CHECK(chk_kind(set, 0)->compatible == 1u << 5); /* thermal with straggler */
   chk_list *l = NULL;
   CHECK_EQ(chk_compile(&l, set, "none", 2, NULL), 0);
-  CHECK_EQ(chk_list_count(l), 1);
+  CHECK_EQ(seed_items(l), 1);
+  chk_list_destroy(&l);
+  CHECK_EQ(chk_compile(&l, set, "none", 3, NULL), 0);
+  CHECK_EQ(seed_items(l), 0); /* strict only: the seed scored L3 on no scenario as 0 */
+  CHECK_EQ(chk_list_count(l), 4);
   chk_list_destroy(&l);
   CHECK_EQ(chk_compile(&l, set, "shift", 4, NULL), 0);
   CHECK_EQ(chk_list_count(l), 4);
   chk_list_destroy(&l);
   diag_clear();
-  CHECK_EQ(chk_compile(&l, set, "none", 3, NULL), FS_EINVAL); /* no such list */
+  CHECK_EQ(chk_compile(&l, set, "shift", 3, NULL), FS_EINVAL); /* no such list */
   CHECK_EQ(chk_compile(&l, set, "volcano", 3, NULL), FS_EINVAL);
   CHECK(l == NULL);
-  CHECK(strstr(diag_first(), "none") != NULL);
+  CHECK(strstr(diag_first(), "shift") != NULL);
   diag_clear();
 }
 
@@ -327,6 +356,24 @@ static void test_bad_files(const char *path) {
        {"item 'utilization_imbalance'", "patterns", NULL}},
       {"expert_routing_collapse", "L3", 0, "text", json_string(""),
        {"item 'utilization_imbalance'", "text", NULL}},
+      {"thermal_cascade", "L3", 0, "color", json_string("red"),
+       {"item 'temperature_anomaly'", "unknown key 'color'", NULL}},
+      {"thermal_cascade", "L3", 0, "fields", json_null(),
+       {"item 'temperature_anomaly'", "\"fields\"", NULL}},
+      {"thermal_cascade", "L3", 0, "fields", json_pack("[s]", "rationale"),
+       {"item 'temperature_anomaly'", "element 1", "root_cause", NULL}},
+      {"thermal_cascade", "L2", 0, "fields", json_pack("[s]", "root_cause"),
+       {"item 'classification'", "L3 items only", NULL}},
+      {"thermal_cascade", "L2", 0, "check", json_string("lot"),
+       {"item 'classification'", "'lot'", "L2", NULL}},
+      {"thermal_cascade", "L4", 0, "check", json_string("volcano"),
+       {"item 'incident'", "'volcano'", NULL}},
+      {"thermal_cascade", "L3", 0, "gate", json_string("yes"),
+       {"item 'temperature_anomaly'", "\"gate\"", NULL}},
+      {"thermal_cascade", "L3", 7, "order", json_pack("{s:[s]}", "first", "checkpoint"),
+       {"item 'checkpoint_before_drain'", "order.then", NULL}},
+      {"thermal_cascade", "L4", 0, "order", json_object(),
+       {"item 'incident'", "L3 items only", NULL}},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char *s = mutate(orig, cases[i].kind, cases[i].layer, cases[i].item, cases[i].key,
@@ -334,6 +381,43 @@ static void test_bad_files(const char *path) {
     expect_bad(s, cases[i].want);
     free(s);
   }
+  /* the knowledge of a kind, one bad key at a time */
+  static const struct {
+    const char *key;
+    const char *value; /* JSON */
+    const char *want;
+  } kcases[] = {
+      {"family", "[\"(\"]", "family pattern 1 '('"},
+      {"family", "[\".*\"]", "matches empty text"},
+      {"family", "[]", "\"family\" must be a non-empty array"},
+      {"compatible", "[\"meteor_strike\"]", "'meteor_strike' is not another scenario kind"},
+      {"compatible", "[\"thermal_cascade\"]", "'thermal_cascade' is not another"},
+      {"signature_metrics", "[\"gpu_temperature\"]", "'gpu_temperature' is not a metric"},
+      {"entity", "\"planet\"", "\"entity\" must be rack"},
+      {"l2_scopes", "[\"galaxy\"]", "'galaxy' is not gpu, node"},
+      {"slow_burn", "1", "\"slow_burn\" must be true or false"},
+      {"colour", "1", "unknown key 'colour'"},
+  };
+  for (size_t i = 0; i < sizeof kcases / sizeof kcases[0]; i++) {
+    json_t *r = json_deep_copy(orig);
+    json_object_set_new(json_object_get(json_object_get(r, "kinds"), "thermal_cascade"),
+                        kcases[i].key, json_loads(kcases[i].value, JSON_DECODE_ANY, NULL));
+    char *t = json_dumps(r, 0);
+    expect_bad(t, (const char *const[]){"bad.json", "kind 'thermal_cascade'", kcases[i].want,
+                                        NULL});
+    free(t);
+    json_decref(r);
+  }
+  json_t *r2 = json_deep_copy(orig);
+  json_object_del(json_object_get(json_object_get(r2, "kinds"), "thermal_cascade"), "entity");
+  char *t2 = json_dumps(r2, 0);
+  expect_bad(t2, (const char *const[]){"kind 'thermal_cascade'", "\"entity\" missing", NULL});
+  free(t2);
+  json_object_set_new(r2, "version", json_integer(1));
+  t2 = json_dumps(r2, 0);
+  expect_bad(t2, (const char *const[]){"\"version\" must be 2", NULL});
+  free(t2);
+  json_decref(r2);
   /* a missing kind, an unknown kind, a missing group */
   json_t *root = json_deep_copy(orig);
   json_object_del(json_object_get(root, "kinds"), "hbm_degradation");

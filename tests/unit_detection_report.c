@@ -2,7 +2,8 @@
  * hand-built 12-node fleet, seven scenarios from an inline scenario file and
  * hand-written events that exercise every matching rule (time window and its
  * inclusive 10-minute grace, impacted vs root-cause nodes, rack, job and
- * cluster scope, overlapping scenarios, late and noise events); every JSON
+ * cluster scope, the kind's signature metrics, overlapping scenarios, late
+ * and noise events); every JSON
  * field read back with jansson, the markdown table, order independence,
  * rules that must not match, empty inputs and error paths. No MPI. */
 #include <jansson.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pipeline/checklist.h"
 #include "pipeline/detection_report.h"
 #include "pipeline/events.h"
 #include "scenarios/scenario.h"
@@ -24,6 +26,7 @@
 
 enum { DT = 15 };
 static const double RUN_S = 3 * 3600.0;
+static chk_set *KN; /* the built-in checklists: signature metrics per kind */
 
 /* 12 nodes in 3 racks of 4, tenants interleaved moe/dense/training (node
  * i has tenant i % 3), one job train-000 on training nodes 2 and 5; 3 h. */
@@ -91,8 +94,10 @@ static void check_ground_truth(const fleet *f, const scn_set *set) {
   CHECK_EQ(set->s[3].t_end - set->s[3].t_start, 8); /* S4: two minutes */
 }
 
-/* One event; rack and tenant follow the node unless the caller changes them. */
-static ev_event ev(const fleet *f, int64_t id, double t_s, ev_scope scope, int node, int esc) {
+/* One event triggered by metric; rack and tenant follow the node unless the
+ * caller changes them. */
+static ev_event evm(const fleet *f, int64_t id, double t_s, ev_scope scope, int node, int esc,
+                    const char *metric) {
   ev_event e;
   memset(&e, 0, sizeof e);
   e.event_id = id;
@@ -104,7 +109,7 @@ static ev_event ev(const fleet *f, int64_t id, double t_s, ev_scope scope, int n
   e.job = node >= 0 && node < f->nodes ? f->node_job[node] : -1;
   e.tenant = node >= 0 && node < f->nodes ? f->node_tenant[node] : -1;
   e.nodes = 1;
-  snprintf(e.top.metric, sizeof e.top.metric, "inlet_temp_celsius");
+  snprintf(e.top.metric, sizeof e.top.metric, "%s", metric);
   e.top.gpu = -1;
   e.top.z = 9.5f;
   e.escalated = esc;
@@ -113,24 +118,30 @@ static ev_event ev(const fleet *f, int64_t id, double t_s, ev_scope scope, int n
   return e;
 }
 
-enum { NEV = 11 };
+static ev_event ev(const fleet *f, int64_t id, double t_s, ev_scope scope, int node, int esc) {
+  return evm(f, id, t_s, scope, node, esc, "inlet_temp_celsius");
+}
+
+enum { NEV = 12 };
 
 static void make_events(const fleet *f, ev_event *e) {
   e[0] = ev(f, 0, 900, EV_SCOPE_NODE, 9, 0);    /* noise: no scenario yet */
   e[1] = ev(f, 1, 1785, EV_SCOPE_NODE, 6, 0);   /* S1's root node, before S1 starts */
   e[2] = ev(f, 2, 2100, EV_SCOPE_NODE, 7, 1);   /* S1 root: detected, localized, escalated */
-  e[3] = ev(f, 3, 2400, EV_SCOPE_RACK, 4, 0);   /* rack 1: S1 by rack, S6 by its root node 4 */
+  /* rack 1: S1 by rack, S6 by its root node 4 (a metric both kinds move) */
+  e[3] = evm(f, 3, 2400, EV_SCOPE_RACK, 4, 0, "allreduce_wait_ms");
   e[4] = ev(f, 4, 4200, EV_SCOPE_NODE, 6, 0);   /* S1: exactly end + 10 min, still counts */
-  e[5] = ev(f, 5, 4800, EV_SCOPE_NODE, 2, 0);   /* S2: impacted job peer, not the root */
-  e[6] = ev(f, 6, 5715, EV_SCOPE_NODE, 5, 1);   /* S2's root, 15 s after the grace: late */
-  e[7] = ev(f, 7, 6600, EV_SCOPE_CLUSTER, 0, 1); /* S3 by tenant (dense), node elsewhere */
+  e[5] = evm(f, 5, 4800, EV_SCOPE_NODE, 2, 0, "allreduce_wait_ms"); /* S2: impacted job peer */
+  e[6] = evm(f, 6, 5715, EV_SCOPE_NODE, 5, 1, "gpu_nvlink_replay_total"); /* S2's root, late */
+  e[7] = evm(f, 7, 6600, EV_SCOPE_CLUSTER, 0, 1, "kv_cache_hit_ratio"); /* S3 by tenant */
   e[7].tenant = TENANT_DENSE;
   e[7].job = -1;
-  e[8] = ev(f, 8, 8400, EV_SCOPE_JOB, 8, 0);    /* S4 by job 0 (holds root node 2) */
+  e[8] = evm(f, 8, 8400, EV_SCOPE_JOB, 8, 0, "allreduce_wait_ms"); /* S4 by job 0 (root node 2) */
   e[8].job = 0;
-  e[9] = ev(f, 9, 8700, EV_SCOPE_GPU, 1, 0);    /* S4 root node, a GPU signal */
-  e[9].top.gpu = 3;
+  e[9] = evm(f, 9, 8700, EV_SCOPE_NODE, 1, 0, "ib_port_rcv_errors_total"); /* S4 root node */
   e[10] = ev(f, 10, 9660, EV_SCOPE_NODE, 11, 0); /* S5 root, 11 min after start */
+  /* S1's root node in S1's time, but an SBE signal: not what a cooling failure moves */
+  e[11] = evm(f, 11, 2100, EV_SCOPE_GPU, 7, 0, "gpu_ecc_sbe_total");
 }
 
 /* ---- reading the JSON back -------------------------------------------------- */
@@ -191,7 +202,7 @@ static const char *const TOP_KEYS[] = {
     "detected_within_10_min_share", "run_seconds"};
 static const char *const SCN_KEYS[] = {"id",       "kind",        "start_s",
                                        "end_s",    "detected",    "first_detection_latency_s",
-                                       "localized", "escalated",  "events"};
+                                       "localized", "escalated",  "events", "first_metric"};
 enum { NTOP = sizeof TOP_KEYS / sizeof TOP_KEYS[0], NSCNK = sizeof SCN_KEYS / sizeof SCN_KEYS[0] };
 
 typedef struct {
@@ -200,6 +211,7 @@ typedef struct {
   int detected;
   double latency_s; /* < 0: null */
   int localized, escalated, events;
+  const char *first_metric; /* NULL: null */
 } want_scenario;
 
 static void check_scenario(json_t *o, const want_scenario *w) {
@@ -216,6 +228,10 @@ static void check_scenario(json_t *o, const want_scenario *w) {
   check_bool(o, "localized", w->localized);
   check_bool(o, "escalated", w->escalated);
   check_int(o, "events", w->events);
+  if (w->first_metric)
+    CHECK_STREQ(json_string_value(json_object_get(o, "first_metric")), w->first_metric);
+  else
+    check_null(o, "first_metric");
 }
 
 static char *slurp(const char *path) {
@@ -246,7 +262,7 @@ static void test_full(const fleet *f, const scn_set *set, const char *dir) {
   ev_event e[NEV];
   make_events(f, e);
   detrep *r = NULL;
-  CHECK_EQ(detrep_build(&r, e, NEV, set, f, DT, RUN_S), 0);
+  CHECK_EQ(detrep_build(&r, e, NEV, set, f, KN, DT, RUN_S), 0);
   CHECK(r != NULL);
   char path[512];
   snprintf(path, sizeof path, "%s/detection.json", dir);
@@ -258,22 +274,22 @@ static void test_full(const fleet *f, const scn_set *set, const char *dir) {
   CHECK(json_is_array(list));
   CHECK_EQ(json_array_size(list), 7);
   static const want_scenario want[7] = {
-      {"S1", "thermal_cascade", 1800, 3600, 1, 300, 1, 1, 3},
-      {"S2", "training_straggler", 4500, 5100, 1, 300, 0, 0, 1},
-      {"S3", "kv_cache_eviction_storm", 6300, 7500, 1, 300, 0, 1, 1},
-      {"S4", "fabric_microburst", 8100, 8220, 1, 300, 1, 0, 2},
-      {"S5", "thermal_cascade", 9000, 9900, 1, 660, 1, 0, 1},
-      {"S6", "fabric_microburst", 2160, 2760, 1, 240, 1, 0, 1},
-      {"S7", "expert_routing_collapse", 10440, 10740, 0, -1, 0, 0, 0},
+      {"S1", "thermal_cascade", 1800, 3600, 1, 300, 1, 1, 3, "inlet_temp_celsius"},
+      {"S2", "training_straggler", 4500, 5100, 1, 300, 0, 0, 1, "allreduce_wait_ms"},
+      {"S3", "kv_cache_eviction_storm", 6300, 7500, 1, 300, 0, 1, 1, "kv_cache_hit_ratio"},
+      {"S4", "fabric_microburst", 8100, 8220, 1, 300, 1, 0, 2, "allreduce_wait_ms"},
+      {"S5", "thermal_cascade", 9000, 9900, 1, 660, 1, 0, 1, "inlet_temp_celsius"},
+      {"S6", "fabric_microburst", 2160, 2760, 1, 240, 1, 0, 1, "allreduce_wait_ms"},
+      {"S7", "expert_routing_collapse", 10440, 10740, 0, -1, 0, 0, 0, NULL},
   };
   for (int k = 0; k < 7; k++)
     check_scenario(json_array_get(list, (size_t)k), &want[k]);
   check_int(root, "events_total", NEV);
-  check_num(root, "events_per_day", NEV * 86400.0 / RUN_S); /* 88 */
+  check_num(root, "events_per_day", NEV * 86400.0 / RUN_S); /* 96 */
   check_int(root, "escalated_events", 3);                    /* e2, e6, e7 */
   check_num(root, "escalation_rate", 3.0 / NEV);
-  check_int(root, "unmatched_events", 3); /* e0, e1, e6 */
-  check_num(root, "unmatched_share", 3.0 / NEV);
+  check_int(root, "unmatched_events", 4); /* e0, e1, e6, e11 */
+  check_num(root, "unmatched_share", 4.0 / NEV);
   check_num(root, "escalated_matching_share", 2.0 / 3.0); /* e2, e7 of e2, e6, e7 */
   check_int(root, "scenarios_total", 7);
   check_int(root, "scenarios_detected", 6);
@@ -289,19 +305,20 @@ static void test_full(const fleet *f, const scn_set *set, const char *dir) {
   /* the table */
   char *table = table_text(r);
   const char *want_table =
-      "| scenario | kind | detected | first detection (min) | localized | escalated | events |\n"
-      "|---|---|---|---|---|---|---|\n"
-      "| S1 | thermal_cascade | yes | 5.0 | yes | yes | 3 |\n"
-      "| S2 | training_straggler | yes | 5.0 | no | no | 1 |\n"
-      "| S3 | kv_cache_eviction_storm | yes | 5.0 | no | yes | 1 |\n"
-      "| S4 | fabric_microburst | yes | 5.0 | yes | no | 2 |\n"
-      "| S5 | thermal_cascade | yes | 11.0 | yes | no | 1 |\n"
-      "| S6 | fabric_microburst | yes | 4.0 | yes | no | 1 |\n"
-      "| S7 | expert_routing_collapse | no | - | no | no | 0 |\n"
+      "| scenario | kind | detected | first detection (min) | by | localized | escalated | "
+      "events |\n"
+      "|---|---|---|---|---|---|---|---|\n"
+      "| S1 | thermal_cascade | yes | 5.0 | inlet_temp_celsius | yes | yes | 3 |\n"
+      "| S2 | training_straggler | yes | 5.0 | allreduce_wait_ms | no | no | 1 |\n"
+      "| S3 | kv_cache_eviction_storm | yes | 5.0 | kv_cache_hit_ratio | no | yes | 1 |\n"
+      "| S4 | fabric_microburst | yes | 5.0 | allreduce_wait_ms | yes | no | 2 |\n"
+      "| S5 | thermal_cascade | yes | 11.0 | inlet_temp_celsius | yes | no | 1 |\n"
+      "| S6 | fabric_microburst | yes | 4.0 | allreduce_wait_ms | yes | no | 1 |\n"
+      "| S7 | expert_routing_collapse | no | - | - | no | no | 0 |\n"
       "\n"
-      "- events: 11 total, 88.0 per day\n"
-      "- escalated events: 3 (27.3 % of events)\n"
-      "- events matching no scenario: 3 (27.3 % of events)\n"
+      "- events: 12 total, 96.0 per day\n"
+      "- escalated events: 3 (25.0 % of events)\n"
+      "- events matching no scenario: 4 (33.3 % of events)\n"
       "- escalated events matching a scenario: 66.7 %\n"
       "- scenarios: 6 of 7 detected, 4 localized, 2 escalated\n"
       "- detected within 10 min: 5 of 7 (71.4 %)\n";
@@ -315,7 +332,7 @@ static void test_full(const fleet *f, const scn_set *set, const char *dir) {
   ev_event rev[NEV];
   for (int i = 0; i < NEV; i++)
     rev[i] = e[NEV - 1 - i];
-  CHECK_EQ(detrep_build(&r, rev, NEV, set, f, DT, RUN_S), 0);
+  CHECK_EQ(detrep_build(&r, rev, NEV, set, f, KN, DT, RUN_S), 0);
   char path2[600];
   snprintf(path2, sizeof path2, "%s/reversed.json", dir);
   CHECK_EQ(detrep_write_json(r, path2), 0);
@@ -353,7 +370,7 @@ static void test_no_match(const fleet *f, const scn_set *set, const char *dir) {
   e[7] = ev(f, 7, t, EV_SCOPE_JOB, 1, 0); /* a job of out-of-range number */
   e[7].job = 1;
   detrep *r = NULL;
-  CHECK_EQ(detrep_build(&r, e, 8, set, f, DT, RUN_S), 0);
+  CHECK_EQ(detrep_build(&r, e, 8, set, f, KN, DT, RUN_S), 0);
   char path[512];
   snprintf(path, sizeof path, "%s/none.json", dir);
   CHECK_EQ(detrep_write_json(r, path), 0);
@@ -379,7 +396,7 @@ static void test_empty(const fleet *f, const scn_set *set, const char *dir) {
   char path[512];
   snprintf(path, sizeof path, "%s/empty.json", dir);
   detrep *r = NULL;
-  CHECK_EQ(detrep_build(&r, NULL, 0, set, f, DT, RUN_S), 0);
+  CHECK_EQ(detrep_build(&r, NULL, 0, set, f, KN, DT, RUN_S), 0);
   CHECK_EQ(detrep_write_json(r, path), 0);
   json_t *root = load(path);
   check_keys(root, TOP_KEYS, NTOP);
@@ -393,7 +410,7 @@ static void test_empty(const fleet *f, const scn_set *set, const char *dir) {
   CHECK_EQ(json_array_size(json_object_get(root, "scenarios")), 7);
   json_decref(root);
   char *table = table_text(r);
-  CHECK(strstr(table, "| S7 | expert_routing_collapse | no | - | no | no | 0 |\n") != NULL);
+  CHECK(strstr(table, "| S7 | expert_routing_collapse | no | - | - | no | no | 0 |\n") != NULL);
   CHECK(strstr(table, "- escalated events: 0 (n/a of events)\n") != NULL);
   CHECK(strstr(table, "- escalated events matching a scenario: n/a\n") != NULL);
   free(table);
@@ -402,7 +419,7 @@ static void test_empty(const fleet *f, const scn_set *set, const char *dir) {
   scn_set *none = NULL;
   CHECK_EQ(scn_parse(&none, "{\"scenarios\": []}", "empty.json", f), 0);
   ev_event e = ev(f, 0, 60, EV_SCOPE_NODE, 3, 1);
-  CHECK_EQ(detrep_build(&r, &e, 1, none, f, DT, RUN_S), 0);
+  CHECK_EQ(detrep_build(&r, &e, 1, none, f, KN, DT, RUN_S), 0);
   CHECK_EQ(detrep_write_json(r, path), 0);
   root = load(path);
   CHECK_EQ(json_array_size(json_object_get(root, "scenarios")), 0);
@@ -415,7 +432,7 @@ static void test_empty(const fleet *f, const scn_set *set, const char *dir) {
   free(table);
   detrep_destroy(&r);
   /* NULL scenarios means none */
-  CHECK_EQ(detrep_build(&r, &e, 1, NULL, f, DT, RUN_S), 0);
+  CHECK_EQ(detrep_build(&r, &e, 1, NULL, f, KN, DT, RUN_S), 0);
   detrep_destroy(&r);
   scn_destroy(&none);
   CHECK(unlink(path) == 0);
@@ -425,16 +442,17 @@ static void test_errors(const fleet *f, const scn_set *set, const char *dir) {
   static char sentinel;
   detrep *r = (detrep *)&sentinel; /* not NULL: a failure must clear it */
   diag_clear();
-  CHECK_EQ(detrep_build(&r, NULL, 0, set, f, DT, 0), FS_EINVAL);
+  CHECK_EQ(detrep_build(&r, NULL, 0, set, f, KN, DT, 0), FS_EINVAL);
   CHECK(r == NULL);
   CHECK(diag_count() == 1 && strstr(diag_first(), "detection report") != NULL);
-  CHECK_EQ(detrep_build(&r, NULL, 2, set, f, DT, RUN_S), FS_EINVAL);
-  CHECK_EQ(detrep_build(&r, NULL, 0, set, NULL, DT, RUN_S), FS_EINVAL);
-  CHECK_EQ(detrep_build(&r, NULL, 0, set, f, 0, RUN_S), FS_EINVAL);
-  CHECK_EQ(detrep_build(NULL, NULL, 0, set, f, DT, RUN_S), FS_EINVAL);
+  CHECK_EQ(detrep_build(&r, NULL, 2, set, f, KN, DT, RUN_S), FS_EINVAL);
+  CHECK_EQ(detrep_build(&r, NULL, 0, set, NULL, KN, DT, RUN_S), FS_EINVAL);
+  CHECK_EQ(detrep_build(&r, NULL, 0, set, f, KN, 0, RUN_S), FS_EINVAL);
+  CHECK_EQ(detrep_build(NULL, NULL, 0, set, f, KN, DT, RUN_S), FS_EINVAL);
+  CHECK_EQ(detrep_build(&r, NULL, 0, set, f, NULL, DT, RUN_S), FS_EINVAL);
   diag_clear();
 
-  CHECK_EQ(detrep_build(&r, NULL, 0, set, f, DT, RUN_S), 0);
+  CHECK_EQ(detrep_build(&r, NULL, 0, set, f, KN, DT, RUN_S), 0);
   char bad[600];
   snprintf(bad, sizeof bad, "%s/no-such-dir/detection.json", dir);
   CHECK_EQ(detrep_write_json(r, bad), FS_EIO);
@@ -457,6 +475,7 @@ int main(void) {
   if (scn_parse(&set, SCENARIOS, "inline.json", f) != 0)
     CHECK_FAIL("scenarios: %s", diag_first());
   check_ground_truth(f, set);
+  CHECK_EQ(chk_parse(&KN, chk_default_text(), "built-in checklists"), 0);
   CHECK_STREQ(ev_scope_name(EV_SCOPE_CLUSTER), "cluster");
   CHECK_STREQ(ev_scope_name(EV_SCOPE_GPU), "gpu");
   CHECK_STREQ(ev_scope_name(EV_SCOPE_COUNT), "unknown");
@@ -471,6 +490,7 @@ int main(void) {
   CHECK(rmdir(dir) == 0);
 
   scn_destroy(&set);
+  chk_destroy(&KN);
   fleet_destroy(&f);
   printf("unit_detection_report: %ld checks passed\n", check_count);
   return 0;

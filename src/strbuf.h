@@ -1,0 +1,22 @@
+/* A growing text buffer for building answers and reports: printf-style
+ * appends, one allocation owner. On allocation failure the buffer is marked
+ * failed and later appends do nothing, so callers check once at the end. */
+#ifndef FLEETSIM_STRBUF_H
+#define FLEETSIM_STRBUF_H
+#include <stddef.h>
+
+typedef struct {
+  char *buf; /* NUL-terminated text (NULL until the first append) */
+  size_t len, cap;
+  int failed; /* an allocation failed: the text is incomplete */
+} strbuf;
+
+/* Appends printf-style text. Example:
+ *   strbuf b = {0}; sb_addf(&b, "%d nodes", n); char *s = sb_take(&b); */
+void sb_addf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The text (malloc'd, caller frees; "" when nothing was appended), or NULL
+ * when an append failed. The buffer is reset either way. */
+char *sb_take(strbuf *b);
+
+#endif
