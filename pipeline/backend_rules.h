@@ -1,4 +1,5 @@
-/* The embedded `rules` backend: deterministic, evidence-driven reasoning in C
+/* The embedded `rules` backend, a rule-based reference tuned to the known
+ * fault kinds (not an LLM): deterministic, evidence-driven reasoning in C
  * over the same context JSON an LLM receives (pipeline/context.c plus the
  * engine's per-backend additions). It never sees scenario ids, kinds or
  * files; it reads metric names, values, z-scores, series and topology from

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -581,6 +582,75 @@ static json_t *ctx_rack(const ctx_builder *b, const ev_event *e) {
   return o;
 }
 
+/* Other nodes the detector flagged on the event's trigger metric in the
+ * series' hour (the ring): where else the same signal shows, with each
+ * node's tenant and, for a GPU signal, the GPU and its silicon lot. A node
+ * once, at its first block; nodes in ascending order within a block; class
+ * trends' members left out (the candidates' order and those members depend
+ * on the rank count, this list does not). */
+typedef struct {
+  int32_t step, node, gpu;
+  float z;
+} ctx_sighting;
+
+static int ctx_cmp_sighting(const void *a, const void *b) {
+  const ctx_sighting *x = a, *y = b;
+  if (x->step != y->step)
+    return x->step < y->step ? -1 : 1;
+  return (x->node > y->node) - (x->node < y->node);
+}
+
+static json_t *ctx_same_signal(const ctx_builder *b, const ev_event *e) {
+  const fleet *f = b->f;
+  size_t n = 0, cap = 0;
+  ctx_sighting *v = NULL;
+  for (int32_t st = e->step - CTX_SERIES_HALF; st <= e->step + CTX_SERIES_HALF; st++) {
+    const ctx_slot *s = ctx_slot_of(b, st);
+    for (int i = 0; s && i < s->ncands; i++) {
+      const det_candidate *c = &s->cands[i];
+      /* a class trend's member is one per rank: which nodes depends on the rank count */
+      if (c->trend_member || c->node == e->node || strcmp(c->top.metric, e->top.metric) != 0)
+        continue;
+      if (n == cap) {
+        ctx_sighting *nv = realloc(v, sizeof *v * (cap = cap ? 2 * cap : 32));
+        if (!nv)
+          break;
+        v = nv;
+      }
+      v[n++] = (ctx_sighting){st, c->node, c->top.gpu, c->top.z};
+    }
+  }
+  qsort(v, n, sizeof *v, ctx_cmp_sighting);
+  json_t *list = json_array();
+  int kept = 0;
+  for (size_t i = 0; i < n && kept < CTX_MAX_NEIGHBOURS; i++) {
+    int seen = 0;
+    for (size_t k = 0; k < i; k++)
+      seen |= v[k].node == v[i].node;
+    if (seen)
+      continue;
+    json_t *x = json_object();
+    ctx_set(x, "node", ctx_node_name(v[i].node));
+    ctx_set(x, "tenant", json_string(fleet_tenant_name(f->node_tenant[v[i].node])));
+    ctx_set(x, "minutes_from_event", json_integer((v[i].step - e->step) * 5));
+    ctx_set(x, "z", ctx_num(v[i].z));
+    if (v[i].gpu >= 0) {
+      char g[40];
+      snprintf(g, sizeof g, "node-%04d/gpu%d", v[i].node, v[i].gpu);
+      ctx_set(x, "gpu", json_string(g));
+      ctx_set(x, "silicon_lot",
+              json_integer(f->gpu_lot[(size_t)v[i].node * FLEET_GPUS + (size_t)v[i].gpu]));
+    }
+    json_array_append_new(list, x);
+    kept++;
+  }
+  free(v);
+  json_t *o = json_object();
+  ctx_set(o, "metric", json_string(e->top.metric));
+  ctx_set(o, "nodes", list);
+  return o;
+}
+
 /* The job of the event's node (or of a job event): size, model, step time
  * against its configured baseline, and the nodes that stand out. */
 static json_t *ctx_job(const ctx_builder *b, const ev_event *e) {
@@ -610,6 +680,22 @@ static json_t *ctx_job(const ctx_builder *b, const ev_event *e) {
   ctx_set(rep, "node", h->replay_node >= 0 ? ctx_node_name(h->replay_node) : json_null());
   ctx_set(rep, "nvlink_replays_per_5min", ctx_num(h->replay_max));
   ctx_set(o, "most_nvlink_replays", rep);
+  /* the same over the series' hour, so a recovered straggler is still named */
+  int32_t best = -1;
+  for (int32_t st = from < 0 ? 0 : from; st <= to && st < b->total_steps; st++) {
+    const ctx_job_health *x = &b->jobs[(size_t)st * (size_t)(f->njobs + 1) + (size_t)j];
+    if (x->replay_node >= 0 &&
+        (best < 0 || x->replay_max >
+                         b->jobs[(size_t)best * (size_t)(f->njobs + 1) + (size_t)j].replay_max))
+      best = st;
+  }
+  json_t *rep_hour = json_object();
+  const ctx_job_health *hb =
+      best >= 0 ? &b->jobs[(size_t)best * (size_t)(f->njobs + 1) + (size_t)j] : NULL;
+  ctx_set(rep_hour, "node", hb ? ctx_node_name(hb->replay_node) : json_null());
+  ctx_set(rep_hour, "nvlink_replays_per_5min", ctx_num(hb ? hb->replay_max : NAN));
+  ctx_set(rep_hour, "minutes_from_event", hb ? json_integer((best - e->step) * 5) : json_null());
+  ctx_set(o, "most_nvlink_replays_in_series", rep_hour);
   json_t *wait = json_object();
   ctx_set(wait, "node", h->wait_node >= 0 ? ctx_node_name(h->wait_node) : json_null());
   ctx_set(wait, "allreduce_wait_ms", ctx_num(h->wait_min));
@@ -635,6 +721,7 @@ char *ctx_l3(const ctx_builder *b, const ev_event *e) {
   json_t *root = ctx_base(b, e, s, "L3");
   ctx_set(root, "timeline", ctx_series(b, e));
   ctx_set(root, "rack", ctx_rack(b, e));
+  ctx_set(root, "same_signal_elsewhere", ctx_same_signal(b, e));
   json_t *tenant = json_object();
   int t = b->f->node_tenant[e->node];
   ctx_set(tenant, "tenant", json_string(fleet_tenant_name(t)));

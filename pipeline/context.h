@@ -34,9 +34,12 @@ char *ctx_l2(const ctx_builder *b, const ev_event *e);
 
 /* L3 root-cause context (3,000-5,000 tokens): the L2 material plus series of
  * the node's key metrics and the peer median from 30 minutes before to 30
- * minutes after (as far as recorded), rack neighbour state, tenant and job
- * context. Build it CTX_SERIES_HALF steps after e (or at the end of the run).
- * The engine adds the backend's recent L2 decisions. NULL on ENOMEM. */
+ * minutes after (as far as recorded), rack neighbour state, where else the
+ * detector flagged the trigger metric in that hour (same_signal_elsewhere:
+ * node, tenant, GPU and silicon lot), tenant and job context (with the job's
+ * NVLink replay leader over the hour, most_nvlink_replays_in_series). Build
+ * it CTX_SERIES_HALF steps after e (or at the end of the run). The engine
+ * adds the backend's recent L2 decisions. NULL on ENOMEM. */
 char *ctx_l3(const ctx_builder *b, const ev_event *e);
 
 /* L4 shift-summary context for steps (from, to]: cluster status, SLA budget

@@ -47,7 +47,9 @@ static const char prompt_l4[] =
     "You are the shift lead of a GPU fleet operations team (1,000 nodes x 8 H100 GPUs, tenants "
     "moe-inference, dense-inference and training). Write the shift handoff report for the "
     "window in the context: cluster status, the L2 decision counts, the L3 analyses, SLA budget "
-    "per tenant and training job health. Be specific: name nodes, racks, jobs and times.\n"
+    "per tenant and training job health. Be specific: name nodes, racks, jobs and times; give "
+    "each incident its own bullet line (what failed and where), and each tenant's SLA budget "
+    "and each degraded job a line with its figures and a verdict.\n"
     "\n"
     "Answer in markdown with exactly these section headings, in this order:\n";
 
