@@ -14,7 +14,7 @@ fi
 "$PY" -c 'import h5py, numpy' || fail "$PY lacks python3-h5py or python3-numpy"
 "$FLEETSIM" --help >"$SCRATCH/help.txt"
 for word in "fleetsim export --run DIR --format openmetrics --out FILE" --nodes --metrics \
-  "--from H, --to H" --start-epoch "FILE.partial"; do
+  "--from H" "--to H" --start-epoch "FILE.partial"; do
   grep -q -- "$word" "$SCRATCH/help.txt" || fail "--help does not mention $word"
 done
 
