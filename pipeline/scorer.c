@@ -871,15 +871,21 @@ void scr_summary_markdown(FILE *out, const scr_backend *const *b, int n) {
     fprintf(out, " %d/%d, %d/%d, %d/%d |", b[i]->layer[0].calls, b[i]->layer[0].errors,
             b[i]->layer[1].calls, b[i]->layer[1].errors, b[i]->layer[2].calls,
             b[i]->layer[2].errors);
-  fprintf(out, "\n\n## Accuracy by Scenario\n\n| Backend |");
+  fprintf(out, "\n\n## Accuracy by Scenario\n\n");
   int nscn = n > 0 ? b[0]->nscn : 0;
+  if (nscn == 0) /* a fault-free run: every call is scored against "none" */
+    fprintf(out, "No scenarios in this run.\n");
+  else
+    fprintf(out, "| Backend |");
   for (int k = 0; k < nscn; k++)
     fprintf(out, " %s: %s |", b[0]->scn_id[k], b[0]->scn_kind[k]);
-  fprintf(out, "\n|---|");
+  if (nscn > 0)
+    fprintf(out, "\n|---|");
   for (int k = 0; k < nscn; k++)
     fprintf(out, "---|");
-  fprintf(out, "\n");
-  for (int i = 0; i < n; i++) {
+  if (nscn > 0)
+    fprintf(out, "\n");
+  for (int i = 0; nscn > 0 && i < n; i++) {
     fprintf(out, "| %s |", b[i]->name);
     for (int k = 0; k < nscn; k++) {
       double a = scr_scenario_accuracy(b[i], k, NULL);
