@@ -121,7 +121,7 @@ static const cli_option cli_options[] = {
     {"--config", "F", CB_RUN | CB_VALIDATE | CB_SCENARIOS, 0, OPT_CONFIG,
      "JSON object of settings (the keys under Settings) applied over the defaults"},
     {"--scenarios", "F", CB_RUN | CB_VALIDATE, 0, OPT_SCENARIOS,
-     "scenario file. Default: the built-in scenarios/default.json (the seed's S1-S6, "
+     "scenario file. Default: the built-in scenarios/default.json (the benchmark's S1-S6, "
      "starting 03:00-21:00); those that do not start inside the run are left out, one "
      "notice line each. `none`: no scenarios, a fault-free run. A file of your own is "
      "checked strictly: a scenario starting outside the run is an error"},
@@ -586,7 +586,7 @@ void cli_print_help(FILE *out) {
   }
   fprintf(out, "\n");
   cli_wrap(out, cli_exit_text, 0, 0);
-  fprintf(out, "\nSettings (--config F, --set KEY=VALUE; the defaults are the seed's fleet):\n");
+  fprintf(out, "\nSettings (--config F, --set KEY=VALUE; the defaults are the benchmark's fleet):\n");
   cfg_print_table(out);
 }
 
@@ -632,7 +632,7 @@ void cli_print_markdown(FILE *out) {
   }
   fprintf(out, "\n## Settings\n\nDefaults are applied first, then the `--config` JSON file, "
                "then `--seed`, `--hours` and `--set KEY=VALUE` in command-line order. The "
-               "defaults reproduce the seed's 1,000-node x 8 H100 fleet for 24 h. The final "
+               "defaults reproduce the benchmark's 1,000-node x 8 H100 fleet for 24 h (docs/design.md). The final "
                "configuration is stored in the archive's `config` attribute.\n\n");
   cfg_print_markdown(out);
 }
