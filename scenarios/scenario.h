@@ -1,4 +1,4 @@
-/* Failure scenarios: the scenario file (DESIGN.md section 5) parsed and
+/* Failure scenarios: the scenario file (docs/design.md section 5) parsed and
  * validated into resolved scenarios (targets chosen, magnitudes filled in),
  * and the injectors that turn an active scenario into tel_drivers. Injectors
  * set causes only; the telemetry model derives every symptom from them. */
