@@ -21,6 +21,8 @@
 #include "src/errors.h"
 #include "src/fleet.h"
 #include "src/metrics.h"
+#include "src/paths.h"
+#include "src/progress.h"
 
 /* Largest hyperslab read at once: bounds memory whatever the archive size. */
 enum { OM_READ_BUDGET_BYTES = 8 << 20, OM_OUT_BUFFER_BYTES = 1 << 20, OM_NAME_LEN = 96 };
@@ -325,17 +327,11 @@ typedef struct {
   tel_cell *buf; /* budget bytes */
   int64_t budget;
   om_stats *st;
-  int tty;
-  double t0, last_progress;
+  progress_line line;
+  double t0;
   int family_index, nfamilies;
   const char *family;
 } om_writer;
-
-static double om_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int om_put(om_writer *w, const char *text, size_t n) {
   if (fwrite(text, 1, n, w->out) != n) {
@@ -346,25 +342,31 @@ static int om_put(om_writer *w, const char *text, size_t n) {
   return 0;
 }
 
+/* Samples done of the estimated total, bytes, rate and ETA. */
 static void om_progress(om_writer *w, int final) {
-  if (!w->tty)
-    return;
-  double now = om_now();
-  if (!final && now - w->last_progress < 1.0)
-    return;
-  w->last_progress = now;
-  double el = now - w->t0;
-  fprintf(stderr, "fleetsim: export: family %d/%d %s, %lld samples, %.3g samples/s%s",
-          w->family_index + 1, w->nfamilies, w->family, (long long)w->st->samples,
-          el > 0 ? (double)w->st->samples / el : 0.0, final ? "\n" : "          \r");
+  double now = progress_now(), el = now - w->t0;
+  const om_stats *st = w->st;
+  double done = (double)(st->samples + st->nan_skipped);
+  double rate = el > 0 ? done / el : 0.0, left = (double)st->est_samples - done;
+  char eta[32] = "?";
+  if (rate > 0)
+    progress_hms(left > 0 ? left / rate : 0.0, eta, sizeof eta);
+  char done_b[32], est_b[32];
+  progress_bytes((double)st->bytes, done_b, sizeof done_b);
+  progress_bytes((double)st->est_bytes, est_b, sizeof est_b);
+  progress_line_report(&w->line, now, final,
+                       "fleetsim: export: %5.1f%% (%lld of %lld samples, %s of ~%s), family "
+                       "%d/%d %s, %.3g samples/s, ETA %s",
+                       st->est_samples > 0 ? 100.0 * done / (double)st->est_samples : 100.0,
+                       (long long)st->samples, (long long)st->est_samples, done_b, est_b,
+                       w->family_index + 1, w->nfamilies, w->family, rate, eta);
 }
 
 /* The sample-name prefix of one series: `name{labels} ` or `name `. */
-static int om_prefix(const om_writer *w, const om_metric *m, int node, int gpu, char *out,
+static int om_prefix(const om_archive *a, const om_metric *m, int node, int gpu, char *out,
                      size_t cap) {
   if (m->scope == OM_CLUSTER)
     return snprintf(out, cap, "%s ", m->name);
-  const om_archive *a = w->a;
   char gpu_label[24] = "", job_label[96] = "";
   if (gpu >= 0)
     snprintf(gpu_label, sizeof gpu_label, ",gpu=\"%d\"", gpu);
@@ -413,7 +415,7 @@ static int om_emit(om_writer *w, const om_metric *m, const char *prefix, int ple
  * whole series to fit): node < 0 for a cluster metric. */
 static int om_series_sliced(om_writer *w, hid_t ds, const om_metric *m, int node, int gpu) {
   char prefix[320];
-  int plen = om_prefix(w, m, node, gpu, prefix, sizeof prefix), any = 0, rc = 0;
+  int plen = om_prefix(w->a, m, node, gpu, prefix, sizeof prefix), any = 0, rc = 0;
   int64_t slice = w->budget / (int64_t)sizeof(tel_cell);
   for (int64_t t = w->i0; rc == 0 && t < w->i1; t += slice) {
     int64_t nt = w->i1 - t < slice ? w->i1 - t : slice;
@@ -426,9 +428,14 @@ static int om_series_sliced(om_writer *w, hid_t ds, const om_metric *m, int node
   return rc;
 }
 
-/* 1 when node is selected and reports metric m. */
+/* 1 when node is selected (sel) and reports metric m. */
+static int om_selected(const om_archive *a, const unsigned char *sel, const om_metric *m,
+                       int node) {
+  return sel[node] && (m->tenants >> a->node_tenant[node] & 1u);
+}
+
 static int om_wanted(const om_writer *w, const om_metric *m, int node) {
-  return w->sel[node] && (m->tenants >> w->a->node_tenant[node] & 1u);
+  return om_selected(w->a, w->sel, m, node);
 }
 
 /* A GPU or node family: runs of consecutive selected nodes, read as blocks
@@ -463,7 +470,8 @@ static int om_family_nodes(om_writer *w, hid_t ds, const om_metric *m) {
         continue;
       for (int g = 0; rc == 0 && g < width; g++) {
         char prefix[320];
-        int plen = om_prefix(w, m, a + j, m->scope == OM_GPU ? g : -1, prefix, sizeof prefix);
+        int plen =
+            om_prefix(w->a, m, a + j, m->scope == OM_GPU ? g : -1, prefix, sizeof prefix);
         int any = 0;
         rc = om_emit(w, m, prefix, plen, w->buf + (size_t)j * width + g, (size_t)k * width, w->i0,
                      rows, &any);
@@ -685,6 +693,58 @@ static int om_check_out(const om_options *o, const char *archive) {
 
 /* ---- export ----------------------------------------------------------------- */
 
+enum { OM_EST_FLOAT_CHARS = 9, OM_EST_INT_CHARS = 3 };
+
+/* Samples and bytes the selection will write: every selected series' exact
+ * label prefix and timestamps, a value of 9 characters (float32 takes 6 to 9
+ * digits plus sign and point) or 3 (counters), the family headers. NaN
+ * samples (rare outside the tenant mask) are counted as written. */
+static void om_estimate(const om_archive *a, const int *idx, int n, const unsigned char *sel,
+                        int64_t i0, int64_t i1, int64_t base_ms, om_stats *st) {
+  char ts[OM_NUM_LEN];
+  double ts_chars = 0;
+  for (int64_t t = i0; t < i1; t++)
+    ts_chars += om_format_ts_ms(base_ms + llround(a->time_s[t] * 1000.0), ts);
+  int64_t rows = i1 - i0;
+  for (int f = 0; f < n; f++) {
+    const om_metric *m = &a->metrics[idx[f]];
+    int width = m->scope == OM_GPU ? FLEET_GPUS : 1, nodes = m->scope == OM_CLUSTER ? 1 : a->nodes;
+    double per_sample = (m->is_int ? OM_EST_INT_CHARS : OM_EST_FLOAT_CHARS) + 3; /* blanks, \n */
+    st->est_bytes += (int64_t)(strlen(m->help) + 3 * strlen(m->family) + 40);
+    for (int node = 0; node < nodes; node++) {
+      if (m->scope != OM_CLUSTER && !om_selected(a, sel, m, node))
+        continue;
+      for (int g = 0; g < width; g++) {
+        char prefix[320];
+        int plen = om_prefix(a, m, node, m->scope == OM_GPU ? g : -1, prefix, sizeof prefix);
+        st->est_samples += rows;
+        st->est_bytes += (int64_t)((double)rows * (plen + per_sample) + ts_chars);
+      }
+    }
+  }
+}
+
+/* Refuses an export the file system holding FILE cannot take. */
+static int om_check_space(const om_options *o, const om_stats *st) {
+  char dir[4200];
+  uint64_t free_bytes = 0;
+  path_parent(o->out_path, dir, sizeof dir);
+  struct stat sd;
+  if (stat(dir, &sd) != 0) /* no such directory: creating FILE.partial reports it */
+    return 0;
+  int rc = path_free_bytes(dir, &free_bytes);
+  if (rc == 0 && (uint64_t)st->est_bytes > free_bytes) {
+    char need[32], have[32];
+    progress_bytes((double)st->est_bytes, need, sizeof need);
+    progress_bytes((double)free_bytes, have, sizeof have);
+    diag_addf("--out %s: the export would write about %s (%lld samples) but %s has %s free: "
+              "select less with --nodes, --metrics, --from/--to, or write elsewhere",
+              o->out_path, need, (long long)st->est_samples, dir, have);
+    rc = FS_EIO;
+  }
+  return rc;
+}
+
 static int om_write_all(om_writer *w, const int *idx, int n) {
   int rc = 0;
   w->nfamilies = n;
@@ -702,7 +762,7 @@ static int om_write_all(om_writer *w, const int *idx, int n) {
 
 int om_export(const om_options *o, om_stats *st) {
   memset(st, 0, sizeof *st);
-  double t0 = om_now();
+  double t0 = progress_now();
   char path[4200], partial[4200];
   snprintf(path, sizeof path, "%s/fleet.h5", o->run_dir);
   char who[4300];
@@ -740,6 +800,15 @@ int om_export(const om_options *o, om_stats *st) {
   tel_cell *buf = rc == 0 ? malloc((size_t)budget) : NULL;
   if (rc == 0 && !buf)
     rc = FS_ENOMEM;
+  if (rc == 0) {
+    om_estimate(&a, idx, n, sel, i0, i1, epoch * 1000, st);
+    char est[32];
+    progress_bytes((double)st->est_bytes, est, sizeof est);
+    if (o->progress)
+      fprintf(stderr, "fleetsim: export: %d families, %lld samples, about %s to %s\n", n,
+              (long long)st->est_samples, est, o->out_path);
+    rc = om_check_space(o, st);
+  }
   FILE *out = NULL;
   if (rc == 0) {
     snprintf(partial, sizeof partial, "%s.partial", o->out_path);
@@ -762,8 +831,8 @@ int om_export(const om_options *o, om_stats *st) {
                    .buf = buf,
                    .budget = budget,
                    .st = st,
-                   .tty = o->progress && isatty(STDERR_FILENO),
-                   .t0 = t0};
+                   .t0 = progress_now()};
+    progress_line_init(&w.line, o->progress);
     st->start_epoch = epoch;
     rc = om_write_all(&w, idx, n);
   }
@@ -784,7 +853,7 @@ int om_export(const om_options *o, om_stats *st) {
   free(idx);
   om_close(&a);
   H5Eset_auto2(H5E_DEFAULT, efunc, edata);
-  st->wall_s = om_now() - t0;
+  st->wall_s = progress_now() - t0;
   return rc;
 }
 

@@ -16,7 +16,7 @@ typedef struct {
   double from_h, to_h;  /* simulated hours [from, to); NAN = start / end of the run */
   int has_start_epoch;  /* 1: start_epoch is the Unix time of t = 0 */
   int64_t start_epoch;  /* else the default of om_default_epoch */
-  int progress;         /* 1: a progress line on stderr when it is a terminal */
+  int progress;         /* 1: the estimate, then progress lines on stderr */
   long read_budget;     /* bytes per hyperslab read; 0 = 8 MiB. When one node's
                            rows do not fit, series are read one at a time in
                            time slices (same text; tests use a small budget) */
@@ -28,6 +28,8 @@ typedef struct {
   int64_t samples;     /* sample lines written */
   int64_t nan_skipped; /* NaN values left out (metric not applicable) */
   int64_t bytes;       /* size of FILE */
+  int64_t est_samples; /* samples the selection holds (NaN ones included) */
+  int64_t est_bytes;   /* estimated size of FILE, checked against the free space */
   int64_t start_epoch; /* Unix time given to t = 0 */
   double wall_s;       /* seconds the export took */
 } om_stats;
@@ -38,7 +40,10 @@ typedef struct {
  * --from/--to outside the run or selecting no scrape, an unreadable
  * created_utc without --start-epoch (all FS_EUSAGE); FS_EIO when FILE cannot
  * be written (nothing is left behind: FILE.partial is removed), FS_EHDF5 when
- * the archive cannot be read, FS_ENOMEM. Returns 0 and fills *st on success. */
+ * the archive cannot be read, FS_ENOMEM. Before writing, the size of FILE is
+ * estimated (printed when o->progress) and an export larger than the free
+ * space of FILE's file system is refused (FS_EIO, nothing written). Returns
+ * 0 and fills *st on success. */
 int om_export(const om_options *o, om_stats *st);
 
 /* One summary line: families, series, samples, size, time, samples/s. */

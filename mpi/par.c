@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "src/errors.h"
 
@@ -56,6 +57,23 @@ int par_agree(int rc) {
   if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
     return FS_EMPI;
   return worst;
+}
+
+int par_agree_idle(int rc) {
+  int worst = rc, done = 0;
+  MPI_Request req;
+  if (MPI_Iallreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &req) != MPI_SUCCESS)
+    return FS_EMPI;
+  struct timespec nap = {0, 1000000};
+  for (;;) {
+    if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+      return FS_EMPI;
+    if (done)
+      return worst;
+    nanosleep(&nap, NULL);
+    if (nap.tv_nsec < 16000000)
+      nap.tv_nsec *= 2;
+  }
 }
 
 int par_bcast_text(char **text) {

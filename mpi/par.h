@@ -28,6 +28,14 @@ _Noreturn void par_abort(int status);
  * the same branch after a step that may fail on some of them. */
 int par_agree(int rc);
 
+/* par_agree for a point where some ranks may wait long for another (rank 0
+ * waiting for LLM answers, scoring, a serial subcommand): the waiting ranks
+ * sleep instead of spinning. A non-blocking all-reduce is tested with
+ * nanosleep in between (1 ms, doubling up to 16 ms), so a waiting rank uses
+ * next to no CPU and answers within about 16 ms once the last rank arrives.
+ * Every rank must call it at the same point (it never matches par_agree). */
+int par_agree_idle(int rc);
+
 /* Broadcasts a NUL-terminated string from rank 0. On rank 0 *text is the
  * input (may be NULL, meaning "no text"); on the others it is set to a
  * malloc'd copy (or NULL). Returns 0, FS_ENOMEM or FS_EMPI on every rank. */

@@ -3,7 +3,7 @@
  * detector's allgather), cluster metrics and the configured jobs; never the
  * ground truth. A ring of recent blocks gives L3 its series 30 minutes
  * before and after the event. Contexts are JSON objects (caller frees the
- * text); every backend receives the same text. Names follow DESIGN.md:
+ * text); every backend receives the same text. Names follow docs/design.md:
  * node-NNNN, rack-NN, node-NNNN/gpuK, train-NNN, tenant names. */
 #ifndef FLEETSIM_CONTEXT_H
 #define FLEETSIM_CONTEXT_H

@@ -219,9 +219,11 @@ void detrep_print_table(const detrep *r, FILE *out) {
   if (!r || !out)
     return;
   char a[32], b[32];
-  fprintf(out, "| scenario | kind | detected | first detection (min) | by | localized | "
-               "escalated | events |\n");
-  fprintf(out, "|---|---|---|---|---|---|---|---|\n");
+  if (r->nscn == 0)
+    fprintf(out, "No scenarios in this run (fault-free): every event is a false positive.\n");
+  else
+    fprintf(out, "| scenario | kind | detected | first detection (min) | by | localized | "
+                 "escalated | events |\n|---|---|---|---|---|---|---|---|\n");
   for (int k = 0; k < r->nscn; k++) {
     const detrep_scenario *s = &r->s[k];
     if (s->detected)

@@ -74,7 +74,7 @@ void esc_close(esc_backend **b);
 
 /* ---- pure parts, exposed for the unit tests ---------------------------- */
 
-/* One transcript line (JSON, no newline), malloc'd. Fields as DESIGN.md /
+/* One transcript line (JSON, no newline), malloc'd. Fields as docs/design.md /
  * the issue: call_id, layer, event_id (null for L4), t_s, backend, kind,
  * model (null for rules/replay), status, latency_s, tokens_in, tokens_out,
  * cost_usd, gpu_hours, attempts, error (NULL -> null), response_text (NULL

@@ -1,4 +1,4 @@
-/* Backend SPEC strings (DESIGN.md section 3): `KIND[:key=value,...]` parsed into
+/* Backend SPEC strings (docs/design.md section 3): `KIND[:key=value,...]` parsed into
  * a plain, fixed-size llm_spec. It owns the key table, defaults and
  * validation; it never does I/O and never holds an API key, only the name of
  * the environment variable that carries it. */

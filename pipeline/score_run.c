@@ -79,9 +79,12 @@ static void score_detection_md(FILE *fp, const char *dir) {
   json_t *d = json_load_file(path, 0, NULL);
   if (!d)
     return;
-  fprintf(fp, "\n## L1 Detection\n\n| Scenario | Kind | Detected | First detection (min) | "
-              "Localized | Escalated | Events |\n|---|---|---|---|---|---|---|\n");
   json_t *sc = json_object_get(d, "scenarios");
+  if (json_array_size(sc) == 0)
+    fprintf(fp, "\n## L1 Detection\n\nNo scenarios in this run (fault-free).\n");
+  else
+    fprintf(fp, "\n## L1 Detection\n\n| Scenario | Kind | Detected | First detection (min) | "
+                "Localized | Escalated | Events |\n|---|---|---|---|---|---|---|\n");
   for (size_t i = 0; i < json_array_size(sc); i++) {
     json_t *x = json_array_get(sc, i);
     json_t *lat = json_object_get(x, "first_detection_latency_s");

@@ -1,4 +1,4 @@
-/* Failure scenarios: the scenario file (DESIGN.md section 5) parsed and
+/* Failure scenarios: the scenario file (docs/design.md section 5) parsed and
  * validated into resolved scenarios (targets chosen, magnitudes filled in),
  * and the injectors that turn an active scenario into tel_drivers. Injectors
  * set causes only; the telemetry model derives every symptom from them. */
@@ -68,6 +68,14 @@ void scn_destroy(scn_set **set);
 
 /* The built-in default scenario file (scenarios/default.json, embedded). */
 const char *scn_default_text(void);
+
+/* For the built-in default file only: *out gets scenario-file text without
+ * the scenarios that do not start inside a run of `hours` (start_h >= hours),
+ * the input unchanged when all do; *notices gets one line for each left out,
+ * "fleetsim: S2 at 14:00 is outside a 1 h run: left out\n", or NULL.
+ * Entries it cannot read are kept for scn_parse to report. Both malloc'd.
+ * Returns 0, FS_ESCENARIO (not a scenario file) or FS_ENOMEM. */
+int scn_fit_run(const char *text, double hours, char **out, char **notices);
 
 /* Value of a named magnitude of s (as used), or NAN if it has none. */
 double scn_param(const scn_def *s, const char *name);

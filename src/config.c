@@ -375,7 +375,18 @@ void cfg_print_table(FILE *out) {
     fprintf(out, "  %-22s %-7s default %-6.15g [%.15g, %.15g]\n      %s\n", e->name, t,
             e->def, e->min, e->max, e->help);
   }
-  fprintf(out, "  %-22s %-7s default: the seed's five jobs (train-000..train-004)\n"
+  fprintf(out, "  %-22s %-7s default: the benchmark's five jobs (train-000..train-004)\n"
                "      array of {\"id\",\"model\",\"nodes\",\"step_time_s\"}; JSON file only\n",
           "jobs", "array");
+}
+
+void cfg_print_markdown(FILE *out) {
+  fprintf(out, "| key | type | default | range | meaning |\n|---|---|---|---|---|\n");
+  for (int i = 0; i < CFG_NENTRIES; i++) {
+    const cfg_entry *e = &cfg_table[i];
+    fprintf(out, "| `%s` | %s | %.15g | [%.15g, %.15g] | %s |\n", e->name,
+            e->type == CFG_T_DOUBLE ? "number" : "integer", e->def, e->min, e->max, e->help);
+  }
+  fprintf(out, "| `jobs` | array | the benchmark's five jobs (train-000..train-004) | | array of "
+               "`{\"id\",\"model\",\"nodes\",\"step_time_s\"}`; JSON file only |\n");
 }

@@ -68,4 +68,7 @@ char *cfg_to_json(const fs_config *cfg);
 /* Prints every setting with type, bounds, default and help (for --help). */
 void cfg_print_table(FILE *out);
 
+/* The same listing as a Markdown table (for docs/cli.md). */
+void cfg_print_markdown(FILE *out);
+
 #endif

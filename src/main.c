@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "io/archive_check.h"
 #include "io/checkpoint.h"
@@ -21,16 +20,29 @@
 #include "src/errors.h"
 #include "src/fleet.h"
 #include "src/metrics.h"
+#include "src/progress.h"
 #include "src/sim.h"
 #include "version.h"
 
-/* Parses the scenario file against the configured fleet (all ranks). */
+/* The scenario text of this invocation (cli_load_scenarios); the printing
+ * rank prints the notices of built-in scenarios left out. Collective. */
+static int main_load_scenarios(const cli_args *a, const fs_config *cfg, char **text,
+                               const char **source) {
+  char *notices = NULL;
+  int rc = cli_load_scenarios(a, cfg, text, source, &notices);
+  if (rc == 0 && notices)
+    fputs(notices, stderr);
+  free(notices);
+  return rc;
+}
+
+/* Parses the scenarios against the configured fleet (all ranks). */
 static int main_check_scenarios(const cli_args *a, const fs_config *cfg, int *count) {
   char *text = NULL;
   const char *source = NULL;
   fleet *f = NULL;
   scn_set *set = NULL;
-  int rc = cli_load_scenarios(a, &text, &source);
+  int rc = main_load_scenarios(a, cfg, &text, &source);
   if (rc == 0)
     rc = fleet_init(&f, cfg);
   if (rc == 0)
@@ -42,7 +54,8 @@ static int main_check_scenarios(const cli_args *a, const fs_config *cfg, int *co
   return par_agree(rc);
 }
 
-static int main_validate(const cli_args *a, const fs_config *cfg) {
+static int main_validate(const cli_args *a, const fs_config *cfg, const llm_spec *specs,
+                         int nspecs) {
   int nscn = 0;
   int rc = main_check_scenarios(a, cfg, &nscn);
   if (rc)
@@ -53,8 +66,15 @@ static int main_validate(const cli_args *a, const fs_config *cfg) {
            "%lld scrapes of %d s (%.4g GPU data points)\n",
            cfg->nodes, cfg->racks, cfg->njobs, (long long)T, cfg->scrape_interval_s,
            (double)T * cfg->nodes * FLEET_GPUS * GM_COUNT);
-    printf("fleetsim: scenario file %s is valid: %d scenarios\n",
-           a->scenarios_path ? a->scenarios_path : "(built-in default)", nscn);
+    const char *what = !a->scenarios_path                    ? "(built-in default)"
+                       : strcmp(a->scenarios_path, "none") == 0 ? "none (fault-free run)"
+                                                                : a->scenarios_path;
+    printf("fleetsim: scenarios %s are valid: %d scenario%s in the run\n", what, nscn,
+           nscn == 1 ? "" : "s");
+    printf("fleetsim: backends are valid:");
+    for (int i = 0; i < nspecs; i++)
+      printf(" %s (%s)", specs[i].name, llm_kind_name(specs[i].kind));
+    printf("\n");
   }
   return 0;
 }
@@ -127,23 +147,21 @@ static int main_parse_backends(const cli_args *a, llm_spec *specs, int *n) {
   return 0;
 }
 
-static double main_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* Progress of one backend on stderr: calls done / total, rate, ETA. */
-static void main_escalate_progress(const esc_backend *b, int total, double t0, int final) {
+static void main_escalate_progress(progress_line *line, const esc_backend *b, int total,
+                                   double t0, int final) {
   esc_summary s;
   esc_stats(b, &s);
   long done = s.calls_ok + s.calls_error + s.calls_skipped;
   long sent = s.calls_ok + s.calls_error;
-  double el = main_now() - t0, rate = el > 0 ? (double)sent / el : 0.0;
-  double eta = rate > 0 ? (double)(total - done) / rate : 0.0;
-  fprintf(stderr, "fleetsim: escalate %s: %ld/%d calls (%ld errors, %ld skipped), %.1f calls/s, "
-                  "ETA %.0f s%s",
-          s.name, done, total, s.calls_error, s.calls_skipped, rate, eta, final ? "\n" : "\r");
+  double now = progress_now(), el = now - t0, rate = el > 0 ? (double)sent / el : 0.0;
+  char eta[32] = "?";
+  if (rate > 0)
+    progress_hms((double)(total - done) / rate, eta, sizeof eta);
+  progress_line_report(line, now, final,
+                       "fleetsim: escalate %s: %ld/%d calls (%ld errors, %ld skipped), %.1f "
+                       "calls/s, ETA %s",
+                       s.name, done, total, s.calls_error, s.calls_skipped, rate, eta);
 }
 
 /* One backend over all calls: submits in order while at most `window`
@@ -160,19 +178,17 @@ static int main_escalate_one(const llm_spec *spec, const char *dir, const llm_ca
   if (rc)
     return rc;
   int window = 4 * spec->concurrency + 256, next = 0;
-  double t0 = main_now(), last = t0;
+  progress_line line;
+  progress_line_init(&line, !quiet);
+  double t0 = progress_now();
   while (rc == 0 && (next < n || esc_pending(b) > 0)) {
     while (rc == 0 && next < n && esc_pending(b) < window)
       rc = esc_submit(b, &calls[next++]);
     if (rc == 0)
       rc = esc_poll(b, 100);
-    if (!quiet && main_now() - last >= 1.0) {
-      main_escalate_progress(b, n, t0, 0);
-      last = main_now();
-    }
+    main_escalate_progress(&line, b, n, t0, 0);
   }
-  if (!quiet)
-    main_escalate_progress(b, n, t0, 1);
+  main_escalate_progress(&line, b, n, t0, 1);
   esc_summary s;
   esc_stats(b, &s);
   if (rc == 0)
@@ -237,12 +253,15 @@ int main(int argc, char **argv) {
   static llm_spec specs[CLI_MAX_BACKENDS];
   int nspecs = 0;
   int rc = cli_parse(argc, argv, &args);
-  if (rc == 0 && (args.command == CLI_RUN || args.command == CLI_ESCALATE))
+  if (rc == 0 && (args.command == CLI_RUN || args.command == CLI_VALIDATE ||
+                  args.command == CLI_ESCALATE))
     rc = main_parse_backends(&args, specs, &nspecs);
   if (rc == 0) {
     switch (args.command) {
     case CLI_HELP:
-      if (par_prints())
+      if (par_prints() && args.markdown)
+        cli_print_markdown(stdout);
+      else if (par_prints())
         cli_print_help(stdout);
       break;
     case CLI_VERSION:
@@ -252,7 +271,7 @@ int main(int argc, char **argv) {
     case CLI_VALIDATE:
       rc = cli_load_config(&args, &cfg);
       if (rc == 0)
-        rc = main_validate(&args, &cfg);
+        rc = main_validate(&args, &cfg, specs, nspecs);
       break;
     case CLI_SCENARIOS:
       rc = cli_load_config(&args, &cfg);
@@ -274,7 +293,7 @@ int main(int argc, char **argv) {
       const char *source = NULL;
       rc = cli_load_config(&args, &cfg);
       if (rc == 0)
-        rc = cli_load_scenarios(&args, &text, &source);
+        rc = main_load_scenarios(&args, &cfg, &text, &source);
       if (rc == 0) {
         sim_options opt = {.out_dir = args.out_dir,
                            .quiet = args.quiet,
@@ -290,7 +309,7 @@ int main(int argc, char **argv) {
     }
     }
   }
-  rc = par_agree(rc);
+  rc = par_agree_idle(rc); /* score, escalate, export: rank 0 alone works */
   if (rc != 0 && par_prints()) {
     if (diag_count() > 0)
       diag_print(stderr);

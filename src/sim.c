@@ -799,6 +799,45 @@ static int sim_open_llm(sim_state *s, const sim_options *opt, const ckpt_manifes
   return rc;
 }
 
+/* Printing rank, after the simulation: waits until every backend has
+ * answered every call. A wait over a second gets a progress line: the calls
+ * done of all submitted per backend and an ETA from the pace so far. */
+static int sim_drain(sim_state *s, int quiet) {
+  progress_line line;
+  progress_line_init(&line, !quiet);
+  long start_left = 0;
+  for (int i = 0; i < s->nesc; i++)
+    start_left += esc_pending(s->esc[i]);
+  double t0 = progress_now();
+  int rc = 0;
+  for (int final = 0; rc == 0 && start_left > 0 && !final;) {
+    long left = 0;
+    for (int i = 0; i < s->nesc; i++)
+      left += esc_pending(s->esc[i]);
+    final = left == 0;
+    char text[400], eta[32] = "?";
+    int n = snprintf(text, sizeof text, "fleetsim: LLM calls answered:");
+    for (int i = 0; i < s->nesc && n < (int)sizeof text; i++) {
+      esc_summary sum;
+      esc_stats(s->esc[i], &sum);
+      long done = sum.calls_ok + sum.calls_error + sum.calls_skipped;
+      n += snprintf(text + n, sizeof text - (size_t)n, "%s %s %ld/%ld", i ? "," : "", sum.name,
+                    done, done + sum.pending);
+      if (sum.calls_error && n < (int)sizeof text)
+        n += snprintf(text + n, sizeof text - (size_t)n, " (%ld errors)", sum.calls_error);
+    }
+    double el = progress_now() - t0;
+    if (left < start_left && el > 0)
+      progress_hms(el / (double)(start_left - left) * (double)left, eta, sizeof eta);
+    if (el >= 1.0 || (final && line.drawn)) /* a wait under a second goes unreported */
+      progress_line_report(&line, progress_now(), final, "%s  ETA %s", text, eta);
+    for (int i = 0; rc == 0 && !final && i < s->nesc; i++)
+      if (esc_pending(s->esc[i]) > 0)
+        rc = esc_poll(s->esc[i], 100 / s->nesc + 1);
+  }
+  return rc;
+}
+
 int sim_run(const fs_config *cfg, const sim_options *opt) {
   double t_start = par_wtime();
   if (par_size() > cfg->racks) {
@@ -814,7 +853,7 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
     int complete = 0;
     rc = sim_resume_check(cfg, opt, config_json, &man, &complete);
     if (rc == 0 && complete) {
-      rc = par_agree(par_prints() ? sim_resume_complete(opt) : 0);
+      rc = par_agree_idle(par_prints() ? sim_resume_complete(opt) : 0);
       free(config_json);
       return rc;
     }
@@ -881,9 +920,9 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
                     "by %d ranks\n",
             opt->out_dir, (long long)windows, (long long)t_begin, (long long)T, man.ranks);
   progress prog;
-  progress_init(&prog, !opt->quiet, T,
+  progress_init(&prog, !opt->quiet, t_begin, T,
                 (double)cfg->nodes * (FLEET_GPUS * GM_COUNT + NM_COUNT), cfg->scrape_interval_s,
-                cfg->start_hour, par_wtime());
+                par_wtime());
   for (int64_t t0 = t_begin; rc == 0 && t0 < T; t0 += s.window.capacity) {
     int rows = (int)(T - t0 < s.window.capacity ? T - t0 : s.window.capacity);
     rc = sim_window(&s, cfg, t0, rows);
@@ -893,9 +932,9 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
   }
   if (rc == 0 && par_prints())
     rc = sim_contexts(&s, s.det_step - 1, INT32_MAX, 1);
-  for (int i = 0; rc == 0 && i < s.nesc; i++)
-    rc = s.esc_rc ? s.esc_rc : esc_drain(s.esc[i]);
-  rc = par_agree(rc);
+  if (rc == 0 && par_prints())
+    rc = s.esc_rc ? s.esc_rc : sim_drain(&s, opt->quiet);
+  rc = par_agree_idle(rc); /* the other ranks sleep while the LLM calls finish */
   if (rc == 0)
     rc = sim_finish_events(&s, cfg, opt->out_dir, opt->quiet);
   if (rc == 0 && cfg->archive)
@@ -908,7 +947,7 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
    * --resume of the complete run redoes the scoring) */
   if (rc == 0 && par_prints())
     rc = ckpt_prune(s.ckpt_dir, -1);
-  rc = par_agree(rc);
+  rc = par_agree_idle(rc);
   for (int i = 0; rc == 0 && i < s.nesc; i++) {
     esc_summary sum;
     esc_stats(s.esc[i], &sum);

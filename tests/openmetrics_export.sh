@@ -14,7 +14,7 @@ fi
 "$PY" -c 'import h5py, numpy' || fail "$PY lacks python3-h5py or python3-numpy"
 "$FLEETSIM" --help >"$SCRATCH/help.txt"
 for word in "fleetsim export --run DIR --format openmetrics --out FILE" --nodes --metrics \
-  "--from H, --to H" --start-epoch "FILE.partial"; do
+  "--from H" "--to H" --start-epoch "FILE.partial"; do
   grep -q -- "$word" "$SCRATCH/help.txt" || fail "--help does not mention $word"
 done
 
@@ -217,7 +217,7 @@ expect_fail 1 "--out $SCRATCH/nodir/x.om: cannot create $SCRATCH/nodir/x.om.part
   ex --run "$run" --out "$SCRATCH/nodir/x.om"
 [ -s "$run/fleet.h5" ] || fail "the archive was touched"
 
-# speed on a larger slice (all metrics of 40 nodes, the whole hour), for the README
+# speed on a larger slice (all metrics of 40 nodes, the whole hour), for docs/export.md
 "$FLEETSIM" export --run "$run" --format openmetrics --out "$SCRATCH/speed.om" --nodes 0-39 --quiet \
   | tail -n1
 rm -f "$SCRATCH/speed.om"

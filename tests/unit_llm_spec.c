@@ -1,5 +1,5 @@
 /* Unit tests of backend SPEC parsing (pipeline/llm_spec.c): defaults of every
- * kind, DESIGN.md's examples, every key, loopback detection, the exact
+ * kind, docs/design.md's examples, every key, loopback detection, the exact
  * message of each kind of mistake (one diag each, FS_EUSAGE), and that a
  * planted API key never lands in the struct or in a message. No MPI, no
  * network. */
@@ -88,7 +88,7 @@ static void test_defaults(void) {
   CHECK_STREQ(llm_kind_name(LLM_KIND_COUNT), "unknown");
 }
 
-/* The SPEC examples of DESIGN.md section 3, and the defaults they imply. */
+/* The SPEC examples of docs/design.md section 3, and the defaults they imply. */
 static void test_design_examples(void) {
   unsetenv("OPENAI_API_KEY");
   llm_spec s = good("openai:base_url=http://127.0.0.1:8000/v1,model=gemma-4-26b,concurrency=8");
