@@ -86,7 +86,7 @@ def figures(summary, detection):
         for layer, st in b["layers"].items():
             fig[f"{name} {layer} accuracy (strict)"] = st["accuracy_mean"]
             fig[f"{name} {layer} accuracy (strict, macro)"] = st["accuracy_macro"]
-            fig[f"{name} {layer} accuracy (seed regex)"] = st["accuracy_seed_mean"]
+            fig[f"{name} {layer} accuracy (benchmark regex)"] = st["accuracy_regex_mean"]
             fig[f"{name} {layer} latency p95 (s)"] = st["latency_p95_s"]
             for s in st["by_scenario"]:
                 if s["accuracy"] is not None:

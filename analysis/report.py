@@ -409,7 +409,7 @@ def performance_table(summary):
             if not st or st.get("accuracy_mean") is None:
                 return "n/a"
             return (f"{pct(st['accuracy_mean'])} ± {pct(st.get('accuracy_sd', 0))} (macro "
-                    f"{pct(st.get('accuracy_macro'))}; seed regex {pct(st.get('accuracy_seed_mean'))})")
+                    f"{pct(st.get('accuracy_macro'))}; benchmark regex {pct(st.get('accuracy_regex_mean'))})")
 
         def lat(b, layer=layer):
             st = b.get("layers", {}).get(layer)
@@ -429,7 +429,7 @@ def performance_table(summary):
     if scn:
         cols = [f"{s['id']}: {s['kind']}" for s in scn] + ["none"]
         for layer in ("L2", "L3", "L4"):
-            lines += ["", f"Strict accuracy by scenario, {layer} (seed regex in parentheses):", "",
+            lines += ["", f"Strict accuracy by scenario, {layer} (benchmark regex in parentheses):", "",
                       "| backend | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
             for b in backends:
                 by = {s["id"]: s for s in b.get("layers", {}).get(layer, {}).get("by_scenario", [])}
@@ -438,7 +438,7 @@ def performance_table(summary):
                     s = by.get(i) or {}
                     if s.get("accuracy") is None:
                         return "n/a"
-                    return f"{pct(s['accuracy'])} ({pct(s.get('accuracy_seed'))})"
+                    return f"{pct(s['accuracy'])} ({pct(s.get('accuracy_regex'))})"
                 lines.append(f"| {b['name']} | " + " | ".join(cell(s["id"]) for s in scn)
                              + f" | {cell('none')} |")
     return lines

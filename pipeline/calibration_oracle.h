@@ -1,6 +1,6 @@
 /* The positive control of the scorer's calibration: an oracle that knows
  * the ground truth and answers every call correctly in wording of its own
- * (neither the checklists' seed phrasing nor the rules backend's): other
+ * (neither the checklists' phrasing nor the rules backend's): other
  * synonyms, other sentence shapes, lists written out ("GPUs 2 and 5"), and
  * negations where they belong ("not a compute limit"). A scorer that keeps
  * it high credits a right answer in other words. Scorer side only: it reads

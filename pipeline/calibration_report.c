@@ -42,10 +42,10 @@ static void calrep_md(FILE *fp, const calrep_row *rows, int n, int all_met) {
               "(the rule-based reference, tuned to the known fault kinds; not an LLM) and an "
               "oracle that writes the ground truth in words of its own. Strict score, macro "
               "average over the scenarios and the calls about none (per-call mean in "
-              "parentheses); the seed-compatible regex score (per call) beside it. Targets: null "
+              "parentheses); the benchmark's regex score (per call) beside it. Targets: null "
               "operators <= 45%% at L2 and <= 25%% at L3 and L4; references >= 80%% at every "
               "layer.\n\n"
-              "| operator | L2 strict | L3 strict | L4 strict | seed regex L2 / L3 / L4 | target "
+              "| operator | L2 strict | L3 strict | L4 strict | benchmark regex L2 / L3 / L4 | target "
               "met |\n|---|---|---|---|---|---|\n");
   for (int i = 0; i < n; i++) {
     const calrep_row *r = &rows[i];
@@ -60,7 +60,7 @@ static void calrep_md(FILE *fp, const calrep_row *rows, int n, int all_met) {
     fprintf(fp, " ");
     for (int li = 0; li < 3; li++) {
       const scr_layer_stats *s = scr_layer(r->b, li + 2);
-      fprintf(fp, "%s%.0f%%", li ? " / " : "", s->calls ? 100 * s->seed_mean : 0.0);
+      fprintf(fp, "%s%.0f%%", li ? " / " : "", s->calls ? 100 * s->regex_mean : 0.0);
     }
     int met = calrep_met(r, 0) && calrep_met(r, 1) && calrep_met(r, 2);
     fprintf(fp, " | %s |\n", met ? "yes" : "**no**");
@@ -92,7 +92,7 @@ static json_t *calrep_json(const calrep_row *rows, int n, int all_met) {
       json_object_set_new(l, "calls", json_integer(s->calls));
       json_object_set_new(l, "strict_macro", isfinite(s->acc_macro) ? json_real(s->acc_macro) : json_null());
       json_object_set_new(l, "strict_mean", isfinite(s->acc_mean) ? json_real(s->acc_mean) : json_null());
-      json_object_set_new(l, "seed_mean", isfinite(s->seed_mean) ? json_real(s->seed_mean) : json_null());
+      json_object_set_new(l, "regex_mean", isfinite(s->regex_mean) ? json_real(s->regex_mean) : json_null());
       json_object_set_new(l, "met", json_boolean(calrep_met(&rows[i], li)));
       json_object_set_new(layers, li == 0 ? "L2" : li == 1 ? "L3" : "L4", l);
     }

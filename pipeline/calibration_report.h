@@ -1,4 +1,4 @@
-/* results/calibration.md and calibration.json: the strict and seed scores of
+/* results/calibration.md and calibration.json: the strict and regex scores of
  * the null operators (calibration.h), the rules reference (the run's
  * DIR/llm/rules.jsonl when it has one) and the paraphrasing oracle
  * (calibration_oracle.h), each against its target:

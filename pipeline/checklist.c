@@ -219,7 +219,7 @@ static unsigned chk_fields_bits(const char *w, json_t *fields) {
 
 /* Validates the keys of one item of layer; problems to diag, their number. */
 static int chk_check_item(const char *w, int layer, json_t *it) {
-  static const char *const keys[] = {"id", "text", "patterns", "field", "fields", "seed",
+  static const char *const keys[] = {"id", "text", "patterns", "field", "fields", "benchmark",
                                      "gate", "check", "order", NULL};
   int bad = 0;
   const char *key;
@@ -233,7 +233,7 @@ static int chk_check_item(const char *w, int layer, json_t *it) {
       bad++;
     }
   }
-  json_t *field = json_object_get(it, "field"), *seed = json_object_get(it, "seed");
+  json_t *field = json_object_get(it, "field"), *bench = json_object_get(it, "benchmark");
   json_t *gate = json_object_get(it, "gate"), *check = json_object_get(it, "check");
   json_t *order = json_object_get(it, "order");
   if (layer == 2 && (!json_is_string(field) || chk_field_index(json_string_value(field)) < 0)) {
@@ -250,8 +250,8 @@ static int chk_check_item(const char *w, int layer, json_t *it) {
     diag_addf("%s: \"fields\" is for L3 items only", w);
     bad++;
   }
-  if ((seed && !json_is_boolean(seed)) || (gate && !json_is_boolean(gate))) {
-    diag_addf("%s: \"seed\" and \"gate\" must be true or false", w);
+  if ((bench && !json_is_boolean(bench)) || (gate && !json_is_boolean(gate))) {
+    diag_addf("%s: \"benchmark\" and \"gate\" must be true or false", w);
     bad++;
   }
   int c = check ? chk_check_index(json_string_value(check)) : CHK_PATTERNS;
@@ -260,7 +260,7 @@ static int chk_check_item(const char *w, int layer, json_t *it) {
               json_is_string(check) ? json_string_value(check) : "(not a string)", layer);
     return bad + 1;
   }
-  if (!json_is_false(seed) || (chk_checks_with_patterns & CHK_BIT(c)) ||
+  if (!json_is_false(bench) || (chk_checks_with_patterns & CHK_BIT(c)) ||
       json_object_get(it, "patterns"))
     bad += chk_check_patterns(w, "patterns", json_object_get(it, "patterns"));
   if (order) {
@@ -309,7 +309,7 @@ static int chk_check_list(const char *source, const char *group, int layer, json
     }
     const char *text = json_string_value(json_object_get(it, "text"));
     if (!text || !text[0]) {
-      diag_addf("%s: missing \"text\" (the seed's wording)", w);
+      diag_addf("%s: missing \"text\" (the benchmark's wording)", w);
       bad++;
     }
     bad += chk_check_item(w, layer, it);
@@ -524,7 +524,7 @@ int chk_compile(chk_list **out, const chk_set *set, const char *group, int layer
     json_t *order = json_object_get(it, "order");
     c->id = json_string_value(json_object_get(it, "id"));
     c->text = json_string_value(json_object_get(it, "text"));
-    c->seed = !json_is_false(json_object_get(it, "seed"));
+    c->benchmark = !json_is_false(json_object_get(it, "benchmark"));
     c->gate = json_is_true(json_object_get(it, "gate"));
     c->field = layer == 2 ? chk_field_index(json_string_value(json_object_get(it, "field"))) : -1;
     c->fields = layer == 3 ? chk_fields_bits(c->id, json_object_get(it, "fields")) : 0;
@@ -656,14 +656,14 @@ int chk_score(chk_result *out, const chk_list *const *lists, const char *const *
     if (!lists[i] || lists[i]->layer != layer)
       return FS_EINVAL;
     for (int k = 0; k < lists[i]->n; k++)
-      total += lists[i]->items[k].seed;
+      total += lists[i]->items[k].benchmark;
   }
   if (!(out->items = calloc((size_t)total + 1, sizeof *out->items)))
     return FS_ENOMEM;
   out->nitems = total;
   for (int i = 0, j = 0; i < n; i++)
     for (int k = 0; k < lists[i]->n; k++) {
-      if (!lists[i]->items[k].seed)
+      if (!lists[i]->items[k].benchmark)
         continue;
       const char *pre = prefixes ? prefixes[i] : NULL;
       snprintf(out->items[j++].item, CHK_ITEM_LEN, "%s%s%s", pre ? pre : "", pre ? "/" : "",
@@ -696,7 +696,7 @@ int chk_score(chk_result *out, const chk_list *const *lists, const char *const *
   for (int i = 0, j = 0; i < n; i++)
     for (int k = 0; k < lists[i]->n; k++) {
       const chk_item *c = &lists[i]->items[k];
-      if (!c->seed)
+      if (!c->benchmark)
         continue;
       const char *s = l2 ? json_string_value(json_object_get(l2, chk_l2_fields[c->field])) : subject;
       out->items[j].matched = chk_item_matches(c, s);

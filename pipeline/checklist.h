@@ -1,8 +1,7 @@
 /* Ground-truth checklists and the scorer's knowledge of each fault kind
- * (seed "Scoring Methodology"): scenarios/checklists.json loaded and
+ * (the benchmark's "Scoring Methodology"): scenarios/checklists.json loaded and
  * validated, its patterns compiled with the scenario's ground-truth names
- * substituted, and one answer scored the seed's way (the seed-compatible
- * regex score; pipeline/strict_score.h scores the same items strictly).
+ * substituted, and one answer scored the benchmark's way (its regex score; pipeline/strict_score.h scores the same items strictly).
  * Scorer side only: nothing here feeds back into detection or into what a
  * backend is asked.
  *
@@ -20,7 +19,7 @@
  *   "slow_burn"         optional true: a risk to name before it fails
  * An item is {"id", "text", "patterns": [regex, ...]} plus, in L2 lists,
  * "field": classification | scope | tenant_type | rationale, and optionally:
- *   "seed": false       strict-only (left out of the seed-compatible score)
+ *   "benchmark": false  strict-only (left out of the benchmark's regex score)
  *   "gate": true        strict: unmet, the whole answer scores 0
  *   "fields": [...]     strict, L3: the answer fields it is matched within
  *                       (root_cause, affected_scope, tenant_types,
@@ -35,11 +34,11 @@
  *            sla_figures, jobs_health, risks, recommendations (see
  *            strict_score.h).
  * Patterns are POSIX extended regexes compiled REG_EXTENDED | REG_ICASE; an
- * item's seed score is met when any pattern matches. The placeholders
+ * item's regex score is met when any pattern matches. The placeholders
  * {node}, {rack}, {job} and {tenant} are replaced before compiling (see
  * chk_subst); any other "{letters}" is an error, "{0,200}" an interval.
  *
- * What a pattern is matched against in the seed score:
+ * What a pattern is matched against in the regex score:
  *   L2  the named field of the parsed answer (llm_answer_parse); an answer
  *       that does not parse scores 0 with every item unmatched and the reason
  *       in chk_result.note.
@@ -102,7 +101,7 @@ int chk_compile(chk_list **out, const chk_set *set, const char *group, int layer
 /* Frees a compiled list; accepts NULL and clears the pointer. */
 void chk_list_destroy(chk_list **l);
 
-/* Items in a list, and an item's id and seed wording (0 <= i < count). */
+/* Items in a list, and an item's id and the benchmark's wording (0 <= i < count). */
 int chk_list_count(const chk_list *l);
 const char *chk_list_item_id(const chk_list *l, int i);
 const char *chk_list_item_text(const chk_list *l, int i);
@@ -141,7 +140,7 @@ typedef enum { CHK_CHECKS(CHK_CHECK_ENUM) CHK_CHECK_COUNT } chk_check;
 /* One compiled item, read-only for the strict scorer. */
 typedef struct {
   const char *id, *text; /* borrowed from the set's JSON */
-  int seed;              /* 1: part of the seed-compatible score */
+  int benchmark;         /* 1: part of the benchmark's regex score */
   int gate;              /* strict: unmet, the answer scores 0 */
   int field;             /* L2: index of classification/scope/tenant_type/rationale; else -1 */
   unsigned fields;       /* L3: CHK_F_* bits the item is matched within */
@@ -193,8 +192,8 @@ typedef struct {
   char note[CHK_NOTE_LEN];  /* "" or why the answer was not read as asked */
 } chk_result;
 
-/* The seed-compatible score: one answer of `layer` (2, 3 or 4) against the
- * items of lists[0..n) that are part of it ("seed" not false), in order; prefixes (NULL, or one per list, each NULL or e.g. "S1") name
+/* The benchmark's regex score: one answer of `layer` (2, 3 or 4) against the
+ * items of lists[0..n) that are part of it ("benchmark" not false), in order; prefixes (NULL, or one per list, each NULL or e.g. "S1") name
  * where an item came from. text NULL or empty (a failed call) matches
  * nothing, note "no answer". All lists must have been compiled for this
  * layer. Fills *out (free it with chk_result_free). 0, FS_EINVAL or

@@ -211,27 +211,27 @@ static int score_judgment(const char *dir, const scr_backend *b, const scn_set *
     free(pretty);
     fprintf(fp, "## Response (%s, %.3f s)\n\n````\n%s\n````\n\n", c->ok ? "ok" : "error",
             c->latency_s, c->response_text ? c->response_text : "(none)");
-    fprintf(fp, "## Rubric: strict score %d/%d = %.2f (seed-compatible regex score %d/%d = "
+    fprintf(fp, "## Rubric: strict score %d/%d = %.2f (benchmark's regex score %d/%d = "
                 "%.2f)\n\n",
-            c->result.nmatched, c->result.nitems, c->result.score, c->seed.nmatched,
-            c->seed.nitems, c->seed.score);
+            c->result.nmatched, c->result.nitems, c->result.score, c->regex.nmatched,
+            c->regex.nitems, c->regex.score);
     if (c->result.note[0])
       fprintf(fp, "Note: %s\n\n", c->result.note);
-    fprintf(fp, "| item | criterion | met (strict) | matched (seed regex) |\n|---|---|---|---|\n");
+    fprintf(fp, "| item | criterion | met (strict) | matched (benchmark regex) |\n|---|---|---|---|\n");
     for (int k = 0; k < c->result.nitems; k++) {
-      const char *id = c->result.items[k].item, *seed = "-";
-      for (int j = 0; j < c->seed.nitems; j++)
-        if (strcmp(c->seed.items[j].item, id) == 0)
-          seed = c->seed.items[j].matched ? "yes" : "no";
+      const char *id = c->result.items[k].item, *regex = "-";
+      for (int j = 0; j < c->regex.nitems; j++)
+        if (strcmp(c->regex.items[j].item, id) == 0)
+          regex = c->regex.items[j].matched ? "yes" : "no";
       fprintf(fp, "| %s | %s | %s | %s |\n", id, score_item_text(chk, scn, c->scenario, layer, id),
-              c->result.items[k].matched ? "yes" : "no", seed);
+              c->result.items[k].matched ? "yes" : "no", regex);
     }
     fprintf(fp, "\n## For the judge\n\nScore each criterion 0 or 1 from the response alone. "
                 "Credit correct reasoning in unexpected phrasing, which the checklist may have "
                 "missed, and note any criterion it matched wrongly. The strict score counts an "
                 "item only inside the answer field it is about, not when negated, in order "
                 "where the item is ordered, and against the ground truth above; \"-\" marks "
-                "an item the seed's checklist does not have.\n");
+                "an item the benchmark's checklist does not have.\n");
     if (fclose(fp) != 0)
       goto fail;
   }

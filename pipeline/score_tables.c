@@ -1,5 +1,5 @@
 /* The scorer's outputs (see scorer.h): results/calls.jsonl lines, the
- * summary JSON and the seed's markdown tables, from the scored backends'
+ * summary JSON and the benchmark's markdown tables, from the scored backends'
  * accessors. Formatting only; no scoring decisions. */
 #include <math.h>
 #include <stdio.h>
@@ -62,8 +62,8 @@ int scr_write_calls_jsonl(FILE *out, const scr_backend *b) {
     scr_set(o, "items", scr_items_json(&c->result, &bad), &bad);
     scr_set(o, "score", json_real(c->result.score), &bad);
     scr_set(o, "note", json_string(c->result.note), &bad);
-    scr_set(o, "items_seed", scr_items_json(&c->seed, &bad), &bad);
-    scr_set(o, "score_seed", json_real(c->seed.score), &bad);
+    scr_set(o, "items_regex", scr_items_json(&c->regex, &bad), &bad);
+    scr_set(o, "score_regex", json_real(c->regex.score), &bad);
     int rc = bad ? FS_ENOMEM
                  : json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) ||
                            fputc('\n', out) == EOF
@@ -91,9 +91,9 @@ static json_t *scr_layer_json(const scr_backend *x, int li, int *bad) {
   scr_set(o, "accuracy_mean", scr_real(s->acc_mean), bad);
   scr_set(o, "accuracy_sd", scr_real(s->acc_sd), bad);
   scr_set(o, "accuracy_macro", scr_real(s->acc_macro), bad);
-  scr_set(o, "accuracy_seed_mean", scr_real(s->seed_mean), bad);
-  scr_set(o, "accuracy_seed_sd", scr_real(s->seed_sd), bad);
-  scr_set(o, "accuracy_seed_macro", scr_real(s->seed_macro), bad);
+  scr_set(o, "accuracy_regex_mean", scr_real(s->regex_mean), bad);
+  scr_set(o, "accuracy_regex_sd", scr_real(s->regex_sd), bad);
+  scr_set(o, "accuracy_regex_macro", scr_real(s->regex_macro), bad);
   scr_set(o, "latency_mean_s", scr_real(s->lat_mean_s), bad);
   scr_set(o, "latency_sd_s", scr_real(s->lat_sd_s), bad);
   scr_set(o, "latency_p50_s", scr_real(s->lat_p50_s), bad);
@@ -110,7 +110,7 @@ static json_t *scr_layer_json(const scr_backend *x, int li, int *bad) {
     scr_set(e, "kind", json_string(scr_scenario_kind(x, k)), bad);
     scr_set(e, "calls", json_integer(calls), bad);
     scr_set(e, "accuracy", scr_real(a), bad);
-    scr_set(e, "accuracy_seed", scr_real(scr_scenario_accuracy(x, li + 2, k, 1, NULL)), bad);
+    scr_set(e, "accuracy_regex", scr_real(scr_scenario_accuracy(x, li + 2, k, 1, NULL)), bad);
   }
   scr_set(o, "by_scenario", by, bad);
   return o;
@@ -229,15 +229,15 @@ static void scr_by_scenario_md(FILE *out, const scr_backend *const *b, int n, in
       int calls;
       double a = scr_scenario_accuracy(b[i], li + 2, k, 0, &calls);
       if (calls)
-        fprintf(out, " %.0f%% (seed %.0f%%, %d) |", 100 * a,
+        fprintf(out, " %.0f%% (regex %.0f%%, %d) |", 100 * a,
                 100 * scr_scenario_accuracy(b[i], li + 2, k, 1, NULL), calls);
       else
         fprintf(out, " n/a |");
     }
     char m1[32], m2[32], p1[32], p2[32];
-    fprintf(out, " %s (seed %s) | %s (seed %s) |\n", scr_fmt_pct(s->acc_macro, m1, sizeof m1),
-            scr_fmt_pct(s->seed_macro, m2, sizeof m2), scr_fmt_pct(s->acc_mean, p1, sizeof p1),
-            scr_fmt_pct(s->seed_mean, p2, sizeof p2));
+    fprintf(out, " %s (regex %s) | %s (regex %s) |\n", scr_fmt_pct(s->acc_macro, m1, sizeof m1),
+            scr_fmt_pct(s->regex_macro, m2, sizeof m2), scr_fmt_pct(s->acc_mean, p1, sizeof p1),
+            scr_fmt_pct(s->regex_mean, p2, sizeof p2));
   }
   fprintf(out, "\n");
 }
@@ -249,8 +249,8 @@ void scr_summary_markdown(FILE *out, const scr_backend *const *b, int n) {
   fprintf(out, "## Performance Summary\n\n"
                "Accuracy is the strict score (items met inside the answer field they are "
                "about, negated mentions not counting, checked against the ground truth); "
-               "\"macro\" averages over scenarios; \"seed regex\" is the seed-compatible "
-               "score.\n\n");
+               "\"macro\" averages over scenarios; \"benchmark regex\" is the benchmark's own "
+               "score (its keyword patterns over the whole answer), kept for comparison.\n\n");
   scr_header(out, "Metric", b, n);
   for (int li = 0; li < SCR_LAYERS; li++) {
     fprintf(out, "| L%d accuracy |", li + 2);
@@ -261,10 +261,10 @@ void scr_summary_markdown(FILE *out, const scr_backend *const *b, int n) {
     fprintf(out, "\n| L%d accuracy, macro over scenarios |", li + 2);
     for (int i = 0; i < n; i++)
       fprintf(out, " %s |", scr_fmt_pct((*scr_layer(b[i], li + 2)).acc_macro, buf, sizeof buf));
-    fprintf(out, "\n| L%d accuracy, seed regex |", li + 2);
+    fprintf(out, "\n| L%d accuracy, benchmark regex |", li + 2);
     for (int i = 0; i < n; i++) {
       const scr_layer_stats *s = &(*scr_layer(b[i], li + 2));
-      fprintf(out, " %s |", scr_fmt_acc(s->calls, s->seed_mean, s->seed_sd, buf, sizeof buf));
+      fprintf(out, " %s |", scr_fmt_acc(s->calls, s->regex_mean, s->regex_sd, buf, sizeof buf));
     }
     fprintf(out, "\n| L%d latency |", li + 2);
     for (int i = 0; i < n; i++)
@@ -282,7 +282,7 @@ void scr_summary_markdown(FILE *out, const scr_backend *const *b, int n) {
     fprintf(out, " %d/%d, %d/%d, %d/%d |", (*scr_layer(b[i], 0 + 2)).calls, (*scr_layer(b[i], 0 + 2)).errors,
             (*scr_layer(b[i], 1 + 2)).calls, (*scr_layer(b[i], 1 + 2)).errors, (*scr_layer(b[i], 2 + 2)).calls,
             (*scr_layer(b[i], 2 + 2)).errors);
-  fprintf(out, "\n\n## Accuracy by Scenario\n\nStrict score per scenario (seed-compatible score "
+  fprintf(out, "\n\n## Accuracy by Scenario\n\nStrict score per scenario (benchmark's regex score "
                "and number of calls in parentheses).\n\n");
   for (int li = 0; n > 0 && li < SCR_LAYERS; li++)
     scr_by_scenario_md(out, b, n, li);

@@ -1,6 +1,6 @@
 /* Scoring of one backend's calls (see scorer.h): maps calls to ground-truth
- * scenarios, scores answers strictly and the seed's way, aggregates the
- * seed's figures and prints them. Reads ground truth; decides nothing upstream. */
+ * scenarios, scores answers strictly and the benchmark's way, aggregates the
+ * benchmark's figures and prints them. Reads ground truth; decides nothing upstream. */
 #include "pipeline/scorer.h"
 
 #include <errno.h>
@@ -22,7 +22,7 @@ typedef struct {
 
 /* Score sums per layer and class (scenario k, or nscn for "none"). */
 typedef struct {
-  double *strict, *seed;
+  double *strict, *regex;
   int *n;
 } scr_by;
 
@@ -316,11 +316,11 @@ void scr_backend_destroy(scr_backend **bp) {
     free(b->calls[i].scn);
     free(b->calls[i].response_text);
     chk_result_free(&b->calls[i].result);
-    chk_result_free(&b->calls[i].seed);
+    chk_result_free(&b->calls[i].regex);
   }
   for (int li = 0; li < SCR_LAYERS; li++) {
     free(b->by[li].strict);
-    free(b->by[li].seed);
+    free(b->by[li].regex);
     free(b->by[li].n);
   }
   free(b->calls);
@@ -390,7 +390,7 @@ static int scr_score_l4(scr_call *c, const llm_call *in, const json_t *ctx, cons
                  .nincidents = c->nscn, .context = ctx};
   rc = sct_score(&c->result, l, pre, 1 + c->nscn, 4, text, &sc);
   if (rc == 0)
-    rc = chk_score(&c->seed, l, pre, 1 + c->nscn, 4, text);
+    rc = chk_score(&c->regex, l, pre, 1 + c->nscn, 4, text);
 done:
   free(l);
   free(pre);
@@ -418,9 +418,9 @@ static int scr_score_call(scr_call *c, const llm_call *in, const scr_env *env) {
   if (k < 0) {
     l = in->layer == LLM_L2 ? env->none2 : env->none3;
     rc = sct_score(&c->result, &l, NULL, 1, (int)in->layer, text, &sc);
-    /* the seed's way: L2 noise or transient is right; L3 on none has no items */
+    /* the benchmark's way: L2 noise or transient is right; L3 on none has no items */
     if (rc == 0)
-      rc = chk_score(&c->seed, &l, NULL, 1, (int)in->layer, text);
+      rc = chk_score(&c->regex, &l, NULL, 1, (int)in->layer, text);
     json_decref(ctx);
     return rc;
   }
@@ -435,11 +435,11 @@ static int scr_score_call(scr_call *c, const llm_call *in, const scr_env *env) {
   sc.context = NULL;
   rc = sct_score(&c->result, &l, NULL, 1, (int)in->layer, text, &sc);
   if (rc == 0)
-    rc = chk_score(&c->seed, &l, NULL, 1, (int)in->layer, text);
+    rc = chk_score(&c->regex, &l, NULL, 1, (int)in->layer, text);
   return rc;
 }
 
-/* Strict and seed sums of the calls for each class at each layer. */
+/* Strict and regex sums of the calls for each class at each layer. */
 static void scr_sum_classes(scr_backend *b) {
   for (int i = 0; i < b->ncalls; i++) {
     const scr_call *c = &b->calls[i];
@@ -447,19 +447,19 @@ static void scr_sum_classes(scr_backend *b) {
     for (int j = 0; j < (c->nscn ? c->nscn : 1); j++) {
       int k = c->nscn ? c->scn[j] : b->nscn;
       by->strict[k] += c->result.score;
-      by->seed[k] += c->seed.score;
+      by->regex[k] += c->regex.score;
       by->n[k]++;
     }
   }
 }
 
 /* The mean over classes of their mean score (NAN without calls). */
-static double scr_macro(const scr_by *by, int nclasses, int seed) {
+static double scr_macro(const scr_by *by, int nclasses, int regex) {
   double s = 0;
   int n = 0;
   for (int k = 0; k < nclasses; k++)
     if (by->n[k] > 0) {
-      s += (seed ? by->seed[k] : by->strict[k]) / by->n[k];
+      s += (regex ? by->regex[k] : by->strict[k]) / by->n[k];
       n++;
     }
   return n ? s / n : NAN;
@@ -468,11 +468,11 @@ static double scr_macro(const scr_by *by, int nclasses, int seed) {
 /* Fills the layer statistics, cost and accuracy by scenario. 0 or ENOMEM. */
 static int scr_aggregate(scr_backend *b) {
   double *acc = malloc(sizeof(double) * ((size_t)b->ncalls + 1));
-  double *seed = malloc(sizeof(double) * ((size_t)b->ncalls + 1));
+  double *regexs = malloc(sizeof(double) * ((size_t)b->ncalls + 1));
   double *lat = malloc(sizeof(double) * ((size_t)b->ncalls + 1));
-  if (!acc || !seed || !lat) {
+  if (!acc || !regexs || !lat) {
     free(acc);
-    free(seed);
+    free(regexs);
     free(lat);
     return FS_ENOMEM;
   }
@@ -488,15 +488,15 @@ static int scr_aggregate(scr_backend *b) {
       s->calls++;
       s->errors += !c->ok;
       s->unparsable += c->ok && strstr(c->result.note, "does not validate") != NULL;
-      seed[na] = c->seed.score;
+      regexs[na] = c->regex.score;
       acc[na++] = c->result.score;
       if (c->ok)
         lat[nl++] = c->latency_s;
     }
     scr_mean_sd(acc, na, &s->acc_mean, &s->acc_sd);
-    scr_mean_sd(seed, na, &s->seed_mean, &s->seed_sd);
+    scr_mean_sd(regexs, na, &s->regex_mean, &s->regex_sd);
     s->acc_macro = scr_macro(&b->by[li], b->nscn + 1, 0);
-    s->seed_macro = scr_macro(&b->by[li], b->nscn + 1, 1);
+    s->regex_macro = scr_macro(&b->by[li], b->nscn + 1, 1);
     scr_mean_sd(lat, nl, &s->lat_mean_s, &s->lat_sd_s);
     qsort(lat, (size_t)nl, sizeof *lat, scr_cmp_double);
     s->lat_p50_s = scr_percentile(lat, nl, 50);
@@ -507,7 +507,7 @@ static int scr_aggregate(scr_backend *b) {
     b->gpu_hours += b->calls[i].gpu_hours;
   }
   free(acc);
-  free(seed);
+  free(regexs);
   free(lat);
   return 0;
 }
@@ -538,7 +538,7 @@ int scr_score_backend(scr_backend **out, const char *name, const scr_truth *t,
   }
   for (int li = 0; li < SCR_LAYERS; li++)
     if (!(b->by[li].strict = calloc((size_t)nscn + 1, sizeof(double))) ||
-        !(b->by[li].seed = calloc((size_t)nscn + 1, sizeof(double))) ||
+        !(b->by[li].regex = calloc((size_t)nscn + 1, sizeof(double))) ||
         !(b->by[li].n = calloc((size_t)nscn + 1, sizeof(int)))) {
       rc = FS_ENOMEM;
       goto done;
@@ -580,7 +580,7 @@ int scr_score_backend(scr_backend **out, const char *name, const scr_truth *t,
       break;
     if (!line) {
       snprintf(c->result.note, sizeof c->result.note, "no transcript line");
-      snprintf(c->seed.note, sizeof c->seed.note, "no transcript line");
+      snprintf(c->regex.note, sizeof c->regex.note, "no transcript line");
     }
   }
   if (!rc)
@@ -624,7 +624,7 @@ double scr_mean_accuracy(const scr_backend *b) {
   return n ? s / n : NAN;
 }
 
-double scr_scenario_accuracy(const scr_backend *b, int layer, int k, int seed, int *ncalls) {
+double scr_scenario_accuracy(const scr_backend *b, int layer, int k, int regex, int *ncalls) {
   if (ncalls)
     *ncalls = 0;
   if (!b || layer < 2 || layer > 4 || k < 0 || k > b->nscn)
@@ -632,7 +632,7 @@ double scr_scenario_accuracy(const scr_backend *b, int layer, int k, int seed, i
   const scr_by *by = &b->by[layer - 2];
   if (ncalls)
     *ncalls = by->n[k];
-  return by->n[k] ? (seed ? by->seed[k] : by->strict[k]) / by->n[k] : NAN;
+  return by->n[k] ? (regex ? by->regex[k] : by->strict[k]) / by->n[k] : NAN;
 }
 
 int scr_scenario_count(const scr_backend *b) { return b ? b->nscn : 0; }

@@ -1,9 +1,9 @@
 /* Deterministic scoring of one backend's LLM calls against the ground truth
- * (seed "Scoring Methodology" and "Results"): every call of DIR/llm/
+ * (the benchmark's "Scoring Methodology" and "Results"): every call of DIR/llm/
  * contexts.jsonl is mapped to the scenario it concerns, its answer (from
  * DIR/llm/<backend>.jsonl) is scored twice with the checklists, strictly
- * (pipeline/strict_score.h: the default in every table) and the seed's way
- * (chk_score: the seed-compatible regex score), and the seed's figures are
+ * (pipeline/strict_score.h: the default in every table) and the benchmark's way
+ * (chk_score: the benchmark's regex score), and the benchmark's figures are
  * aggregated for both. Scorer side only: reads ground truth, feeds nothing
  * back into detection or escalation.
  *
@@ -13,7 +13,7 @@
  * is the call's t_s (the event's); it is about the scenario tmap_best picks,
  * or "none". An L2 call about none is right when it says noise or transient;
  * an L3 call about none is scored with the "none" L3 list (no invented fault,
- * no intrusive action) strictly, and against no items (0) the seed's way.
+ * no intrusive action) strictly, and against no items (0) the benchmark's way.
  *
  * L4: a shift summary covers [t_s - window.hours, t_s] (window from its
  * context; the whole run when absent). It covers every scenario active in
@@ -77,14 +77,14 @@ typedef struct {
   int64_t tokens_in, tokens_out;
   char *response_text;              /* NULL when none */
   chk_result result;                /* strict: items, score, note */
-  chk_result seed;                  /* seed-compatible regex score */
+  chk_result regex;                  /* benchmark's regex score */
 } scr_call;
 
 /* Figures of one layer. Means and percentiles are NAN when undefined. */
 typedef struct {
   int calls, errors, unparsable; /* unparsable: ok calls whose answer did not parse */
   double acc_mean, acc_sd, acc_macro;    /* strict, 0..1, every call (errors score 0) */
-  double seed_mean, seed_sd, seed_macro; /* seed-compatible */
+  double regex_mean, regex_sd, regex_macro; /* the benchmark's regex score */
   double lat_mean_s, lat_sd_s, lat_p50_s, lat_p95_s; /* ok calls */
 } scr_layer_stats;
 
@@ -116,9 +116,9 @@ double scr_gpu_hours(const scr_backend *b); /* total over the calls */
 double scr_run_seconds(const scr_backend *b);
 double scr_mean_accuracy(const scr_backend *b); /* NAN when no calls */
 /* Accuracy at layer (2, 3 or 4) over the calls counted for scenario k (k ==
- * the number of scenarios: the calls about none), strict or seed (seed != 0);
+ * the number of scenarios: the calls about none), strict or the regex score (regex != 0);
  * NAN when there are none. *ncalls (if not NULL) gets their number. */
-double scr_scenario_accuracy(const scr_backend *b, int layer, int k, int seed, int *ncalls);
+double scr_scenario_accuracy(const scr_backend *b, int layer, int k, int regex, int *ncalls);
 
 /* The scenarios of the truth the backend was scored against, and one's id
  * and kind name (0 <= k < count; k == count: "none"). */
@@ -134,29 +134,29 @@ int scr_on_frontier(const scr_backend *const *b, int n, int i);
 /* Writes one JSON line per call (docs/design.md results/calls.jsonl:
  * backend, layer, call_id, event_id, t_s, scenario, status, latency_s,
  * tokens_in, tokens_out, cost_usd, response_text, items, score (strict),
- * note (why the strict score forfeited items, or ""), items_seed,
- * score_seed). 0 or FS_EIO. */
+ * note (why the strict score forfeited items, or ""), items_regex,
+ * score_regex). 0 or FS_EIO. */
 int scr_write_calls_jsonl(FILE *out, const scr_backend *b);
 
 /* The figures of backends b[0..n) as a new JSON object (caller decrefs):
  * {"run_seconds", "scenarios": [{id, kind}], "backends": [{name, layers:
  * {L2|L3|L4: {calls, errors, unparsable, accuracy_mean, accuracy_sd,
- * accuracy_macro, accuracy_seed_mean, accuracy_seed_sd, accuracy_seed_macro,
+ * accuracy_macro, accuracy_regex_mean, accuracy_regex_sd, accuracy_regex_macro,
  * latency_mean_s, latency_sd_s, latency_p50_s, latency_p95_s,
- * by_scenario: [{id, kind, calls, accuracy, accuracy_seed}] (the last one
+ * by_scenario: [{id, kind, calls, accuracy, accuracy_regex}] (the last one
  * id "none")}}, cost_usd, cost_per_24h_usd, gpu_hours, gpu_hours_per_24h,
- * accuracy_mean, pareto}]}; accuracies are strict unless named seed;
+ * accuracy_mean, pareto}]}; accuracies are strict unless named regex;
  * undefined figures are null. All backends must have been scored against
  * the same truth. NULL on allocation failure. */
 json_t *scr_summary_json(const scr_backend *const *b, int n);
 
-/* Prints the seed's tables with the backends side by side: "## Performance
+/* Prints the benchmark's tables with the backends side by side: "## Performance
  * Summary" (| Metric | b1 | ... with rows L2/L3/L4 accuracy "60.4% +/-
  * 17.8%" (strict), L2/L3/L4 accuracy, macro over scenarios, L2/L3/L4
- * accuracy, seed-compatible regex, L2/L3/L4 latency "0.73s +/- 0.07s",
+ * accuracy, benchmark regex, L2/L3/L4 latency "0.73s +/- 0.07s",
  * Cost (24h) "$8.08", GPU-hours (24h) "0.5"), "## Accuracy by Scenario"
  * with one table per layer (| Backend | S1: thermal_cascade | ... | none |
- * macro | per call |, cells "62% (seed 80%)"), "## Latency Distribution"
+ * macro | per call |, cells "62% (regex 80%, 3)"), "## Latency Distribution"
  * (| Backend | L2 p50 | L2 p95 | L3 p50 | L3 p95 | L4 p50 | L4 p95 |) and
  * "## Cost-Accuracy Pareto Frontier" (| Backend | Cost (24h) | Mean
  * accuracy | Frontier |). "n/a" where a figure is undefined. Deterministic. */

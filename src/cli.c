@@ -55,9 +55,12 @@ static const cli_command_info cli_commands[] = {
      "DIR/llm/<name>.jsonl are skipped. Run score afterwards for the tables.",
      "fleetsim escalate --run first-run --backend rules:name=rules-again"},
     {CLI_SCORE, "score", "",
-     "Scores every backend transcript in DIR/llm against the checklists and writes "
-     "DIR/results/calls.jsonl, summary.json, summary.md and DIR/judgment/. run does this "
-     "itself at its end.",
+     "Scores every backend transcript in DIR/llm against the checklists, strictly (the "
+     "default in every table) and by the benchmark's regex method, and writes "
+     "DIR/results/calls.jsonl, summary.json, summary.md and DIR/judgment/; then the "
+     "scorer's calibration (null operators, the rules reference and an oracle, with their "
+     "targets) to DIR/results/calibration.md and DIR/calibration/. run does this itself at "
+     "its end.",
      "fleetsim score --run first-run"},
     {CLI_EXPORT, "export", "",
      "Writes a finished run's telemetry as OpenMetrics text, the input of `promtool tsdb "
@@ -131,7 +134,8 @@ static const cli_option cli_options[] = {
     {"--hours", "H", CB_RUN | CB_VALIDATE, 0, OPT_HOURS,
      "same as --set hours=H: simulated hours (default 24; --hours 1 for a first try)"},
     {"--backend", "SPEC", CB_RUN | CB_VALIDATE, CLI_REPEAT, OPT_BACKEND,
-     "LLM backend for L2-L4 (default: rules). SPEC is KIND[:key=value,...], KIND one of "
+     "LLM backend for L2-L4 (default: rules, the embedded rule-based reference tuned to the "
+     "known fault kinds; not an LLM). SPEC is KIND[:key=value,...], KIND one of "
      "rules, openai, anthropic, replay; keys name, base_url, model, api_key_env, timeout_s, "
      "retries, concurrency, price_in, price_out, gpu_hour_usd, max_tokens, json_schema, "
      "temperature, path (replay), e.g. "

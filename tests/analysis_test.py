@@ -81,9 +81,9 @@ def test_report_tables():
     for sid in ("S1", "S2", "S3", "S4", "S5", "S6"):
         assert re.search(rf"^\| {sid} \| \w+ \| (yes|no) \|", md, re.M), f"no detection row {sid}"
     assert re.search(r"^\| metric \| rules \| stub-openai \|$", md, re.M)
-    acc = r"[0-9.]+% ± [0-9.]+% \(macro [0-9.]+%; seed regex [0-9.]+%\)"
+    acc = r"[0-9.]+% ± [0-9.]+% \(macro [0-9.]+%; benchmark regex [0-9.]+%\)"
     assert re.search(rf"^\| L3 accuracy, strict \| {acc} \| {acc} \|$", md, re.M)
-    assert re.search(r"^Strict accuracy by scenario, L2 \(seed regex in parentheses\):$", md, re.M)
+    assert re.search(r"^Strict accuracy by scenario, L2 \(benchmark regex in parentheses\):$", md, re.M)
     assert re.search(r"^\| cost per 24 h \| \$0\.00 \| \$[1-9][0-9.]* \|$", md, re.M)
 
 

@@ -4,7 +4,7 @@
 # results/calibration.md and .json, and every target holds (null operators
 # <= 45% at L2 and <= 25% at L3 and L4, rules and the oracle >= 80%, strict,
 # macro). README.md shows the default run's table exactly as regenerated. On
-# the same calls the seed-compatible regex score still rewards the keyword
+# the same calls the benchmark's regex score still rewards the keyword
 # salad, which the strict score does not. A null operator's transcript
 # replays through `fleetsim escalate` and scores as in the table.
 source "$(dirname "$0")/lib.sh"
@@ -23,9 +23,9 @@ for o in j["operators"]:
     print("%s: %-10s %s%s" % (sys.argv[2], o["name"], line,
                               "" if all(v["met"] for v in o["layers"].values()) else "  NOT MET"))
 assert j["all_met"] is True
-# the seed-compatible score is fooled by the salad at L3; the strict one is not
+# the benchmark's regex score is fooled by the salad at L3; the strict one is not
 salad = rows["salad"]["layers"]["L3"]
-assert salad["seed_mean"] >= 0.6 and salad["strict_macro"] <= 0.25, salad
+assert salad["regex_mean"] >= 0.6 and salad["strict_macro"] <= 0.25, salad
 PY
 }
 

@@ -1,6 +1,6 @@
 /* Unit tests of the checklists (pipeline/checklist.c) and their
- * seed-compatible score on hand-written answers: the shipped
- * scenarios/checklists.json loads with the seed's item counts (plus the
+ * benchmark's regex score on hand-written answers: the shipped
+ * scenarios/checklists.json loads with the benchmark's item counts (plus the
  * strict-only items) and each kind's knowledge; full marks, partial and no
  * marks at L3; L2 on parsed fields, the "none" list and an unparsable
  * answer; field names never earn an item; placeholder substitution (right
@@ -46,11 +46,11 @@ static void score1(chk_result *r, const chk_list *l, int layer, const char *text
   CHECK_EQ(chk_score(r, &l, NULL, 1, layer, text), 0);
 }
 
-/* Items of l that count in the seed-compatible score. */
-static int seed_items(const chk_list *l) {
+/* Items of l that count in the benchmark's regex score. */
+static int benchmark_items(const chk_list *l) {
   int n = 0;
   for (int i = 0; i < chk_list_count(l); i++)
-    n += chk_list_item(l, i)->seed;
+    n += chk_list_item(l, i)->benchmark;
   return n;
 }
 
@@ -66,9 +66,9 @@ static void test_default_file(const chk_set *set) {
     CHECK_EQ(chk_compile(&l2, set, want[k].kind, 2, &STRAGGLER), 0);
     CHECK_EQ(chk_compile(&l3, set, want[k].kind, 3, &STRAGGLER), 0);
     CHECK_EQ(chk_compile(&l4, set, want[k].kind, 4, &STRAGGLER), 0);
-    CHECK_EQ(seed_items(l2), 4);
+    CHECK_EQ(benchmark_items(l2), 4);
     CHECK_EQ(chk_list_count(l2), 5); /* and why_real */
-    CHECK_EQ(seed_items(l3), want[k].l3);
+    CHECK_EQ(benchmark_items(l3), want[k].l3);
     CHECK_EQ(chk_list_count(l3), want[k].l3 + want[k].l3_strict_only);
     CHECK_EQ(chk_list_count(l4), want[k].l4);
     CHECK_STREQ(chk_list_item_id(l2, 0), "classification");
@@ -94,10 +94,10 @@ static void test_default_file(const chk_set *set) {
   CHECK(chk_kind(set, 0)->compatible == 1u << 5); /* thermal with straggler */
   chk_list *l = NULL;
   CHECK_EQ(chk_compile(&l, set, "none", 2, NULL), 0);
-  CHECK_EQ(seed_items(l), 1);
+  CHECK_EQ(benchmark_items(l), 1);
   chk_list_destroy(&l);
   CHECK_EQ(chk_compile(&l, set, "none", 3, NULL), 0);
-  CHECK_EQ(seed_items(l), 0); /* strict only: the seed scored L3 on no scenario as 0 */
+  CHECK_EQ(benchmark_items(l), 0); /* strict only: the benchmark scored L3 on no scenario as 0 */
   CHECK_EQ(chk_list_count(l), 4);
   chk_list_destroy(&l);
   CHECK_EQ(chk_compile(&l, set, "shift", 4, NULL), 0);

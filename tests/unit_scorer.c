@@ -3,7 +3,7 @@
  * (two overlapping on rack 1), hand-written contexts and transcript lines.
  * Checks the mapping (root before rack rule, earliest start on a tie,
  * impacted, a trigger outside the kind's signature, none, L4 windows and
- * detection), the seed-compatible per-call scores (full, partial, error,
+ * detection), the benchmark's regex per-call scores (full, partial, error,
  * missing line, duplicate line) beside the strict ones, the aggregates (per
  * call and macro), calls.jsonl, summary.json and the markdown rows. No MPI.
  * The strict checks themselves are tested in unit_strict_score.c. */
@@ -186,10 +186,10 @@ static void check_calls(const scr_backend *b) {
     CHECK_STREQ(c->call_id, want[i].id);
     CHECK_STREQ(c->scenario, want[i].scenario);
     CHECK_EQ(c->ok, want[i].ok);
-    CHECK_EQ(c->seed.nitems, want[i].nitems);
-    if (fabs(c->seed.score - want[i].score) > 1e-12)
-      CHECK_FAIL("%s: seed score %g, want %g (note '%s')", c->call_id, c->seed.score,
-                 want[i].score, c->seed.note);
+    CHECK_EQ(c->regex.nitems, want[i].nitems);
+    if (fabs(c->regex.score - want[i].score) > 1e-12)
+      CHECK_FAIL("%s: regex score %g, want %g (note '%s')", c->call_id, c->regex.score,
+                 want[i].score, c->regex.note);
     if (fabs(c->result.score - STRICT[i]) > 1e-12)
       CHECK_FAIL("%s: strict score %g, want %g (note '%s')", c->call_id, c->result.score,
                  STRICT[i], c->result.note);
@@ -198,9 +198,9 @@ static void check_calls(const scr_backend *b) {
   CHECK_STREQ(scr_call_at(b, 6)->result.note, "no transcript line");
   CHECK_STREQ(scr_call_at(b, 3)->result.note, "no answer");
   CHECK_EQ(scr_call_at(b, 7)->nscn, 2);
-  CHECK_STREQ(scr_call_at(b, 7)->seed.items[4].item, "S1/incident");
-  CHECK_STREQ(scr_call_at(b, 7)->seed.items[6].item, "S4/incident");
-  CHECK_EQ(scr_call_at(b, 7)->seed.items[6].matched, 0);
+  CHECK_STREQ(scr_call_at(b, 7)->regex.items[4].item, "S1/incident");
+  CHECK_STREQ(scr_call_at(b, 7)->regex.items[6].item, "S4/incident");
+  CHECK_EQ(scr_call_at(b, 7)->regex.items[6].matched, 0);
   CHECK_EQ(scr_call_at(b, 7)->event_id, -1);
   CHECK_EQ(scr_call_at(b, 4)->event_id, 3);
 }
@@ -235,12 +235,12 @@ static void check_stats(const scr_backend *a) {
     CHECK_NEAR(l->acc_mean, m, 1e-12);
     CHECK_NEAR(l->acc_sd, sd, 1e-12);
     layer_mean_sd(SEED, layer, &m, &sd);
-    CHECK_NEAR(l->seed_mean, m, 1e-12);
-    CHECK_NEAR(l->seed_sd, sd, 1e-12);
+    CHECK_NEAR(l->regex_mean, m, 1e-12);
+    CHECK_NEAR(l->regex_sd, sd, 1e-12);
   }
   /* macro: the mean over S1 (c1), S2 (c3), S3 (c6), S4 (c5) and none (c0, c10) */
   CHECK_NEAR(l2->acc_macro, (0.6 + 0 + 0 + 0.25 + 1.0) / 5, 1e-12);
-  CHECK_NEAR(l2->seed_macro, (1.0 + 0 + 0 + 0.5 + 1.0) / 5, 1e-12);
+  CHECK_NEAR(l2->regex_macro, (1.0 + 0 + 0 + 0.5 + 1.0) / 5, 1e-12);
   /* L3: S1 (c2), S2 (c4), none (c9) */
   CHECK_NEAR(l3->acc_macro, (1.0 / 3 + 1.0 + 0.0) / 3, 1e-12);
   /* L4: c7 counts for S1 and S4, c8 for none */
@@ -260,7 +260,7 @@ static void check_stats(const scr_backend *a) {
   int n;
   CHECK_NEAR(scr_scenario_accuracy(a, 2, 0, 0, &n), 0.6, 1e-12); /* S1 at L2 */
   CHECK_EQ(n, 1);
-  CHECK_NEAR(scr_scenario_accuracy(a, 2, 0, 1, &n), 1.0, 1e-12); /* seed */
+  CHECK_NEAR(scr_scenario_accuracy(a, 2, 0, 1, &n), 1.0, 1e-12); /* regex */
   CHECK_NEAR(scr_scenario_accuracy(a, 3, 1, 0, &n), 1.0, 1e-12); /* S2 at L3 */
   CHECK_NEAR(scr_scenario_accuracy(a, 4, 3, 0, &n), 4.0 / 6, 1e-12); /* S4 at L4 */
   CHECK_NEAR(scr_scenario_accuracy(a, 2, 4, 0, &n), 1.0, 1e-12); /* none at L2 */
@@ -284,8 +284,8 @@ static void check_jsonl(const scr_backend *a) {
   static const char *const keys[] = {"backend",    "layer",      "call_id",  "event_id",
                                      "t_s",        "scenario",   "status",   "latency_s",
                                      "tokens_in",  "tokens_out", "cost_usd", "response_text",
-                                     "items",      "score",      "note",     "items_seed",
-                                     "score_seed"};
+                                     "items",      "score",      "note",     "items_regex",
+                                     "score_regex"};
   while (fgets(buf, sizeof buf, fp)) {
     json_t *o = json_loads(buf, 0, NULL);
     CHECK(json_is_object(o));
@@ -298,8 +298,8 @@ static void check_jsonl(const scr_backend *a) {
       CHECK(json_is_null(json_object_get(o, "event_id")));
       CHECK_STREQ(json_string_value(json_object_get(o, "scenario")), "S1+S4");
       CHECK_NEAR(json_number_value(json_object_get(o, "score")), 4.0 / 6, 1e-8);
-      CHECK_NEAR(json_number_value(json_object_get(o, "score_seed")), 0.875, 1e-12);
-      json_t *it0 = json_array_get(json_object_get(o, "items_seed"), 0);
+      CHECK_NEAR(json_number_value(json_object_get(o, "score_regex")), 0.875, 1e-12);
+      json_t *it0 = json_array_get(json_object_get(o, "items_regex"), 0);
       CHECK_STREQ(json_string_value(json_object_get(it0, "item")), "sla_status");
       CHECK(json_is_true(json_object_get(it0, "matched")));
       it0 = json_array_get(json_object_get(o, "items"), 0); /* no SLA figures: n/a strictly */
@@ -334,7 +334,7 @@ static void check_summary(const scr_backend *const *b, int n) {
   CHECK_NEAR(json_number_value(json_object_get(l2, "accuracy_mean")), scr_layer(b[0], 2)->acc_mean,
              1e-12);
   CHECK_NEAR(json_number_value(json_object_get(l2, "accuracy_macro")), 0.37, 1e-12);
-  CHECK_NEAR(json_number_value(json_object_get(l2, "accuracy_seed_macro")), 0.5, 1e-12);
+  CHECK_NEAR(json_number_value(json_object_get(l2, "accuracy_regex_macro")), 0.5, 1e-12);
   CHECK_EQ(json_integer_value(json_object_get(l2, "errors")), 2);
   json_t *el2 = json_object_get(json_object_get(empty, "layers"), "L2");
   CHECK(json_is_null(json_object_get(el2, "latency_p50_s")));
@@ -345,7 +345,7 @@ static void check_summary(const scr_backend *const *b, int n) {
               "fabric_microburst");
   CHECK_STREQ(json_string_value(json_object_get(json_array_get(by, 4), "id")), "none");
   CHECK_EQ(json_integer_value(json_object_get(json_array_get(by, 4), "calls")), 2);
-  CHECK_NEAR(json_number_value(json_object_get(json_array_get(by, 0), "accuracy_seed")), 1.0,
+  CHECK_NEAR(json_number_value(json_object_get(json_array_get(by, 0), "accuracy_regex")), 1.0,
              1e-12);
   json_decref(s);
 
@@ -361,15 +361,15 @@ static void check_summary(const scr_backend *const *b, int n) {
       "## Performance Summary\n\n",
       "| Metric | A | empty | dear |\n|---|---|---|---|\n",
       "| L2 accuracy, macro over scenarios | 37.0% | 0.0% | 37.0% |\n",
-      "| L2 accuracy, seed regex | 58.3% +/- 49.2% | 0.0% +/- 0.0% |",
+      "| L2 accuracy, benchmark regex | 58.3% +/- 49.2% | 0.0% +/- 0.0% |",
       "| L2 latency | 0.88s +/- 0.48s | n/a | 0.88s +/- 0.48s |\n",
       "| Cost (24h) | $5.04 | $0.00 | $",
       "| GPU-hours (24h) | 0.0 | 0.0 | 0.0 |\n",
       "| Calls / errors (L2, L3, L4) | 6/2, 3/0, 2/0 | 6/6, 3/3, 2/2 |",
       "### L2\n\n| Backend | S1: thermal_cascade | S2: training_straggler | "
       "S3: kv_cache_eviction_storm | S4: fabric_microburst | none: none | macro | per call |\n",
-      "| A | 60% (seed 100%, 1) | 0% (seed 0%, 1) | 0% (seed 0%, 1) | 25% (seed 50%, 1) | "
-      "100% (seed 100%, 2) | 37.0% (seed 50.0%) | 47.5% (seed 58.3%) |\n",
+      "| A | 60% (regex 100%, 1) | 0% (regex 0%, 1) | 0% (regex 0%, 1) | 25% (regex 50%, 1) | "
+      "100% (regex 100%, 2) | 37.0% (regex 50.0%) | 47.5% (regex 58.3%) |\n",
       "### L3\n", "### L4\n",
       "| Backend | L2 p50 | L2 p95 | L3 p50 | L3 p95 | L4 p50 | L4 p95 |\n",
       "| A | 0.75s | 1.42s | 6.00s | 6.90s | 30.00s | 39.00s |\n",
