@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pipeline/llm_schema.h"
+#include "pipeline/shift_facts.h"
 #include "src/errors.h"
 #include "src/strbuf.h"
 
@@ -312,40 +313,17 @@ static char *orc_l4(const tmap_truth *t, const json_t *ctx, const llm_call *c,
       any = 1;
     }
   sb_addf(&b, "%s\n## SLA status\n\n", any ? "" : "- Nothing cleared.\n");
-  /* the verdict: burn per hour against the window's slowest hourly burn */
-  const json_t *sla = json_object_get(ctx, "sla_budget_remaining"), *hourly = json_object_get(ctx, "hourly");
-  double steady = INFINITY;
+  const json_t *sla = json_object_get(ctx, "sla_budget_remaining");
   const char *tenant;
   json_t *v;
-  json_object_foreach((json_t *)sla, tenant, v) {
-    char col[40];
-    snprintf(col, sizeof col, "sla_%.*s", (int)strcspn(tenant, "-"), tenant);
-    json_t *cols = json_object_get(hourly, "columns"), *rows = json_object_get(hourly, "rows");
-    size_t ci = 0, k;
-    json_t *cn;
-    int found = 0;
-    json_array_foreach(cols, k, cn) if (json_is_string(cn) && strcmp(json_string_value(cn), col) == 0) {
-      ci = k;
-      found = 1;
-    }
-    for (size_t r = 1; found && r < json_array_size(rows); r++) {
-      double d = json_number_value(json_array_get(json_array_get(rows, r - 1), ci)) -
-                 json_number_value(json_array_get(json_array_get(rows, r), ci));
-      if (d >= 0 && d < steady)
-        steady = d;
-    }
-  }
-  json_object_foreach((json_t *)sla, tenant, v) {
-    double burned = orc_num(v, "burned");
-    int fast = isfinite(steady) && hours > 0 && burned / hours > 1.5 * steady + 1e-6;
-    sb_addf(&b, "- %s: %.2f%% of the error budget left; %s\n", tenant,
-            100 * orc_num(v, "end"), fast ? "spending it fast this shift" : "on track");
-  }
+  json_object_foreach((json_t *)sla, tenant, v)
+      sb_addf(&b, "- %s: %.2f%% of the error budget left; %s\n", tenant, 100 * orc_num(v, "end"),
+              sf_sla_fast(ctx, tenant) ? "spending it fast this shift" : "on track");
   sb_addf(&b, "\n## Training health\n\n");
   const json_t *jobs = json_object_get(ctx, "training_jobs");
   for (size_t i = 0; i < json_array_size(jobs); i++) {
     const json_t *j = json_array_get(jobs, i);
-    int bad = orc_num(j, "step_ms_window_max") > 1.03 * orc_num(j, "baseline_step_ms");
+    int bad = sf_job_degraded(j);
     sb_addf(&b, "- %s: %s\n", json_string_value(json_object_get(j, "job")) ? json_string_value(json_object_get(j, "job")) : "?",
             bad ? "was slowed down this shift" : "nominal");
   }

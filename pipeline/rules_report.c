@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/shift_facts.h"
 #include "src/strbuf.h"
 
 enum {
@@ -123,31 +124,16 @@ static void rp_incident_line(strbuf *b, rr_family f, const rp_incident *inc) {
 /* "| tenant | start | now | burned | verdict |" from the context. */
 static void rp_sla(strbuf *b, const json_t *ctx) {
   const json_t *sla = json_object_get(ctx, "sla_budget_remaining");
-  const json_t *hourly = json_object_get(ctx, "hourly");
-  double hours = rr_num(json_object_get(ctx, "window"), "hours");
-  /* the steady pace: the slowest hourly burn of any tenant in the window */
-  double steady = INFINITY;
   const char *tenant;
   json_t *v;
-  json_object_foreach((json_t *)sla, tenant, v) {
-    char col[40];
-    snprintf(col, sizeof col, "sla_%.*s", (int)strcspn(tenant, "-"), tenant);
-    int c = rr_table_col(hourly, col);
-    for (size_t r = 1; c >= 0 && r < json_array_size(json_object_get(hourly, "rows")); r++) {
-      double d = rr_cell_num(hourly, r - 1, c) - rr_cell_num(hourly, r, c);
-      if (d >= 0 && d < steady)
-        steady = d;
-    }
-  }
   sb_addf(b, "| tenant | budget at start | now | burned this shift | verdict |\n"
              "|---|---|---|---|---|\n");
   int fast = 0;
   json_object_foreach((json_t *)sla, tenant, v) {
-    double burned = rr_num(v, "burned");
-    int is_fast = isfinite(steady) && hours > 0 && burned / hours > 1.5 * steady + 1e-6;
+    int is_fast = sf_sla_fast(ctx, tenant);
     fast += is_fast;
     sb_addf(b, "| %s | %.2f%% | %.2f%% | %.3f%% | %s |\n", tenant, 100 * rr_num(v, "start"),
-            100 * rr_num(v, "end"), 100 * burned,
+            100 * rr_num(v, "end"), 100 * rr_num(v, "burned"),
             is_fast ? "burning faster than the steady pace" : "steady pace");
   }
   if (fast)
@@ -161,7 +147,7 @@ static int rp_training(strbuf *b, const json_t *ctx) {
   for (size_t i = 0; i < json_array_size(jobs); i++) {
     const json_t *j = json_array_get(jobs, i);
     double worst = rr_num(j, "step_ms_window_max"), base = rr_num(j, "baseline_step_ms");
-    int bad = isfinite(worst) && isfinite(base) && worst > 1.03 * base;
+    int bad = sf_job_degraded(j);
     degraded += bad;
     sb_addf(b, "- %s (%s, %lld nodes): worst step %.0f ms against a %.0f ms baseline, now %.0f "
                "ms: %s\n",

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pipeline/answer_text.h"
+#include "pipeline/shift_facts.h"
 #include "pipeline/strict_internal.h"
 
 int sct_l4_words(regex_t w[SCT_NWORDS]) {
@@ -87,44 +88,22 @@ static int sct_callout_line(const char *l, void *arg) {
   return 0;
 }
 
-/* The context's hourly value of column col at row r, or NAN. */
-static double sct_hourly(json_t *hourly, const char *col, size_t r) {
-  json_t *cols = json_object_get(hourly, "columns"), *v;
-  size_t i;
-  json_array_foreach(cols, i, v) if (json_is_string(v) && strcmp(json_string_value(v), col) == 0) {
-    json_t *x = json_array_get(json_array_get(json_object_get(hourly, "rows"), r), i);
-    return json_is_number(x) ? json_number_value(x) : NAN;
-  }
-  return NAN;
-}
-
 /* sla_figures: every tenant's remaining budget quoted, and a verdict for
- * each: a tenant burning fast is named on a line with a burn word, any other
- * on a line with a steady word and on none with a burn word. Fast: the
- * window's burn per hour above 1.5 times the slowest hourly burn of any
- * tenant in the window. */
+ * each: a tenant burning fast (sf_sla_fast) is named on a line with a burn
+ * word, any other on a line with a steady word and on none with a burn word. */
 static int sct_sla_figures(const sct_ctx *x, const regex_t *burn, const regex_t *steady_words) {
   const json_t *ctx = x->c->context;
   json_t *sla = json_object_get(ctx, "sla_budget_remaining"), *v;
-  json_t *hourly = json_object_get(ctx, "hourly");
-  double hours = json_number_value(json_object_get(json_object_get(ctx, "window"), "hours"));
   const char *sec = x->section[SEC_SLA], *tenant, *names[TENANT_COUNT], *shorts[TENANT_COUNT];
-  char cols[TENANT_COUNT][40], short_names[TENANT_COUNT][32];
+  char short_names[TENANT_COUNT][32];
   char said_fast[TENANT_COUNT] = {0}, said_steady[TENANT_COUNT] = {0};
   int n = 0, ok = sec != NULL;
-  double steady = INFINITY;
   json_object_foreach(sla, tenant, v) {
     if (n == TENANT_COUNT || !json_is_number(json_object_get(v, "end")))
       continue;
     names[n] = tenant; /* a line may say "moe-inference", "MoE" or "moe" */
     snprintf(short_names[n], sizeof short_names[n], "%.*s", (int)strcspn(tenant, "-"), tenant);
     shorts[n] = short_names[n];
-    snprintf(cols[n], sizeof cols[n], "sla_%s", short_names[n]);
-    for (size_t r = 1; r < json_array_size(json_object_get(hourly, "rows")); r++) {
-      double d = sct_hourly(hourly, cols[n], r - 1) - sct_hourly(hourly, cols[n], r);
-      if (d >= 0 && d < steady)
-        steady = d;
-    }
     double e = json_number_value(json_object_get(v, "end"));
     ok &= sec && (atx_has_number(sec, strlen(sec), 100.0 * e, 0.15) ||
                   atx_has_number(sec, strlen(sec), e, 0.0015));
@@ -136,16 +115,12 @@ static int sct_sla_figures(const sct_ctx *x, const regex_t *burn, const regex_t 
   if (ok && (sct_each_line(sec, sct_callout_line, &fast) < 0 ||
              sct_each_line(sec, sct_callout_line, &calm) < 0))
     return 0;
-  for (int t = 0; ok && t < n; t++) {
-    double burned = json_number_value(json_object_get(json_object_get(sla, names[t]), "burned"));
-    int is_fast = isfinite(steady) && hours > 0 && burned / hours > 1.5 * steady + 1e-6;
-    ok = is_fast ? said_fast[t] : said_steady[t] && !said_fast[t];
-  }
+  for (int t = 0; ok && t < n; t++)
+    ok = sf_sla_fast(ctx, names[t]) ? said_fast[t] : said_steady[t] && !said_fast[t];
   return ok;
 }
 
-/* jobs_health: every job whose worst step time in the window is more than
- * 3% above its baseline (the context's job table) is named on a line that
+/* jobs_health: every degraded job (sf_job_degraded) is named on a line that
  * says it is degraded; with none, the section says the jobs are healthy and
  * calls none degraded. */
 static int sct_jobs_health(const sct_ctx *x, const regex_t *slow, const regex_t *well) {
@@ -156,10 +131,8 @@ static int sct_jobs_health(const sct_ctx *x, const regex_t *slow, const regex_t 
   for (size_t i = 0; ok && i < json_array_size(jobs); i++) {
     json_t *j = json_array_get(jobs, i);
     const char *id = json_string_value(json_object_get(j, "job"));
-    double worst = json_number_value(json_object_get(j, "step_ms_window_max"));
-    double base = json_number_value(json_object_get(j, "baseline_step_ms"));
     for (int k = 0; id && k < x->njobs; k++)
-      if (strcmp(id, x->jobs[k]) == 0 && base > 0 && worst > 1.03 * base) {
+      if (strcmp(id, x->jobs[k]) == 0 && sf_job_degraded(j)) {
         degraded[k] = 1;
         nd++;
       }

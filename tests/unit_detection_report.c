@@ -22,28 +22,13 @@
 #include "src/errors.h"
 #include "src/fleet.h"
 #include "tests/check.h"
+#include "tests/lib_fleet.h"
 
 
 enum { DT = 15 };
 static const double RUN_S = 3 * 3600.0;
 static chk_set *KN; /* the built-in checklists: signature metrics per kind */
 
-/* 12 nodes in 3 racks of 4, tenants interleaved moe/dense/training (node
- * i has tenant i % 3), one job train-000 on training nodes 2 and 5; 3 h. */
-static void build_config(fs_config *cfg) {
-  cfg_defaults(cfg);
-  static const char *const set[][2] = {
-      {"nodes", "12"},         {"racks", "3"}, {"moe_nodes", "4"}, {"dense_nodes", "4"},
-      {"training_nodes", "4"}, {"hours", "3"}, {"seed", "7"},
-  };
-  for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
-    if (cfg_set(cfg, set[i][0], set[i][1], "test") != 0)
-      CHECK_FAIL("cfg_set %s: %s", set[i][0], diag_first());
-  const char *jobs = "{\"jobs\": [{\"id\": \"train-000\", \"model\": \"tiny\", \"nodes\": 2, "
-                     "\"step_time_s\": 1.5}]}";
-  if (cfg_apply_json(cfg, jobs, "test.json") != 0 || cfg_validate(cfg) != 0)
-    CHECK_FAIL("config: %s", diag_first());
-}
 
 /* Start and end in seconds: S1 [1800, 3600), S2 [4500, 5100), S3 [6300,
  * 7500), S4 [8100, 8220) (shorter than a detection block), S5 [9000, 9900),
@@ -468,7 +453,7 @@ static void test_errors(const fleet *f, const scn_set *set, const char *dir) {
 
 int main(void) {
   static fs_config cfg;
-  build_config(&cfg);
+  fleet12_config(&cfg, 0);
   fleet *f = NULL;
   CHECK_EQ(fleet_init(&f, &cfg), 0);
   scn_set *set = NULL;

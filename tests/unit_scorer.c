@@ -23,23 +23,8 @@
 #include "src/errors.h"
 #include "src/fleet.h"
 #include "tests/check.h"
+#include "tests/lib_fleet.h"
 
-/* 12 nodes in 3 racks of 4, node i has tenant i % 3, train-000 on nodes 2
- * and 5; 3 h of 15 s scrapes. */
-static void build_config(fs_config *cfg) {
-  cfg_defaults(cfg);
-  static const char *const set[][2] = {
-      {"nodes", "12"},         {"racks", "3"}, {"moe_nodes", "4"}, {"dense_nodes", "4"},
-      {"training_nodes", "4"}, {"hours", "3"}, {"seed", "7"},
-  };
-  for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
-    if (cfg_set(cfg, set[i][0], set[i][1], "test") != 0)
-      CHECK_FAIL("cfg_set %s: %s", set[i][0], diag_first());
-  const char *jobs = "{\"jobs\": [{\"id\": \"train-000\", \"model\": \"tiny\", \"nodes\": 2, "
-                     "\"step_time_s\": 1.5}]}";
-  if (cfg_apply_json(cfg, jobs, "test.json") != 0 || cfg_validate(cfg) != 0)
-    CHECK_FAIL("config: %s", diag_first());
-}
 
 /* S1 [1800, 3600) roots 6, 7; S2 [4500, 5100) root 5, impacted 2, 5;
  * S3 [6300, 7500) roots 1, 4, 7, 10; S4 [2160, 2760) roots 4-7 (rack 1). */
@@ -385,7 +370,7 @@ static void check_summary(const scr_backend *const *b, int n) {
 
 int main(void) {
   static fs_config cfg;
-  build_config(&cfg);
+  fleet12_config(&cfg, 0);
   fleet *f = NULL;
   scn_set *set = NULL;
   chk_set *chk = NULL;

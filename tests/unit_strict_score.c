@@ -17,23 +17,8 @@
 #include "src/diag.h"
 #include "src/fleet.h"
 #include "tests/check.h"
+#include "tests/lib_fleet.h"
 
-/* 12 nodes in 3 racks of 4; node i has tenant i % 3 (0 moe, 1 dense, 2
- * training); train-000 on nodes 2 and 5; 4 silicon lots; 3 h. */
-static void build_config(fs_config *cfg) {
-  cfg_defaults(cfg);
-  static const char *const set[][2] = {
-      {"nodes", "12"}, {"racks", "3"},  {"moe_nodes", "4"}, {"dense_nodes", "4"},
-      {"training_nodes", "4"}, {"hours", "3"}, {"seed", "7"}, {"gpu_lots", "4"},
-  };
-  for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
-    if (cfg_set(cfg, set[i][0], set[i][1], "test") != 0)
-      CHECK_FAIL("cfg_set %s: %s", set[i][0], diag_first());
-  const char *jobs = "{\"jobs\": [{\"id\": \"train-000\", \"model\": \"tiny\", \"nodes\": 2, "
-                     "\"step_time_s\": 1.5}]}";
-  if (cfg_apply_json(cfg, jobs, "test.json") != 0 || cfg_validate(cfg) != 0)
-    CHECK_FAIL("config: %s", diag_first());
-}
 
 /* T [1800, 3600) roots 6, 7 (moe, dense); G [4500, 5100) root 5; H [360,
  * 7560) three GPUs of one lot; R [7200, 8400) hot GPUs 2 and 5; K [9000,
@@ -140,7 +125,7 @@ static int item(const scr_backend *b, int i, const char *id) {
 
 int main(void) {
   fs_config cfg;
-  build_config(&cfg);
+  fleet12_config(&cfg, 4);
   fleet *f = NULL;
   scn_set *scn = NULL;
   chk_set *chk = NULL;
