@@ -49,7 +49,7 @@ typedef struct {
   int32_t *node_rack, *node_job;
   uint8_t *node_tenant;
   int njobs;
-  char (*job_id)[32];
+  char (*job_id)[CFG_JOB_ID_LEN];
   om_metric *metrics;
   int nmetrics;
 } om_archive;

@@ -7,7 +7,14 @@
 #include <stdint.h>
 
 /* Starts MPI (thread level: funneled). Returns 0 or FS_EMPI. Not collective
- * in the MPI sense, but every process must call it first. */
+ * in the MPI sense, but every process must call it first. A process started
+ * by an MPI launcher (mpirun, srun) is killed by the kernel when the
+ * launcher dies (PR_SET_PDEATHSIG), so no rank outlives its job.
+ *
+ * Every collective below waits by testing a non-blocking operation, spinning
+ * for a millisecond and then sleeping in short naps: a rank that waits for
+ * a slow or stopped rank takes almost no CPU, and one whose launcher died
+ * exits (status 1). */
 int par_init(int *argc, char ***argv);
 
 /* Shuts MPI down; safe to call when par_init failed. */
@@ -19,6 +26,12 @@ int par_size(void);
 
 /* 1 on the one rank that prints messages, progress and summaries (rank 0). */
 int par_prints(void);
+
+/* Ends this process at once with status, without MPI_Finalize (after the
+ * ranks agreed on a failure that left a file open in a state that a
+ * collective close or MPI_Finalize could hang on, see h5a_stranded).
+ * Flushes stdout and stderr first. */
+_Noreturn void par_exit(int status);
 
 /* Ends every rank at once with the given exit status (after a fatal error that
  * cannot be agreed on collectively, e.g. inside a half-finished collective). */
@@ -63,6 +76,9 @@ void par_rack_range_of(int racks, int rank, int size, int *first, int *count);
 
 /* Min, mean and max of one double over all ranks (for timing reports). */
 int par_min_avg_max(double v, double *min, double *avg, double *max);
+
+/* How many ranks share this rank's node (its shared-memory domain). */
+int par_node_ranks(void);
 
 /* Wall-clock seconds (MPI_Wtime), local. */
 double par_wtime(void);

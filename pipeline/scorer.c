@@ -10,6 +10,7 @@
 
 #include "pipeline/events.h"
 #include "src/diag.h"
+#include "src/runid.h"
 #include "src/errors.h"
 
 enum {
@@ -172,13 +173,14 @@ static int scr_map_event(const scr_truth *t, double t_s, const scr_place *p) {
 
 /* ---- substitutions ------------------------------------------------------ */
 
-/* "(a|b|c)" from names (NULL when n is 0); caller frees. *bad on ENOMEM. */
+/* "(a|b|c)" from names (NULL when n is 0), every ERE metacharacter of a
+ * name escaped so that it matches itself; caller frees. *bad on ENOMEM. */
 static char *scr_alternation(const char *const *names, int n, int *bad) {
   if (n <= 0)
     return NULL;
   size_t cap = 3;
   for (int i = 0; i < n; i++)
-    cap += strlen(names[i]) + 1;
+    cap += 2 * strlen(names[i]) + 1;
   char *s = malloc(cap), *w = s;
   if (!s) {
     *bad = 1;
@@ -186,9 +188,11 @@ static char *scr_alternation(const char *const *names, int n, int *bad) {
   }
   *w++ = '(';
   for (int i = 0; i < n; i++) {
-    size_t len = strlen(names[i]);
-    memcpy(w, names[i], len);
-    w += len;
+    for (const char *c = names[i]; *c; c++) {
+      if (strchr(".[]()*+?{}|^$\\", *c))
+        *w++ = '\\';
+      *w++ = *c;
+    }
     *w++ = i + 1 < n ? '|' : ')';
   }
   *w = '\0';
@@ -347,6 +351,8 @@ int scr_read_transcript(const char *path, json_t **lines) {
       k--;
     if (k == 0)
       continue;
+    if (lineno == 1 && runid_parse(buf, k, NULL) == 1)
+      continue; /* the run header: score_run.c checks it */
     json_error_t err;
     json_t *o = json_loadb(buf, k, 0, &err);
     const char *bad = o ? scr_check_line(o) : err.text;

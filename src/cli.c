@@ -234,6 +234,8 @@ int cli_parse(int argc, char **argv, cli_args *a) {
       a->no_llm = 1;
     } else if (a->command == CLI_RUN && strcmp(arg, "--resume") == 0) {
       a->resume = 1;
+    } else if (a->command == CLI_RUN && strcmp(arg, "--force") == 0) {
+      a->force = 1;
     } else {
       diag_addf("%s: unknown option '%s' (try 'fleetsim --help')", cmd, arg);
       return FS_EUSAGE;
@@ -241,6 +243,10 @@ int cli_parse(int argc, char **argv, cli_args *a) {
   }
   if (rc == 0 && a->command == CLI_RUN && a->no_llm && a->nbackends > 0) {
     diag_addf("run: --no-llm and --backend exclude each other");
+    rc = FS_EUSAGE;
+  }
+  if (rc == 0 && a->command == CLI_RUN && a->resume && a->force) {
+    diag_addf("run: --resume and --force exclude each other (--force starts the run again)");
     rc = FS_EUSAGE;
   }
   if (rc == 0 && score && !a->run_dir) {
@@ -363,6 +369,9 @@ void cli_print_help(FILE *out) {
           "  --resume         continue the interrupted run in --out DIR from its last\n"
           "                   checkpoint (DIR/checkpoint/, written after every window);\n"
           "                   same config, scenarios and build, any rank count\n"
+          "  --force          start afresh in a DIR that holds another run: remove\n"
+          "                   fleetsim's files of it (only those), and run even when the\n"
+          "                   size estimate says it does not fit on disk or in memory\n"
           "  --quiet          no progress on stderr\n"
           "Options (escalate):\n"
           "  --run DIR        a finished run (DIR/fleet.h5 complete, DIR/llm/contexts.jsonl)\n"

@@ -31,6 +31,7 @@ typedef struct {
   int quiet;                  /* --quiet: no progress */
   int no_llm;                 /* --no-llm */
   int resume;                 /* run: --resume */
+  int force;                  /* run: --force */
   const char *backends[CLI_MAX_BACKENDS]; /* run, escalate: --backend SPEC (text,
                                              parsed later by llm_spec_parse) */
   int nbackends;

@@ -94,13 +94,14 @@ PY
 tr_row tr-junk "rules.jsonl: line 3: " 'L[2] = "{not json\n"'
 tr_row tr-cut "rules.jsonl: line [0-9]+: premature end of input" 'L[-1] = json.dumps(L[-1])[:40]'
 tr_row tr-array "rules.jsonl: line 2: not a JSON object" 'L[1] = "[1, 2]\n"'
-tr_row tr-nul "rules.jsonl: line 1: .*NUL" 'L[0]["response_text"] = "a\u0000b"'
-tr_row tr-utf8 "rules.jsonl: line 1: unable to decode byte" 'L[0] = b"{\"call_id\": \"\xc3\x28\"}\n"'
-tr_row tr-type "rules.jsonl: line 1: field 'response_text' is not a string" 'L[0]["response_text"] = 12345'
-tr_row tr-status "rules.jsonl: line 2: field 'status' is not" 'L[1]["status"] = "weird"'
-tr_row tr-id "rules.jsonl: line 1: field 'call_id' is missing" 'L[0]["call_id"] = None'
-tr_row tr-huge "rules.jsonl: line 1: field 'tokens_in' is not a number of at most 1e15" \
-  'L[0]["tokens_in"] = 1e300'
+# (L[0] is the run header; the calls start at line 2)
+tr_row tr-nul "rules.jsonl: line 2: .*NUL" 'L[1]["response_text"] = "a\u0000b"'
+tr_row tr-utf8 "rules.jsonl: line 2: unable to decode byte" 'L[1] = b"{\"call_id\": \"\xc3\x28\"}\n"'
+tr_row tr-type "rules.jsonl: line 2: field 'response_text' is not a string" 'L[1]["response_text"] = 12345'
+tr_row tr-status "rules.jsonl: line 3: field 'status' is not" 'L[2]["status"] = "weird"'
+tr_row tr-id "rules.jsonl: line 2: field 'call_id' is missing" 'L[1]["call_id"] = None'
+tr_row tr-huge "rules.jsonl: line 2: field 'tokens_in' is not a number of at most 1e15" \
+  'L[1]["tokens_in"] = 1e300'
 
 # export (io/openmetrics.c) on the same bad archives, and bad outputs
 exp=(export --quiet --format openmetrics --nodes 0 --metrics gpu_temp_celsius)
@@ -116,7 +117,7 @@ row "0" 2 "is a directory" "${exp[@]}" --run "$good" --out "$SCRATCH"
 # unwritable outputs
 d=$(variant results-file)
 touch "$d/results"
-row "0 2" 1 "results-file/results/calls.jsonl: cannot create scored calls: Not a directory" score --quiet --run "$d"
+row "0 2" 1 "results-file/results: exists and is not a directory" score --quiet --run "$d"
 d=$(variant transcript-dir)
 mkdir "$d/llm/again.jsonl"
 row "0" 1 "transcript-dir/llm/again.jsonl" escalate --quiet --run "$d" --backend rules:name=again

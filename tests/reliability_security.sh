@@ -33,6 +33,12 @@ logged() { # NAME CMD...: runs CMD with stdout and stderr kept in LOGS
   shift
   "$@" >"$LOGS/$name.out" 2>"$LOGS/$name.err" || fail "$name exited $?: $(cat "$LOGS/$name.err")"
 }
+logged_fails() { # NAME CMD...: as logged, but CMD must exit 1 (a backend that answered nothing)
+  local name=$1 rc=0
+  shift
+  "$@" >"$LOGS/$name.out" 2>"$LOGS/$name.err" || rc=$?
+  [ "$rc" -eq 1 ] || fail "$name exited $rc, expected 1: $(cat "$LOGS/$name.err")"
+}
 common="api_key_env=FLEETSIM_TEST_SECRET,concurrency=8,retries=0,timeout_s=10"
 logged run run_np 2 run --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json" \
   --out "$DIR" --backend rules --backend "openai:base_url=$URL/v1,model=stub,name=oa,$common"
@@ -41,7 +47,10 @@ for spec in "anthropic:base_url=$URL/v1,model=stub,name=an,$common" \
   "anthropic:base_url=$URL/mode/403/v1,model=stub,name=an-403,$common" \
   "openai:base_url=$URL/mode/garbage/v1,model=stub,name=oa-garbage,$common"; do
   n=$((n + 1))
-  logged "escalate$n" "$FLEETSIM" escalate --run "$DIR" --backend "$spec"
+  case $spec in
+  *mode/*) logged_fails "escalate$n" "$FLEETSIM" escalate --run "$DIR" --backend "$spec" ;;
+  *) logged "escalate$n" "$FLEETSIM" escalate --run "$DIR" --backend "$spec" ;;
+  esac
 done
 logged score "$FLEETSIM" score --run "$DIR"
 grep -q '"status": *"ok"' "$DIR/llm/oa.jsonl" || fail "the openai stub backend answered nothing"
@@ -68,11 +77,11 @@ for _ in $(seq 50); do
   (exec 3<>"/dev/tcp/127.0.0.1/$TLS_PORT") 2>/dev/null && break
   sleep 0.1
 done
-logged tls "$FLEETSIM" escalate --run "$DIR" --quiet \
+logged_fails tls "$FLEETSIM" escalate --run "$DIR" --quiet \
   --backend "openai:base_url=https://127.0.0.1:$TLS_PORT/v1,model=stub,name=tls,$common"
 /usr/bin/python3 - "$DIR/llm/tls.jsonl" <<'PY' || fail "TLS to a self-signed server was not refused"
 import json, sys
-lines = [json.loads(l) for l in open(sys.argv[1])]
+lines = [o for o in map(json.loads, open(sys.argv[1])) if "call_id" in o]
 assert lines and all(l["status"] == "error" for l in lines), "a call succeeded"
 bad = [l["error"] for l in lines if not any(w in (l["error"] or "").lower() for w in ("certificate", "ssl", "tls"))]
 assert not bad, f"errors that are no TLS error: {bad[:3]}"
@@ -91,7 +100,7 @@ evil = ["%n%n%n%s%s%s%x%x%99999999d", "../../../../tmp/fleetsim-pwned", "/etc/pa
         "\u001b[2J\u001b[31mRED\u001b]0;title\u0007", "nul\u0000byte", "\r\b\t\u007f\u009b",
         "````\n# fake heading\n", "A" * 200000]
 out = []
-for i, l in enumerate(json.loads(x) for x in open(sys.argv[1])):
+for i, l in enumerate(o for o in map(json.loads, open(sys.argv[1])) if "call_id" in o):
     e = evil[i % len(evil)]
     if l["layer"] == "L2":
         l["response_text"] = json.dumps({"classification": "real_anomaly", "scope": "node",
@@ -109,7 +118,7 @@ PY
 before=$(find "$SCRATCH" -maxdepth 1 | sort)
 logged hostile "$FLEETSIM" escalate --run "$DIR" --backend "replay:path=$HOST,name=hostile"
 logged hostile-score "$FLEETSIM" score --run "$DIR"
-logged big "$FLEETSIM" escalate --run "$DIR" --quiet \
+logged_fails big "$FLEETSIM" escalate --run "$DIR" --quiet \
   --backend "openai:base_url=$URL/mode/big/v1,model=stub,name=big,$common"
 grep -q "response too large" "$DIR/llm/big.jsonl" || fail "a 5 MiB body was not refused: $(head -c 300 "$DIR/llm/big.jsonl")"
 [ "$(find "$SCRATCH" -maxdepth 1 | sort)" = "$before" ] || fail "files appeared outside DIR"
