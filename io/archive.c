@@ -49,16 +49,22 @@ static herr_t h5a_innermost_cb(unsigned n, const H5E_error2_t *e, void *data) {
   return 0;
 }
 
-/* Records "archive PATH: ACTION OBJECT: <innermost HDF5 reason>" and returns
- * FS_EHDF5. The HDF5 error stack is cleared afterwards. */
+/* Records "archive PATH: ACTION OBJECT: <innermost HDF5 reason>[: <errno
+ * text of a failed write>]" (only the first failure of the process: the
+ * later ones follow from it) and returns FS_EHDF5. The HDF5 error stack is
+ * cleared afterwards. */
 static int h5a_fail(const h5a_writer *w, const char *action, const char *object) {
+  int err = errno; /* what the failed write(2) under MPI-IO said, if that was it */
   char reason[160] = "";
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5a_innermost_cb, reason);
   H5Eclear2(H5E_DEFAULT);
+  int first = !h5a_failed_here; /* after the first failure the writer is broken: one message */
   if (w && w->file >= 0)
     h5a_failed_here = 1;
-  diag_addf("archive %s: cannot %s %s: %s", w && w->partial ? w->partial : "(none)", action, object,
-            reason[0] ? reason : "HDF5 error");
+  int io = err == EIO || err == ENOSPC || err == EDQUOT || err == EFBIG || err == EROFS;
+  if (first)
+    diag_addf("archive %s: cannot %s %s: %s%s%s", w && w->partial ? w->partial : "(none)", action,
+              object, reason[0] ? reason : "HDF5 error", io ? ": " : "", io ? strerror(err) : "");
   return FS_EHDF5;
 }
 

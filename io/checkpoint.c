@@ -102,7 +102,7 @@ void ckpt_put(ckpt_file *f, const void *p, size_t n) {
     return;
   if (fwrite(p, 1, n, f->fp) != n) {
     f->bad = 1;
-    snprintf(f->why, sizeof f->why, "write failed: %s", strerror(errno));
+    snprintf(f->why, sizeof f->why, "%s", strerror(errno));
     return;
   }
   /* crc32 takes uInt lengths: feed big arrays in pieces */

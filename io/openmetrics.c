@@ -192,6 +192,28 @@ static int om_describe(const om_archive *a, hid_t grp, om_scope scope, const cha
   return 0;
 }
 
+/* 1 when name is a metric name fleetsim writes: [a-zA-Z_][a-zA-Z0-9_]*. */
+static int om_metric_name_ok(const char *name) {
+  if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z') ||
+        name[0] == '_'))
+    return 0;
+  for (const char *c = name; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+          *c == '_'))
+      return 0;
+  return 1;
+}
+
+/* name with every byte outside printable ASCII shown as \xNN, into out. */
+static void om_show(const char *name, char *out, size_t cap) {
+  size_t n = 0;
+  for (const unsigned char *c = (const unsigned char *)name; *c && n + 5 < cap; c++)
+    n += (size_t)(*c >= 0x20 && *c < 0x7f && *c != '\\'
+                      ? snprintf(out + n, cap - n, "%c", *c)
+                      : snprintf(out + n, cap - n, "\\x%02x", *c));
+  out[n < cap ? n : cap - 1] = '\0';
+}
+
 /* Every dataset under /telemetry/{gpu,node,cluster}, in name order. */
 static int om_list_metrics(om_archive *a) {
   int cap = 0, rc = 0;
@@ -209,6 +231,17 @@ static int om_list_metrics(om_archive *a) {
                                        H5P_DEFAULT);
       if (len < 0 || len >= (ssize_t)sizeof name) {
         rc = om_hdf5_fail(a, "list", gname);
+        break;
+      }
+      /* the name becomes sample and family names in a line-based text: a
+       * tampered archive must not inject lines (or an early "# EOF") */
+      if (!om_metric_name_ok(name)) {
+        char shown[4 * OM_NAME_LEN];
+        om_show(name, shown, sizeof shown);
+        diag_addf("%s: dataset %s/%s is not a metric name ([a-zA-Z_][a-zA-Z0-9_]*): the archive "
+                  "was altered; nothing exported",
+                  a->path, gname, shown);
+        rc = FS_EUSAGE;
         break;
       }
       if (a->nmetrics == cap) {

@@ -111,26 +111,28 @@ int par_agree(int rc) {
   return worst;
 }
 
-int par_bcast_text(char **text) {
-  long len = (par_rank() == 0 && *text) ? (long)strlen(*text) : -1;
+int par_bcast_text_from(int root, char **text) {
+  long len = (par_rank() == root && *text) ? (long)strlen(*text) : -1;
   MPI_Request req;
-  if (par_complete(MPI_Ibcast(&len, 1, MPI_LONG, 0, MPI_COMM_WORLD, &req), &req))
+  if (par_complete(MPI_Ibcast(&len, 1, MPI_LONG, root, MPI_COMM_WORLD, &req), &req))
     return FS_EMPI;
   if (len < 0) {
-    if (par_rank() != 0)
+    if (par_rank() != root)
       *text = NULL;
     return 0;
   }
-  if (par_rank() != 0) {
+  if (par_rank() != root) {
     *text = malloc((size_t)len + 1);
     if (!*text)
       return par_agree(FS_ENOMEM);
   }
   int rc = 0;
-  if (par_complete(MPI_Ibcast(*text, (int)len + 1, MPI_CHAR, 0, MPI_COMM_WORLD, &req), &req))
+  if (par_complete(MPI_Ibcast(*text, (int)len + 1, MPI_CHAR, root, MPI_COMM_WORLD, &req), &req))
     rc = FS_EMPI;
   return par_agree(rc);
 }
+
+int par_bcast_text(char **text) { return par_bcast_text_from(0, text); }
 
 int par_max_doubles(double *inout, int n) {
   MPI_Request req;

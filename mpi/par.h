@@ -46,6 +46,9 @@ int par_agree(int rc);
  * malloc'd copy (or NULL). Returns 0, FS_ENOMEM or FS_EMPI on every rank. */
 int par_bcast_text(char **text);
 
+/* par_bcast_text from rank `root` (the same on every rank). */
+int par_bcast_text_from(int root, char **text);
+
 /* In-place element-wise maximum over all ranks of n doubles. */
 int par_max_doubles(double *inout, int n);
 

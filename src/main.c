@@ -273,6 +273,19 @@ static int main_export(const cli_args *a) {
   return rc;
 }
 
+/* After the ranks agreed on a failure: when the printing rank has no
+ * message of its own, it gets the first message of the lowest rank that
+ * has one (a checkpoint file that only rank 1 could not write). */
+static void main_share_message(void) {
+  int who = par_agree(diag_count() > 0 ? par_rank() : par_size());
+  if (who <= 0 || who >= par_size())
+    return;
+  char *text = par_rank() == who ? strdup(diag_first()) : NULL;
+  if (par_bcast_text_from(who, &text) == 0 && par_prints() && text)
+    diag_addf("%s", text);
+  free(text);
+}
+
 int main(int argc, char **argv) {
   if (par_init(&argc, &argv)) {
     fprintf(stderr, "fleetsim: error: MPI could not be initialised\n");
@@ -337,6 +350,8 @@ int main(int argc, char **argv) {
     }
   }
   rc = par_agree(rc);
+  if (rc != 0)
+    main_share_message();
   if (rc != 0 && par_prints()) {
     if (diag_count() > 0)
       diag_print(stderr);

@@ -68,8 +68,9 @@ int path_reserve(const char *path, uint64_t bytes) {
     if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) {
       rc = 1;
     } else {
-      diag_addf("%s: cannot reserve %.3g GB for it: %s", path, (double)bytes / 1e9,
-                strerror(errno));
+      int gb = bytes >= 1000000000u;
+      diag_addf("%s: cannot reserve %.3g %s for it: %s", path, (double)bytes / (gb ? 1e9 : 1e6),
+                gb ? "GB" : "MB", strerror(errno));
       rc = FS_EIO;
     }
   }

@@ -887,11 +887,12 @@ static int sim_check_fits(const fs_config *cfg, const sim_options *opt, const si
     sizing_bytes(z->rank_bytes, rank, sizeof rank);
     sizing_bytes(z->root_bytes, root, sizeof root);
     sizing_bytes(z->window_bytes, win, sizeof win);
-    diag_addf("run: the %d ranks on this node need about %s of memory (%s per rank, %s on rank "
-              "0; the window buffer alone %s = window_scrapes %d x %d nodes per rank x 1040 B), "
-              "but it has %s: lower window_scrapes or nodes, use more ranks on more nodes, or "
-              "pass --force to try anyway",
-              node_ranks, need, rank, root, win, cfg->window_scrapes, z->local_nodes, have);
+    diag_addf("run: %d rank%s on this node would need about %s of memory (%s per rank, %s on "
+              "rank 0; the window buffer alone %s = window_scrapes %d x %d nodes per rank x "
+              "1040 B), but it has %s: lower window_scrapes or nodes, use more ranks on more "
+              "nodes, or pass --force to try anyway",
+              node_ranks, node_ranks == 1 ? "" : "s", need, rank, root, win,
+              cfg->window_scrapes, z->local_nodes, have);
     rc = rc ? rc : FS_EIO;
   }
   return rc;

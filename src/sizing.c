@@ -47,7 +47,7 @@ void sizing_estimate(const fs_config *cfg, int ranks, sizing *s) {
 void sizing_bytes(double b, char *out, size_t cap) {
   static const char *const unit[] = {"B", "kB", "MB", "GB", "TB", "PB"};
   int u = 0;
-  while (b >= 1000 && u < 5) {
+  while (b >= 999.5 && u < 5) {
     b /= 1000;
     u++;
   }
