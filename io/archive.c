@@ -35,7 +35,7 @@ struct h5a_writer {
                  touched again (h5a_abandon leaves it, see h5a_stranded) */
 };
 
-/* Set by an HDF5 failure on this rank while a file is open (h5a_fail), and
+/* Set by an HDF5 I/O failure on this rank while a file is open (h5a_fail), and
  * by h5a_abandon when it had to leave a broken file open. */
 static int h5a_failed_here, h5a_left_open;
 
@@ -49,19 +49,35 @@ static herr_t h5a_innermost_cb(unsigned n, const H5E_error2_t *e, void *data) {
   return 0;
 }
 
+/* Sets *(int *)data when an error record is of the kind that can leave the
+ * ranks' HDF5 states apart: file I/O, the metadata cache, MPI. (A name
+ * that exists, a bad argument: every rank fails alike, the file stays
+ * usable.) */
+static herr_t h5a_io_cb(unsigned n, const H5E_error2_t *e, void *data) {
+  (void)n;
+  if (e->maj_num == H5E_IO || e->maj_num == H5E_FILE || e->maj_num == H5E_CACHE ||
+      e->maj_num == H5E_VFL || e->min_num == H5E_MPI || e->min_num == H5E_MPIERRSTR ||
+      e->min_num == H5E_WRITEERROR || e->min_num == H5E_READERROR)
+    *(int *)data = 1;
+  return 0;
+}
+
 /* Records "archive PATH: ACTION OBJECT: <innermost HDF5 reason>[: <errno
- * text of a failed write>]" (only the first failure of the process: the
- * later ones follow from it) and returns FS_EHDF5. The HDF5 error stack is
- * cleared afterwards. */
+ * text of a failed write>]" (after an I/O failure, only the first: the
+ * later ones follow from it), marks this rank's file state as doubtful
+ * after an I/O failure (h5a_io_cb), and returns FS_EHDF5. The HDF5 error
+ * stack is cleared afterwards. */
 static int h5a_fail(const h5a_writer *w, const char *action, const char *object) {
   int err = errno; /* what the failed write(2) under MPI-IO said, if that was it */
   char reason[160] = "";
+  int io = 0;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5a_innermost_cb, reason);
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5a_io_cb, &io);
   H5Eclear2(H5E_DEFAULT);
-  int first = !h5a_failed_here; /* after the first failure the writer is broken: one message */
-  if (w && w->file >= 0)
+  int first = !h5a_failed_here; /* after an I/O failure the writer is broken: one message */
+  if (w && w->file >= 0 && io)
     h5a_failed_here = 1;
-  int io = err == EIO || err == ENOSPC || err == EDQUOT || err == EFBIG || err == EROFS;
+  io = io && (err == EIO || err == ENOSPC || err == EDQUOT || err == EFBIG || err == EROFS);
   if (first)
     diag_addf("archive %s: cannot %s %s: %s%s%s", w && w->partial ? w->partial : "(none)", action,
               object, reason[0] ? reason : "HDF5 error", io ? ": " : "", io ? strerror(err) : "");

@@ -12,6 +12,7 @@ enum {
   SZ_BLOCK = 20,            /* scrapes per detection block */
   SZ_RING_BLOCKS = 13,      /* blocks of whole-fleet features in the context ring */
   SZ_NODE_STATE = 3800,     /* checkpoint record of one node (model + detector) */
+  SZ_READ_BACK_VALUES = 124, /* values per node-scrape the window keeps with archive = 0 */
 };
 #define SZ_NODE_VALUES ((double)FLEET_GPUS * GM_COUNT + NM_COUNT) /* values per node-scrape */
 #define SZ_BASE_BYTES (32.0 * 1048576)   /* code, libraries, MPI and HDF5 buffers */
@@ -34,7 +35,8 @@ void sizing_estimate(const fs_config *cfg, int ranks, sizing *s) {
   s->disk_bytes = s->archive_bytes + s->checkpoint_bytes + s->other_bytes;
   if (!cfg->archive) /* no archive, no checkpoints */
     s->disk_bytes = s->other_bytes;
-  s->window_bytes = rows * local * node_bytes;
+  /* archive = 0: the window keeps only what the detector reads back */
+  s->window_bytes = rows * local * (cfg->archive ? node_bytes : SZ_READ_BACK_VALUES * 4.0);
   double gpus = local * FLEET_GPUS;
   double detector = 2.0 * N * node_bytes + 3.0 * N * FLEET_GPUS * 4 +
                     (rows / SZ_BLOCK + 1) * gpus * GM_COUNT * 4 + 3.0 * gpus * GM_COUNT * 4 +
