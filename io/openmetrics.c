@@ -20,6 +20,7 @@
 #include "src/diag.h"
 #include "src/errors.h"
 #include "src/fleet.h"
+#include "src/safefile.h"
 #include "src/metrics.h"
 
 /* Largest hyperslab read at once: bounds memory whatever the archive size. */
@@ -776,7 +777,9 @@ int om_export(const om_options *o, om_stats *st) {
   FILE *out = NULL;
   if (rc == 0) {
     snprintf(partial, sizeof partial, "%s.partial", o->out_path);
-    if (!(out = fopen(partial, "w"))) {
+    /* FILE.partial is fleetsim's name: a stale one goes, and the new one is
+     * created exclusively, never through a link planted there */
+    if ((unlink(partial) != 0 && errno != ENOENT) || sf_create(partial, &out) != 0) {
       diag_addf("--out %s: cannot create %s: %s", o->out_path, partial, strerror(errno));
       rc = FS_EIO;
     } else if (setvbuf(out, NULL, _IOFBF, OM_OUT_BUFFER_BYTES) != 0) {

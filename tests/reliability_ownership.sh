@@ -186,5 +186,16 @@ ln -s "$target/file" "$d/llm/planted.jsonl"
 row "0" 1 "$d/llm/planted.jsonl: cannot open: it is a symbolic link \(fleetsim does not write through links\)" \
   escalate --quiet --run "$d" --backend rules:name=planted
 [ "$(sums "$target")" = "$tsum" ] || fail "escalate wrote through a planted link"
-echo "ok: links at checkpoint, fleet.h5.partial, contexts.jsonl and transcripts are never followed"
+# files fleetsim replaces (results, export's FILE.partial) go through a temp
+# file renamed over the name: a link there is replaced, its target untouched
+ln -sf "$target/file" "$R/results/summary.md"
+"$FLEETSIM" score --run "$R" --quiet
+[ -f "$R/results/summary.md" ] && [ ! -L "$R/results/summary.md" ] || fail "score kept a link at summary.md"
+ln -s "$target/file" "$SCRATCH/out.om.partial"
+"$FLEETSIM" export --quiet --run "$R" --format openmetrics --nodes 0 --metrics gpu_temp_celsius \
+  --out "$SCRATCH/out.om" >/dev/null
+[ -s "$SCRATCH/out.om" ] || fail "export wrote nothing"
+[ "$(sums "$target")" = "$tsum" ] || fail "score or export wrote through a link"
+echo "ok: links at checkpoint, fleet.h5.partial, contexts.jsonl, transcripts, results and" \
+  "export's FILE.partial are never followed"
 echo "reliability_ownership: all checks passed ($ROWS rows)"
