@@ -113,13 +113,18 @@ static void sim_state_destroy(sim_state *s) {
   free(s->rec);
 }
 
-static int sim_alloc(sim_state *s, const fs_config *cfg, const sim_options *opt, int rack0,
-                     int nracks) {
+/* The fleet and the resolved scenarios: the inputs, checked before
+ * anything is written. */
+static int sim_parse_inputs(sim_state *s, const fs_config *cfg, const sim_options *opt) {
   int rc = fleet_init(&s->fleet, cfg);
-  if (rc)
-    return rc;
-  if ((rc = scn_parse(&s->scenarios, opt->scenarios_text, opt->scenarios_source, s->fleet)))
-    return rc;
+  if (rc == 0)
+    rc = scn_parse(&s->scenarios, opt->scenarios_text, opt->scenarios_source, s->fleet);
+  return rc;
+}
+
+/* Everything else a run holds (after sim_parse_inputs). */
+static int sim_alloc(sim_state *s, const fs_config *cfg, int rack0, int nracks) {
+  int rc;
   const fleet *f = s->fleet;
   int node0 = rack0 * f->nodes_per_rack, nnodes = nracks * f->nodes_per_rack;
   int64_t scrapes = cfg_scrapes(cfg);
@@ -940,9 +945,14 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
   sizing_estimate(cfg, par_size(), &z);
   int node_ranks = par_node_ranks(), lock_fd = -1;
   runid run;
+  sim_state s;
+  memset(&s, 0, sizeof s);
   char *config_json = cfg_to_json(cfg);
   int rc = par_agree(config_json ? runid_make(&run, config_json, opt->scenarios_text, cfg->seed)
                                  : FS_ENOMEM);
+  /* bad inputs are refused before the run directory is even made */
+  if (rc == 0)
+    rc = par_agree(sim_parse_inputs(&s, cfg, opt));
   if (rc == 0)
     rc = par_agree(par_prints() ? sim_claim(cfg, opt, &z, node_ranks, &lock_fd) : 0);
   int claimed = rc == 0 && !opt->resume, simulated = 0;
@@ -954,23 +964,23 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
     if (rc == 0 && complete) {
       rc = par_agree(par_prints() ? sim_resume_complete(opt) : 0);
       free(config_json);
+      sim_state_destroy(&s);
       rundir_unlock(&lock_fd);
       return rc;
     }
   }
   if (rc != 0) {
     free(config_json);
+    sim_state_destroy(&s);
     rundir_unlock(&lock_fd);
     return rc;
   }
   int rack0, nracks;
   par_rack_range(cfg->racks, &rack0, &nracks);
-  sim_state s;
-  memset(&s, 0, sizeof s);
   s.config_json = config_json;
   s.run = run;
   snprintf(s.ckpt_dir, sizeof s.ckpt_dir, "%s/checkpoint", opt->out_dir);
-  rc = par_agree(sim_alloc(&s, cfg, opt, rack0, nracks));
+  rc = par_agree(sim_alloc(&s, cfg, rack0, nracks));
   if (rc == FS_ENOMEM && par_prints()) {
     char rank[32], win[32];
     sizing_bytes(z.rank_bytes, rank, sizeof rank);

@@ -170,6 +170,7 @@ PY
   if grep -qP '\x1b|\xe2\x80\xae' "$SCRATCH/row.err"; then fail "an id's control characters reached the terminal"; fi
 done
 [ -z "$(find "$SCRATCH/ids" -mindepth 1 -name '*x*')" ] || fail "a refused id wrote files: $(find "$SCRATCH/ids")"
+[ ! -e "$SCRATCH/ids/deep/run" ] || fail "a run refused for its input made its --out directory"
 bad_config "jobs\[0\]: key 'id': value \"job\(1\" is not a valid id" \
   '{"jobs": [{"id": "job(1", "model": "m", "nodes": 8, "step_time_s": 1}]}'
 bad_config "jobs\[0\]: key 'id': value \"\.\./x\" is not a valid id" \
