@@ -70,7 +70,7 @@ typedef struct {
   FILE *contexts;         /* DIR/llm/contexts.jsonl, printing rank */
   esc_backend **esc;      /* [nesc] LLM backends, printing rank */
   int nesc;
-  int esc_rc;             /* first escalation failure, reported after the loop */
+  int esc_rc;             /* first escalation failure (a transcript write): ends the run */
   int next_l3;            /* first event whose L3 context is not written yet */
   int next_l4;            /* index of the next L4 shift summary */
   int32_t det_step;       /* detection steps done */
@@ -222,10 +222,12 @@ static int sim_root_block(sim_state *s, int r0, double t_end, const void *all, i
     rc = ctx_record_step(s->ctx, s->det, s->det_step, t_end, all, ncand, cluster);
   if (rc == 0)
     rc = sim_contexts(s, s->det_step, before, 0);
-  for (int i = 0; i < s->nesc && s->esc_rc == 0; i++) /* wait 0: never on the network */
+  for (int i = 0; rc == 0 && i < s->nesc && s->esc_rc == 0; i++) /* wait 0: never on the network */
     s->esc_rc = esc_poll(s->esc[i], 0);
   s->det_step++;
-  return rc;
+  /* a transcript that cannot be written (a full disk) stops the run at the
+   * end of this block, with its own message, before anything else fails */
+  return rc ? rc : s->esc_rc;
 }
 
 /* L1 over every complete detection block of the window: each rank finds its

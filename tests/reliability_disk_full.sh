@@ -14,14 +14,10 @@
 # The tmpfs cases need a private mount namespace (unshare -m as root, or
 # unshare -rm); where neither works they are skipped with a note, and the
 # EIO cases still run.
-source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/bad_input_lib.sh"
-source "$(dirname "$0")/resume_lib.sh"
-: "${FSFAULT_LIB:?FSFAULT_LIB must point at tests/lib_fsfault.so}"
-
 if [ -z "${DISK_FULL_NS:-}" ]; then
   # Everything below runs in a private mount namespace when one can be had,
-  # so that the tmpfs mounts vanish with the test, whatever happens to it.
+  # so that the tmpfs mounts vanish with the test, whatever happens to it
+  # (before lib.sh makes the scratch directory, which the copy makes itself).
   if unshare -m true 2>/dev/null; then
     exec env DISK_FULL_NS=1 unshare -m --propagation private bash "$0"
   elif unshare -rm true 2>/dev/null; then
@@ -29,6 +25,10 @@ if [ -z "${DISK_FULL_NS:-}" ]; then
   fi
   DISK_FULL_NS=0
 fi
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/bad_input_lib.sh"
+source "$(dirname "$0")/resume_lib.sh"
+: "${FSFAULT_LIB:?FSFAULT_LIB must point at tests/lib_fsfault.so}"
 
 MOUNTS=()
 trap 'for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || true; done; rm -rf "$SCRATCH"' EXIT
