@@ -189,6 +189,7 @@ if has llm; then
     cp "$run/fleet.h5" "$d/"
     $PY - "$run/llm/contexts.jsonl" "$n" >"$d/llm/contexts.jsonl" <<'EOF'
 import json, sys
+print(open(sys.argv[1]).readline(), end="")  # the run header: the same run
 l2 = [json.loads(l) for l in open(sys.argv[1]) if '"layer":"L2"' in l]
 for i in range(int(sys.argv[2])):
     print(json.dumps(dict(l2[i % len(l2)], call_id=f"L2-{900000 + i:06d}", event_id=900000 + i)))

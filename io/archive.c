@@ -30,7 +30,14 @@ struct h5a_writer {
   hid_t gpu_ds[GM_COUNT];
   hid_t node_ds[NM_COUNT];
   hid_t cluster_ds[CM_COUNT];
+  int broken; /* an HDF5 call on the open file failed on some rank: its
+                 collective state may differ between ranks, so it is never
+                 touched again (h5a_abandon leaves it, see h5a_stranded) */
 };
+
+/* Set by an HDF5 I/O failure on this rank while a file is open (h5a_fail), and
+ * by h5a_abandon when it had to leave a broken file open. */
+static int h5a_failed_here, h5a_left_open;
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -42,14 +49,38 @@ static herr_t h5a_innermost_cb(unsigned n, const H5E_error2_t *e, void *data) {
   return 0;
 }
 
-/* Records "archive PATH: ACTION OBJECT: <innermost HDF5 reason>" and returns
- * FS_EHDF5. The HDF5 error stack is cleared afterwards. */
+/* Sets *(int *)data when an error record is of the kind that can leave the
+ * ranks' HDF5 states apart: file I/O, the metadata cache, MPI. (A name
+ * that exists, a bad argument: every rank fails alike, the file stays
+ * usable.) */
+static herr_t h5a_io_cb(unsigned n, const H5E_error2_t *e, void *data) {
+  (void)n;
+  if (e->maj_num == H5E_IO || e->maj_num == H5E_FILE || e->maj_num == H5E_CACHE ||
+      e->maj_num == H5E_VFL || e->min_num == H5E_MPI || e->min_num == H5E_MPIERRSTR ||
+      e->min_num == H5E_WRITEERROR || e->min_num == H5E_READERROR)
+    *(int *)data = 1;
+  return 0;
+}
+
+/* Records "archive PATH: ACTION OBJECT: <innermost HDF5 reason>[: <errno
+ * text of a failed write>]" (after an I/O failure, only the first: the
+ * later ones follow from it), marks this rank's file state as doubtful
+ * after an I/O failure (h5a_io_cb), and returns FS_EHDF5. The HDF5 error
+ * stack is cleared afterwards. */
 static int h5a_fail(const h5a_writer *w, const char *action, const char *object) {
+  int err = errno; /* what the failed write(2) under MPI-IO said, if that was it */
   char reason[160] = "";
+  int io = 0;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5a_innermost_cb, reason);
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5a_io_cb, &io);
   H5Eclear2(H5E_DEFAULT);
-  diag_addf("archive %s: cannot %s %s: %s", w && w->partial ? w->partial : "(none)", action, object,
-            reason[0] ? reason : "HDF5 error");
+  int first = !h5a_failed_here; /* after an I/O failure the writer is broken: one message */
+  if (w && w->file >= 0 && io)
+    h5a_failed_here = 1;
+  io = io && (err == EIO || err == ENOSPC || err == EDQUOT || err == EFBIG || err == EROFS);
+  if (first)
+    diag_addf("archive %s: cannot %s %s: %s%s%s", w && w->partial ? w->partial : "(none)", action,
+              object, reason[0] ? reason : "HDF5 error", io ? ": " : "", io ? strerror(err) : "");
   return FS_EHDF5;
 }
 
@@ -95,11 +126,15 @@ static void h5a_close(const h5a_writer *w, hid_t *id, const char *what, int *rc)
 
 /* Ends a collective step: all ranks return the worst code. A rank that did
  * not fail itself but learns of a failure says so (rank 0 prints). */
-static int h5a_agree(const h5a_writer *w, int rc) {
+static int h5a_agree(h5a_writer *w, int rc) {
   int all = par_agree(rc);
   if (all != 0 && rc == 0)
     diag_addf("archive %s: %s on another MPI rank", w && w->partial ? w->partial : "(none)",
               fs_strerror(all));
+  /* after a failed HDF5 call on any rank the ranks may be at different
+   * points of HDF5's own collectives: every rank stops using the file */
+  if (all != 0 && w && w->file >= 0 && par_agree(h5a_failed_here ? -1 : 0) != 0)
+    w->broken = 1;
   return all;
 }
 
@@ -340,6 +375,7 @@ static int h5a_provenance_attrs(h5a_writer *w, const h5a_provenance *prov) {
   int complete = 0;
   if ((rc = h5a_attr_text(w, f, r, "version", prov->version ? prov->version : "")) ||
       (rc = h5a_attr_text(w, f, r, "git_commit", prov->git_commit ? prov->git_commit : "")) ||
+      (rc = h5a_attr_text(w, f, r, "fingerprint", prov->fingerprint ? prov->fingerprint : "")) ||
       (rc = h5a_attr_text(w, f, r, "config", config ? config : "{}")) ||
       (scenarios && (rc = h5a_attr_text(w, f, r, "scenarios", scenarios))) ||
       (rc = h5a_attr_num(w, f, r, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &prov->seed)) ||
@@ -388,8 +424,11 @@ static void h5a_create_reason(const char *partial, char *out, size_t cap) {
     snprintf(out, cap, "%s: %s", dir, strerror(ENOTDIR));
   else if (access(dir, W_OK | X_OK) != 0)
     snprintf(out, cap, "directory %s: %s", dir, strerror(errno));
-  else if (stat(partial, &st) == 0 && S_ISDIR(st.st_mode))
-    snprintf(out, cap, "%s", strerror(EISDIR));
+  else if (lstat(partial, &st) == 0)
+    snprintf(out, cap, "%s already stands at that name (fleetsim creates the archive only "
+                       "where no file or link is)",
+             S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory"
+                                                                           : "a file");
   else
     snprintf(out, cap, "MPI-IO could not create the file");
 }
@@ -453,8 +492,7 @@ static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hi
 static int h5a_settle(h5a_writer **out, h5a_writer *w, hid_t *fapl, int rc) {
   h5a_close(w, fapl, "the file access property list", &rc);
   if (rc != 0 && w) {
-    h5a_close_all(w, &rc);
-    h5a_free(w);
+    h5a_abandon(&w);
     w = NULL;
   }
   *out = w;
@@ -470,7 +508,8 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
   if (rc != 0)
     return h5a_settle(out, w, &fapl, rc);
 
-  w->file = H5Fcreate(w->partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  /* EXCL: a file or a link already at the name is never truncated or followed */
+  w->file = H5Fcreate(w->partial, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
   if (w->file < 0) {
     char reason[4200];
     h5a_create_reason(w->partial, reason, sizeof reason);
@@ -478,13 +517,33 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
     diag_addf("archive %s: cannot create the file: %s", w->partial, reason);
     rc = FS_EIO;
   }
+  if ((rc = h5a_agree(w, rc)) != 0)
+    return h5a_settle(out, w, &fapl, rc);
+  /* the disk the whole file will take is reserved before anything is
+   * written to it, so no collective write later fails for lack of space
+   * (where the file system cannot reserve, the caller's free-space check
+   * is all there is); the cache is flushed first so that giving up here
+   * closes the file without writing */
+  if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0)
+    rc = h5a_fail(w, "flush", "the new file");
+  if ((rc = h5a_agree(w, rc)) == 0 && par_rank() == 0 && lay->reserve_bytes > 0 &&
+      path_reserve(w->partial, (uint64_t)lay->reserve_bytes) < 0)
+    rc = FS_EIO;
   if ((rc = h5a_agree(w, rc)) == 0) {
     rc = h5a_create_series(w);
     if (rc == 0)
       rc = h5a_provenance_attrs(w, prov);
     rc = h5a_agree(w, rc);
   }
-  return h5a_settle(out, w, &fapl, rc);
+  int made = w->file >= 0;
+  rc = h5a_settle(out, w, &fapl, rc);
+  /* a file that never held a run is not left behind to look like one */
+  if (rc != 0 && made && !h5a_left_open && par_rank() == 0) {
+    char partial[4200];
+    snprintf(partial, sizeof partial, "%s.partial", path);
+    unlink(partial);
+  }
+  return rc;
 }
 
 /* Opens dataset name and checks its shape against dims[rank]. */
@@ -1131,8 +1190,17 @@ int h5a_finish(h5a_writer **wp) {
   if (attr < 0 || H5Awrite(attr, H5T_NATIVE_INT, &complete) < 0)
     rc = h5a_fail(w, "set", "the root attribute 'complete'");
   h5a_close(w, &attr, "the root attribute 'complete'", &rc);
+  rc = h5a_agree(w, rc);
+  if (w->broken) { /* setting `complete` failed somewhere: leave the file alone */
+    h5a_left_open = 1;
+    h5a_free(w);
+    *wp = NULL;
+    return rc;
+  }
   h5a_close_all(w, &rc);
   rc = h5a_agree(w, rc);
+  if (w->broken)
+    h5a_left_open = 1;
   if (rc == 0 && par_rank() == 0 && rename(w->partial, w->path) != 0) {
     diag_addf("archive %s: cannot rename it to %s: %s", w->partial, w->path, strerror(errno));
     rc = FS_EIO;
@@ -1147,7 +1215,12 @@ void h5a_abandon(h5a_writer **wp) {
   if (!wp || !*wp)
     return;
   int rc = 0;
-  h5a_close_all(*wp, &rc);
+  if ((*wp)->broken)
+    h5a_left_open = 1; /* no HDF5 call on it: a collective close could hang */
+  else
+    h5a_close_all(*wp, &rc);
   h5a_free(*wp);
   *wp = NULL;
 }
+
+int h5a_stranded(void) { return h5a_left_open; }

@@ -20,12 +20,16 @@ typedef struct {
   int nodes_per_rack;     /* node-dimension chunk size */
   int window_scrapes;     /* time-dimension chunk size (clipped to T) */
   int node0, nnodes;      /* this rank's node range */
+  double reserve_bytes;   /* h5a_create: disk the file will take, reserved at
+                             creation so that no later write runs out of
+                             space (0: no reservation) */
 } h5a_layout;
 
 /* Provenance written as root attributes. */
 typedef struct {
   const char *version;     /* fleetsim version */
   const char *git_commit;  /* build's commit */
+  const char *fingerprint; /* the run fingerprint (src/runid.h) */
   const char *config_json; /* the final config (cfg_to_json) */
   const char *scenarios_json; /* scenario file text as used, or NULL */
   uint64_t seed;
@@ -33,11 +37,15 @@ typedef struct {
   int scrape_interval_s;
 } h5a_provenance;
 
-/* Collective. Creates "<path>.partial" (truncating any old one) with every
- * dataset of the layout: /time/seconds, /telemetry/{gpu,node,cluster}/<metric>
- * with units, long_name and dcgm_field attributes, and the provenance.
- * Returns 0, FS_EIO (file cannot be created; message in diag names the path)
- * or FS_EHDF5. All ranks get the same result. */
+/* Collective. Creates "<path>.partial", which must not exist (not even as
+ * a link: the file is created exclusively), reserves lay->reserve_bytes of
+ * disk for it (rank 0; FS_EIO naming the file and "No space left on
+ * device" when they are not there), and creates every dataset of the
+ * layout: /time/seconds, /telemetry/{gpu,node,cluster}/<metric> with units,
+ * long_name and dcgm_field attributes, and the provenance (including the
+ * run fingerprint). A failure removes the file it made. Returns 0, FS_EIO
+ * (message in diag names the path) or FS_EHDF5. All ranks get the same
+ * result. */
 int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
                const h5a_provenance *prov);
 
@@ -110,7 +118,15 @@ int h5a_write_events(h5a_writer *w, const ev_event *events, int n);
 int h5a_finish(h5a_writer **w);
 
 /* Collective. Closes without marking complete; the ".partial" file stays for
- * inspection (and, later, resume). Accepts NULL; clears *w. */
+ * inspection (and, later, resume). Accepts NULL; clears *w. After an HDF5
+ * failure (any rank) the file is not closed but left open, since the
+ * ranks' HDF5 collectives may no longer match (a close would hang): see
+ * h5a_stranded. */
 void h5a_abandon(h5a_writer **w);
+
+/* 1 when a broken archive was left open (h5a_abandon, h5a_finish): the
+ * process must then end without MPI_Finalize (par_exit), whose HDF5 hook
+ * would try to close the file collectively. The same on every rank. */
+int h5a_stranded(void);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <hdf5.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -119,5 +120,45 @@ int h5a_read_root_text(const char *path, const char *name, char **out) {
   H5Eset_auto2(H5E_DEFAULT, func, data);
   if (rc == FS_EIO)
     diag_addf("%s: cannot read the root attribute '%s' (not a fleetsim archive?)", path, name);
+  return rc;
+}
+
+int h5a_read_runid(const char *path, runid *r) {
+  memset(r, 0, sizeof *r);
+  char *fp = NULL, *version = NULL, *commit = NULL;
+  int rc = h5a_read_root_text(path, "fingerprint", &fp);
+  if (rc == 0)
+    rc = h5a_read_root_text(path, "version", &version);
+  if (rc == 0)
+    rc = h5a_read_root_text(path, "git_commit", &commit);
+  if (rc == 0 && (strlen(fp) != RUNID_HEX || strspn(fp, "0123456789abcdef") != RUNID_HEX)) {
+    diag_addf("%s: the root attribute 'fingerprint' is malformed", path);
+    rc = FS_EIO;
+  }
+  if (rc == 0) {
+    memcpy(r->fingerprint, fp, RUNID_HEX);
+    snprintf(r->version, sizeof r->version, "%s", version);
+    snprintf(r->git_commit, sizeof r->git_commit, "%s", commit);
+    H5E_auto2_t func;
+    void *data;
+    H5Eget_auto2(H5E_DEFAULT, &func, &data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t a = f >= 0 && H5Aexists(f, "seed") > 0 ? H5Aopen(f, "seed", H5P_DEFAULT) : -1;
+    uint64_t seed = 0;
+    if (a < 0 || H5Aread(a, H5T_NATIVE_UINT64, &seed) < 0) {
+      diag_addf("%s: cannot read the root attribute 'seed'", path);
+      rc = FS_EIO;
+    }
+    r->seed = seed;
+    if (a >= 0)
+      H5Aclose(a);
+    if (f >= 0)
+      H5Fclose(f);
+    H5Eset_auto2(H5E_DEFAULT, func, data);
+  }
+  free(fp);
+  free(version);
+  free(commit);
   return rc;
 }

@@ -18,6 +18,7 @@
 #include "src/diag.h"
 #include "src/errors.h"
 #include "src/paths.h"
+#include "src/safefile.h"
 
 enum { CKPT_FORMAT = 1, CKPT_BOM = 0x01020304, CKPT_HEADER = 16, CKPT_TRAILER = 16 };
 static const char CKPT_MAGIC[8] = {'F', 'L', 'E', 'E', 'T', 'C', 'K', 'P'};
@@ -79,8 +80,12 @@ int ckpt_create(ckpt_file **out, const char *path) {
   if (!f)
     return FS_ENOMEM;
   f->writing = 1;
-  if (!(f->fp = fopen(f->tmp, "wb"))) {
-    diag_addf("checkpoint %s: cannot create: %s", f->tmp, strerror(errno));
+  if (unlink(f->tmp) != 0 && errno != ENOENT) { /* a stale one of a killed run */
+    diag_addf("checkpoint %s: cannot remove: %s", f->tmp, strerror(errno));
+    ckpt_free(f);
+    return FS_EIO;
+  }
+  if (sf_create(f->tmp, &f->fp) != 0) {
     ckpt_free(f);
     return FS_EIO;
   }
@@ -97,7 +102,7 @@ void ckpt_put(ckpt_file *f, const void *p, size_t n) {
     return;
   if (fwrite(p, 1, n, f->fp) != n) {
     f->bad = 1;
-    snprintf(f->why, sizeof f->why, "write failed: %s", strerror(errno));
+    snprintf(f->why, sizeof f->why, "%s", strerror(errno));
     return;
   }
   /* crc32 takes uInt lengths: feed big arrays in pieces */
@@ -163,8 +168,12 @@ int ckpt_open(ckpt_file **out, const char *path) {
   ckpt_file *f = ckpt_alloc(path);
   if (!f)
     return FS_ENOMEM;
-  if (!(f->fp = fopen(path, "rb"))) {
-    diag_addf("checkpoint %s: cannot open: %s", path, strerror(errno));
+  int fd = sf_open_fd(path, O_RDONLY);
+  if (fd < 0 || !(f->fp = fdopen(fd, "rb"))) {
+    if (fd >= 0) {
+      diag_addf("checkpoint %s: cannot open: %s", path, strerror(errno));
+      close(fd);
+    }
     ckpt_free(f);
     return FS_EIO;
   }
@@ -269,12 +278,13 @@ int ckpt_manifest_write(const char *ckpt_dir, const ckpt_manifest *m) {
   for (int i = 0; parts && i < m->nparts; i++)
     json_array_append_new(parts, json_pack("{s:s,s:i,s:i}", "file", m->parts[i].file, "node0",
                                            m->parts[i].node0, "nnodes", m->parts[i].nnodes));
-  json_t *o = parts ? json_pack("{s:i,s:I,s:I,s:I,s:i,s:s,s:s,s:s,s:s,s:o}", "format",
+  json_t *o = parts ? json_pack("{s:i,s:I,s:I,s:I,s:i,s:s,s:s,s:s,s:s,s:s,s:o}", "format",
                                 CKPT_FORMAT, "windows", (json_int_t)m->windows, "next_scrape",
                                 (json_int_t)m->next_scrape, "contexts_bytes",
                                 (json_int_t)m->contexts_bytes, "ranks", m->ranks, "version",
-                                m->version, "git_commit", m->git_commit, "config",
-                                m->config_json, "scenarios", m->scenarios_text, "parts", parts)
+                                m->version, "git_commit", m->git_commit, "fingerprint",
+                                m->fingerprint, "config", m->config_json, "scenarios",
+                                m->scenarios_text, "parts", parts)
                     : NULL;
   char *text = o ? json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
   json_decref(o);
@@ -285,14 +295,22 @@ int ckpt_manifest_write(const char *ckpt_dir, const ckpt_manifest *m) {
   /* the same atomic path as state files, but plain text */
   char tmp[4300];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *fp = fopen(tmp, "w");
+  FILE *fp = NULL;
   int rc = 0;
-  if (!fp || fputs(text, fp) < 0 || fputc('\n', fp) == EOF || fflush(fp) != 0 ||
+  if (unlink(tmp) != 0 && errno != ENOENT) {
+    diag_addf("checkpoint %s: cannot remove: %s", tmp, strerror(errno));
+    rc = FS_EIO;
+  }
+  if (rc != 0 || sf_create(tmp, &fp) != 0) {
+    free(text);
+    return FS_EIO;
+  }
+  if (fputs(text, fp) < 0 || fputc('\n', fp) == EOF || fflush(fp) != 0 ||
       fsync(fileno(fp)) != 0) {
     diag_addf("checkpoint %s: cannot write: %s", tmp, strerror(errno));
     rc = FS_EIO;
   }
-  if (fp && fclose(fp) != 0 && rc == 0) {
+  if (fclose(fp) != 0 && rc == 0) {
     diag_addf("checkpoint %s: cannot close: %s", tmp, strerror(errno));
     rc = FS_EIO;
   }
@@ -311,6 +329,7 @@ int ckpt_manifest_write(const char *ckpt_dir, const ckpt_manifest *m) {
 void ckpt_manifest_free(ckpt_manifest *m) {
   free(m->version);
   free(m->git_commit);
+  free(m->fingerprint);
   free(m->config_json);
   free(m->scenarios_text);
   free(m->parts);
@@ -323,12 +342,13 @@ int ckpt_manifest_parse(const char *text, const char *source, ckpt_manifest *m) 
   json_t *o = json_loads(text, 0, &err);
   json_int_t format = 0, windows = -1, next = -1, cbytes = -1;
   int ranks = 0;
-  const char *version = NULL, *commit = NULL, *config = NULL, *scn = NULL;
+  const char *version = NULL, *commit = NULL, *config = NULL, *scn = NULL, *fp = NULL;
   json_t *parts = NULL;
-  if (!o || json_unpack_ex(o, &err, 0, "{s:I,s:I,s:I,s:I,s:i,s:s,s:s,s:s,s:s,s:o}", "format",
-                           &format, "windows", &windows, "next_scrape", &next, "contexts_bytes",
-                           &cbytes, "ranks", &ranks, "version", &version, "git_commit", &commit,
-                           "config", &config, "scenarios", &scn, "parts", &parts) != 0) {
+  if (!o || json_unpack_ex(o, &err, 0, "{s:I,s:I,s:I,s:I,s:i,s:s,s:s,s:s,s:s,s:s,s:o}",
+                           "format", &format, "windows", &windows, "next_scrape", &next,
+                           "contexts_bytes", &cbytes, "ranks", &ranks, "version", &version,
+                           "git_commit", &commit, "fingerprint", &fp, "config", &config,
+                           "scenarios", &scn, "parts", &parts) != 0) {
     diag_addf("checkpoint %s: not a valid manifest: %s", source, err.text);
     json_decref(o);
     return FS_EIO;
@@ -349,6 +369,7 @@ int ckpt_manifest_parse(const char *text, const char *source, ckpt_manifest *m) 
     m->ranks = ranks;
     m->nparts = (int)np;
     if (!(m->version = strdup(version)) || !(m->git_commit = strdup(commit)) ||
+        !(m->fingerprint = strdup(fp)) ||
         !(m->config_json = strdup(config)) || !(m->scenarios_text = strdup(scn)) ||
         !(m->parts = calloc(np, sizeof *m->parts)))
       rc = FS_ENOMEM;
@@ -371,37 +392,72 @@ int ckpt_manifest_parse(const char *text, const char *source, ckpt_manifest *m) 
   return rc;
 }
 
+/* 1 when n is a checkpoint file name (manifest.json, wNNNNNN-rNNNN.bin,
+ * wNNNNNN-root.bin, each possibly ".tmp"); *tmp says whether it is a
+ * temp file, *windows is the NNNNNN (-1 for the manifest). */
+static int ckpt_our_name(const char *n, int *tmp, long long *windows) {
+  size_t len = strlen(n);
+  *tmp = len > 4 && strcmp(n + len - 4, ".tmp") == 0;
+  size_t base = *tmp ? len - 4 : len;
+  *windows = -1;
+  if (base == strlen("manifest.json") && strncmp(n, "manifest.json", base) == 0)
+    return 1;
+  size_t d = 1;
+  while (d < base && n[d] >= '0' && n[d] <= '9')
+    d++;
+  if (n[0] != 'w' || d < 7 || d >= base || n[d] != '-')
+    return 0;
+  *windows = strtoll(n + 1, NULL, 10);
+  const char *p = n + d + 1;
+  size_t rest = base - (size_t)(p - n);
+  if (rest == strlen("root.bin") && strncmp(p, "root.bin", rest) == 0)
+    return 1;
+  size_t r = 1;
+  while (r < rest && p[r] >= '0' && p[r] <= '9')
+    r++;
+  return p[0] == 'r' && r >= 5 && rest - r == 4 && strncmp(p + r, ".bin", 4) == 0;
+}
+
 int ckpt_prune(const char *ckpt_dir, int64_t keep) {
-  DIR *d = opendir(ckpt_dir);
-  if (!d) {
+  int dfd = open(ckpt_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0) {
     if (errno == ENOENT)
       return 0;
-    diag_addf("checkpoint %s: cannot list: %s", ckpt_dir, strerror(errno));
+    diag_addf("checkpoint %s: cannot open the directory: %s", ckpt_dir,
+              errno == ELOOP || errno == ENOTDIR ? "it is a symbolic link or not a directory "
+                                                   "(fleetsim does not write through links)"
+                                                 : strerror(errno));
     return FS_EIO;
   }
-  char prefix[32] = "";
-  if (keep >= 0)
-    snprintf(prefix, sizeof prefix, "w%06lld-", (long long)keep);
+  int lfd = dup(dfd);
+  DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+  if (!d) {
+    diag_addf("checkpoint %s: cannot list: %s", ckpt_dir, strerror(errno));
+    if (lfd >= 0)
+      close(lfd);
+    close(dfd);
+    return FS_EIO;
+  }
   int rc = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
     const char *n = e->d_name;
-    if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+    int tmp;
+    long long w;
+    if (!ckpt_our_name(n, &tmp, &w))
+      continue; /* not a checkpoint file: someone else's, it stays */
+    if (keep >= 0 && !tmp && (w < 0 || w == keep))
       continue;
-    size_t len = strlen(n);
-    int tmp = len > 4 && strcmp(n + len - 4, ".tmp") == 0;
-    if (keep >= 0 && !tmp &&
-        (strcmp(n, "manifest.json") == 0 || strncmp(n, prefix, strlen(prefix)) == 0))
-      continue;
-    char path[4400];
-    snprintf(path, sizeof path, "%s/%s", ckpt_dir, n);
-    if (unlink(path) != 0 && errno != ENOENT) {
-      diag_addf("checkpoint %s: cannot remove: %s", path, strerror(errno));
+    if (unlinkat(dfd, n, 0) != 0 && errno != ENOENT) {
+      diag_addf("checkpoint %s/%s: cannot remove: %s", ckpt_dir, n, strerror(errno));
       rc = FS_EIO;
     }
   }
   closedir(d);
-  if (rc == 0 && keep < 0 && rmdir(ckpt_dir) != 0 && errno != ENOENT) {
+  close(dfd);
+  /* a directory that holds other files than checkpoints stays */
+  if (rc == 0 && keep < 0 && rmdir(ckpt_dir) != 0 && errno != ENOENT && errno != ENOTEMPTY &&
+      errno != EEXIST) {
     diag_addf("checkpoint %s: cannot remove the directory: %s", ckpt_dir, strerror(errno));
     rc = FS_EIO;
   }
@@ -418,11 +474,11 @@ static int ckpt_fsync_fd(int fd, const char *path) {
 }
 
 int ckpt_trim_partial_line(const char *path) {
-  int fd = open(path, O_RDWR);
+  int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT)
       return 0;
-    diag_addf("%s: cannot open: %s", path, strerror(errno));
+    diag_addf("%s: cannot open: %s", path, sf_reason(errno));
     return FS_EIO;
   }
   struct stat st;
@@ -455,12 +511,13 @@ int ckpt_trim_partial_line(const char *path) {
 }
 
 int ckpt_truncate(const char *path, int64_t bytes) {
-  int fd = open(path, O_RDWR);
+  int fd = sf_open_fd(path, O_RDWR);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0) {
-    diag_addf("%s: cannot open: %s", path, strerror(errno));
-    if (fd >= 0)
+    if (fd >= 0) {
+      diag_addf("%s: cannot open: %s", path, strerror(errno));
       close(fd);
+    }
     return FS_EIO;
   }
   int rc = 0;

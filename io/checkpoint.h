@@ -19,7 +19,8 @@
 
 typedef struct ckpt_file ckpt_file;
 
-/* Opens "<path>.tmp" for writing (truncating). 0 or FS_EIO/FS_ENOMEM (the
+/* Opens "<path>.tmp" for writing: a stale one is removed, then it is
+ * created exclusively, without following a link. 0 or FS_EIO/FS_ENOMEM (the
  * path and reason in diag). */
 int ckpt_create(ckpt_file **out, const char *path);
 
@@ -75,6 +76,7 @@ typedef struct {
   int ranks;               /* ranks that wrote it (nparts files) */
   char *version;           /* fleetsim version and build commit */
   char *git_commit;
+  char *fingerprint;       /* the run fingerprint (src/runid.h) */
   char *config_json;       /* cfg_to_json of the run */
   char *scenarios_text;    /* the scenario file text of the run */
   ckpt_part *parts;        /* [nparts] */
@@ -95,17 +97,20 @@ int ckpt_manifest_parse(const char *text, const char *source, ckpt_manifest *m);
 /* Frees what ckpt_manifest_parse allocated and zeroes *m. */
 void ckpt_manifest_free(ckpt_manifest *m);
 
-/* Removes every file of ckpt_dir except manifest.json and the state files
- * of checkpoint `keep` (keep < 0: everything, then the directory itself).
- * 0 or FS_EIO. */
+/* Removes the checkpoint files of ckpt_dir (manifest.json, wNNNNNN-rNNNN.bin,
+ * wNNNNNN-root.bin and their .tmp names; nothing else, and ckpt_dir is not
+ * followed when it is a link) except manifest.json and the state files of
+ * checkpoint `keep`; keep < 0: all of them, then the directory itself when
+ * that leaves it empty. A missing directory is fine. 0 or FS_EIO. */
 int ckpt_prune(const char *ckpt_dir, int64_t keep);
 
 /* Makes path end after its last newline (drops a line torn by a crash) and
- * fsyncs it. A missing file is fine. 0 or FS_EIO. */
+ * fsyncs it. A missing file is fine; a link is refused. 0 or FS_EIO. */
 int ckpt_trim_partial_line(const char *path);
 
-/* Truncates path to `bytes` (which must not exceed its size) and fsyncs it.
- * 0 or FS_EIO (e.g. the file is shorter than the checkpoint says). */
+/* Truncates path (a regular file, not a link) to `bytes` (which must not
+ * exceed its size) and fsyncs it. 0 or FS_EIO (e.g. the file is shorter
+ * than the checkpoint says). */
 int ckpt_truncate(const char *path, int64_t bytes);
 
 /* fsyncs an open stdio stream's file (after fflush). 0 or FS_EIO. */

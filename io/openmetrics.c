@@ -20,6 +20,7 @@
 #include "src/diag.h"
 #include "src/errors.h"
 #include "src/fleet.h"
+#include "src/safefile.h"
 #include "src/metrics.h"
 #include "src/paths.h"
 #include "src/progress.h"
@@ -51,7 +52,7 @@ typedef struct {
   int32_t *node_rack, *node_job;
   uint8_t *node_tenant;
   int njobs;
-  char (*job_id)[32];
+  char (*job_id)[CFG_JOB_ID_LEN];
   om_metric *metrics;
   int nmetrics;
 } om_archive;
@@ -194,6 +195,28 @@ static int om_describe(const om_archive *a, hid_t grp, om_scope scope, const cha
   return 0;
 }
 
+/* 1 when name is a metric name fleetsim writes: [a-zA-Z_][a-zA-Z0-9_]*. */
+static int om_metric_name_ok(const char *name) {
+  if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z') ||
+        name[0] == '_'))
+    return 0;
+  for (const char *c = name; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+          *c == '_'))
+      return 0;
+  return 1;
+}
+
+/* name with every byte outside printable ASCII shown as \xNN, into out. */
+static void om_show(const char *name, char *out, size_t cap) {
+  size_t n = 0;
+  for (const unsigned char *c = (const unsigned char *)name; *c && n + 5 < cap; c++)
+    n += (size_t)(*c >= 0x20 && *c < 0x7f && *c != '\\'
+                      ? snprintf(out + n, cap - n, "%c", *c)
+                      : snprintf(out + n, cap - n, "\\x%02x", *c));
+  out[n < cap ? n : cap - 1] = '\0';
+}
+
 /* Every dataset under /telemetry/{gpu,node,cluster}, in name order. */
 static int om_list_metrics(om_archive *a) {
   int cap = 0, rc = 0;
@@ -211,6 +234,17 @@ static int om_list_metrics(om_archive *a) {
                                        H5P_DEFAULT);
       if (len < 0 || len >= (ssize_t)sizeof name) {
         rc = om_hdf5_fail(a, "list", gname);
+        break;
+      }
+      /* the name becomes sample and family names in a line-based text: a
+       * tampered archive must not inject lines (or an early "# EOF") */
+      if (!om_metric_name_ok(name)) {
+        char shown[4 * OM_NAME_LEN];
+        om_show(name, shown, sizeof shown);
+        diag_addf("%s: dataset %s/%s is not a metric name ([a-zA-Z_][a-zA-Z0-9_]*): the archive "
+                  "was altered; nothing exported",
+                  a->path, gname, shown);
+        rc = FS_EUSAGE;
         break;
       }
       if (a->nmetrics == cap) {
@@ -812,7 +846,9 @@ int om_export(const om_options *o, om_stats *st) {
   FILE *out = NULL;
   if (rc == 0) {
     snprintf(partial, sizeof partial, "%s.partial", o->out_path);
-    if (!(out = fopen(partial, "w"))) {
+    /* FILE.partial is fleetsim's name: a stale one goes, and the new one is
+     * created exclusively, never through a link planted there */
+    if ((unlink(partial) != 0 && errno != ENOENT) || sf_create(partial, &out) != 0) {
       diag_addf("--out %s: cannot create %s: %s", o->out_path, partial, strerror(errno));
       rc = FS_EIO;
     } else if (setvbuf(out, NULL, _IOFBF, OM_OUT_BUFFER_BYTES) != 0) {

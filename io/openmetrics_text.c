@@ -241,6 +241,8 @@ void om_escape(const char *in, char *out, size_t cap) {
     } else if (*in == '\n') {
       out[n++] = '\\';
       out[n++] = 'n';
+    } else if ((unsigned char)*in < 0x20 || *in == 0x7f) {
+      out[n++] = '?'; /* no control character reaches the text (or a terminal) */
     } else {
       out[n++] = *in;
     }

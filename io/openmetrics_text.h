@@ -57,7 +57,8 @@ int om_parse_utc(const char *text, int64_t *epoch);
 int64_t om_default_epoch(int64_t created, double start_hour, double run_s);
 
 /* Copies in to out (cap bytes, NUL included, truncating) with OpenMetrics
- * escapes for HELP text and label values: backslash, double quote, newline. */
+ * escapes for HELP text and label values: backslash, double quote, newline;
+ * other control characters become '?'. */
 void om_escape(const char *in, char *out, size_t cap);
 
 #endif

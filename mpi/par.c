@@ -3,23 +3,74 @@
 #include "mpi/par.h"
 
 #include <mpi.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "src/errors.h"
 
 static int par_started;
+static pid_t par_parent; /* the launcher (mpirun, orted, slurmstepd), or 0 */
+
+/* Under a launcher, a rank must not outlive it: it would go on writing a
+ * run directory that a --resume may already be writing. The kernel kills
+ * the rank when its parent dies; par_wait checks too. */
+static void par_watch_parent(void) {
+  if (!getenv("OMPI_COMM_WORLD_RANK") && !getenv("PMIX_RANK") && !getenv("PMI_RANK"))
+    return;
+  par_parent = getppid();
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != par_parent || par_parent == 1)
+    _exit(1); /* the launcher is already gone */
+}
 
 int par_init(int *argc, char ***argv) {
   int provided = 0;
+  par_watch_parent();
   if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
     return FS_EMPI;
   par_started = 1;
   /* Errors come back as codes so that callers can report them. */
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   return 0;
+}
+
+/* Completes a non-blocking collective. It spins for the first millisecond
+ * (most collectives end sooner), then sleeps between tests, 20 us doubling
+ * to max_nap_ns, so that ranks waiting for a slow or stopped rank take
+ * almost no CPU. A rank whose launcher died ends here at once. */
+static int par_wait(MPI_Request *req, long max_nap_ns) {
+  int done = 0;
+  double t0 = MPI_Wtime();
+  long nap_ns = 20000;
+  for (;;) {
+    if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+      return FS_EMPI;
+    if (done)
+      return 0;
+    if (MPI_Wtime() - t0 < 1e-3)
+      continue;
+    if (par_parent && getppid() != par_parent)
+      _exit(1);
+    struct timespec ts = {0, nap_ns};
+    nanosleep(&ts, NULL);
+    nap_ns = nap_ns * 2 < max_nap_ns ? nap_ns * 2 : max_nap_ns;
+  }
+}
+
+/* par_wait of a call that started a request (rc its return code), with
+ * naps of at most 250 us. */
+static int par_complete(int rc, MPI_Request *req) {
+  return rc != MPI_SUCCESS ? FS_EMPI : par_wait(req, 250000);
+}
+
+_Noreturn void par_exit(int status) {
+  fflush(stdout);
+  fflush(stderr);
+  _exit(status);
 }
 
 void par_finalize(void) {
@@ -54,59 +105,54 @@ _Noreturn void par_abort(int status) {
 
 int par_agree(int rc) {
   int worst = rc;
-  if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
+  MPI_Request req;
+  if (par_complete(MPI_Iallreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &req), &req))
     return FS_EMPI;
   return worst;
 }
 
 int par_agree_idle(int rc) {
-  int worst = rc, done = 0;
+  int worst = rc;
   MPI_Request req;
-  if (MPI_Iallreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &req) != MPI_SUCCESS)
+  if (MPI_Iallreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &req) != MPI_SUCCESS ||
+      par_wait(&req, 16000000))
     return FS_EMPI;
-  struct timespec nap = {0, 1000000};
-  for (;;) {
-    if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
-      return FS_EMPI;
-    if (done)
-      return worst;
-    nanosleep(&nap, NULL);
-    if (nap.tv_nsec < 16000000)
-      nap.tv_nsec *= 2;
-  }
+  return worst;
 }
 
-int par_bcast_text(char **text) {
-  long len = (par_rank() == 0 && *text) ? (long)strlen(*text) : -1;
-  if (MPI_Bcast(&len, 1, MPI_LONG, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+int par_bcast_text_from(int root, char **text) {
+  long len = (par_rank() == root && *text) ? (long)strlen(*text) : -1;
+  MPI_Request req;
+  if (par_complete(MPI_Ibcast(&len, 1, MPI_LONG, root, MPI_COMM_WORLD, &req), &req))
     return FS_EMPI;
   if (len < 0) {
-    if (par_rank() != 0)
+    if (par_rank() != root)
       *text = NULL;
     return 0;
   }
-  if (par_rank() != 0) {
+  if (par_rank() != root) {
     *text = malloc((size_t)len + 1);
     if (!*text)
       return par_agree(FS_ENOMEM);
   }
   int rc = 0;
-  if (MPI_Bcast(*text, (int)len + 1, MPI_CHAR, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+  if (par_complete(MPI_Ibcast(*text, (int)len + 1, MPI_CHAR, root, MPI_COMM_WORLD, &req), &req))
     rc = FS_EMPI;
   return par_agree(rc);
 }
 
+int par_bcast_text(char **text) { return par_bcast_text_from(0, text); }
+
 int par_max_doubles(double *inout, int n) {
-  if (MPI_Allreduce(MPI_IN_PLACE, inout, n, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
-    return FS_EMPI;
-  return 0;
+  MPI_Request req;
+  return par_complete(
+      MPI_Iallreduce(MPI_IN_PLACE, inout, n, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD, &req), &req);
 }
 
 int par_sum_u64(uint64_t *inout, int n) {
-  if (MPI_Allreduce(MPI_IN_PLACE, inout, n, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD) !=
-      MPI_SUCCESS)
-    return FS_EMPI;
-  return 0;
+  MPI_Request req;
+  return par_complete(
+      MPI_Iallreduce(MPI_IN_PLACE, inout, n, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD, &req), &req);
 }
 
 int par_gather_rack_blocks(const double *local, int local_racks, int block, double *all_out) {
@@ -125,7 +171,9 @@ int par_gather_rack_blocks(const double *local, int local_racks, int block, doub
     return rc;
   }
   int sendcount = local_racks * block;
-  if (MPI_Gather(&sendcount, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+  MPI_Request req;
+  if (par_complete(MPI_Igather(&sendcount, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD, &req),
+                   &req))
     rc = FS_EMPI;
   if (par_rank() == 0 && counts) {
     int off = 0;
@@ -134,8 +182,9 @@ int par_gather_rack_blocks(const double *local, int local_racks, int block, doub
       off += counts[r];
     }
   }
-  if (MPI_Gatherv(local, sendcount, MPI_DOUBLE, all_out, counts, displs, MPI_DOUBLE, 0,
-                  MPI_COMM_WORLD) != MPI_SUCCESS)
+  if (par_complete(MPI_Igatherv(local, sendcount, MPI_DOUBLE, all_out, counts, displs, MPI_DOUBLE,
+                                0, MPI_COMM_WORLD, &req),
+                   &req))
     rc = FS_EMPI;
   free(counts);
   free(displs);
@@ -144,15 +193,27 @@ int par_gather_rack_blocks(const double *local, int local_racks, int block, doub
 
 int par_min_avg_max(double v, double *min, double *avg, double *max) {
   double sum = 0;
-  if (MPI_Allreduce(&v, min, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS ||
-      MPI_Allreduce(&v, max, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS ||
-      MPI_Allreduce(&v, &sum, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS)
+  MPI_Request req;
+  if (par_complete(MPI_Iallreduce(&v, min, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD, &req), &req) ||
+      par_complete(MPI_Iallreduce(&v, max, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD, &req), &req) ||
+      par_complete(MPI_Iallreduce(&v, &sum, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD, &req), &req))
     return FS_EMPI;
   *avg = sum / par_size();
   return 0;
 }
 
 double par_wtime(void) { return MPI_Wtime(); }
+
+int par_node_ranks(void) {
+  MPI_Comm node;
+  int n = 1;
+  if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
+      MPI_SUCCESS) {
+    MPI_Comm_size(node, &n);
+    MPI_Comm_free(&node);
+  }
+  return n;
+}
 
 void par_rack_range_of(int racks, int rank, int size, int *first, int *count) {
   int base = racks / size, extra = racks % size, plain = size - extra; /* ranks with base racks */
@@ -177,8 +238,10 @@ int par_allgather_floats(const float *local, const int *counts, float *all_out) 
     displs[r] = off;
     off += counts[r];
   }
-  if (MPI_Allgatherv(local, counts[par_rank()], MPI_FLOAT, all_out, counts, displs, MPI_FLOAT,
-                     MPI_COMM_WORLD) != MPI_SUCCESS)
+  MPI_Request req;
+  if (par_complete(MPI_Iallgatherv(local, counts[par_rank()], MPI_FLOAT, all_out, counts, displs,
+                                   MPI_FLOAT, MPI_COMM_WORLD, &req),
+                   &req))
     rc = FS_EMPI;
   free(displs);
   return rc;
@@ -193,7 +256,9 @@ int par_gather_bytes(const void *local, int n, void **all_out, int *all_n) {
   *all_n = 0;
   if ((rc = par_agree(rc)) != 0)
     goto out;
-  if (MPI_Gather(&n, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS) {
+  MPI_Request req;
+  if (par_complete(MPI_Igather(&n, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD, &req),
+                   &req)) {
     rc = FS_EMPI;
     goto out;
   }
@@ -207,8 +272,9 @@ int par_gather_bytes(const void *local, int n, void **all_out, int *all_n) {
   }
   if ((rc = par_agree(rc)) != 0)
     goto out;
-  if (MPI_Gatherv(local, n, MPI_BYTE, *all_out, counts, displs, MPI_BYTE, 0, MPI_COMM_WORLD) !=
-      MPI_SUCCESS)
+  if (par_complete(MPI_Igatherv(local, n, MPI_BYTE, *all_out, counts, displs, MPI_BYTE, 0,
+                                MPI_COMM_WORLD, &req),
+                   &req))
     rc = FS_EMPI;
 out:
   free(counts);
@@ -217,5 +283,6 @@ out:
 }
 
 int par_bcast_int(int *v) {
-  return MPI_Bcast(v, 1, MPI_INT, 0, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : FS_EMPI;
+  MPI_Request req;
+  return par_complete(MPI_Ibcast(v, 1, MPI_INT, 0, MPI_COMM_WORLD, &req), &req);
 }

@@ -7,7 +7,14 @@
 #include <stdint.h>
 
 /* Starts MPI (thread level: funneled). Returns 0 or FS_EMPI. Not collective
- * in the MPI sense, but every process must call it first. */
+ * in the MPI sense, but every process must call it first. A process started
+ * by an MPI launcher (mpirun, srun) is killed by the kernel when the
+ * launcher dies (PR_SET_PDEATHSIG), so no rank outlives its job.
+ *
+ * Every collective below waits by testing a non-blocking operation, spinning
+ * for a millisecond and then sleeping in short naps: a rank that waits for
+ * a slow or stopped rank takes almost no CPU, and one whose launcher died
+ * exits (status 1). */
 int par_init(int *argc, char ***argv);
 
 /* Shuts MPI down; safe to call when par_init failed. */
@@ -20,6 +27,12 @@ int par_size(void);
 /* 1 on the one rank that prints messages, progress and summaries (rank 0). */
 int par_prints(void);
 
+/* Ends this process at once with status, without MPI_Finalize (after the
+ * ranks agreed on a failure that left a file open in a state that a
+ * collective close or MPI_Finalize could hang on, see h5a_stranded).
+ * Flushes stdout and stderr first. */
+_Noreturn void par_exit(int status);
+
 /* Ends every rank at once with the given exit status (after a fatal error that
  * cannot be agreed on collectively, e.g. inside a half-finished collective). */
 _Noreturn void par_abort(int status);
@@ -30,16 +43,19 @@ int par_agree(int rc);
 
 /* par_agree for a point where some ranks may wait long for another (rank 0
  * waiting for LLM answers, scoring, a serial subcommand): the waiting ranks
- * sleep instead of spinning. A non-blocking all-reduce is tested with
- * nanosleep in between (1 ms, doubling up to 16 ms), so a waiting rank uses
- * next to no CPU and answers within about 16 ms once the last rank arrives.
- * Every rank must call it at the same point (it never matches par_agree). */
+ * sleep instead of spinning: like par_agree (a non-blocking all-reduce
+ * tested with naps in between) but the naps grow to 16 ms, not 250 us, so a
+ * waiting rank uses next to no CPU and answers within about 16 ms once the
+ * last rank arrives. Every rank must call it at the same point. */
 int par_agree_idle(int rc);
 
 /* Broadcasts a NUL-terminated string from rank 0. On rank 0 *text is the
  * input (may be NULL, meaning "no text"); on the others it is set to a
  * malloc'd copy (or NULL). Returns 0, FS_ENOMEM or FS_EMPI on every rank. */
 int par_bcast_text(char **text);
+
+/* par_bcast_text from rank `root` (the same on every rank). */
+int par_bcast_text_from(int root, char **text);
 
 /* In-place element-wise maximum over all ranks of n doubles. */
 int par_max_doubles(double *inout, int n);
@@ -71,6 +87,9 @@ void par_rack_range_of(int racks, int rank, int size, int *first, int *count);
 
 /* Min, mean and max of one double over all ranks (for timing reports). */
 int par_min_avg_max(double v, double *min, double *avg, double *max);
+
+/* How many ranks share this rank's node (its shared-memory domain). */
+int par_node_ranks(void);
 
 /* Wall-clock seconds (MPI_Wtime), local. */
 double par_wtime(void);

@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "pipeline/backend_rules.h"
 #include "pipeline/escalate.h"
 #include "pipeline/llm_schema.h"
 #include "src/diag.h"
 #include "src/errors.h"
+#include "src/safefile.h"
 #include "src/strbuf.h"
 
 static const char *const cal_names[CAL_COUNT] = {"constant", "echo",   "denial",    "salad",
@@ -303,14 +303,16 @@ int cal_answer(cal_operator op, const llm_call *calls, int n, int i, char **answ
 
 /* ---- transcripts ------------------------------------------------------------ */
 
-int cal_write_transcript(const char *path, const char *name, const llm_call *calls, int n,
-                         char *const *answers) {
-  FILE *fp = fopen(path, "w");
-  if (!fp) {
-    diag_addf("%s: cannot create: %s", path, strerror(errno));
+int cal_write_transcript(const char *path, const char *name, const runid *run,
+                         const llm_call *calls, int n, char *const *answers) {
+  sf_replace r;
+  if (sf_replace_open(&r, path) != 0)
     return FS_EIO;
-  }
-  int rc = 0;
+  char *header = runid_header(run);
+  int rc = header ? 0 : FS_ENOMEM;
+  if (rc == 0 && (fputs(header, r.fp) == EOF || fputc('\n', r.fp) == EOF))
+    rc = FS_EIO;
+  free(header);
   for (int i = 0; i < n && rc == 0; i++) {
     esc_line l = {.call_id = calls[i].call_id,
                   .layer = calls[i].layer,
@@ -324,24 +326,24 @@ int cal_write_transcript(const char *path, const char *name, const llm_call *cal
     char *line = esc_format_line(&l);
     if (!line)
       rc = FS_ENOMEM;
-    else if (fputs(line, fp) == EOF || fputc('\n', fp) == EOF)
+    else if (fputs(line, r.fp) == EOF || fputc('\n', r.fp) == EOF)
       rc = FS_EIO;
     free(line);
   }
-  if (fclose(fp) != 0 && rc == 0)
-    rc = FS_EIO;
-  if (rc == FS_EIO)
-    diag_addf("%s: write failed: %s", path, strerror(errno));
-  return rc;
+  if (rc != 0) {
+    if (rc == FS_EIO)
+      diag_addf("%s: write failed: %s", path, strerror(errno));
+    sf_replace_abort(&r);
+    return rc;
+  }
+  return sf_replace_commit(&r);
 }
 
-int cal_write_transcripts(const char *dir, const llm_call *calls, int n) {
+int cal_write_transcripts(const char *dir, const runid *run, const llm_call *calls, int n) {
   char path[4200];
   snprintf(path, sizeof path, "%s/calibration", dir);
-  if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-    diag_addf("%s: cannot create: %s", path, strerror(errno));
+  if (sf_mkdir(path, "calibration directory", 0) != 0)
     return FS_EIO;
-  }
   char **answers = calloc((size_t)n + 1, sizeof *answers);
   if (!answers)
     return FS_ENOMEM;
@@ -351,7 +353,7 @@ int cal_write_transcripts(const char *dir, const llm_call *calls, int n) {
       rc = cal_answer((cal_operator)op, calls, n, i, &answers[i]);
     snprintf(path, sizeof path, "%s/calibration/%s.jsonl", dir, cal_names[op]);
     if (rc == 0)
-      rc = cal_write_transcript(path, cal_names[op], calls, n, answers);
+      rc = cal_write_transcript(path, cal_names[op], run, calls, n, answers);
     for (int i = 0; i < n; i++) {
       free(answers[i]);
       answers[i] = NULL;

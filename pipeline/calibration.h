@@ -9,6 +9,7 @@
 #ifndef FLEETSIM_CALIBRATION_H
 #define FLEETSIM_CALIBRATION_H
 #include "pipeline/contexts_file.h"
+#include "src/runid.h"
 
 /* The null operators, in table order. */
 typedef enum {
@@ -34,15 +35,16 @@ const char *cal_about(cal_operator op);
  * FS_ENOMEM. */
 int cal_answer(cal_operator op, const llm_call *calls, int n, int i, char **answer);
 
-/* Writes DIR/calibration/<name>.jsonl for every operator: one transcript
- * line per call (the escalation engine's format, status ok, latency 0).
- * The folder is created if missing. 0, FS_EIO (path in diag), FS_EINVAL or
- * FS_ENOMEM. */
-int cal_write_transcripts(const char *dir, const llm_call *calls, int n);
+/* Writes DIR/calibration/<name>.jsonl for every operator: run's header
+ * line (runid.h), then one transcript line per call (the escalation
+ * engine's format, status ok, latency 0). The folder is created if missing
+ * (never through a link); files are replaced through a temp file. 0,
+ * FS_EIO (path in diag), FS_EINVAL or FS_ENOMEM. */
+int cal_write_transcripts(const char *dir, const runid *run, const llm_call *calls, int n);
 
-/* Writes one transcript file path with answers[i] to calls[i] (backend
- * label name). Shared with the oracle. 0, FS_EIO or FS_ENOMEM. */
-int cal_write_transcript(const char *path, const char *name, const llm_call *calls, int n,
-                         char *const *answers);
+/* Writes one transcript file path as above with answers[i] to calls[i]
+ * (backend label name). Shared with the oracle. 0, FS_EIO or FS_ENOMEM. */
+int cal_write_transcript(const char *path, const char *name, const runid *run,
+                         const llm_call *calls, int n, char *const *answers);
 
 #endif

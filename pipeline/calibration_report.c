@@ -13,6 +13,7 @@
 #include "pipeline/calibration_oracle.h"
 #include "src/diag.h"
 #include "src/errors.h"
+#include "src/safefile.h"
 
 enum { CALREP_NULL, CALREP_REFERENCE };
 
@@ -124,7 +125,8 @@ static int calrep_score(const char *dir, const char *name, const scr_truth *t,
 }
 
 /* Writes DIR/calibration/oracle.jsonl. */
-static int calrep_oracle(const char *dir, const scr_truth *t, const llm_call *calls, int n) {
+static int calrep_oracle(const char *dir, const runid *run, const scr_truth *t,
+                         const llm_call *calls, int n) {
   const tmap_truth tm = {t->scenarios, t->f, t->checklists, t->scrape_interval_s};
   int nscn = t->scenarios ? t->scenarios->n : 0, rc = 0;
   double *detected = calloc((size_t)nscn + 1, sizeof *detected);
@@ -138,7 +140,7 @@ static int calrep_oracle(const char *dir, const scr_truth *t, const llm_call *ca
   char path[4400];
   snprintf(path, sizeof path, "%s/calibration/oracle.jsonl", dir);
   if (rc == 0)
-    rc = cal_write_transcript(path, "oracle", calls, n, answers);
+    rc = cal_write_transcript(path, "oracle", run, calls, n, answers);
   for (int i = 0; answers && i < n; i++)
     free(answers[i]);
   free(answers);
@@ -146,12 +148,36 @@ static int calrep_oracle(const char *dir, const scr_truth *t, const llm_call *ca
   return rc;
 }
 
-int calrep_write(const char *dir, const scr_truth *truth, const llm_call *calls, int ncalls,
-                 const scr_backend *rules, int *all_met) {
+/* Replaces path (through a temp file, never through a link) with the
+ * table as Markdown (json = 0) or JSON. 0, FS_EIO (path in diag) or
+ * FS_ENOMEM. */
+static int calrep_replace(const char *path, const calrep_row *rows, int n, int met, int json) {
+  sf_replace r;
+  if (sf_replace_open(&r, path) != 0)
+    return FS_EIO;
+  int rc = 0;
+  if (!json) {
+    calrep_md(r.fp, rows, n, met);
+  } else {
+    json_t *j = calrep_json(rows, n, met);
+    rc = !j ? FS_ENOMEM : json_dumpf(j, r.fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ? FS_EIO : 0;
+    json_decref(j);
+  }
+  if (rc != 0) {
+    if (rc == FS_EIO)
+      diag_addf("%s: write failed: %s", path, strerror(errno));
+    sf_replace_abort(&r);
+    return rc;
+  }
+  return sf_replace_commit(&r);
+}
+
+int calrep_write(const char *dir, const runid *run, const scr_truth *truth, const llm_call *calls,
+                 int ncalls, const scr_backend *rules, int *all_met) {
   calrep_row rows[CAL_COUNT + 2];
-  int n = 0, rc = cal_write_transcripts(dir, calls, ncalls);
+  int n = 0, rc = cal_write_transcripts(dir, run, calls, ncalls);
   if (rc == 0)
-    rc = calrep_oracle(dir, truth, calls, ncalls);
+    rc = calrep_oracle(dir, run, truth, calls, ncalls);
   memset(rows, 0, sizeof rows);
   for (int op = 0; rc == 0 && op < CAL_COUNT; op++) {
     rows[n] = (calrep_row){cal_name((cal_operator)op), cal_about((cal_operator)op), CALREP_NULL,
@@ -173,31 +199,13 @@ int calrep_write(const char *dir, const scr_truth *truth, const llm_call *calls,
     for (int li = 0; li < 3; li++)
       met &= calrep_met(&rows[i], li);
   char path[4400];
-  FILE *fp = NULL;
-  json_t *j = NULL;
   if (rc == 0) {
     snprintf(path, sizeof path, "%s/results/calibration.md", dir);
-    if (!(fp = fopen(path, "w"))) {
-      diag_addf("%s: cannot create: %s", path, strerror(errno));
-      rc = FS_EIO;
-    } else {
-      calrep_md(fp, rows, n, met);
-      if (fclose(fp) != 0) {
-        diag_addf("%s: write failed: %s", path, strerror(errno));
-        rc = FS_EIO;
-      }
-    }
+    rc = calrep_replace(path, rows, n, met, 0);
   }
   if (rc == 0) {
     snprintf(path, sizeof path, "%s/results/calibration.json", dir);
-    j = calrep_json(rows, n, met);
-    if (!j)
-      rc = FS_ENOMEM;
-    else if (json_dump_file(j, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
-      diag_addf("%s: cannot write", path);
-      rc = FS_EIO;
-    }
-    json_decref(j);
+    rc = calrep_replace(path, rows, n, met, 1);
   }
   for (int i = 0; i < n; i++)
     if (rows[i].owned) {

@@ -2,12 +2,16 @@
 #include "pipeline/contexts_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "src/diag.h"
 #include "src/errors.h"
+#include "src/safefile.h"
 
 const char *llm_layer_name(llm_layer l) {
   return l == LLM_L2 ? "L2" : (l == LLM_L3 ? "L3" : "L4");
@@ -41,31 +45,86 @@ int ctxf_append(FILE *out, const llm_call *c) {
   return rc;
 }
 
-int ctxf_read(const char *path, llm_call **calls, int *n) {
+int ctxf_write_header(FILE *out, const runid *r) {
+  char *line = runid_header(r);
+  if (!line)
+    return FS_ENOMEM;
+  int rc = (fputs(line, out) < 0 || fputc('\n', out) == EOF || fflush(out) != 0) ? FS_EIO : 0;
+  free(line);
+  return rc;
+}
+
+/* The layer a call_id names ("L2-000012" -> LLM_L2), or 0 when id is not
+ * of that form. */
+static llm_layer ctxf_id_layer(const char *id) {
+  if (id[0] != 'L' || id[1] < '2' || id[1] > '4' || id[2] != '-')
+    return 0;
+  size_t digits = strspn(id + 3, "0123456789");
+  if (id[3 + digits] != '\0' || digits < (id[1] == '4' ? 2u : 6u) || digits > 18)
+    return 0;
+  return (llm_layer)(id[1] - '0');
+}
+
+/* Why a parsed call line is not a context record, or NULL. */
+static const char *ctxf_check(json_t *o, llm_layer *layer) {
+  const char *id = json_string_value(json_object_get(o, "call_id"));
+  const char *name = json_string_value(json_object_get(o, "layer"));
+  json_t *ev = json_object_get(o, "event_id"), *t = json_object_get(o, "t_s");
+  if (!json_is_object(o) || !id || !name || !json_is_object(json_object_get(o, "context")) ||
+      !json_is_number(t))
+    return "not a context record (call_id, layer, t_s, context)";
+  *layer = ctxf_id_layer(id);
+  if (!*layer)
+    return "call_id is not of the form L2-NNNNNN, L3-NNNNNN or L4-NN";
+  if (strcmp(name, llm_layer_name(*layer)) != 0)
+    return "layer is not L2, L3 or L4, or not the layer its call_id names";
+  if (*layer == LLM_L4 ? !json_is_null(ev) : !(json_is_integer(ev) && json_integer_value(ev) >= 0))
+    return "event_id is not an integer >= 0 (L2, L3) or null (L4)";
+  if (!isfinite(json_number_value(t)))
+    return "t_s is not a finite number";
+  return NULL;
+}
+
+static int ctxf_cmp_id(const void *a, const void *b) {
+  return strcmp(((const llm_call *)a)->call_id, ((const llm_call *)b)->call_id);
+}
+
+int ctxf_read(const char *path, llm_call **calls, int *n, runid *run) {
   *calls = NULL;
   *n = 0;
-  FILE *fp = fopen(path, "r");
+  int fd = sf_open_fd(path, O_RDONLY);
+  FILE *fp = fd >= 0 ? fdopen(fd, "r") : NULL;
   if (!fp) {
-    diag_addf("%s: cannot open: %s", path, strerror(errno));
+    if (fd >= 0) {
+      diag_addf("%s: cannot open: %s", path, strerror(errno));
+      close(fd);
+    }
     return FS_EIO;
   }
-  int cap = 0, rc = 0, lineno = 0;
+  runid_file state = RUNID_FILE_NONE;
+  int cap = 0, rc = runid_read_fd(fd, path, &state, run), lineno = 0;
+  if (rc == 0 && state != RUNID_FILE_HEADER) {
+    diag_addf("%s: line 1: no run header: not written by this fleetsim (or not a contexts "
+              "file)",
+              path);
+    rc = FS_EINVAL;
+  }
   char *line = NULL;
   size_t linecap = 0;
   while (rc == 0 && getline(&line, &linecap, fp) > 0) {
-    lineno++;
+    if (++lineno == 1)
+      continue; /* the run header */
     json_error_t err;
     json_t *o = json_loads(line, 0, &err);
-    const char *id = json_string_value(json_object_get(o, "call_id"));
-    const char *layer = json_string_value(json_object_get(o, "layer"));
-    json_t *ctx = json_object_get(o, "context");
-    if (!o || !id || !layer || !json_is_object(ctx) || strlen(id) >= sizeof((*calls)->call_id) ||
-        !json_is_number(json_object_get(o, "t_s"))) {
-      diag_addf("%s: line %d: not a context record (call_id, layer, t_s, context)", path, lineno);
+    llm_layer layer = 0;
+    const char *bad = o ? ctxf_check(o, &layer) : "not JSON";
+    if (bad) {
+      diag_addf("%s: line %d: %s", path, lineno, bad);
       json_decref(o);
       rc = FS_EINVAL;
       break;
     }
+    const char *id = json_string_value(json_object_get(o, "call_id"));
     if (*n == cap) {
       cap = cap ? cap * 2 : 256;
       llm_call *nc = realloc(*calls, sizeof *nc * (size_t)cap);
@@ -79,11 +138,11 @@ int ctxf_read(const char *path, llm_call **calls, int *n) {
     llm_call *c = &(*calls)[*n];
     memset(c, 0, sizeof *c);
     snprintf(c->call_id, sizeof c->call_id, "%s", id);
-    c->layer = strcmp(layer, "L2") == 0 ? LLM_L2 : (strcmp(layer, "L3") == 0 ? LLM_L3 : LLM_L4);
+    c->layer = layer;
     json_t *ev = json_object_get(o, "event_id");
     c->event_id = json_is_integer(ev) ? json_integer_value(ev) : -1;
     c->t_s = json_number_value(json_object_get(o, "t_s"));
-    c->context = json_dumps(ctx, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    c->context = json_dumps(json_object_get(o, "context"), JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     json_decref(o);
     if (!c->context) {
       rc = FS_ENOMEM;
@@ -97,6 +156,21 @@ int ctxf_read(const char *path, llm_call **calls, int *n) {
     rc = FS_EIO;
   }
   fclose(fp);
+  /* a call twice would be sent, paid and scored twice */
+  llm_call *sorted = rc == 0 && *n > 1 ? malloc(sizeof *sorted * (size_t)*n) : NULL;
+  if (sorted) {
+    memcpy(sorted, *calls, sizeof *sorted * (size_t)*n);
+    qsort(sorted, (size_t)*n, sizeof *sorted, ctxf_cmp_id);
+    for (int i = 1; i < *n && rc == 0; i++)
+      if (strcmp(sorted[i].call_id, sorted[i - 1].call_id) == 0) {
+        diag_addf("%s: call_id %s appears twice: the file holds two runs, or a call twice", path,
+                  sorted[i].call_id);
+        rc = FS_EINVAL;
+      }
+    free(sorted);
+  } else if (rc == 0 && *n > 1) {
+    rc = FS_ENOMEM;
+  }
   if (rc) {
     for (int i = 0; i < *n; i++)
       free((*calls)[i].context);

@@ -12,6 +12,7 @@
 #include "pipeline/truth_map.h"
 #include "src/diag.h"
 #include "src/errors.h"
+#include "src/safefile.h"
 
 enum { DETREP_PROMPT_S = 600 /* "detected within 10 min" */ };
 
@@ -185,22 +186,16 @@ int detrep_write_json(const detrep *r, const char *path) {
   if (!root)
     return FS_ENOMEM;
   int rc = 0;
-  FILE *fp = fopen(path, "w");
-  if (!fp) {
-    diag_addf("detection report %s: cannot create the file: %s", path, strerror(errno));
+  sf_replace out; /* a temp file renamed over path: never written through a link */
+  if (sf_replace_open(&out, path) != 0) {
+    rc = FS_EIO;
+  } else if (json_dumpf(root, out.fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
+             fputc('\n', out.fp) == EOF) {
+    diag_addf("detection report %s: cannot write the file: %s", path, strerror(errno));
+    sf_replace_abort(&out);
     rc = FS_EIO;
   } else {
-    int failed = json_dumpf(root, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
-                 fputc('\n', fp) == EOF;
-    int saved = errno;
-    if (fclose(fp) != 0 && !failed) {
-      failed = 1;
-      saved = errno;
-    }
-    if (failed) {
-      diag_addf("detection report %s: cannot write the file: %s", path, strerror(saved));
-      rc = FS_EIO;
-    }
+    rc = sf_replace_commit(&out);
   }
   json_decref(root);
   return rc;

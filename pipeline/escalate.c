@@ -5,13 +5,18 @@
 #include "pipeline/escalate.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "io/checkpoint.h"
 #include "pipeline/backend_rules.h"
 #include "pipeline/llm_schema.h"
 #include "pipeline/llm_wire.h"
@@ -19,6 +24,7 @@
 #include "pipeline/transport.h"
 #include "src/diag.h"
 #include "src/errors.h"
+#include "src/safefile.h"
 
 enum {
   ESC_L3_WINDOW_S = 1800, /* recent_l2_decisions: L2 calls this long before an L3 call */
@@ -173,6 +179,8 @@ struct esc_backend {
   double cost_usd, gpu_hours;
   double t_first, t_last; /* monotonic seconds; t_first < 0 until a call starts */
   int io_failed;
+  int io_errno;         /* why the transcript write failed */
+  char first_error[200]; /* the first failed call's error (redacted) */
 };
 
 static double esc_now(void) {
@@ -246,6 +254,35 @@ static json_t *esc_text_or_null(const char *s) {
   json_t *j = c ? json_string(c) : NULL;
   free(c);
   return j ? j : json_null();
+}
+
+/* A copy of s (NULL: NULL) with every occurrence of key replaced by
+ * "[REDACTED]"; key NULL or empty: a plain copy. *bad on ENOMEM. */
+static char *esc_redact(const char *s, const char *key, int *bad) {
+  if (!s)
+    return NULL;
+  size_t klen = key ? strlen(key) : 0, n = 0;
+  for (const char *p = s; klen && (p = strstr(p, key)) != NULL; p += klen)
+    n++;
+  static const char mark[] = "[REDACTED]";
+  char *out = malloc(strlen(s) + n * sizeof mark + 1), *w = out;
+  if (!out) {
+    *bad = 1;
+    return NULL;
+  }
+  for (const char *p = s;;) {
+    const char *hit = klen ? strstr(p, key) : NULL;
+    size_t take = hit ? (size_t)(hit - p) : strlen(p);
+    memcpy(w, p, take);
+    w += take;
+    if (!hit)
+      break;
+    memcpy(w, mark, sizeof mark - 1);
+    w += sizeof mark - 1;
+    p = hit + klen;
+  }
+  *w = '\0';
+  return out;
 }
 
 char *esc_format_line(const esc_line *l) {
@@ -406,6 +443,13 @@ static void esc_finish(esc_backend *b, esc_job *j, int ok, const char *error, co
   b->t_last = now;
   double cost = llm_cost_usd(&b->spec, j->tokens_in, j->tokens_out);
   double gpu_h = b->spec.gpu_hour_usd > 0 ? j->latency_s / 3600.0 : 0.0;
+  /* an endpoint may echo the key (an error page quoting the request): it
+   * never reaches the transcript, nor anything built from it */
+  int bad = 0;
+  const char *key = esc_is_http(b) ? llm_spec_api_key(&b->spec) : NULL;
+  char *red_error = esc_redact(error, key, &bad), *red_text = esc_redact(text, key, &bad);
+  error = red_error;
+  text = red_text;
   esc_line l = {.call_id = j->call_id,
                 .layer = j->layer,
                 .event_id = j->event_id,
@@ -422,14 +466,16 @@ static void esc_finish(esc_backend *b, esc_job *j, int ok, const char *error, co
                 .attempts = j->attempts,
                 .error = ok ? NULL : error,
                 .response_text = text};
-  char *line = esc_format_line(&l);
-  if (!line || fputs(line, b->out) < 0 || fputc('\n', b->out) == EOF || fflush(b->out) != 0)
+  char *line = bad ? NULL : esc_format_line(&l);
+  if (!line || fputs(line, b->out) < 0 || fputc('\n', b->out) == EOF || fflush(b->out) != 0) {
     b->io_failed = 1;
+    b->io_errno = line ? errno : ENOMEM;
+  }
   free(line);
   if (ok)
     b->ok++;
-  else
-    b->error++;
+  else if (b->error++ == 0)
+    snprintf(b->first_error, sizeof b->first_error, "%s", error ? error : "(none)");
   b->tokens_in += j->tokens_in;
   b->tokens_out += j->tokens_out;
   b->cost_usd += cost;
@@ -437,6 +483,8 @@ static void esc_finish(esc_backend *b, esc_job *j, int ok, const char *error, co
   if (esc_grow((void **)&b->lat, &b->caplat, b->nlat + 1, sizeof *b->lat) == 0)
     b->lat[b->nlat++] = j->latency_s;
   esc_remember(b, j, ok, text);
+  free(red_error);
+  free(red_text);
   if (j->state == JOB_RUNNING)
     b->running--;
   j->state = JOB_DONE;
@@ -645,12 +693,17 @@ static void esc_dispatch(esc_backend *b) {
 /* Reads the transcript at path: every finished call's id (and, for ok
  * lines, its answer) into m; with all = 0 only ok lines with an answer. */
 static int esc_load_transcript(esc_map *m, const char *path, int all, int must_exist) {
-  FILE *fp = fopen(path, "r");
+  FILE *fp = must_exist ? fopen(path, "r") : NULL; /* the run's own: never through a link */
+  if (!must_exist) {
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && !(fp = fdopen(fd, "r")))
+      close(fd);
+  }
   if (!fp) {
     if (errno == ENOENT && !must_exist)
       return 0;
     diag_addf("%s %s: cannot open: %s", must_exist ? "replay: transcript" : "transcript", path,
-              strerror(errno));
+              sf_reason(errno));
     return must_exist ? FS_EUSAGE : FS_EIO;
   }
   char *line = NULL;
@@ -702,9 +755,59 @@ void esc_close(esc_backend **bp) {
   *bp = NULL;
 }
 
-int esc_open(esc_backend **out, const llm_spec *spec, const char *run_dir, int resume) {
+/* Opens b->path, exclusively locked, with the run header of `run` as its
+ * first line (written when the file is new or empty; an existing one must
+ * be the same run). resume = 0 (a fresh run) needs a new file. */
+static int esc_open_transcript(esc_backend *b, int resume, const runid *run) {
+  int created = !resume; /* a fresh run's transcript is a new file */
+  int rc = resume ? sf_append(b->path, 1, &b->out, &created) : sf_create(b->path, &b->out);
+  if (rc != 0)
+    return rc;
+  /* two processes with one backend name would send every call twice */
+  if (flock(fileno(b->out), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+    diag_addf("%s is being written by another fleetsim (an escalate or run with backend '%s'): "
+              "wait for it to finish",
+              b->path, b->spec.name);
+    return FS_EUSAGE;
+  }
+  runid_file state = RUNID_FILE_EMPTY;
+  runid theirs;
+  if (!created && (rc = runid_read_fd(fileno(b->out), b->path, &state, &theirs)) != 0)
+    return rc;
+  if (state == RUNID_FILE_NONE) {
+    diag_addf("%s has no run header, so it is no transcript of this run (another program's "
+              "file, or an older fleetsim's): move it away",
+              b->path);
+    return FS_EUSAGE;
+  }
+  if (state == RUNID_FILE_HEADER && !runid_same(&theirs, run)) {
+    char a[160], c[160];
+    runid_describe(&theirs, a, sizeof a);
+    runid_describe(run, c, sizeof c);
+    diag_addf("%s belongs to %s, but this is %s: move it away (run --force removes it)", b->path,
+              a, c);
+    return FS_EUSAGE;
+  }
+  /* a line torn by a crash would spoil the next one */
+  if (state == RUNID_FILE_HEADER && (rc = ckpt_trim_partial_line(b->path)) != 0)
+    return rc;
+  if (state == RUNID_FILE_EMPTY) {
+    char *line = runid_header(run);
+    if (!line)
+      return FS_ENOMEM;
+    if (fputs(line, b->out) < 0 || fputc('\n', b->out) == EOF || fflush(b->out) != 0) {
+      diag_addf("%s: cannot write: %s", b->path, strerror(errno));
+      rc = FS_EIO;
+    }
+    free(line);
+  }
+  return rc;
+}
+
+int esc_open(esc_backend **out, const llm_spec *spec, const char *run_dir, int resume,
+             const runid *run) {
   *out = NULL;
-  if (!spec || !run_dir || spec->kind < 0 || spec->kind >= LLM_KIND_COUNT)
+  if (!spec || !run_dir || !run || spec->kind < 0 || spec->kind >= LLM_KIND_COUNT)
     return FS_EINVAL;
   esc_backend *b = calloc(1, sizeof *b);
   if (!b)
@@ -720,12 +823,19 @@ int esc_open(esc_backend **out, const llm_spec *spec, const char *run_dir, int r
     else
       b->system_tokens[k] = llm_estimate_tokens(b->system[k]);
   }
+  /* a process holding an API key makes no core dump (it would hold the key) */
+  const char *key = esc_is_http(b) ? llm_spec_api_key(&b->spec) : NULL;
+  if (key && key[0])
+    prctl(PR_SET_DUMPABLE, 0);
   char *path = b->path;
   snprintf(b->path, sizeof b->path, "%s/llm/%s.jsonl", run_dir, spec->name);
-  if (rc == 0 && resume)
-    rc = esc_load_transcript(&b->done, path, 1, 0);
+  /* inputs first: a missing replay source creates no transcript */
   if (rc == 0 && spec->kind == LLM_KIND_REPLAY)
     rc = esc_load_transcript(&b->replay, spec->path, 0, 1);
+  if (rc == 0)
+    rc = esc_open_transcript(b, resume, run);
+  if (rc == 0 && resume)
+    rc = esc_load_transcript(&b->done, path, 1, 0);
   if (rc == 0 && esc_is_http(b)) {
     tx_options o;
     tx_options_default(&o);
@@ -733,10 +843,6 @@ int esc_open(esc_backend **out, const llm_spec *spec, const char *run_dir, int r
     o.timeout_s = spec->timeout_s > 0 ? spec->timeout_s : o.timeout_s;
     o.max_retries = spec->retries >= 0 ? spec->retries : o.max_retries;
     rc = tx_init(&b->tx, &o);
-  }
-  if (rc == 0 && !(b->out = fopen(path, resume ? "a" : "w"))) {
-    diag_addf("%s: cannot open for writing: %s", path, strerror(errno));
-    rc = FS_EIO;
   }
   if (rc != 0) {
     esc_close(&b);
@@ -813,7 +919,7 @@ int esc_poll(esc_backend *b, int wait_ms) {
     esc_dispatch(b);
   }
   if (b->io_failed) {
-    diag_addf("%s: write failed", b->path);
+    diag_addf("%s: cannot write: %s", b->path, strerror(b->io_errno));
     return FS_EIO;
   }
   return 0;
@@ -863,6 +969,10 @@ void esc_stats(const esc_backend *b, esc_summary *s) {
       free(v);
     }
   }
+}
+
+void esc_first_error(const esc_backend *b, char *out, size_t cap) {
+  snprintf(out, cap, "%s", b && b->first_error[0] ? b->first_error : "(none)");
 }
 
 void esc_print_summary(const esc_summary *s, FILE *out) {

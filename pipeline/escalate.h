@@ -2,9 +2,9 @@
  * DIR/llm/contexts.jsonl), adds the backend's own history to L3/L4 contexts
  * at send time, asks the backend (rules/replay in-process, openai/anthropic
  * over pipeline/transport.c) and appends one transcript line per finished
- * call to DIR/llm/<name>.jsonl. Single-threaded, never blocks on the network
- * except inside esc_poll/esc_drain, and never writes an API key, a header or
- * a prompt anywhere.
+ * call to DIR/llm/<name>.jsonl (after its run header line). Single-threaded,
+ * never blocks on the network except inside esc_poll/esc_drain, and never
+ * writes an API key, a header or a prompt anywhere.
  *
  * Order: L2 calls never wait; an L3 call starts only when every L2 call
  * submitted before it has finished; an L4 call only when every call
@@ -21,6 +21,7 @@
 
 #include "pipeline/contexts_file.h"
 #include "pipeline/llm_spec.h"
+#include "src/runid.h"
 
 typedef struct esc_backend esc_backend;
 
@@ -38,13 +39,23 @@ typedef struct {
 } esc_summary;
 
 /* Opens the engine for spec and DIR/llm/<spec name>.jsonl (DIR/llm must
- * exist). resume = 1: appends, and the call_ids already in the file with
- * status ok or error are skipped by esc_submit (their answers still feed the
- * L3/L4 additions); resume = 0: the file is truncated (a fresh run). Replay
- * loads spec->path here. Returns 0, FS_EIO (path in diag), FS_EINVAL or
- * FS_ENOMEM; *out NULL on failure. The spec is copied (to override its
- * concurrency, pass a modified copy). */
-int esc_open(esc_backend **out, const llm_spec *spec, const char *run_dir, int resume);
+ * exist) for the run `run`. The transcript is never opened through a link,
+ * is locked exclusively while the engine is open (FS_EUSAGE when another
+ * process holds it: two engines of one backend would send every call
+ * twice), and starts with the run header of `run` (src/runid.h).
+ * resume = 1: appends after dropping a line torn by a crash; a file of
+ * another run, or without a run header, is refused (FS_EUSAGE, naming both
+ * runs), and the call_ids already in it with status ok or error are
+ * skipped by esc_submit (their answers still feed the L3/L4 additions).
+ * resume = 0: a fresh run; the file must not exist. Replay loads
+ * spec->path here. An HTTP backend whose API key is set makes the process
+ * undumpable (PR_SET_DUMPABLE 0: no core dump holds the key) for the rest
+ * of its life, and the key's value is replaced by "[REDACTED]" in every
+ * answer and error before it is written or remembered. Returns 0, FS_EIO
+ * (path in diag), FS_EUSAGE, FS_EINVAL or FS_ENOMEM; *out NULL on failure.
+ * The spec is copied (to override its concurrency, pass a modified copy). */
+int esc_open(esc_backend **out, const llm_spec *spec, const char *run_dir, int resume,
+             const runid *run);
 
 /* Queues a copy of c (its context is copied). Never touches the network.
  * Returns 0 (also for a skipped call), FS_EINVAL or FS_ENOMEM. */
@@ -67,6 +78,10 @@ void esc_stats(const esc_backend *b, esc_summary *out);
 /* One line: "name: N calls (ok K, error E, skipped S), wall W s, latency
  * mean/p50/p95 ..., tokens in/out, cost $". */
 void esc_print_summary(const esc_summary *s, FILE *out);
+
+/* The error text of the first call that failed since esc_open ("(none)"
+ * when none did), for messages; the API key is already redacted from it. */
+void esc_first_error(const esc_backend *b, char *out, size_t cap);
 
 /* Aborts whatever is in flight (no lines for it), closes the transcript,
  * frees the engine and sets *b to NULL. Accepts NULL. */

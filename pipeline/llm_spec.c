@@ -14,6 +14,7 @@
 
 #include "src/diag.h"
 #include "src/errors.h"
+#include "src/paths.h"
 
 enum { SPEC_MAX_PAIRS = 64 };
 
@@ -73,12 +74,7 @@ static int spec_stem_char(char c) {
 }
 
 static const char *spec_check_name(const char *v) {
-  size_t n = strlen(v);
-  for (const char *p = v; *p; p++)
-    if (!spec_stem_char(*p))
-      n = 0;
-  return n == 0 || v[0] == '.' ? "is not a safe file stem ([A-Za-z0-9._-]+, not starting with '.')"
-                               : NULL;
+  return path_is_stem(v) ? NULL : "is not a safe file stem ([A-Za-z0-9._-]+, not starting with '.')";
 }
 
 static const char *spec_check_env(const char *v) {

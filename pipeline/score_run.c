@@ -17,8 +17,71 @@
 #include "pipeline/scorer.h"
 #include "src/diag.h"
 #include "src/errors.h"
+#include "src/paths.h"
+#include "src/rundir.h"
+#include "src/runid.h"
+#include "src/safefile.h"
 
 enum { SCORE_MAX_BACKENDS = 64 };
+
+/* A transcript must be a regular file with a safe backend name and the run
+ * header of the contexts' run (`run`); else one message naming both runs. */
+static int score_check_transcript(const char *path, const char *name, const runid *run) {
+  if (!path_is_stem(name)) {
+    json_t *j = json_string(name);
+    char *shown = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
+    diag_addf("%s: %.80s is not a backend name ([A-Za-z0-9._-], not starting with '.'): move "
+              "the file out of the llm folder",
+              path, shown ? shown : "?");
+    free(shown);
+    json_decref(j);
+    return FS_EINVAL;
+  }
+  runid_file state;
+  runid theirs;
+  int rc = runid_read_file(path, &state, &theirs);
+  if (rc == 0 && state != RUNID_FILE_HEADER) {
+    diag_addf("%s has no run header, so it is no transcript of this run (another program's "
+              "file, or an older fleetsim's): move it out of the llm folder",
+              path);
+    rc = FS_EINVAL;
+  }
+  if (rc == 0 && !runid_same(&theirs, run)) {
+    char a[160], c[160];
+    runid_describe(&theirs, a, sizeof a);
+    runid_describe(run, c, sizeof c);
+    diag_addf("%s belongs to %s, but the run's contexts to %s: move it out of the llm folder",
+              path, a, c);
+    rc = FS_EINVAL;
+  }
+  return rc;
+}
+
+static int score_cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A call_id on two transcript lines (two escalates of one backend at once,
+ * a call sent twice) is refused rather than scored once. */
+static int score_check_duplicates(const char *path, const json_t *lines) {
+  size_t n = json_array_size(lines);
+  const char **ids = malloc(sizeof *ids * (n + 1));
+  if (!ids)
+    return FS_ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    ids[i] = json_string_value(json_object_get(json_array_get(lines, i), "call_id"));
+  qsort(ids, n, sizeof *ids, score_cmp_str);
+  int rc = 0;
+  for (size_t i = 1; i < n && rc == 0; i++)
+    if (strcmp(ids[i], ids[i - 1]) == 0) {
+      diag_addf("%s: call_id %.24s is on two lines: the call was sent twice (two escalates of "
+                "one backend at once?); score refuses the transcript",
+                path, ids[i]);
+      rc = FS_EINVAL;
+    }
+  free(ids);
+  return rc;
+}
 
 /* Transcript files of DIR/llm: every *.jsonl but contexts.jsonl, by name. */
 static int score_list_transcripts(const char *llm_dir, struct dirent ***names, int *n) {
@@ -35,19 +98,19 @@ static int score_is_transcript(const char *name) {
   return len > 6 && strcmp(name + len - 6, ".jsonl") == 0 && strcmp(name, "contexts.jsonl") != 0;
 }
 
+/* Writes path through a temp file renamed over it (never through a link). */
 static int score_write(const char *path, const char *what, int (*write)(FILE *, void *),
                        void *arg) {
-  FILE *fp = fopen(path, "w");
-  if (!fp) {
-    diag_addf("%s: cannot create %s: %s", path, what, strerror(errno));
+  sf_replace r;
+  if (sf_replace_open(&r, path) != 0)
     return FS_EIO;
+  int rc = write(r.fp, arg);
+  if (rc) {
+    diag_addf("%s: writing %s failed: %s", path, what, strerror(errno));
+    sf_replace_abort(&r);
+    return rc;
   }
-  int rc = write(fp, arg);
-  if (fclose(fp) != 0 && rc == 0)
-    rc = FS_EIO;
-  if (rc)
-    diag_addf("%s: writing %s failed", path, what);
-  return rc;
+  return sf_replace_commit(&r);
 }
 
 typedef struct {
@@ -161,11 +224,11 @@ static int score_judgment(const char *dir, const scr_backend *b, const scn_set *
                           const fs_config *cfg, const llm_call *calls, int ncalls, json_t *chk) {
   char path[4400];
   snprintf(path, sizeof path, "%s/judgment", dir);
-  if (mkdir(path, 0777) != 0 && errno != EEXIST)
-    goto fail;
+  if (sf_mkdir(path, "judgment directory", 0) != 0)
+    return FS_EIO;
   snprintf(path, sizeof path, "%s/judgment/%s", dir, scr_backend_name(b));
-  if (mkdir(path, 0777) != 0 && errno != EEXIST)
-    goto fail;
+  if (sf_mkdir(path, "judgment directory", 0) != 0)
+    return FS_EIO;
   int n = scr_call_count(b);
   for (int i = 0; i < n; i++) {
     const scr_call *c = scr_call_at(b, i);
@@ -179,9 +242,9 @@ static int score_judgment(const char *dir, const scr_backend *b, const scn_set *
     }
     snprintf(path, sizeof path, "%s/judgment/%s/%s_%s_%d.md", dir, scr_backend_name(b),
              c->scenario, layer, count);
-    FILE *fp = fopen(path, "w");
-    if (!fp)
-      goto fail;
+    FILE *fp = NULL;
+    if (sf_create(path, &fp) != 0) /* the earlier packages were removed first */
+      return FS_EIO;
     fprintf(fp, "# Judgment package: %s, %s (%s), scenario %s\n\n", scr_backend_name(b),
             c->call_id, layer, c->scenario);
     fprintf(fp, "## Ground truth\n\n");
@@ -250,10 +313,11 @@ int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print
   struct dirent **names = NULL;
   scr_backend *b[SCORE_MAX_BACKENDS] = {0};
   score_set set = {b, 0, dir};
+  runid run;
   int rc = chk_parse(&chk, chk_default_text(), "built-in scenarios/checklists.json");
   if (rc == 0) {
     snprintf(path, sizeof path, "%s/contexts.jsonl", llm_dir);
-    rc = ctxf_read(path, &calls, &ncalls);
+    rc = ctxf_read(path, &calls, &ncalls, &run);
   }
   if (rc == 0)
     rc = score_list_transcripts(llm_dir, &names, &nnames);
@@ -274,7 +338,11 @@ int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print
     snprintf(name, sizeof name, "%.*s", (int)(strlen(names[i]->d_name) - 6), names[i]->d_name);
     snprintf(path, sizeof path, "%s/%s", llm_dir, names[i]->d_name);
     json_t *lines = NULL;
-    rc = scr_read_transcript(path, &lines);
+    rc = score_check_transcript(path, name, &run);
+    if (rc == 0)
+      rc = scr_read_transcript(path, &lines);
+    if (rc == 0)
+      rc = score_check_duplicates(path, lines);
     if (rc == 0)
       rc = scr_score_backend(&b[set.n], name, &truth, calls, ncalls, lines);
     if (rc == 0)
@@ -283,10 +351,7 @@ int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print
   }
   if (rc == 0) {
     snprintf(path, sizeof path, "%s/results", dir);
-    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-      diag_addf("%s: cannot create: %s", path, strerror(errno));
-      rc = FS_EIO;
-    }
+    rc = sf_mkdir(path, "results directory", 0);
   }
   if (rc == 0) {
     snprintf(path, sizeof path, "%s/results/calls.jsonl", dir);
@@ -300,13 +365,15 @@ int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print
     snprintf(path, sizeof path, "%s/results/summary.md", dir);
     rc = score_write(path, "the summary", score_write_md, &set);
   }
+  if (rc == 0) /* packages of an earlier scoring (other backends, other calls) go */
+    rc = rundir_clear_judgment(dir);
   if (rc == 0) {
     const scr_backend *rules = NULL;
     for (int i = 0; i < set.n; i++)
       if (strcmp(scr_backend_name(b[i]), "rules") == 0)
         rules = b[i];
     int met = 0;
-    rc = calrep_write(dir, &truth, calls, ncalls, rules, &met);
+    rc = calrep_write(dir, &run, &truth, calls, ncalls, rules, &met);
     if (rc == 0 && print)
       printf("fleetsim: scorer calibration (%s/results/calibration.md): every target %s\n", dir,
              met ? "met" : "NOT met");
@@ -326,6 +393,32 @@ int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print
     free(calls[i].context);
   free(calls);
   chk_destroy(&chk);
+  return rc;
+}
+
+/* The archive and DIR/llm/contexts.jsonl must be one run's. */
+static int score_same_run(const char *dir, const char *archive) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/llm/contexts.jsonl", dir);
+  runid a, c;
+  runid_file state;
+  int rc = h5a_read_runid(archive, &a);
+  if (rc == 0)
+    rc = runid_read_file(path, &state, &c);
+  if (rc == 0 && state != RUNID_FILE_HEADER) {
+    diag_addf("%s: line 1: no run header: not written by this fleetsim (or not a contexts file)",
+              path);
+    rc = FS_EINVAL;
+  }
+  if (rc == 0 && !runid_same(&a, &c)) {
+    char x[160], y[160];
+    runid_describe(&a, x, sizeof x);
+    runid_describe(&c, y, sizeof y);
+    diag_addf("%s belongs to %s, but %s to %s: the directory mixes two runs; run it again with "
+              "run --force",
+              archive, x, path, y);
+    rc = FS_EINVAL;
+  }
   return rc;
 }
 
@@ -351,6 +444,8 @@ int score_run_archive(const char *dir, int print) {
     rc = fleet_init(&f, &cfg);
   if (rc == 0)
     rc = scn_parse(&scn, scenarios, path, f);
+  if (rc == 0)
+    rc = score_same_run(dir, path);
   if (rc == 0)
     rc = score_run_dir(dir, f, scn, print);
   scn_destroy(&scn);

@@ -13,6 +13,7 @@
 #include "pipeline/truth_map.h"
 #include "src/diag.h"
 #include "src/errors.h"
+#include "src/runid.h"
 
 /* Compiled lists of one scenario: L2 per tenant of the event node (the last
  * for an unknown tenant: {tenant} absent), L3, L4. */
@@ -80,13 +81,14 @@ static double scr_window_s(const json_t *root) {
 }
 
 /* ---- substitutions ------------------------------------------------------ */
-/* "(a|b|c)" from names (NULL when n is 0); caller frees. *bad on ENOMEM. */
+/* "(a|b|c)" from names (NULL when n is 0), every ERE metacharacter of a
+ * name escaped so that it matches itself; caller frees. *bad on ENOMEM. */
 static char *scr_alternation(const char *const *names, int n, int *bad) {
   if (n <= 0)
     return NULL;
   size_t cap = 3;
   for (int i = 0; i < n; i++)
-    cap += strlen(names[i]) + 1;
+    cap += 2 * strlen(names[i]) + 1;
   char *s = malloc(cap), *w = s;
   if (!s) {
     *bad = 1;
@@ -94,9 +96,11 @@ static char *scr_alternation(const char *const *names, int n, int *bad) {
   }
   *w++ = '(';
   for (int i = 0; i < n; i++) {
-    size_t len = strlen(names[i]);
-    memcpy(w, names[i], len);
-    w += len;
+    for (const char *c = names[i]; *c; c++) {
+      if (strchr(".[]()*+?{}|^$\\", *c))
+        *w++ = '\\';
+      *w++ = *c;
+    }
     *w++ = i + 1 < n ? '|' : ')';
   }
   *w = '\0';
@@ -255,6 +259,8 @@ int scr_read_transcript(const char *path, json_t **lines) {
       k--;
     if (k == 0)
       continue;
+    if (lineno == 1 && runid_parse(buf, k, NULL) == 1)
+      continue; /* the run header: score_run.c checks it */
     json_error_t err;
     json_t *o = json_loadb(buf, k, 0, &err);
     const char *bad = o ? scr_check_line(o) : err.text;

@@ -563,6 +563,17 @@ static void describe(const tx_engine *e, const tx_slot *s, CURLcode cc, long sta
       limit = e->o.connect_timeout_s;
     snprintf(out, cap, "%stimeout after %g s (%s): %.150s", connect ? "connect " : "", limit,
              tries, s->errbuf);
+  } else if (cc == CURLE_OUT_OF_MEMORY && status > 0) {
+    /* the status line came, then libcurl refused a header line over its
+     * 100 KiB limit: it says "out of memory", which misleads */
+    snprintf(out, cap, "response header too large (over libcurl's 100 KiB for one header, HTTP %ld, "
+                       "%s)",
+             status, tries);
+#if LIBCURL_VERSION_NUM >= 0x080600
+  } else if (cc == CURLE_TOO_LARGE) {
+    snprintf(out, cap, "response header too large (over libcurl's limit, HTTP %ld, %s)", status,
+             tries);
+#endif
   } else if (cc == CURLE_COULDNT_CONNECT) {
     long oserr = 0;
     curl_easy_getinfo(s->easy, CURLINFO_OS_ERRNO, &oserr);

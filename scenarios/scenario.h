@@ -22,11 +22,11 @@
 typedef enum { SCN_KINDS(SCN_KIND_ENUM) SK_COUNT } scn_kind;
 #undef SCN_KIND_ENUM
 
-enum { SCN_ID_LEN = 32, SCN_MAX_RACKS = 16, SCN_MAX_PARAMS = 12 };
+enum { SCN_ID_LEN = 33 /* PATH_ID_MAX + 1 */, SCN_MAX_RACKS = 16, SCN_MAX_PARAMS = 12 };
 
 /* One resolved scenario. */
 typedef struct {
-  char id[SCN_ID_LEN];
+  char id[SCN_ID_LEN];          /* [A-Za-z0-9_-]{1,32} (path_is_id) */
   scn_kind kind;
   double start_h, duration_min;
   int64_t t_start, t_end;       /* scrapes [t_start, t_end) */

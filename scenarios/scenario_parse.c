@@ -9,6 +9,7 @@
 #include "scenarios/scenario.h"
 #include "src/diag.h"
 #include "src/errors.h"
+#include "src/paths.h"
 #include "src/rng.h"
 
 #define SCN_KIND_NAME(e, s) [e] = s,
@@ -423,10 +424,15 @@ static int scn_parse_one(scn_def *s, json_t *obj, size_t index, const char *sour
     return FS_ESCENARIO;
   }
   json_t *jid = json_object_get(obj, "id");
-  if (!json_is_string(jid) || json_string_length(jid) == 0 ||
-      json_string_length(jid) >= SCN_ID_LEN) {
-    diag_addf("%s: scenario %s: key 'id': required, a string of 1..%d characters", source,
-              where, SCN_ID_LEN - 1);
+  /* ids name files, HDF5 groups and regex alternatives and reach terminals:
+   * only a small alphabet, and a bad one is shown JSON-escaped */
+  if (!json_is_string(jid) || strlen(json_string_value(jid)) != json_string_length(jid) ||
+      !path_is_id(json_string_value(jid))) {
+    char *shown = jid ? json_dumps(jid, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
+    diag_addf("%s: scenario %s: key 'id': %.80s%s is not a valid id (required; %s)", source,
+              where, shown ? shown : "(missing)", shown && strlen(shown) > 80 ? "..." : "",
+              PATH_ID_RULE);
+    free(shown);
     return FS_ESCENARIO;
   }
   snprintf(s->id, sizeof s->id, "%s", json_string_value(jid));

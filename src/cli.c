@@ -90,6 +90,7 @@ typedef enum {
   OPT_OUT_DIR,
   OPT_NO_LLM,
   OPT_RESUME,
+  OPT_FORCE,
   OPT_QUIET,
   OPT_RUN_DIR,
   OPT_CONCURRENCY,
@@ -149,6 +150,10 @@ static const cli_option cli_options[] = {
     {"--resume", NULL, CB_RUN, 0, OPT_RESUME,
      "continue the interrupted run in --out DIR from its last checkpoint (DIR/checkpoint/, "
      "written after every window); same config, scenarios and build, any rank count"},
+    {"--force", NULL, CB_RUN, 0, OPT_FORCE,
+     "start afresh in a DIR that holds another run: remove fleetsim's files of it (only "
+     "those), and run even when the size estimate says it does not fit on disk or in "
+     "memory"},
     {"--run", "DIR", CB_ESCALATE | CB_SCORE | CB_EXPORT, CLI_REQUIRED, OPT_RUN_DIR,
      "a finished run directory (DIR/fleet.h5 complete; escalate also reads "
      "DIR/llm/contexts.jsonl)"},
@@ -188,9 +193,11 @@ static const char cli_intro[] =
     "fleetsim - distributed simulator of a GPU fleet and of the AIOps pipeline that "
     "watches it (MPI + parallel HDF5).";
 static const char cli_exit_text[] =
-    "Exit status: 0 success, 1 run-time failure (I/O, MPI), 2 bad input (config, "
-    "scenarios, command line). Every problem is reported once, from rank 0, and all ranks "
-    "exit with the same status.";
+    "Exit status: 0 success; 1 run-time failure (I/O, MPI, a run that does not fit on "
+    "disk or in memory, an escalate whose backend answered none of its calls); 2 bad input "
+    "(config, scenarios, command line, a run directory in use or holding another run); "
+    "128+N interrupted by signal N (SIGINT, SIGTERM, SIGHUP: continue with --resume). Every "
+    "problem is reported once, from rank 0, and all ranks exit with the same status.";
 
 /* ---- parsing ------------------------------------------------------------------ */
 
@@ -281,6 +288,9 @@ static int cli_apply(cli_args *a, const cli_option *o, const char *v) {
   case OPT_RESUME:
     a->resume = 1;
     return 0;
+  case OPT_FORCE:
+    a->force = 1;
+    return 0;
   case OPT_QUIET:
     a->quiet = 1;
     return 0;
@@ -356,6 +366,10 @@ static int cli_check(const cli_args *a) {
   case CLI_RUN:
     if (a->no_llm && a->nbackends > 0) {
       diag_addf("run: --no-llm and --backend exclude each other");
+      return FS_EUSAGE;
+    }
+    if (a->resume && a->force) {
+      diag_addf("run: --resume and --force exclude each other (--force starts the run again)");
       return FS_EUSAGE;
     }
     return 0;

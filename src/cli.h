@@ -34,6 +34,7 @@ typedef struct {
   int no_llm;                 /* --no-llm */
   int resume;                 /* run: --resume */
   int markdown;               /* help --markdown */
+  int force;                  /* run: --force */
   const char *backends[CLI_MAX_BACKENDS]; /* run, validate, escalate: --backend SPEC
                                              (text, parsed later by llm_spec_parse) */
   int nbackends;

@@ -13,6 +13,7 @@
 
 #include "src/diag.h"
 #include "src/errors.h"
+#include "src/paths.h"
 
 typedef enum { CFG_T_INT, CFG_T_U64, CFG_T_DOUBLE } cfg_type;
 
@@ -172,6 +173,14 @@ int cfg_set(fs_config *cfg, const char *key, const char *value, const char *sour
   return cfg_check_store(cfg, e, v, value, source);
 }
 
+/* 1 when text[0..n) is printable ASCII (no control characters, no NUL). */
+static int cfg_printable(const char *text, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (text[i] < 0x20 || text[i] > 0x7e)
+      return 0;
+  return 1;
+}
+
 static int cfg_apply_jobs(fs_config *cfg, json_t *arr, const char *source) {
   if (!json_is_array(arr)) {
     diag_addf("%s: key 'jobs': expected an array of job objects", source);
@@ -199,7 +208,7 @@ static int cfg_apply_jobs(fs_config *cfg, json_t *arr, const char *source) {
     json_t *v;
     int seen_model = 0, seen_nodes = 0, seen_step = 0;
     json_object_foreach(job, k, v) {
-      char *shown = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+      char *shown = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII);
       const char *sv = shown ? shown : "(unprintable)";
       if (strcmp(k, "id") == 0 || strcmp(k, "model") == 0) {
         int is_id = strcmp(k, "id") == 0;
@@ -208,8 +217,18 @@ static int cfg_apply_jobs(fs_config *cfg, json_t *arr, const char *source) {
         seen_model |= !is_id;
         if (!json_is_string(v) || json_string_length(v) == 0 ||
             json_string_length(v) >= cap) {
-          diag_addf("%s: jobs[%zu]: key '%s': value %s is not a string of 1..%zu characters",
+          diag_addf("%s: jobs[%zu]: key '%s': value %.80s is not a string of 1..%zu characters",
                     source, i, k, sv, cap - 1);
+          rc = FS_ECONFIG;
+        } else if (is_id && !path_is_id(json_string_value(v))) {
+          /* job ids name the job in file names, regexes and terminals */
+          diag_addf("%s: jobs[%zu]: key 'id': value %.80s is not a valid id (%s)", source, i,
+                    sv, PATH_ID_RULE);
+          rc = FS_ECONFIG;
+        } else if (!is_id && !cfg_printable(json_string_value(v), json_string_length(v))) {
+          diag_addf("%s: jobs[%zu]: key 'model': value %.80s has characters other than "
+                    "printable ASCII",
+                    source, i, sv);
           rc = FS_ECONFIG;
         } else {
           snprintf(dst, cap, "%s", json_string_value(v));
@@ -331,9 +350,13 @@ int cfg_validate(const fs_config *cfg) {
     diag_addf("config: key 'window_scrapes': %d is not a multiple of the 20-scrape detection "
               "block",
               cfg->window_scrapes);
-  if (cfg_scrapes(cfg) < 1)
-    diag_addf("config: key 'hours': %g h is shorter than one scrape interval of %d s",
-              cfg->hours, cfg->scrape_interval_s);
+  /* L1 detects per block of 20 scrapes: a shorter run would detect nothing
+   * and have no span for a shift summary */
+  if (cfg_scrapes(cfg) < 20)
+    diag_addf("config: key 'hours': %g h gives %lld scrapes of %d s, but a run needs at least "
+              "one 20-scrape detection block: hours >= %.4g",
+              cfg->hours, (long long)cfg_scrapes(cfg), cfg->scrape_interval_s,
+              ceil(20.0 * cfg->scrape_interval_s / 3600.0 * 1e4) / 1e4);
   return diag_count() > before ? FS_ECONFIG : 0;
 }
 

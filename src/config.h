@@ -6,12 +6,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum { CFG_MAX_JOBS = 64, CFG_JOB_ID_LEN = 16, CFG_JOB_MODEL_LEN = 64 };
+enum { CFG_MAX_JOBS = 64, CFG_JOB_ID_LEN = 33 /* PATH_ID_MAX + 1 */, CFG_JOB_MODEL_LEN = 64 };
 
 /* One distributed training job. */
 typedef struct {
-  char id[CFG_JOB_ID_LEN];       /* "train-000" */
-  char model[CFG_JOB_MODEL_LEN]; /* "llama-70b-pretrain" */
+  char id[CFG_JOB_ID_LEN];       /* "train-000": [A-Za-z0-9_-]{1,32} (path_is_id) */
+  char model[CFG_JOB_MODEL_LEN]; /* "llama-70b-pretrain": printable ASCII */
   int nodes;                     /* nodes in the job */
   double step_time_s;            /* fault-free step time, seconds */
 } cfg_job;

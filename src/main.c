@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/archive.h"
 #include "io/archive_check.h"
-#include "io/checkpoint.h"
 #include "io/openmetrics.h"
 #include "mpi/par.h"
 #include "pipeline/contexts_file.h"
@@ -19,9 +19,13 @@
 #include "src/diag.h"
 #include "src/errors.h"
 #include "src/fleet.h"
+#include "src/interrupt.h"
 #include "src/metrics.h"
 #include "src/progress.h"
+#include "src/rundir.h"
+#include "src/runid.h"
 #include "src/sim.h"
+#include "src/sizing.h"
 #include "version.h"
 
 /* The scenario text of this invocation (cli_load_scenarios); the printing
@@ -75,6 +79,9 @@ static int main_validate(const cli_args *a, const fs_config *cfg, const llm_spec
     for (int i = 0; i < nspecs; i++)
       printf(" %s (%s)", specs[i].name, llm_kind_name(specs[i].kind));
     printf("\n");
+    sizing z;
+    sizing_estimate(cfg, par_size(), &z);
+    sizing_print(&z, cfg, par_size(), stdout);
   }
   return 0;
 }
@@ -165,16 +172,14 @@ static void main_escalate_progress(progress_line *line, const esc_backend *b, in
 }
 
 /* One backend over all calls: submits in order while at most `window`
- * calls are pending (memory stays bounded), polls, drains. */
-static int main_escalate_one(const llm_spec *spec, const char *dir, const llm_call *calls,
-                             int n, int quiet) {
+ * calls are pending (memory stays bounded), polls, drains. A backend that
+ * answered none of the calls it sent fails the command (exit 1): a wrong
+ * key or URL must not look like a finished escalation. */
+static int main_escalate_one(const llm_spec *spec, const char *dir, const runid *run,
+                             const llm_call *calls, int n, int quiet) {
   esc_backend *b = NULL;
-  char tpath[4400];
-  snprintf(tpath, sizeof tpath, "%s/llm/%s.jsonl", dir, spec->name);
-  /* an interrupted escalate may have left half a line: resume after the last whole one */
-  int rc = ckpt_trim_partial_line(tpath);
-  if (rc == 0)
-    rc = esc_open(&b, spec, dir, 1);
+  /* resumes: an interrupted escalate's finished calls are skipped */
+  int rc = esc_open(&b, spec, dir, 1, run);
   if (rc)
     return rc;
   int window = 4 * spec->concurrency + 256, next = 0;
@@ -193,6 +198,13 @@ static int main_escalate_one(const llm_spec *spec, const char *dir, const llm_ca
   esc_stats(b, &s);
   if (rc == 0)
     esc_print_summary(&s, stdout);
+  if (rc == 0 && s.calls_ok == 0 && s.calls_error > 0) {
+    char first[200];
+    esc_first_error(b, first, sizeof first);
+    diag_addf("escalate: backend %s: all %ld calls it sent failed (the first: %s); see %s/llm/%s.jsonl",
+              s.name, s.calls_error, first, dir, s.name);
+    rc = FS_EIO;
+  }
   esc_close(&b);
   return rc;
 }
@@ -207,18 +219,52 @@ static int main_escalate(const cli_args *a, const llm_spec *specs, int nspecs) {
   int rc0 = h5a_require_complete("escalate", path, a->run_dir);
   if (rc0)
     return rc0;
-  snprintf(path, sizeof path, "%s/llm/contexts.jsonl", a->run_dir);
+  /* shared: escalates of other backends may run beside it, a run or a
+   * score may not */
+  int lock_fd = -1;
+  if ((rc0 = rundir_lock(a->run_dir, 0, "escalate", &lock_fd)) != 0)
+    return rc0;
+  intr_install(INTR_ESCALATE, 1, 1);
+  runid run, ctx_run;
   llm_call *calls = NULL;
-  int n = 0, rc = ctxf_read(path, &calls, &n);
+  int n = 0, rc = h5a_read_runid(path, &run);
+  snprintf(path, sizeof path, "%s/llm/contexts.jsonl", a->run_dir);
+  if (rc == 0)
+    rc = ctxf_read(path, &calls, &n, &ctx_run);
+  if (rc == 0 && !runid_same(&run, &ctx_run)) {
+    char x[160], y[160];
+    runid_describe(&run, x, sizeof x);
+    runid_describe(&ctx_run, y, sizeof y);
+    diag_addf("escalate: %s/fleet.h5 belongs to %s, but %s to %s: the directory mixes two runs",
+              a->run_dir, x, path, y);
+    rc = FS_EINVAL;
+  }
   for (int i = 0; rc == 0 && i < nspecs; i++) {
     llm_spec s = specs[i];
     if (a->concurrency > 0)
       s.concurrency = a->concurrency;
-    rc = main_escalate_one(&s, a->run_dir, calls, n, a->quiet);
+    rc = main_escalate_one(&s, a->run_dir, &run, calls, n, a->quiet);
   }
   for (int i = 0; i < n; i++)
     free(calls[i].context);
   free(calls);
+  rundir_unlock(&lock_fd);
+  return rc;
+}
+
+/* fleetsim score: the printing rank alone, holding DIR/.lock exclusively
+ * (no run or escalate writes the directory meanwhile). */
+static int main_score(const cli_args *a) {
+  if (!par_prints())
+    return 0;
+  char path[4200];
+  snprintf(path, sizeof path, "%s/fleet.h5", a->run_dir);
+  int lock_fd = -1, rc = h5a_require_complete("score", path, a->run_dir);
+  if (rc == 0)
+    rc = rundir_lock(a->run_dir, 1, "score", &lock_fd);
+  if (rc == 0)
+    rc = score_run_archive(a->run_dir, !a->quiet);
+  rundir_unlock(&lock_fd);
   return rc;
 }
 
@@ -241,6 +287,19 @@ static int main_export(const cli_args *a) {
   if (rc == 0)
     om_print_summary(&o, &st, stdout);
   return rc;
+}
+
+/* After the ranks agreed on a failure: when the printing rank has no
+ * message of its own, it gets the first message of the lowest rank that
+ * has one (a checkpoint file that only rank 1 could not write). */
+static void main_share_message(void) {
+  int who = par_agree(diag_count() > 0 ? par_rank() : par_size());
+  if (who <= 0 || who >= par_size())
+    return;
+  char *text = par_rank() == who ? strdup(diag_first()) : NULL;
+  if (par_bcast_text_from(who, &text) == 0 && par_prints() && text)
+    diag_addf("%s", text);
+  free(text);
 }
 
 int main(int argc, char **argv) {
@@ -285,8 +344,7 @@ int main(int argc, char **argv) {
       rc = main_export(&args);
       break;
     case CLI_SCORE:
-      if (par_prints())
-        rc = score_run_archive(args.run_dir, !args.quiet);
+      rc = main_score(&args);
       break;
     case CLI_RUN: {
       char *text = NULL;
@@ -301,7 +359,8 @@ int main(int argc, char **argv) {
                            .scenarios_source = source,
                            .backends = specs,
                            .nbackends = nspecs,
-                           .resume = args.resume};
+                           .resume = args.resume,
+                           .force = args.force};
         rc = sim_run(&cfg, &opt);
       }
       free(text);
@@ -310,12 +369,18 @@ int main(int argc, char **argv) {
     }
   }
   rc = par_agree_idle(rc); /* score, escalate, export: rank 0 alone works */
+  if (rc != 0)
+    main_share_message();
   if (rc != 0 && par_prints()) {
     if (diag_count() > 0)
       diag_print(stderr);
     else
       fprintf(stderr, "fleetsim: error: %s\n", fs_strerror(rc));
   }
+  /* an archive left open after an I/O failure: MPI_Finalize would try to
+   * close it collectively and could hang */
+  if (h5a_stranded())
+    par_exit(fs_exit_status(rc));
   par_finalize();
   return fs_exit_status(rc);
 }

@@ -1,5 +1,5 @@
 /* File-system path helpers shared by the writers (archive, checkpoints,
- * export). */
+ * export, run directory): parent directories, safe names, free space. */
 #ifndef FLEETSIM_PATHS_H
 #define FLEETSIM_PATHS_H
 #include <stddef.h>
@@ -9,7 +9,29 @@
  * "a/b/c" -> "a/b", "c" -> ".", "/c" -> "/". */
 void path_parent(const char *path, char *out, size_t cap);
 
-/* Free bytes available to an unprivileged writer on the filesystem holding path (statvfs f_bavail * f_frsize). 0 or FS_EIO (reason in diag). */
+/* Free bytes available to an unprivileged writer on the filesystem holding
+ * path (statvfs f_bavail * f_frsize). 0 or FS_EIO (reason in diag). */
 int path_free_bytes(const char *path, uint64_t *bytes);
+
+/* Reserves disk blocks for the first `bytes` of the existing file at path
+ * without changing its size (fallocate FALLOC_FL_KEEP_SIZE), so that
+ * writes below that offset cannot fail for lack of space. 0 reserved; 1
+ * the file system cannot reserve (nothing done); FS_EIO (reason, e.g. "No
+ * space left on device", in diag). */
+int path_reserve(const char *path, uint64_t bytes);
+
+enum { PATH_ID_MAX = 32 };
+
+/* 1 when s is an id fleetsim may put in a file name, an HDF5 path, a
+ * regular expression or a terminal: 1..PATH_ID_MAX characters of
+ * [A-Za-z0-9_-]; else 0. */
+int path_is_id(const char *s);
+
+/* 1 when s is a safe file stem (a backend name): one or more characters of
+ * [A-Za-z0-9._-], not starting with '.'; else 0. */
+int path_is_stem(const char *s);
+
+/* The id rule in words, for messages. */
+#define PATH_ID_RULE "1 to 32 characters of A-Z, a-z, 0-9, '_' and '-'"
 
 #endif

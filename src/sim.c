@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "io/archive.h"
 #include "io/archive_check.h"
@@ -29,7 +30,13 @@
 #include "src/diag.h"
 #include "src/errors.h"
 #include "src/fleet.h"
+#include "src/interrupt.h"
+#include "src/paths.h"
 #include "src/progress.h"
+#include "src/rundir.h"
+#include "src/runid.h"
+#include "src/safefile.h"
+#include "src/sizing.h"
 #include "src/telemetry.h"
 #include "src/textfile.h"
 #include "version.h"
@@ -64,7 +71,7 @@ typedef struct {
   FILE *contexts;         /* DIR/llm/contexts.jsonl, printing rank */
   esc_backend **esc;      /* [nesc] LLM backends, printing rank */
   int nesc;
-  int esc_rc;             /* first escalation failure, reported after the loop */
+  int esc_rc;             /* first escalation failure (a transcript write): ends the run */
   int next_l3;            /* first event whose L3 context is not written yet */
   int next_l4;            /* index of the next L4 shift summary */
   int32_t det_step;       /* detection steps done */
@@ -74,6 +81,7 @@ typedef struct {
   char contexts_path[4200];  /* DIR/llm/contexts.jsonl */
   char ckpt_dir[4200];       /* DIR/checkpoint */
   const char *config_json;   /* cfg_to_json, for the manifest */
+  runid run;                 /* the run's fingerprint: archive, contexts, transcripts */
   unsigned char *rec;        /* one node's checkpoint record: tel, then det */
   size_t tel_rec, det_rec;   /* their sizes */
   double ckpt_bytes;         /* this rank's bytes in the last checkpoint */
@@ -106,30 +114,18 @@ static void sim_state_destroy(sim_state *s) {
   free(s->rec);
 }
 
-/* Creates out_dir (one level, like mkdir) unless it is already a directory. */
-static int sim_make_out_dir(const char *dir) {
-  struct stat st;
-  if (stat(dir, &st) == 0) {
-    if (!S_ISDIR(st.st_mode)) {
-      diag_addf("--out %s: exists and is not a directory", dir);
-      return FS_EIO;
-    }
-    return 0;
-  }
-  if (mkdir(dir, 0777) != 0) {
-    diag_addf("--out %s: cannot create directory: %s", dir, strerror(errno));
-    return FS_EIO;
-  }
-  return 0;
+/* The fleet and the resolved scenarios: the inputs, checked before
+ * anything is written. */
+static int sim_parse_inputs(sim_state *s, const fs_config *cfg, const sim_options *opt) {
+  int rc = fleet_init(&s->fleet, cfg);
+  if (rc == 0)
+    rc = scn_parse(&s->scenarios, opt->scenarios_text, opt->scenarios_source, s->fleet);
+  return rc;
 }
 
-static int sim_alloc(sim_state *s, const fs_config *cfg, const sim_options *opt, int rack0,
-                     int nracks) {
-  int rc = fleet_init(&s->fleet, cfg);
-  if (rc)
-    return rc;
-  if ((rc = scn_parse(&s->scenarios, opt->scenarios_text, opt->scenarios_source, s->fleet)))
-    return rc;
+/* Everything else a run holds (after sim_parse_inputs). */
+static int sim_alloc(sim_state *s, const fs_config *cfg, int rack0, int nracks) {
+  int rc;
   const fleet *f = s->fleet;
   int node0 = rack0 * f->nodes_per_rack, nnodes = nracks * f->nodes_per_rack;
   int64_t scrapes = cfg_scrapes(cfg);
@@ -178,6 +174,8 @@ static int sim_write_call(sim_state *s, llm_layer layer, int64_t id, int64_t eve
   llm_call c = {.event_id = event_id, .t_s = t_s, .context = context};
   llm_call_id(&c, layer, id);
   int rc = ctxf_append(s->contexts, &c);
+  if (rc == FS_EIO)
+    diag_addf("%s: cannot write: %s", s->contexts_path, strerror(errno));
   for (int i = 0; rc == 0 && i < s->nesc; i++) /* never waits: esc_submit only queues */
     rc = esc_submit(s->esc[i], &c);
   free(context);
@@ -225,10 +223,12 @@ static int sim_root_block(sim_state *s, int r0, double t_end, const void *all, i
     rc = ctx_record_step(s->ctx, s->det, s->det_step, t_end, all, ncand, cluster);
   if (rc == 0)
     rc = sim_contexts(s, s->det_step, before, 0);
-  for (int i = 0; i < s->nesc && s->esc_rc == 0; i++) /* wait 0: never on the network */
+  for (int i = 0; rc == 0 && i < s->nesc && s->esc_rc == 0; i++) /* wait 0: never on the network */
     s->esc_rc = esc_poll(s->esc[i], 0);
   s->det_step++;
-  return rc;
+  /* a transcript that cannot be written (a full disk) stops the run at the
+   * end of this block, with its own message, before anything else fails */
+  return rc ? rc : s->esc_rc;
 }
 
 /* L1 over every complete detection block of the window: each rank finds its
@@ -283,6 +283,7 @@ static int sim_window(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
       tel_drivers_reset(s->drivers, nnodes);
     s->drivers_set = scn_drive(s->scenarios, f, t0 + r, s->window.node0, nnodes, s->drivers) > 0;
     tel_scrape(s->model, t0 + r, s->drivers, &s->window, r, det_fold_chunk, s->det);
+    intr_note_scrapes(t0 + r + 1);
   }
   tel_job_local_max(s->model, &s->window, rows, s->job_max_ms);
   double w1 = par_wtime();
@@ -368,7 +369,7 @@ static int sim_finish_events(sim_state *s, const fs_config *cfg, const char *out
     snprintf(path, sizeof path, "%s/detection.json", dir);
     detrep *rep = NULL;
     chk_set *knowledge = NULL;
-    rc = sim_make_out_dir(dir);
+    rc = sf_mkdir(dir, "results directory", 0);
     if (rc == 0)
       rc = chk_parse(&knowledge, chk_default_text(), "built-in scenarios/checklists.json");
     if (rc == 0)
@@ -536,6 +537,7 @@ static int sim_checkpoint(sim_state *s, const fs_config *cfg, const sim_options 
                        .ranks = par_size(),
                        .version = FLEETSIM_VERSION,
                        .git_commit = FLEETSIM_GIT_COMMIT,
+                       .fingerprint = s->run.fingerprint,
                        .config_json = (char *)s->config_json,
                        .scenarios_text = (char *)opt->scenarios_text,
                        .parts = parts,
@@ -546,9 +548,13 @@ static int sim_checkpoint(sim_state *s, const fs_config *cfg, const sim_options 
       rc = ckpt_prune(s->ckpt_dir, windows);
     free(parts);
   }
-  s->ckpts++;
   s->timers[TIMER_CHECKPOINT] += par_wtime() - t0;
-  return par_agree(rc);
+  rc = par_agree(rc);
+  if (rc == 0) { /* a signal from now on says the run continues from here */
+    s->ckpts++;
+    intr_note_checkpoint(next);
+  }
+  return rc;
 }
 
 /* Loads this rank's nodes from every part of checkpoint m that holds some
@@ -617,14 +623,15 @@ static int sim_restore_root(sim_state *s, const ckpt_manifest *m) {
   return ckpt_close(&f);
 }
 
-/* Every config key whose value differs between the checkpoint's config
- * (was) and this invocation's (now), into diag. Returns how many. */
-static int sim_config_diff(const char *was, const char *now) {
+/* Every config key whose value differs between the config of `whose`
+ * ("checkpoint", "finished run"; was) and this invocation's (now), into
+ * diag. Returns how many. */
+static int sim_config_diff(const char *whose, const char *was, const char *now) {
   json_error_t err;
   json_t *a = json_loads(was, 0, &err), *b = json_loads(now, 0, &err);
   int n = 0;
   if (!json_is_object(a) || !json_is_object(b)) {
-    diag_addf("--resume: the checkpoint's config cannot be read");
+    diag_addf("--resume: the %s's config cannot be read", whose);
     n = 1;
   }
   const char *key;
@@ -639,9 +646,8 @@ static int sim_config_diff(const char *was, const char *now) {
         continue;
       char *sa = json_dumps(pass == 0 ? va : vb, JSON_ENCODE_ANY | JSON_COMPACT);
       char *sb = json_dumps(pass == 0 ? vb : va, JSON_ENCODE_ANY | JSON_COMPACT);
-      diag_addf("--resume: config key '%s' differs from the checkpoint's: checkpoint %.200s, "
-                "now %.200s",
-                key, sa ? sa : "(none)", sb ? sb : "(none)");
+      diag_addf("--resume: config key '%s' differs from the %s's: %s %.200s, now %.200s", key,
+                whose, whose, sa ? sa : "(none)", sb ? sb : "(none)");
       free(sa);
       free(sb);
       n++;
@@ -662,34 +668,73 @@ static int sim_same_json(const char *x, const char *y) {
   return same;
 }
 
+/* "--resume: WHAT belongs to run A (...); this invocation is run B (...)"
+ * into diag. */
+static void sim_other_run(const char *what, const runid *theirs, const runid *ours) {
+  char a[160], b[160];
+  runid_describe(theirs, a, sizeof a);
+  runid_describe(ours, b, sizeof b);
+  diag_addf("--resume: %s belongs to %s; this invocation is %s", what, a, b);
+}
+
+/* A complete DIR/fleet.h5 on --resume: fine when it is this invocation's
+ * run; else every difference (config keys, scenarios, build) into diag. */
+static int sim_resume_finished(const char *path, const sim_options *opt, const char *config_json,
+                               const runid *run) {
+  runid theirs;
+  if (h5a_read_runid(path, &theirs) != 0)
+    return FS_EUSAGE;
+  if (runid_same(&theirs, run))
+    return 0;
+  char *config = NULL, *scenarios = NULL;
+  if (h5a_read_root_text(path, "config", &config) == 0)
+    sim_config_diff("finished run", config, config_json);
+  if (h5a_read_root_text(path, "scenarios", &scenarios) == 0 &&
+      !sim_same_json(scenarios, opt->scenarios_text))
+    diag_addf("--resume: the scenarios (%s) differ from the finished run's", opt->scenarios_source);
+  free(config);
+  free(scenarios);
+  sim_other_run(path, &theirs, run);
+  return FS_EUSAGE;
+}
+
 /* Printing rank: reads and checks out_dir's checkpoint for this invocation
- * into *text (the manifest), or sets *complete when fleet.h5 is finished. */
+ * into *text (the manifest), or sets *complete when fleet.h5 is finished
+ * (and is this invocation's run). The archive and contexts.jsonl must be
+ * regular files of the same run as the checkpoint. */
 static int sim_resume_check_root(const fs_config *cfg, const sim_options *opt,
-                                 const char *config_json, char **text, int *complete) {
+                                 const char *config_json, const runid *run, char **text,
+                                 int *complete) {
   if (!cfg->archive) {
     diag_addf("--resume with archive = 0: a run without fleet.h5 keeps no checkpoints, so "
               "there is nothing to resume; drop --resume or --set archive=0");
     return FS_EUSAGE;
   }
-  char path[4400], mpath[4400];
+  char path[4400], mpath[4400], cpath[4400];
   snprintf(path, sizeof path, "%s/fleet.h5", opt->out_dir);
   if (h5a_archive_state(path) == H5A_COMPLETE) {
     *complete = 1;
-    return 0;
+    return sim_resume_finished(path, opt, config_json, run);
   }
   snprintf(mpath, sizeof mpath, "%s/checkpoint/manifest.json", opt->out_dir);
   struct stat st;
-  if (stat(mpath, &st) != 0) {
+  if (lstat(mpath, &st) != 0) {
     diag_addf("--resume: %s has no checkpoint to resume from (%s: %s); start the run again "
               "without --resume",
               opt->out_dir, mpath, strerror(errno));
     return FS_EUSAGE;
   }
   snprintf(path, sizeof path, "%s/fleet.h5.partial", opt->out_dir);
-  if (stat(path, &st) != 0) {
+  if (lstat(path, &st) != 0) {
     diag_addf("--resume: %s: %s, so the checkpoint has no archive to continue; start the run "
               "again without --resume",
               path, strerror(errno));
+    return FS_EUSAGE;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    diag_addf("--resume: %s is %s, not the archive fleetsim wrote (it does not write through "
+              "links)",
+              path, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
     return FS_EUSAGE;
   }
   int rc = text_read_file(mpath, text, "--resume");
@@ -704,7 +749,7 @@ static int sim_resume_check_root(const fs_config *cfg, const sim_options *opt,
               opt->out_dir, m.version, m.git_commit, FLEETSIM_VERSION, FLEETSIM_GIT_COMMIT);
     rc = FS_EUSAGE;
   }
-  if (sim_config_diff(m.config_json, config_json) > 0)
+  if (sim_config_diff("checkpoint", m.config_json, config_json) > 0)
     rc = FS_EUSAGE;
   if (!sim_same_json(m.scenarios_text, opt->scenarios_text)) {
     diag_addf("--resume: the scenarios (%s) differ from the ones the checkpoint in %s was run "
@@ -712,18 +757,46 @@ static int sim_resume_check_root(const fs_config *cfg, const sim_options *opt,
               opt->scenarios_source, opt->out_dir);
     rc = FS_EUSAGE;
   }
+  if (rc == 0 && strcmp(m.fingerprint, run->fingerprint) != 0) {
+    runid theirs = *run;
+    snprintf(theirs.fingerprint, sizeof theirs.fingerprint, "%.16s", m.fingerprint);
+    sim_other_run(mpath, &theirs, run);
+    rc = FS_EUSAGE;
+  }
   ckpt_manifest_free(&m);
+  /* the archive and the contexts must be the checkpoint's run too */
+  runid theirs;
+  runid_file state;
+  if (rc == 0 && h5a_read_runid(path, &theirs) != 0)
+    rc = FS_EUSAGE;
+  if (rc == 0 && !runid_same(&theirs, run)) {
+    sim_other_run(path, &theirs, run);
+    rc = FS_EUSAGE;
+  }
+  snprintf(cpath, sizeof cpath, "%s/llm/contexts.jsonl", opt->out_dir);
+  if (rc == 0 && runid_read_file(cpath, &state, &theirs) != 0)
+    rc = FS_EUSAGE;
+  if (rc == 0 && state != RUNID_FILE_HEADER) {
+    diag_addf("--resume: %s has no run header: it was not written by this run", cpath);
+    rc = FS_EUSAGE;
+  }
+  if (rc == 0 && !runid_same(&theirs, run)) {
+    sim_other_run(cpath, &theirs, run);
+    rc = FS_EUSAGE;
+  }
   return rc;
 }
 
 /* Collective. *m: the checked manifest of out_dir's checkpoint, on every
  * rank; or *complete = 1 when the run has already finished. */
 static int sim_resume_check(const fs_config *cfg, const sim_options *opt,
-                            const char *config_json, ckpt_manifest *m, int *complete) {
+                            const char *config_json, const runid *run, ckpt_manifest *m,
+                            int *complete) {
   char *text = NULL;
   memset(m, 0, sizeof *m);
   *complete = 0;
-  int rc = par_prints() ? sim_resume_check_root(cfg, opt, config_json, &text, complete) : 0;
+  int rc =
+      par_prints() ? sim_resume_check_root(cfg, opt, config_json, run, &text, complete) : 0;
   rc = par_agree(rc);
   if (rc == 0)
     rc = par_bcast_int(complete);
@@ -760,7 +833,8 @@ static int sim_resume_complete(const sim_options *opt) {
  * answers still feed its L3/L4 additions), the rest are queued. */
 static int sim_resubmit(sim_state *s) {
   llm_call *calls = NULL;
-  int n = 0, rc = ctxf_read(s->contexts_path, &calls, &n);
+  runid theirs;
+  int n = 0, rc = ctxf_read(s->contexts_path, &calls, &n, &theirs);
   for (int i = 0; rc == 0 && i < n; i++)
     for (int b = 0; rc == 0 && b < s->nesc; b++)
       rc = esc_submit(s->esc[b], &calls[i]);
@@ -776,24 +850,23 @@ static int sim_open_llm(sim_state *s, const sim_options *opt, const ckpt_manifes
   char llm_dir[4096];
   snprintf(llm_dir, sizeof llm_dir, "%s/llm", opt->out_dir);
   snprintf(s->contexts_path, sizeof s->contexts_path, "%s/contexts.jsonl", llm_dir);
-  int rc = sim_make_out_dir(llm_dir);
+  int rc = sf_mkdir(llm_dir, "LLM directory", 0);
   if (rc == 0 && opt->resume)
     rc = ckpt_truncate(s->contexts_path, m->contexts_bytes);
-  if (rc == 0 && !(s->contexts = fopen(s->contexts_path, opt->resume ? "a" : "w"))) {
-    diag_addf("%s: cannot open for writing: %s", s->contexts_path, strerror(errno));
-    rc = FS_EIO;
+  if (rc == 0 && opt->resume)
+    rc = sf_append(s->contexts_path, 0, &s->contexts, NULL);
+  else if (rc == 0)
+    rc = sf_create(s->contexts_path, &s->contexts);
+  if (rc == 0 && !opt->resume) { /* the run header goes first */
+    rc = ctxf_write_header(s->contexts, &s->run);
+    if (rc == FS_EIO)
+      diag_addf("%s: cannot write: %s", s->contexts_path, strerror(errno));
   }
   if (rc == 0 && opt->nbackends > 0 && !(s->esc = calloc((size_t)opt->nbackends, sizeof *s->esc)))
     rc = FS_ENOMEM;
-  for (; rc == 0 && s->nesc < opt->nbackends; s->nesc++) {
-    if (opt->resume) { /* a line torn by the crash would spoil the next one */
-      char tpath[4400];
-      snprintf(tpath, sizeof tpath, "%s/%s.jsonl", llm_dir, opt->backends[s->nesc].name);
-      rc = ckpt_trim_partial_line(tpath);
-    }
-    if (rc == 0)
-      rc = esc_open(&s->esc[s->nesc], &opt->backends[s->nesc], opt->out_dir, opt->resume);
-  }
+  for (; rc == 0 && s->nesc < opt->nbackends; s->nesc++)
+    rc = esc_open(&s->esc[s->nesc], &opt->backends[s->nesc], opt->out_dir, opt->resume,
+                  &s->run);
   if (rc == 0 && opt->resume && s->nesc > 0)
     rc = sim_resubmit(s);
   return rc;
@@ -838,6 +911,73 @@ static int sim_drain(sim_state *s, int quiet) {
   return rc;
 }
 
+/* Printing rank, fresh runs without --force: the run must fit on the file
+ * system of --out and in the memory of this node (node_ranks ranks). */
+static int sim_check_fits(const fs_config *cfg, const sim_options *opt, const sizing *z,
+                          int node_ranks) {
+  char need[32], have[32], arch[32], ck[32], rank[32], root[32], win[32];
+  sizing_bytes(z->disk_bytes, need, sizeof need);
+  sizing_bytes(z->archive_bytes, arch, sizeof arch);
+  sizing_bytes(z->checkpoint_bytes, ck, sizeof ck);
+  uint64_t free_bytes = 0;
+  int rc = path_free_bytes(opt->out_dir, &free_bytes);
+  if (rc == 0 && z->disk_bytes > (double)free_bytes) {
+    sizing_bytes((double)free_bytes, have, sizeof have);
+    diag_addf("run: %s needs about %s (archive %s = %lld scrapes x %d nodes x 1040 B, set by "
+              "hours, scrape_interval_s and nodes; checkpoints %s), but its file system has %s "
+              "free: free space, lower hours or nodes, or pass --force to try anyway",
+              opt->out_dir, need, arch, (long long)cfg_scrapes(cfg), cfg->nodes, ck, have);
+    rc = FS_EIO;
+  }
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  double mem = pages > 0 && page > 0 ? (double)pages * (double)page : 0;
+  double want = z->root_bytes + (node_ranks - 1) * z->rank_bytes;
+  if (mem > 0 && want > mem) {
+    sizing_bytes(want, need, sizeof need);
+    sizing_bytes(mem, have, sizeof have);
+    sizing_bytes(z->rank_bytes, rank, sizeof rank);
+    sizing_bytes(z->root_bytes, root, sizeof root);
+    sizing_bytes(z->window_bytes, win, sizeof win);
+    diag_addf("run: %d rank%s on this node would need about %s of memory (%s per rank, %s on "
+              "rank 0; the window buffer alone %s = window_scrapes %d x %d nodes per rank x "
+              "1040 B), but it has %s: lower window_scrapes or nodes, use more ranks on more "
+              "nodes, or pass --force to try anyway",
+              node_ranks, node_ranks == 1 ? "" : "s", need, rank, root, win,
+              cfg->window_scrapes, z->local_nodes, have);
+    rc = rc ? rc : FS_EIO;
+  }
+  return rc;
+}
+
+/* Printing rank, before anything is written: makes --out and locks it
+ * (DIR/.lock, held until the run ends); for a fresh run, refuses a
+ * directory that holds another run (--force: removes fleetsim's files of
+ * it) and a run that does not fit (--force: tries anyway). */
+static int sim_claim(const fs_config *cfg, const sim_options *opt, const sizing *z,
+                     int node_ranks, int *lock_fd) {
+  struct stat st;
+  int rc = 0;
+  if (opt->resume && stat(opt->out_dir, &st) != 0)
+    return 0; /* nothing to lock: the resume check says what is missing */
+  if (!opt->resume && (rc = sf_mkdir(opt->out_dir, "--out", 1)) != 0)
+    return rc;
+  if ((rc = rundir_lock(opt->out_dir, 1, "run", lock_fd)) != 0 || opt->resume)
+    return rc;
+  char list[1024];
+  int held = rundir_held(opt->out_dir, list, sizeof list);
+  if (held < 0)
+    return FS_EIO;
+  if (held > 0 && !opt->force) {
+    diag_addf("run: %s holds another run (%s): continue it with --resume, choose another --out, "
+              "or pass --force to remove fleetsim's files of it",
+              opt->out_dir, list);
+    return FS_EUSAGE;
+  }
+  if (held > 0 && (rc = rundir_clear(opt->out_dir)) != 0)
+    return rc;
+  return opt->force ? 0 : sim_check_fits(cfg, opt, z, node_ranks);
+}
+
 int sim_run(const fs_config *cfg, const sim_options *opt) {
   double t_start = par_wtime();
   if (par_size() > cfg->racks) {
@@ -845,37 +985,63 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
               par_size(), cfg->racks, cfg->racks);
     return FS_EUSAGE;
   }
+  intr_install(INTR_RUN, par_prints(), cfg->scrape_interval_s);
+  intr_note_checkpoint(cfg->archive && cfg->restart_every_windows > 0 ? 0 : -1);
+  sizing z;
+  sizing_estimate(cfg, par_size(), &z);
+  int node_ranks = par_node_ranks(), lock_fd = -1;
+  runid run;
+  sim_state s;
+  memset(&s, 0, sizeof s);
   char *config_json = cfg_to_json(cfg);
-  int rc = par_agree(config_json ? 0 : FS_ENOMEM);
+  int rc = par_agree(config_json ? runid_make(&run, config_json, opt->scenarios_text, cfg->seed)
+                                 : FS_ENOMEM);
+  /* bad inputs are refused before the run directory is even made */
+  if (rc == 0)
+    rc = par_agree(sim_parse_inputs(&s, cfg, opt));
+  if (rc == 0)
+    rc = par_agree(par_prints() ? sim_claim(cfg, opt, &z, node_ranks, &lock_fd) : 0);
+  int claimed = rc == 0 && !opt->resume, simulated = 0;
   ckpt_manifest man;
   memset(&man, 0, sizeof man);
   if (rc == 0 && opt->resume) {
     int complete = 0;
-    rc = sim_resume_check(cfg, opt, config_json, &man, &complete);
+    rc = sim_resume_check(cfg, opt, config_json, &run, &man, &complete);
     if (rc == 0 && complete) {
       rc = par_agree_idle(par_prints() ? sim_resume_complete(opt) : 0);
       free(config_json);
+      sim_state_destroy(&s);
+      rundir_unlock(&lock_fd);
       return rc;
     }
   }
   if (rc != 0) {
     free(config_json);
+    sim_state_destroy(&s);
+    rundir_unlock(&lock_fd);
     return rc;
   }
   int rack0, nracks;
   par_rack_range(cfg->racks, &rack0, &nracks);
-  sim_state s;
-  memset(&s, 0, sizeof s);
   s.config_json = config_json;
+  s.run = run;
   snprintf(s.ckpt_dir, sizeof s.ckpt_dir, "%s/checkpoint", opt->out_dir);
-  rc = par_agree(sim_alloc(&s, cfg, opt, rack0, nracks));
-  if (rc == 0)
-    rc = par_agree(par_prints() ? sim_make_out_dir(opt->out_dir) : 0);
+  rc = par_agree(sim_alloc(&s, cfg, rack0, nracks));
+  if (rc == FS_ENOMEM && par_prints()) {
+    char rank[32], win[32];
+    sizing_bytes(z.rank_bytes, rank, sizeof rank);
+    sizing_bytes(z.window_bytes, win, sizeof win);
+    diag_addf("run: out of memory for the run's buffers: they take about %s per rank (the "
+              "window buffer %s = window_scrapes %d x %d nodes per rank x 1040 B): lower "
+              "window_scrapes or nodes, or use more ranks",
+              rank, win, cfg->window_scrapes, z.local_nodes);
+  }
   if (rc == 0 && par_prints()) {
-    /* a fresh run starts without checkpoints; a resumed one keeps only its own */
-    rc = ckpt_prune(s.ckpt_dir, opt->resume ? man.windows : -1);
-    if (rc == 0)
-      rc = sim_make_out_dir(s.ckpt_dir);
+    /* a resumed run keeps only its own checkpoint (a fresh one has none:
+     * sim_claim removed an earlier run's) */
+    rc = opt->resume ? ckpt_prune(s.ckpt_dir, man.windows) : 0;
+    if (rc == 0 && cfg->archive)
+      rc = sf_mkdir(s.ckpt_dir, "checkpoint directory", 0);
     if (rc == 0)
       rc = sim_open_llm(&s, opt, &man);
   }
@@ -889,6 +1055,7 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
       .window_scrapes = s.window.capacity,
       .node0 = rack0 * (s.fleet ? s.fleet->nodes_per_rack : 1),
       .nnodes = nracks * (s.fleet ? s.fleet->nodes_per_rack : 1),
+      .reserve_bytes = z.archive_bytes,
   };
   if (rc == 0 && opt->resume) {
     rc = h5a_reopen(&s.archive, path, &lay, par_size());
@@ -896,10 +1063,13 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
       rc = par_agree(sim_restore_nodes(&s, &man));
     if (rc == 0)
       rc = par_agree(par_prints() ? sim_restore_root(&s, &man) : 0);
+    if (rc == 0)
+      intr_note_checkpoint(man.next_scrape);
   } else if (rc == 0 && cfg->archive) {
     h5a_provenance prov = {
         .version = FLEETSIM_VERSION,
         .git_commit = FLEETSIM_GIT_COMMIT,
+        .fingerprint = run.fingerprint,
         .config_json = config_json,
         .scenarios_json = opt->scenarios_text,
         .seed = cfg->seed,
@@ -930,6 +1100,7 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
       rc = sim_checkpoint(&s, cfg, opt, ++windows, t0 + rows);
     progress_update(&prog, t0 + rows, par_wtime());
   }
+  simulated = rc == 0;
   if (rc == 0 && par_prints())
     rc = sim_contexts(&s, s.det_step - 1, INT32_MAX, 1);
   if (rc == 0 && par_prints())
@@ -956,5 +1127,10 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
   ckpt_manifest_free(&man);
   free(config_json);
   sim_state_destroy(&s);
+  /* a fresh run that failed before anything could be resumed or kept
+   * (no checkpoint, the simulation unfinished) leaves no files behind */
+  if (rc != 0 && claimed && !simulated && s.ckpts == 0 && par_prints())
+    rundir_clear(opt->out_dir);
+  rundir_unlock(&lock_fd);
   return rc;
 }

@@ -147,6 +147,61 @@ row "0" 2 "huge.json: file is larger than 64 MiB" run "${S[@]:0:2}" --scenarios 
   --out "$SCRATCH/huge-run"
 rm -f "$SCRATCH/huge.json"
 
+# --- ids: [A-Za-z0-9_-]{1,32}, refused at parse time and shown JSON-escaped ------------
+# (they name files, HDF5 groups and regex alternatives, and reach terminals:
+# before, "../../../x" put judgment packages outside the run directory, "a/b"
+# failed inside HDF5 and "job(1" only after the whole run)
+mkdir -p "$SCRATCH/ids/deep"
+for id in '../../../x' 'a/b' 'a.b' 'job(1' '' 'id-with-33-characters-abcdefghijk' '\u001b[31mX' \
+  '\u202eX' 'sp ace'; do
+  put "$scn" "{\"scenarios\": [{\"id\": \"$id\", \"kind\": \"kv_cache_eviction_storm\", \"start_h\": 0.5, \"duration_min\": 5}]}"
+  # the id as the message shows it: JSON with \uXXXX (upper case) escapes, as an ERE
+  shown=$(/usr/bin/python3 - "\"$id\"" <<'PY'
+import json, re, sys
+text = json.dumps(json.loads(sys.argv[1]), ensure_ascii=True)
+text = re.sub(r"\\u([0-9a-f]{4})", lambda m: "\\u" + m.group(1).upper(), text)
+print(re.sub(r"([][\\.(){}*+?|^$])", r"\\\1", text))
+PY
+)
+  nps="0"
+  case $id in ../* | 'job('* | '\u001b'*) nps="0 2" ;; esac
+  row "$nps" 2 "scn.json: scenario #0: key 'id': $shown is not a valid id \(required; 1 to 32 characters" \
+    run --quiet --config "$DATA/small.json" --scenarios "$scn" --out "$SCRATCH/ids/deep/run"
+  if grep -qP '\x1b|\xe2\x80\xae' "$SCRATCH/row.err"; then fail "an id's control characters reached the terminal"; fi
+done
+[ -z "$(find "$SCRATCH/ids" -mindepth 1 -name '*x*')" ] || fail "a refused id wrote files: $(find "$SCRATCH/ids")"
+[ ! -e "$SCRATCH/ids/deep/run" ] || fail "a run refused for its input made its --out directory"
+bad_config "jobs\[0\]: key 'id': value \"job\(1\" is not a valid id" \
+  '{"jobs": [{"id": "job(1", "model": "m", "nodes": 8, "step_time_s": 1}]}'
+bad_config "jobs\[0\]: key 'id': value \"\.\./x\" is not a valid id" \
+  '{"jobs": [{"id": "../x", "model": "m", "nodes": 8, "step_time_s": 1}]}'
+bad_config "jobs\[0\]: key 'model': value \"m\\\\u001B\[2J\" has characters other than printable ASCII" \
+  '{"jobs": [{"id": "j", "model": "m\u001b[2J", "nodes": 8, "step_time_s": 1}]}'
+
+# --- runs that cannot work: too short, too big, contradictory flags ---------------
+# (before: under 20 scrapes simulated, then "out of memory"; a 2.2 TB archive
+# started without a word; nodes=1000000 or window_scrapes=100000 ended in a
+# bare "out of memory")
+row "0 2" 2 "config: key 'hours': 0.01 h gives 2 scrapes of 15 s, but a run needs at least one 20-scrape detection block: hours >= 0.0834" \
+  run --quiet --hours 0.01 --out "$SCRATCH/short"
+row "0" 2 "key 'hours': 0.079 h gives 18 scrapes of 15 s" validate --set hours=0.079
+put "$scn" '{"scenarios": []}'
+big=(--set nodes=1000000 --set racks=25000 --set moe_nodes=300000 --set dense_nodes=350000
+  --set training_nodes=350000 --set hours=1 --scenarios "$scn")
+row "0 2" 1 "run: [12] ranks? on this node would need about .* of memory .*window_scrapes 240 x [0-9]+ nodes per rank x 1040 B\), but it has" \
+  run --quiet "${big[@]}" --out "$SCRATCH/big"
+row "0" 1 "run: 1 rank on this node would need about .* \(.*window_scrapes 100000 x 1000 nodes per rank x 1040 B\)" \
+  run --quiet --hours 1000 --set window_scrapes=100000 --scenarios "$scn" --out "$SCRATCH/big"
+row "0 2" 1 "run: $SCRATCH/big needs about 2.19 TB \(archive 2.19 TB = 2102400 scrapes x 1000 nodes x 1040 B, set by hours, scrape_interval_s and nodes; checkpoints .*\), but its file system has .* free" \
+  run --quiet --hours 8760 --out "$SCRATCH/big"
+[ -z "$(ls -A "$SCRATCH/big" | grep -v '^\.lock$')" ] || fail "a refused run wrote $(ls -A "$SCRATCH/big")"
+out=$("$FLEETSIM" validate "${big[@]}")
+grep -q "fleetsim: memory on 1 rank: about 2[0-9][0-9] GB per rank (window buffer 250 GB = window_scrapes 240 x 1000000 nodes x 1040 B)" <<<"$out" \
+  || fail "validate does not print the memory estimate: $out"
+grep -q "fleetsim: disk: about 2[0-9][0-9] GB in the output directory: archive 250 GB" <<<"$out" \
+  || fail "validate does not print the disk estimate: $out"
+row "0" 2 "run: --resume and --force exclude each other" run --resume --force
+
 # --- unwritable outputs -------------------------------------------------------------
 touch "$SCRATCH/not-a-dir"
 row "0 2" 1 "--out $SCRATCH/not-a-dir: exists and is not a directory" \

@@ -24,7 +24,7 @@ DIR="$SCRATCH/run"
 "$FLEETSIM" run --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json" \
   --out "$DIR" --no-llm --quiet >/dev/null
 CTX="$DIR/llm/contexts.jsonl"
-N=$(wc -l <"$CTX")
+N=$(($(wc -l <"$CTX") - 1)) # the first line is the run header
 [ "$N" -gt 10 ] || fail "only $N calls in $CTX"
 [ "$(ls "$DIR/llm")" = "contexts.jsonl" ] || fail "--no-llm wrote transcripts: $(ls "$DIR/llm")"
 echo "ok: run --no-llm wrote $N contexts and no transcript"
@@ -34,8 +34,12 @@ echo "ok: run --no-llm wrote $N contexts and no transcript"
 check_transcript() {
   /usr/bin/python3 - "$CTX" "$DIR/llm/$1.jsonl" "$2" <<'EOF'
 import json, sys
-ctx = [json.loads(l)["call_id"] for l in open(sys.argv[1])]
+ctx_lines = [json.loads(l) for l in open(sys.argv[1])]
 lines = [json.loads(l) for l in open(sys.argv[2])]
+if "fleetsim_run" not in lines[0] or lines[0] != ctx_lines[0]:
+    sys.exit(f"{sys.argv[2]}: line 1 is not the run header of contexts.jsonl: {lines[0]}")
+ctx = [c["call_id"] for c in ctx_lines[1:]]
+lines = lines[1:]
 ids = [l["call_id"] for l in lines]
 want = sys.argv[3]
 if sorted(ids) != sorted(ctx):
@@ -77,8 +81,8 @@ cat "$SCRATCH/replay.out"
 check_transcript replayed ok
 /usr/bin/python3 - "$DIR/llm/stub-openai.jsonl" "$DIR/llm/replayed.jsonl" <<'EOF' || fail "replay differs"
 import json, sys
-a = {j["call_id"]: j["response_text"] for j in map(json.loads, open(sys.argv[1]))}
-b = {j["call_id"]: j["response_text"] for j in map(json.loads, open(sys.argv[2]))}
+a = {j["call_id"]: j["response_text"] for j in map(json.loads, open(sys.argv[1])) if "call_id" in j}
+b = {j["call_id"]: j["response_text"] for j in map(json.loads, open(sys.argv[2])) if "call_id" in j}
 assert a == b, "replayed answers differ from the transcript"
 EOF
 echo "ok: replay answers equal the openai transcript's"
@@ -91,30 +95,35 @@ grep -q "0 calls (ok 0, error 0), $N skipped" "$SCRATCH/rerun.out" \
   || fail "rerun did not skip all: $(cat "$SCRATCH/rerun.out")"
 [ "$(wc -l <"$DIR/llm/stub-openai.jsonl")" -eq "$before" ] || fail "rerun appended lines"
 echo "ok: rerun skipped all $N calls"
-# A partial transcript is completed: drop half the lines, rerun.
-head -n $((N / 2)) "$DIR/llm/stub-anthropic.jsonl" >"$SCRATCH/half" && cp "$SCRATCH/half" "$DIR/llm/stub-anthropic.jsonl"
+# A partial transcript is completed: keep the header and half the lines, rerun.
+head -n $((N / 2 + 1)) "$DIR/llm/stub-anthropic.jsonl" >"$SCRATCH/half" && cp "$SCRATCH/half" "$DIR/llm/stub-anthropic.jsonl"
 esc --backend "anthropic:base_url=$URL/mode/ok/v1,model=stub,name=stub-anthropic,api_key_env=TEST_KEY" \
   >"$SCRATCH/resume.out"
 grep -q "$((N - N / 2)) calls .*, $((N / 2)) skipped" "$SCRATCH/resume.out" \
   || fail "resume: $(cat "$SCRATCH/resume.out")"
 check_transcript stub-anthropic ok
 
-# --- broken endpoints: every call ends as an error line, exit 0 ---------------
+# --- broken endpoints: every call ends as an error line; a backend that
+# answered nothing fails the command (exit 1, naming the first error) -------
 CLOSED=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 for mode in 500 html garbage offschema prose closed; do
   base="$URL/mode/$mode/v1"
   [ "$mode" = closed ] && base="http://127.0.0.1:$CLOSED/v1"
   for kind in openai anthropic; do
     name="bad-$kind-$mode"
+    rc=0
     esc --backend "$kind:base_url=$base,model=stub,name=$name,concurrency=16,retries=1,timeout_s=10,api_key_env=TEST_KEY" \
-      >"$SCRATCH/$name.out" || fail "$name: escalate exited $?"
+      >"$SCRATCH/$name.out" 2>"$SCRATCH/$name.err" || rc=$?
+    [ "$rc" -eq 1 ] || fail "$name: escalate exited $rc, expected 1"
+    grep -q "backend $name: all $N calls it sent failed (the first: " "$SCRATCH/$name.err" \
+      || fail "$name: no message: $(cat "$SCRATCH/$name.err")"
     grep -q "$N calls (ok 0, error $N)" "$SCRATCH/$name.out" \
       || fail "$name summary: $(cat "$SCRATCH/$name.out")"
     check_transcript "$name" error
   done
 done
-head -n1 "$DIR/llm/bad-openai-offschema.jsonl" | grep -q '"attempts":2,"error":"parse: ' \
-  || fail "off-schema answers are not re-asked once: $(head -n1 "$DIR/llm/bad-openai-offschema.jsonl")"
+sed -n 2p "$DIR/llm/bad-openai-offschema.jsonl" | grep -q '"attempts":2,"error":"parse: ' \
+  || fail "off-schema answers are not re-asked once: $(sed -n 2p "$DIR/llm/bad-openai-offschema.jsonl")"
 
 # --- the key appears nowhere under DIR ---------------------------------------
 if grep -r -l "sk-planted-XYZ" "$DIR"; then fail "the API key was written under $DIR"; fi
@@ -130,12 +139,13 @@ cp "$DIR/fleet.h5" "$C/"
 # 160 calls: the L2 contexts repeated under new call_ids.
 /usr/bin/python3 - "$CTX" >"$C/llm/contexts.jsonl" <<'EOF'
 import json, sys
+print(open(sys.argv[1]).readline(), end="")  # the run header: the same run
 l2 = [json.loads(l) for l in open(sys.argv[1]) if '"layer":"L2"' in l]
 for i in range(160):
     c = dict(l2[i % len(l2)], call_id=f"L2-{900000 + i:06d}", event_id=900000 + i)
     print(json.dumps(c))
 EOF
-NC=$(wc -l <"$C/llm/contexts.jsonl")
+NC=$(($(wc -l <"$C/llm/contexts.jsonl") - 1))
 t0=$(date +%s.%N)
 "$FLEETSIM" escalate --run "$C" --quiet \
   --backend "openai:base_url=$URL/mode/slow/200/v1,model=stub,name=slow,concurrency=8" >"$SCRATCH/slow.out"
@@ -160,8 +170,8 @@ check_transcript slow-all ok
 # backend's additions: l2_counts and the L3 one-liners.
 /usr/bin/python3 - "$CTX" "$DIR/llm/slow-all.jsonl" "$URL/stats" <<'EOF' || fail "ordering or additions"
 import json, sys, urllib.request
-order = [json.loads(l)["call_id"] for l in open(sys.argv[1])]
-done = [json.loads(l)["call_id"] for l in open(sys.argv[2])]
+order = [o["call_id"] for o in map(json.loads, open(sys.argv[1])) if "call_id" in o]
+done = [o["call_id"] for o in map(json.loads, open(sys.argv[2])) if "call_id" in o]
 pos = {c: i for i, c in enumerate(done)}
 for k, c in enumerate(order):
     before = [p for p in order[:k] if c.startswith("L4") or (c.startswith("L3") and p.startswith("L2"))]

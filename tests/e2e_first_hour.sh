@@ -112,7 +112,7 @@ paste <(echo "$before" | tr ' ' '\n') <(echo "$after" | tr ' ' '\n') | while rea
 done
 wait "$MP" || fail "run with the slow backend exited $?: $(cat drain.err)"
 no_cr drain.err
-n=$(wc -l <drain/llm/contexts.jsonl)
+n=$(grep -c '"call_id"' drain/llm/contexts.jsonl) # the calls, not the run header
 grep -q "^fleetsim: LLM calls answered: slow $n/$n  ETA 0:00:00$" drain.err ||
   fail "no final drain line with $n/$n: $(cat drain.err)"
 echo "ok: the drain shows slow N/$n with an ETA; the ranks sleep meanwhile"

@@ -10,7 +10,7 @@ run_np 2 run --quiet --config "$DATA/small.json" --scenarios "$DATA/small_scenar
 for f in calls.jsonl summary.json summary.md detection.json; do
   [ -s "$dir/results/$f" ] || fail "no results/$f"
 done
-calls=$(wc -l <"$dir/llm/contexts.jsonl")
+calls=$(($(wc -l <"$dir/llm/contexts.jsonl") - 1)) # after the run header
 scored=$(wc -l <"$dir/results/calls.jsonl")
 [ "$calls" -eq "$scored" ] || fail "$calls calls but $scored scored lines"
 cp "$dir/results/summary.json" "$SCRATCH/first.json"

@@ -33,6 +33,12 @@ backend's base_url can carry the mode: http://127.0.0.1:PORT/mode/slow/200/v1
                       required fields
   prose               200, valid envelope; the content is prose, not JSON
   big[/<bytes>]       200, valid envelope padded to <bytes> (default 5 MiB)
+  bigheader[/<bytes>] 200, valid answer after a header line of <bytes> (default
+                      200 KiB, over libcurl's 100 KiB limit for one header)
+  echo-auth           500 whose body quotes the request's credentials (the
+                      Authorization / x-api-key values), as a careless proxy's
+                      error page may; then ok-answers also quote them
+                      (echo-auth-ok: 200 answers with the key in the text)
   close               closes the connection without answering
 
 Call counters ("first <n> calls") are kept per (X-Test-Key header, mode), so
@@ -341,6 +347,17 @@ class Handler(BaseHTTPRequestHandler):
         elif name == "big":
             size = arg if arg is not None else 5 << 20
             ok("x" * size)
+        elif name == "bigheader":
+            size = arg if arg is not None else 200 << 10
+            body = envelope(api, req, rid, answer_content(prompt, digest), prompt)
+            self.send(200, body, headers=[("X-Padding", "p" * size)])
+        elif name in ("echo-auth", "echo-auth-ok"):
+            creds = f"Authorization: {self.headers.get('Authorization')}; " \
+                    f"x-api-key: {self.headers.get('x-api-key')}"
+            if name == "echo-auth":
+                self.send(500, error_body(api, 500, f"upstream failed for request with {creds}"))
+            else:
+                ok(answer_content(prompt, digest).replace("stub", f"stub ({creds})", 1))
         elif name == "close":
             self.close_connection = True  # no answer at all: "empty reply"
         else:

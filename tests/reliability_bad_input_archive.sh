@@ -76,6 +76,26 @@ d=$(variant junk-contexts)
 printf '\xff\xfe\x00garbage\n' >>"$d/llm/contexts.jsonl"
 both "junk-contexts/llm/contexts.jsonl: line [0-9]+: " "$d"
 
+# contexts that would have a call sent twice or under the wrong layer, or
+# that are not this run's (no run header)
+ctx_row() { # NAME PATTERN PYTHON-EDIT (of L, the list of line objects; L[0] the run header)
+  local d
+  d=$(variant "$1")
+  /usr/bin/python3 - "$d/llm/contexts.jsonl" "$3" <<'PY'
+import json, sys
+p = sys.argv[1]
+L = [json.loads(l) for l in open(p)]
+exec(sys.argv[2])
+open(p, "w").write("".join(json.dumps(l) + "\n" for l in L))
+PY
+  both "contexts.jsonl: $2" "$d"
+}
+ctx_row ctx-l9 "line 2: layer is not L2, L3 or L4, or not the layer its call_id names" 'L[1]["layer"] = "L9"'
+ctx_row ctx-id "line 3: call_id is not of the form L2-NNNNNN, L3-NNNNNN or L4-NN" 'L[2]["call_id"] = "L9-000001"'
+ctx_row ctx-dup "call_id L2-000000 appears twice: the file holds two runs, or a call twice" 'L.append(L[1])'
+ctx_row ctx-event "line 2: event_id is not an integer >= 0 \(L2, L3\) or null \(L4\)" 'L[1]["event_id"] = "x"'
+ctx_row ctx-header "line 1: no run header: not written by this fleetsim" 'L.pop(0)'
+
 # transcripts (score only: escalate writes its own)
 tr_row() { # NAME PATTERN PYTHON-EDIT (of L, the list of line objects)
   local d
@@ -94,13 +114,20 @@ PY
 tr_row tr-junk "rules.jsonl: line 3: " 'L[2] = "{not json\n"'
 tr_row tr-cut "rules.jsonl: line [0-9]+: premature end of input" 'L[-1] = json.dumps(L[-1])[:40]'
 tr_row tr-array "rules.jsonl: line 2: not a JSON object" 'L[1] = "[1, 2]\n"'
-tr_row tr-nul "rules.jsonl: line 1: .*NUL" 'L[0]["response_text"] = "a\u0000b"'
-tr_row tr-utf8 "rules.jsonl: line 1: unable to decode byte" 'L[0] = b"{\"call_id\": \"\xc3\x28\"}\n"'
-tr_row tr-type "rules.jsonl: line 1: field 'response_text' is not a string" 'L[0]["response_text"] = 12345'
-tr_row tr-status "rules.jsonl: line 2: field 'status' is not" 'L[1]["status"] = "weird"'
-tr_row tr-id "rules.jsonl: line 1: field 'call_id' is missing" 'L[0]["call_id"] = None'
-tr_row tr-huge "rules.jsonl: line 1: field 'tokens_in' is not a number of at most 1e15" \
-  'L[0]["tokens_in"] = 1e300'
+# (L[0] is the run header; the calls start at line 2)
+tr_row tr-nul "rules.jsonl: line 2: .*NUL" 'L[1]["response_text"] = "a\u0000b"'
+tr_row tr-utf8 "rules.jsonl: line 2: unable to decode byte" 'L[1] = b"{\"call_id\": \"\xc3\x28\"}\n"'
+tr_row tr-type "rules.jsonl: line 2: field 'response_text' is not a string" 'L[1]["response_text"] = 12345'
+tr_row tr-status "rules.jsonl: line 3: field 'status' is not" 'L[2]["status"] = "weird"'
+tr_row tr-id "rules.jsonl: line 2: field 'call_id' is missing" 'L[1]["call_id"] = None'
+tr_row tr-huge "rules.jsonl: line 2: field 'tokens_in' is not a number of at most 1e15" \
+  'L[1]["tokens_in"] = 1e300'
+# a call twice (two escalates of one backend at once, before the lock), or
+# a transcript that is not this run's
+tr_row tr-dup "rules.jsonl: call_id L2-000000 is on two lines: the call was sent twice" 'L.append(L[1])'
+tr_row tr-header "rules.jsonl has no run header, so it is no transcript of this run" 'L.pop(0)'
+tr_row tr-other "rules.jsonl belongs to run 0123456789abcdef \(seed 42, fleetsim 0.1.0 git x\), but the run's contexts to run [0-9a-f]{16}" \
+  'L[0] = {"fleetsim_run": {"fingerprint": "0123456789abcdef", "seed": 42, "version": "0.1.0", "git_commit": "x"}}'
 
 # export (io/openmetrics.c) on the same bad archives, and bad outputs
 exp=(export --quiet --format openmetrics --nodes 0 --metrics gpu_temp_celsius)
@@ -108,6 +135,13 @@ for v in truncated flipped complete0; do
   row "0 2" 2 "$v/fleet.h5" "${exp[@]}" --run "$SCRATCH/$v" --out "$SCRATCH/$v.om"
   [ ! -e "$SCRATCH/$v.om" ] && [ ! -e "$SCRATCH/$v.om.partial" ] || fail "export wrote $v.om"
 done
+# a tampered archive whose dataset names would inject lines into the text
+# ("# EOF" ends an OpenMetrics exposition early): refused, nothing written
+d=$(variant om-inject copy)
+/usr/bin/python3 -c 'import h5py, sys; f = h5py.File(sys.argv[1], "r+"); f.move("/telemetry/gpu/gpu_temp_celsius", "/telemetry/gpu/x\n# EOF\nfake_total 1")' "$d/fleet.h5"
+row "0 2" 2 "om-inject/fleet.h5: dataset /telemetry/gpu/x\\\\x0a# EOF\\\\x0afake_total 1 is not a metric name" \
+  export --quiet --format openmetrics --nodes 0 --run "$d" --out "$SCRATCH/om-inject.om"
+[ ! -e "$SCRATCH/om-inject.om" ] && [ ! -e "$SCRATCH/om-inject.om.partial" ] || fail "export wrote om-inject.om"
 row "0" 2 "--out /dev/full: exists and is not a regular file" "${exp[@]}" --run "$good" --out /dev/full
 [ -c /dev/full ] || fail "export replaced the device /dev/full"
 row "0" 1 "--out $SCRATCH/no/x.om: cannot create" "${exp[@]}" --run "$good" --out "$SCRATCH/no/x.om"
@@ -116,7 +150,7 @@ row "0" 2 "is a directory" "${exp[@]}" --run "$good" --out "$SCRATCH"
 # unwritable outputs
 d=$(variant results-file)
 touch "$d/results"
-row "0 2" 1 "results-file/results/calls.jsonl: cannot create scored calls: Not a directory" score --quiet --run "$d"
+row "0 2" 1 "results-file/results: exists and is not a directory" score --quiet --run "$d"
 d=$(variant transcript-dir)
 mkdir "$d/llm/again.jsonl"
 row "0" 1 "transcript-dir/llm/again.jsonl" escalate --quiet --run "$d" --backend rules:name=again

@@ -17,8 +17,11 @@ source "$SOURCE_DIR/tests/lib_stub.sh"
 accounted() {
   /usr/bin/python3 - "$1/llm/contexts.jsonl" "$1/llm/stub.jsonl" "$2" <<'EOF' || fail "$1: calls not accounted for"
 import json, sys
-ctx = [json.loads(l)["call_id"] for l in open(sys.argv[1])]
+ctx = [o["call_id"] for o in map(json.loads, open(sys.argv[1])) if "call_id" in o]
 lines = [json.loads(l) for l in open(sys.argv[2])]
+if "fleetsim_run" not in lines[0]:
+    sys.exit(f"{sys.argv[2]}: no run header")
+lines = lines[1:]
 ids = [o["call_id"] for o in lines]
 if sorted(ids) != sorted(ctx) or len(set(ids)) != len(ids):
     sys.exit(f"{len(ctx)} calls, {len(ids)} transcript lines ({len(set(ids))} distinct)")
@@ -92,7 +95,7 @@ accounted "$d" any >/dev/null
 import json, sys
 def load(p):
     return {o["call_id"]: (o["status"], o["response_text"], o["tokens_in"], o["tokens_out"])
-            for o in map(json.loads, open(p))}
+            for o in map(json.loads, open(p)) if "call_id" in o}
 a, b = load(sys.argv[1]), load(sys.argv[2])
 bad = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
 if bad:

@@ -69,7 +69,12 @@ same_run() {
     h5diff -r "$ref/fleet.h5" "$dir/fleet.h5" "$g" "$g" >/dev/null \
       || fail "$dir differs from $ref in $g"
   done
-  cmp -s "$ref/llm/contexts.jsonl" "$dir/llm/contexts.jsonl" || fail "$dir: other LLM contexts"
+  # contexts after the run header (a run with other restart settings has
+  # another fingerprint, and the same contexts)
+  head -n1 "$dir/llm/contexts.jsonl" | grep -q '^{"fleetsim_run":{"fingerprint":"[0-9a-f]\{16\}"' \
+    || fail "$dir: contexts.jsonl does not start with a run header"
+  cmp -s <(tail -n +2 "$ref/llm/contexts.jsonl") <(tail -n +2 "$dir/llm/contexts.jsonl") \
+    || fail "$dir: other LLM contexts"
   cmp -s "$ref/results/detection.json" "$dir/results/detection.json" \
     || fail "$dir: other results/detection.json"
   /usr/bin/python3 - "$ref/llm/rules.jsonl" "$dir/llm/rules.jsonl" <<'EOF' || fail "$dir: rules transcript differs"
@@ -78,6 +83,8 @@ def load(path):
     calls = {}
     for line in open(path):
         o = json.loads(line)
+        if "fleetsim_run" in o:  # the run header
+            continue
         o.pop("latency_s")
         if o["call_id"] in calls:
             sys.exit(f"{path}: {o['call_id']} twice")

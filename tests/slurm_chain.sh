@@ -60,10 +60,14 @@ with h5py.File(run + "/fleet.h5", "r") as f:
     assert f.attrs["complete"] == 1, f"complete = {f.attrs['complete']}"
     t = f["/time/seconds"].shape[0]
 assert t == 720, f"{t} scrapes for 3 h"
-calls = sorted(json.loads(l)["call_id"] for l in open(run + "/llm/contexts.jsonl"))
+def records(path):  # the lines after the run header
+    lines = [json.loads(l) for l in open(path)]
+    assert "fleetsim_run" in lines[0], f"{path}: no run header"
+    return lines[1:]
+calls = sorted(c["call_id"] for c in records(run + "/llm/contexts.jsonl"))
 assert len(calls) > 10, f"only {len(calls)} calls"
 for b in ("rules", "rules2"):
-    lines = [json.loads(l) for l in open(f"{run}/llm/{b}.jsonl")]
+    lines = records(f"{run}/llm/{b}.jsonl")
     assert sorted(l["call_id"] for l in lines) == calls, f"{b}.jsonl: {len(lines)} lines for {len(calls)} calls"
     assert all(l["status"] == "ok" for l in lines), f"{b}: error lines"
 summary = open(run + "/results/summary.md").read()

@@ -273,9 +273,24 @@ static void test_job_errors(void) {
                     " \"step_time_s\": 1}, {\"id\": \"b\", \"model\": 7, \"nodes\": 4,"
                     " \"step_time_s\": 1}]}");
   CK_DIAG("bad.json", "jobs[1]", "'model'", "7");
-  expect_json_error("{\"jobs\": [{\"id\": \"this-id-is-far-too-long\", \"model\": \"m\","
+  expect_json_error("{\"jobs\": [{\"id\": \"this-id-is-far-too-long-for-an-id-here\","
+                    " \"model\": \"m\", \"nodes\": 4, \"step_time_s\": 1}]}");
+  CK_DIAG("bad.json", "jobs[0]", "'id'", "this-id-is-far-too-long-for-an-id-here");
+  /* ids name files, HDF5 groups, regex alternatives and reach terminals:
+   * [A-Za-z0-9_-]{1,32}, a bad one shown JSON-escaped */
+  expect_json_error("{\"jobs\": [{\"id\": \"../../x\", \"model\": \"m\", \"nodes\": 4,"
+                    " \"step_time_s\": 1}]}");
+  CK_DIAG("bad.json", "jobs[0]", "'id'", "../../x", "not a valid id", "A-Z, a-z, 0-9");
+  expect_json_error("{\"jobs\": [{\"id\": \"job(1\", \"model\": \"m\", \"nodes\": 4,"
+                    " \"step_time_s\": 1}]}");
+  CK_DIAG("bad.json", "jobs[0]", "'id'", "job(1", "not a valid id");
+  expect_json_error("{\"jobs\": [{\"id\": \"j\\u001b[2J\\u202e\", \"model\": \"m\","
                     " \"nodes\": 4, \"step_time_s\": 1}]}");
-  CK_DIAG("bad.json", "jobs[0]", "'id'", "this-id-is-far-too-long");
+  CK_DIAG("bad.json", "jobs[0]", "\\u001B[2J\\u202E", "not a valid id");
+  CHECK(strchr(diag_first(), '\x1b') == NULL);
+  expect_json_error("{\"jobs\": [{\"id\": \"a\", \"model\": \"m\\u0007x\", \"nodes\": 4,"
+                    " \"step_time_s\": 1}]}");
+  CK_DIAG("bad.json", "jobs[0]", "'model'", "\\u0007", "printable ASCII");
   expect_json_error("{\"jobs\": [{\"id\": \"a\", \"model\": \"m\", \"nodes\": \"x\","
                     " \"step_time_s\": 1}]}");
   CK_DIAG("bad.json", "jobs[0]", "'nodes'", "\"x\"");
@@ -344,6 +359,16 @@ static void test_validate(void) {
   CHECK_EQ(cfg_validate(&c), FS_ECONFIG);
   CHECK_EQ(diag_count(), 1);
   CK_DIAG("'hours'", "0.01", "60");
+
+  /* a run needs one 20-scrape detection block: 19 scrapes are refused */
+  cfg_defaults(&c);
+  c.hours = 19 * 15 / 3600.0;
+  diag_clear();
+  CHECK_EQ(cfg_validate(&c), FS_ECONFIG);
+  CK_DIAG("'hours'", "19 scrapes", "20-scrape detection block", "0.0834");
+  c.hours = 20 * 15 / 3600.0;
+  diag_clear();
+  CHECK_EQ(cfg_validate(&c), 0);
 
   /* Several problems at once: all are collected. */
   cfg_defaults(&c);
@@ -426,7 +451,7 @@ static void test_round_trip(void) {
   a.njobs = 3;
   a.jobs[0] = (cfg_job){"alpha", "model-with-\"quotes\"", 10, 0.1};
   a.jobs[1] = (cfg_job){"beta", "b", 20, 1234.5678};
-  a.jobs[2] = (cfg_job){"gamma-\\u00e9", "c", 1, 3600};
+  a.jobs[2] = (cfg_job){"gamma_3", "c", 1, 3600};
   diag_clear();
   CHECK_EQ(cfg_validate(&a), 0);
   check_round_trip(&a);

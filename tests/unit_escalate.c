@@ -1,12 +1,16 @@
 /* The escalation engine's parts that need no network: transcript line
  * format (fields, nulls, invalid UTF-8), resume (finished lines skipped,
  * broken or unfinished lines redone), replay (answers, missing call_ids,
- * off-schema answers) and the rules backend's one line per call. Ordering
- * under concurrency and the L3/L4 additions on the wire are checked against
- * the stub server in tests/e2e_escalate.sh. */
+ * off-schema answers), the rules backend's one line per call, and who owns
+ * a transcript: its run header (another run's or none: refused), its lock
+ * (a second engine of the backend: refused), no overwrite of a fresh run's
+ * file, and an undumpable process once an API key is held. Ordering under
+ * concurrency and the L3/L4 additions on the wire are checked against the
+ * stub server in tests/e2e_escalate.sh. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,8 +75,12 @@ static void write_file(const char *path, const char *text) {
   fclose(fp);
 }
 
+static runid run = {.fingerprint = "0123456789abcdef", .seed = 42, .version = "v", .git_commit = "g"};
+
 static void test_resume_and_replay(const char *dir) {
   char llm[512], prior[600], replay[600], out[600];
+  char *header = runid_header(&run);
+  CHECK(header != NULL);
   snprintf(llm, sizeof llm, "%s/llm", dir);
   CHECK_EQ(mkdir(llm, 0777), 0);
   /* The replay source: answers for L2-000001 and L2-000002 (off-schema). */
@@ -97,8 +105,9 @@ static void test_resume_and_replay(const char *dir) {
   l.response_text = NULL;
   char *l3 = esc_format_line(&l);
   CHECK(l3 != NULL);
-  snprintf(a, sizeof a, "%s\n%s\n{\"call_id\":\"L2-000004\",\"sta\n{\"call_id\":\"L2-000005\"}\n",
-           l1, l3);
+  snprintf(a, sizeof a,
+           "%s\n%s\n%s\n{\"call_id\":\"L2-000004\",\"sta\n{\"call_id\":\"L2-000005\"}\n",
+           header, l1, l3);
   write_file(prior, a);
   free(l1);
   free(l3);
@@ -108,7 +117,7 @@ static void test_resume_and_replay(const char *dir) {
   snprintf(text, sizeof text, "replay:path=%s,name=rp", replay);
   CHECK_EQ(llm_spec_parse(text, &spec), 0);
   esc_backend *b = NULL;
-  CHECK_EQ(esc_open(&b, &spec, dir, 1), 0);
+  CHECK_EQ(esc_open(&b, &spec, dir, 1, &run), 0);
   for (int i = 1; i <= 5; i++) {
     llm_call c = {.event_id = i, .t_s = 300.0 * i,
                   .context = "{\"layer\":\"L2\",\"event\":{\"time\":\"00:05\",\"node\":\"node-0001\"}}"};
@@ -136,8 +145,12 @@ static void test_resume_and_replay(const char *dir) {
   CHECK_EQ(count_lines(out, "\"error\":\"replay: no answer for L4-00\""), 1);
   CHECK_EQ(count_lines(out, "\"call_id\":\"L2-000001\""), 1); /* not redone */
 
-  /* A second pass skips every call now in the file. */
-  CHECK_EQ(esc_open(&b, &spec, dir, 1), 0);
+  /* A second pass skips every call now in the file; while it holds the
+   * transcript, another engine of the backend is refused. */
+  CHECK_EQ(esc_open(&b, &spec, dir, 1, &run), 0);
+  esc_backend *twin = NULL;
+  CHECK_EQ(esc_open(&twin, &spec, dir, 1, &run), -8 /* FS_EUSAGE */);
+  CHECK(twin == NULL);
   for (int i = 1; i <= 5; i++) {
     llm_call c = {.event_id = i, .t_s = 300.0 * i, .context = "{\"layer\":\"L2\"}"};
     llm_call_id(&c, LLM_L2, i);
@@ -148,22 +161,50 @@ static void test_resume_and_replay(const char *dir) {
   CHECK_EQ(s.calls_skipped, 5);
   esc_close(&b);
 
-  /* resume = 0 truncates; a missing replay source is an I/O error. */
-  CHECK_EQ(esc_open(&b, &spec, dir, 0), 0);
+  /* Another run's transcript, or a file without a run header, is refused
+   * and left as it was; resume = 0 (a fresh run) never overwrites a file. */
+  runid other = run;
+  memcpy(other.fingerprint, "fedcba9876543210", 16);
+  int lines = count_lines(out, NULL);
+  CHECK_EQ(esc_open(&b, &spec, dir, 1, &other), -8 /* FS_EUSAGE */);
+  CHECK_EQ(esc_open(&b, &spec, dir, 0, &run), -3 /* FS_EIO: it exists */);
+  CHECK_EQ(count_lines(out, NULL), lines);
+  write_file(out, "{\"call_id\":\"L2-000001\",\"status\":\"ok\"}\n");
+  CHECK_EQ(esc_open(&b, &spec, dir, 1, &run), -8 /* FS_EUSAGE: no run header */);
+  CHECK_EQ(count_lines(out, NULL), 1);
+  unlink(out);
+  CHECK_EQ(esc_open(&b, &spec, dir, 0, &run), 0); /* a new file starts with the header */
   esc_close(&b);
-  CHECK_EQ(count_lines(out, NULL), 0);
+  CHECK_EQ(count_lines(out, NULL), 1);
+  CHECK_EQ(count_lines(out, "\"fleetsim_run\":{\"fingerprint\":\"0123456789abcdef\""), 1);
   snprintf(text, sizeof text, "replay:path=%s/missing.jsonl,name=rp2", dir);
   CHECK_EQ(llm_spec_parse(text, &spec), 0);
-  CHECK(esc_open(&b, &spec, dir, 1) < 0);
+  CHECK(esc_open(&b, &spec, dir, 1, &run) < 0);
   CHECK(b == NULL);
   esc_close(&b); /* NULL is fine */
+  free(header);
+}
+
+/* Holding an API key makes the process undumpable (no core dump with it). */
+static void test_no_core_with_key(const char *dir) {
+  CHECK_EQ(prctl(PR_GET_DUMPABLE), 1);
+  setenv("UNIT_ESCALATE_KEY", "sk-unit-not-a-real-key", 1);
+  llm_spec spec;
+  CHECK_EQ(llm_spec_parse("openai:base_url=https://example.invalid/v1,model=m,name=keyed,"
+                          "api_key_env=UNIT_ESCALATE_KEY",
+                          &spec),
+           0);
+  esc_backend *b = NULL;
+  CHECK_EQ(esc_open(&b, &spec, dir, 0, &run), 0);
+  CHECK_EQ(prctl(PR_GET_DUMPABLE), 0);
+  esc_close(&b);
 }
 
 static void test_rules(const char *dir) {
   llm_spec spec;
   CHECK_EQ(llm_spec_parse("rules", &spec), 0);
   esc_backend *b = NULL;
-  CHECK_EQ(esc_open(&b, &spec, dir, 0), 0);
+  CHECK_EQ(esc_open(&b, &spec, dir, 0, &run), 0);
   llm_call c = {.event_id = 1, .t_s = 60, .context = "{\"layer\":\"L2\"}"};
   llm_call_id(&c, LLM_L2, 1);
   CHECK_EQ(esc_submit(b, &c), 0);
@@ -187,6 +228,7 @@ int main(void) {
   test_format_line();
   test_resume_and_replay(dir);
   test_rules(dir);
+  test_no_core_with_key(dir);
   char cmd[600];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   CHECK_EQ(system(cmd), 0);

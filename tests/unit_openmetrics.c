@@ -57,6 +57,9 @@ static void test_names(void) {
   char esc[64];
   om_escape("a \"b\" \\ c\nd", esc, sizeof esc);
   CHECK(strcmp(esc, "a \\\"b\\\" \\\\ c\\nd") == 0);
+  /* no other control character reaches the text (or a terminal) */
+  om_escape("x\x1b[2J\ry\x7f", esc, sizeof esc);
+  CHECK(strcmp(esc, "x?[2J?y?") == 0);
 }
 
 static void test_numbers(void) {
