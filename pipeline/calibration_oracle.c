@@ -158,7 +158,7 @@ static char *orc_l3(const tmap_truth *t, const scn_def *s, const tmap_event *e) 
   if (s->kind == SK_TRAINING_STRAGGLER && s->job >= 0)
     snprintf(job, sizeof job, "%s", f->cfg->jobs[s->job].id);
   strbuf root = {0}, cross = {0}, scope = {0};
-  json_t *chain = json_array(), *acts = json_array();
+  json_t *chain = NULL, *acts = NULL; /* the kind's causal chain and actions */
   switch (s->kind) {
   case SK_THERMAL_CASCADE:
     sb_addf(&root, "Air handler outage: the unit feeding %s has stopped delivering cold air, so "
@@ -167,61 +167,71 @@ static char *orc_l3(const tmap_truth *t, const scn_def *s, const tmap_event *e) 
                     "lose clock speed ahead of the serving nodes; serving latency only suffers "
                     "later, once their extra headroom is used up.");
     sb_addf(&scope, "%s, many nodes at once", place);
-    json_array_extend(chain, json_pack("[s,s,s,s]", "the air handler of the row stops",
-                                       "intake (inlet) air warms by several degrees",
-                                       "warmer inlet air drives junction temperatures up until "
-                                       "the clocks throttle and training steps take longer",
-                                       "serving latency follows later"));
-    json_array_extend(acts, json_pack("[s,s,s]", "Save a checkpoint of every training job on the "
-                                      "rack first",
-                                      "After that, migrate the hottest training workloads to "
-                                      "cooler racks",
-                                      "Ask facilities to repair the air handler"));
+    chain = json_pack("[s,s,s,s]", "the air handler of the row stops",
+                      "intake (inlet) air warms by several degrees",
+                      "warmer inlet air drives junction temperatures up until "
+                      "the clocks throttle and training steps take longer",
+                      "serving latency follows later");
+    acts = json_pack("[s,s,s]",
+                     "Save a checkpoint of every training job on the "
+                     "rack first",
+                     "After that, migrate the hottest training workloads to "
+                     "cooler racks",
+                     "Ask facilities to repair the air handler");
     break;
   case SK_ROUTING_COLLAPSE:
-    sb_addf(&root, "The MoE router's gating has collapsed onto a few experts: routing entropy is "
-                   "far below normal, %s take most tokens and the load across GPUs is badly "
-                   "skewed.", hot);
+    sb_addf(&root,
+            "The MoE router's gating has collapsed onto a few experts: routing entropy is "
+            "far below normal, %s take most tokens and the load across GPUs is badly "
+            "skewed.",
+            hot);
     sb_addf(&cross, "No single GPU is out of bounds; the problem is the spread across them. The "
                     "moe-inference SLA budget burns faster.");
     sb_addf(&scope, "every MoE node, %s in particular", hot);
-    json_array_extend(chain, json_pack("[s,s,s,s]", "a change in the incoming request mix shifts "
-                                       "which experts the tokens need",
-                                       "routing entropy drops",
-                                       "the favoured GPUs saturate while the rest sit mostly idle",
-                                       "tokens per second fall across the tier"));
-    json_array_extend(acts, json_pack("[s,s]", "Retune the router: raise the capacity factor and "
-                                      "the load-balancing loss so tokens spread out again",
-                                      "Add replicas of the favoured experts"));
+    chain = json_pack("[s,s,s,s]",
+                      "a change in the incoming request mix shifts "
+                      "which experts the tokens need",
+                      "routing entropy drops",
+                      "the favoured GPUs saturate while the rest sit mostly idle",
+                      "tokens per second fall across the tier");
+    acts = json_pack("[s,s]",
+                     "Retune the router: raise the capacity factor and "
+                     "the load-balancing loss so tokens spread out again",
+                     "Add replicas of the favoured experts");
     break;
   case SK_HBM_DEGRADATION:
-    sb_addf(&root, "Memory wear on %s: its corrected ECC error count keeps climbing; the part "
-                   "comes from manufacturing lot %d, like the other flagged GPUs.", place, s->lot);
+    sb_addf(&root,
+            "Memory wear on %s: its corrected ECC error count keeps climbing; the part "
+            "comes from manufacturing lot %d, like the other flagged GPUs.",
+            place, s->lot);
     sb_addf(&cross, "Workloads see nothing yet: throughput and latency are unaffected. The lot "
                     "spans training and inference hosts.");
     sb_addf(&scope, "%s and the other GPUs of lot %d", place, s->lot);
-    json_array_extend(chain, json_pack("[s,s,s]", "HBM cells of one production lot wear out",
-                                       "corrected ECC errors climb hour after hour",
-                                       "an uncorrectable error would end the workload"));
-    json_array_extend(acts, json_pack("[s,s,s]", "Proactively cordon and drain the host before "
-                                      "it throws an uncorrectable error",
-                                      "For training, take a checkpoint and then migrate to a "
-                                      "spare host",
-                                      "File a warranty return (RMA) with the vendor"));
+    chain = json_pack("[s,s,s]", "HBM cells of one production lot wear out",
+                      "corrected ECC errors climb hour after hour",
+                      "an uncorrectable error would end the workload");
+    acts = json_pack("[s,s,s]",
+                     "Proactively cordon and drain the host before "
+                     "it throws an uncorrectable error",
+                     "For training, take a checkpoint and then migrate to a "
+                     "spare host",
+                     "File a warranty return (RMA) with the vendor");
     break;
   case SK_FABRIC_MICROBURST:
-    sb_addf(&root, "Top-of-rack switch congestion on %s: bursts of MoE all-to-all traffic "
-                   "overflow the switch buffers and the InfiniBand ports report receive errors.",
+    sb_addf(&root,
+            "Top-of-rack switch congestion on %s: bursts of MoE all-to-all traffic "
+            "overflow the switch buffers and the InfiniBand ports report receive errors.",
             place);
     sb_addf(&cross, "Both kinds of tenant suffer, in different ways: serving sees longer tail "
                     "latency, while training sees jittery all-reduce times.");
     sb_addf(&scope, "%s behind one leaf", place);
-    json_array_extend(chain, json_pack("[s,s,s]", "MoE all-to-all bursts hit the leaf",
-                                       "buffers overflow, packets are retransmitted",
-                                       "serving tail latency and training all-reduce jitter"));
-    json_array_extend(acts, json_pack("[s,s]", "Put the MoE all-to-all flows in a separate "
-                                      "traffic class with its own buffers (QoS)",
-                                      "Turn on ECN-based congestion control on the leaf"));
+    chain = json_pack("[s,s,s]", "MoE all-to-all bursts hit the leaf",
+                      "buffers overflow, packets are retransmitted",
+                      "serving tail latency and training all-reduce jitter");
+    acts = json_pack("[s,s]",
+                     "Put the MoE all-to-all flows in a separate "
+                     "traffic class with its own buffers (QoS)",
+                     "Turn on ECN-based congestion control on the leaf");
     break;
   case SK_KV_EVICTION_STORM:
     sb_addf(&root, "Prefix cache thrashing on the dense tier: requests now carry much longer "
@@ -230,39 +240,40 @@ static char *orc_l3(const tmap_truth *t, const scn_def *s, const tmap_event *e) 
     sb_addf(&cross, "Inter-token latency stays steady, so this is not a compute bottleneck; the "
                     "dense-inference SLO budget takes the hit.");
     sb_addf(&scope, "all dense serving nodes");
-    json_array_extend(chain, json_pack("[s,s,s]", "much longer prompts arrive",
-                                       "the cache cannot hold them and keeps evicting",
-                                       "prefill is redone, so the first token comes late"));
-    json_array_extend(acts, json_pack("[s,s]", "Give the KV cache more memory (a larger share of "
-                                      "GPU memory, or offload to host memory)",
-                                      "Send long-prompt traffic to replicas with bigger caches"));
+    chain = json_pack("[s,s,s]", "much longer prompts arrive",
+                      "the cache cannot hold them and keeps evicting",
+                      "prefill is redone, so the first token comes late");
+    acts = json_pack("[s,s]",
+                     "Give the KV cache more memory (a larger share of "
+                     "GPU memory, or offload to host memory)",
+                     "Send long-prompt traffic to replicas with bigger caches");
     break;
   case SK_TRAINING_STRAGGLER:
-    sb_addf(&root, "One slow node in %s: %s keeps retrying NVLink transfers (CRC errors), "
-                   "probably because its baseboard heats up, and the whole job waits for it at "
-                   "every all-reduce.", job, place);
+    sb_addf(&root,
+            "One slow node in %s: %s keeps retrying NVLink transfers (CRC errors), "
+            "probably because its baseboard heats up, and the whole job waits for it at "
+            "every all-reduce.",
+            job, place);
     sb_addf(&cross, "Only this job is hurt; the iteration time of the job climbs, and every "
                     "remaining node of the job looks healthy and just waits on the barrier.");
     sb_addf(&scope, "%s, caused by %s", job, place);
-    json_array_extend(chain, json_pack("[s,s,s]", "baseboard heat makes NVLink retry transfers",
-                                       "the node's all-reduce share arrives late",
-                                       "the whole job waits each step"));
-    json_array_extend(acts, json_pack("[s,s,s]", "Write a checkpoint of the job",
-                                      "Next, cordon the slow node and take it out of the job",
-                                      "Restart the job without it; its completion date slips by "
-                                      "the hours lost"));
+    chain = json_pack("[s,s,s]", "baseboard heat makes NVLink retry transfers",
+                      "the node's all-reduce share arrives late", "the whole job waits each step");
+    acts = json_pack("[s,s,s]", "Write a checkpoint of the job",
+                     "Next, cordon the slow node and take it out of the job",
+                     "Restart the job without it; its completion date slips by the hours lost");
     break;
   case SK_COUNT:
     break;
   }
   char *r = sb_take(&root), *c = sb_take(&cross), *sc = sb_take(&scope);
-  json_t *o = r && c && sc ? json_pack("{s:s,s:f,s:s,s:o,s:s,s:o,s:o,s:s}", "root_cause", r,
-                                       "confidence", 0.9, "affected_scope", sc, "tenant_types",
-                                       orc_tenant_array(orc_truth_tenants(s, f)),
-                                       "cross_tenant_impact", c, "causal_chain", chain,
-                                       "recommended_actions", acts, "priority", "P1")
-                           : NULL;
-  if (!o) {
+  json_t *o = NULL;
+  if (r && c && sc && chain && acts) /* json_pack takes chain and acts (o) */
+    o = json_pack("{s:s,s:f,s:s,s:o,s:s,s:o,s:o,s:s}", "root_cause", r, "confidence", 0.9,
+                  "affected_scope", sc, "tenant_types", orc_tenant_array(orc_truth_tenants(s, f)),
+                  "cross_tenant_impact", c, "causal_chain", chain, "recommended_actions", acts,
+                  "priority", "P1");
+  else {
     json_decref(chain);
     json_decref(acts);
   }
