@@ -2,7 +2,6 @@
  * built from the context alone, and their replay transcripts. */
 #include "pipeline/calibration.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,10 +309,10 @@ int cal_write_transcript(const char *path, const char *name, const runid *run,
     return FS_EIO;
   char *header = runid_header(run);
   int rc = header ? 0 : FS_ENOMEM;
-  if (rc == 0 && (fputs(header, r.fp) == EOF || fputc('\n', r.fp) == EOF))
-    rc = FS_EIO;
+  if (rc == 0)
+    fprintf(r.fp, "%s\n", header);
   free(header);
-  for (int i = 0; i < n && rc == 0; i++) {
+  for (int i = 0; i < n && rc == 0 && !ferror(r.fp); i++) {
     esc_line l = {.call_id = calls[i].call_id,
                   .layer = calls[i].layer,
                   .event_id = calls[i].layer == LLM_L4 ? -1 : calls[i].event_id,
@@ -326,17 +325,11 @@ int cal_write_transcript(const char *path, const char *name, const runid *run,
     char *line = esc_format_line(&l);
     if (!line)
       rc = FS_ENOMEM;
-    else if (fputs(line, r.fp) == EOF || fputc('\n', r.fp) == EOF)
-      rc = FS_EIO;
+    else
+      fprintf(r.fp, "%s\n", line);
     free(line);
   }
-  if (rc != 0) {
-    if (rc == FS_EIO)
-      diag_addf("%s: write failed: %s", path, strerror(errno));
-    sf_replace_abort(&r);
-    return rc;
-  }
-  return sf_replace_commit(&r);
+  return sf_replace_finish(&r, rc); /* write errors: reported by the commit */
 }
 
 int cal_write_transcripts(const char *dir, const runid *run, const llm_call *calls, int n) {

@@ -2,7 +2,6 @@
  * operators' transcripts, scores them beside rules, judges the targets. */
 #include "pipeline/calibration_report.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -160,16 +159,12 @@ static int calrep_replace(const char *path, const calrep_row *rows, int n, int m
     calrep_md(r.fp, rows, n, met);
   } else {
     json_t *j = calrep_json(rows, n, met);
-    rc = !j ? FS_ENOMEM : json_dumpf(j, r.fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ? FS_EIO : 0;
+    /* a write error stays in the stream for the commit to report */
+    if (!j || (json_dumpf(j, r.fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 && !ferror(r.fp)))
+      rc = FS_ENOMEM;
     json_decref(j);
   }
-  if (rc != 0) {
-    if (rc == FS_EIO)
-      diag_addf("%s: write failed: %s", path, strerror(errno));
-    sf_replace_abort(&r);
-    return rc;
-  }
-  return sf_replace_commit(&r);
+  return sf_replace_finish(&r, rc);
 }
 
 int calrep_write(const char *dir, const runid *run, const scr_truth *truth, const llm_call *calls,

@@ -117,6 +117,13 @@ void sf_replace_abort(sf_replace *r) {
   unlink(r->tmp);
 }
 
+int sf_replace_finish(sf_replace *r, int rc) {
+  if (rc == 0)
+    return sf_replace_commit(r);
+  sf_replace_abort(r);
+  return rc;
+}
+
 int sf_mkdir(const char *path, const char *what, int follow) {
   struct stat st;
   if ((follow ? stat(path, &st) : lstat(path, &st)) == 0) {

@@ -45,6 +45,11 @@ int sf_replace_commit(sf_replace *r);
 /* Gives up: closes and removes the temp file. Accepts a closed r. */
 void sf_replace_abort(sf_replace *r);
 
+/* Ends a replacement whose writer returned rc: sf_replace_commit when rc
+ * is 0 (a write error the stream remembers is reported there), else
+ * sf_replace_abort and rc. */
+int sf_replace_finish(sf_replace *r, int rc);
+
 /* Makes directory path (one level) unless it exists as a directory.
  * Anything else at path is refused (FS_EIO, naming it and what), and so is
  * a symbolic link unless follow is 1 (the user's --out may be a link to a

@@ -88,7 +88,8 @@ static void test_held_and_clear(const char *top) {
   CHECK_EQ(mkdir(d, 0777), 0);
   char list[1024];
   CHECK_EQ(rundir_held(d, list, sizeof list), 0);
-  static const char *const dirs[] = {"llm", "results", "checkpoint", "judgment", "judgment/rules"};
+  static const char *const dirs[] = {"llm",      "results",        "checkpoint",
+                                     "judgment", "judgment/rules", "calibration"};
   for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
     snprintf(sub, sizeof sub, "%s/%s", d, dirs[i]);
     CHECK_EQ(mkdir(sub, 0777), 0);
@@ -108,16 +109,19 @@ static void test_held_and_clear(const char *top) {
   put(d, "checkpoint/w000003-root.bin.tmp", "x");
   put(d, "judgment/rules/S1_L3_2.md", "x");
   put(d, "judgment/rules/S1+S3_L4_1.md", "x");
+  put(d, "calibration/salad.jsonl", line);
+  put(d, "results/calibration.json", "x");
   /* the user's: other names, a .jsonl without a run header */
   put(d, "notes.txt", "mine");
   put(d, "checkpoint/w1-notes.bin", "mine");
   put(d, "checkpoint/mine.txt", "mine");
   put(d, "results/mine.csv", "mine");
   put(d, "judgment/rules/review.txt", "mine");
-  CHECK_EQ(rundir_held(d, list, sizeof list), 9);
+  put(d, "calibration/notes.txt", "mine");
+  CHECK_EQ(rundir_held(d, list, sizeof list), 11);
   CHECK(strstr(list, "fleet.h5") && strstr(list, "llm/rules.jsonl"));
   put(d, "llm/mine.jsonl", "{\"a\": 1}\n"); /* in the way: --force must not take it */
-  CHECK_EQ(rundir_held(d, list, sizeof list), 10);
+  CHECK_EQ(rundir_held(d, list, sizeof list), 12);
   diag_clear();
   CHECK_EQ(rundir_clear(d), FS_EIO);
   CHECK(strstr(diag_first(), "llm/mine.jsonl is a file without a fleetsim run header") != NULL);
@@ -128,10 +132,12 @@ static void test_held_and_clear(const char *top) {
   CHECK_EQ(rundir_clear(d), 0);
   CHECK_EQ(rundir_held(d, list, sizeof list), 0);
   static const char *const kept[] = {"notes.txt", "checkpoint/w1-notes.bin", "checkpoint/mine.txt",
-                                     "results/mine.csv", "judgment/rules/review.txt"};
+                                     "results/mine.csv", "judgment/rules/review.txt",
+                                     "calibration/notes.txt"};
   for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
     CHECK(exists(d, kept[i]));
   CHECK(!exists(d, "llm")); /* emptied: removed; the ones with the user's files stay */
+  CHECK(!exists(d, "calibration/salad.jsonl") && !exists(d, "results/calibration.json"));
   CHECK(exists(d, "checkpoint") && exists(d, "judgment/rules"));
 
   /* a link at one of fleetsim's names: listed, never followed or removed */
@@ -156,6 +162,24 @@ static void test_held_and_clear(const char *top) {
   CHECK_EQ(sf_mkdir(sub, "judgment directory", 0), FS_EIO);
   CHECK_EQ(sf_mkdir(sub, "--out", 1), 0); /* --out itself may be a link to a directory */
   unlink(link);
+  unlink(sub);
+
+  /* a replacement whose writer failed leaves the old file and no temp */
+  sf_replace rp;
+  snprintf(sub, sizeof sub, "%s/results/summary.md", d);
+  put(d, "results/summary.md", "old");
+  CHECK_EQ(sf_replace_open(&rp, sub), 0);
+  fputs("half", rp.fp);
+  CHECK_EQ(sf_replace_finish(&rp, FS_ENOMEM), FS_ENOMEM);
+  CHECK(exists(d, "results/summary.md") && !exists(d, "results/summary.md.tmp"));
+  CHECK_EQ(sf_replace_open(&rp, sub), 0);
+  fputs("new", rp.fp);
+  CHECK_EQ(sf_replace_finish(&rp, 0), 0);
+  char got[8] = "";
+  fp = fopen(sub, "r");
+  CHECK(fp && fgets(got, sizeof got, fp) && strcmp(got, "new") == 0);
+  if (fp)
+    fclose(fp);
   unlink(sub);
 
   /* the lock: a second exclusive holder is refused, naming the first */
