@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "io/archive.h"
 #include "io/archive_check.h"
@@ -31,7 +30,6 @@
 #include "src/errors.h"
 #include "src/fleet.h"
 #include "src/interrupt.h"
-#include "src/paths.h"
 #include "src/progress.h"
 #include "src/rundir.h"
 #include "src/runid.h"
@@ -911,44 +909,6 @@ static int sim_drain(sim_state *s, int quiet) {
   return rc;
 }
 
-/* Printing rank, fresh runs without --force: the run must fit on the file
- * system of --out and in the memory of this node (node_ranks ranks). */
-static int sim_check_fits(const fs_config *cfg, const sim_options *opt, const sizing *z,
-                          int node_ranks) {
-  char need[32], have[32], arch[32], ck[32], rank[32], root[32], win[32];
-  sizing_bytes(z->disk_bytes, need, sizeof need);
-  sizing_bytes(z->archive_bytes, arch, sizeof arch);
-  sizing_bytes(z->checkpoint_bytes, ck, sizeof ck);
-  uint64_t free_bytes = 0;
-  int rc = path_free_bytes(opt->out_dir, &free_bytes);
-  if (rc == 0 && z->disk_bytes > (double)free_bytes) {
-    sizing_bytes((double)free_bytes, have, sizeof have);
-    diag_addf("run: %s needs about %s (archive %s = %lld scrapes x %d nodes x 1040 B, set by "
-              "hours, scrape_interval_s and nodes; checkpoints %s), but its file system has %s "
-              "free: free space, lower hours or nodes, or pass --force to try anyway",
-              opt->out_dir, need, arch, (long long)cfg_scrapes(cfg), cfg->nodes, ck, have);
-    rc = FS_EIO;
-  }
-  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  double mem = pages > 0 && page > 0 ? (double)pages * (double)page : 0;
-  double want = z->root_bytes + (node_ranks - 1) * z->rank_bytes;
-  if (mem > 0 && want > mem) {
-    sizing_bytes(want, need, sizeof need);
-    sizing_bytes(mem, have, sizeof have);
-    sizing_bytes(z->rank_bytes, rank, sizeof rank);
-    sizing_bytes(z->root_bytes, root, sizeof root);
-    sizing_bytes(z->window_bytes, win, sizeof win);
-    diag_addf("run: %d rank%s on this node would need about %s of memory (%s per rank, %s on "
-              "rank 0; the window buffer alone %s = window_scrapes %d x %d nodes per rank x "
-              "1040 B), but it has %s: lower window_scrapes or nodes, use more ranks on more "
-              "nodes, or pass --force to try anyway",
-              node_ranks, node_ranks == 1 ? "" : "s", need, rank, root, win,
-              cfg->window_scrapes, z->local_nodes, have);
-    rc = rc ? rc : FS_EIO;
-  }
-  return rc;
-}
-
 /* Printing rank, before anything is written: makes --out and locks it
  * (DIR/.lock, held until the run ends); for a fresh run, refuses a
  * directory that holds another run (--force: removes fleetsim's files of
@@ -975,7 +935,7 @@ static int sim_claim(const fs_config *cfg, const sim_options *opt, const sizing 
   }
   if (held > 0 && (rc = rundir_clear(opt->out_dir)) != 0)
     return rc;
-  return opt->force ? 0 : sim_check_fits(cfg, opt, z, node_ranks);
+  return opt->force ? 0 : sizing_check_fits(z, cfg, opt->out_dir, node_ranks);
 }
 
 int sim_run(const fs_config *cfg, const sim_options *opt) {

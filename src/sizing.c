@@ -4,9 +4,14 @@
 #include "src/sizing.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <unistd.h>
 
+#include "src/diag.h"
+#include "src/errors.h"
 #include "src/fleet.h"
 #include "src/metrics.h"
+#include "src/paths.h"
 
 enum {
   SZ_BLOCK = 20,            /* scrapes per detection block */
@@ -77,4 +82,39 @@ void sizing_print(const sizing *s, const fs_config *cfg, int ranks, FILE *out) {
           ranks, ranks == 1 ? "" : "s", r, w,
           cfg->window_scrapes < cfg_scrapes(cfg) ? cfg->window_scrapes : (int)cfg_scrapes(cfg),
           s->local_nodes, SZ_NODE_VALUES * 4, root);
+}
+
+int sizing_check_fits(const sizing *z, const fs_config *cfg, const char *out_dir, int node_ranks) {
+  char need[32], have[32], arch[32], ck[32], rank[32], root[32], win[32];
+  sizing_bytes(z->disk_bytes, need, sizeof need);
+  sizing_bytes(z->archive_bytes, arch, sizeof arch);
+  sizing_bytes(z->checkpoint_bytes, ck, sizeof ck);
+  uint64_t free_bytes = 0;
+  int rc = path_free_bytes(out_dir, &free_bytes);
+  if (rc == 0 && z->disk_bytes > (double)free_bytes) {
+    sizing_bytes((double)free_bytes, have, sizeof have);
+    diag_addf("run: %s needs about %s (archive %s = %lld scrapes x %d nodes x 1040 B, set by "
+              "hours, scrape_interval_s and nodes; checkpoints %s), but its file system has %s "
+              "free: free space, lower hours or nodes, or pass --force to try anyway",
+              out_dir, need, arch, (long long)cfg_scrapes(cfg), cfg->nodes, ck, have);
+    rc = FS_EIO;
+  }
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  double mem = pages > 0 && page > 0 ? (double)pages * (double)page : 0;
+  double want = z->root_bytes + (node_ranks - 1) * z->rank_bytes;
+  if (mem > 0 && want > mem) {
+    sizing_bytes(want, need, sizeof need);
+    sizing_bytes(mem, have, sizeof have);
+    sizing_bytes(z->rank_bytes, rank, sizeof rank);
+    sizing_bytes(z->root_bytes, root, sizeof root);
+    sizing_bytes(z->window_bytes, win, sizeof win);
+    diag_addf("run: %d rank%s on this node would need about %s of memory (%s per rank, %s on "
+              "rank 0; the window buffer alone %s = window_scrapes %d x %d nodes per rank x "
+              "1040 B), but it has %s: lower window_scrapes or nodes, use more ranks on more "
+              "nodes, or pass --force to try anyway",
+              node_ranks, node_ranks == 1 ? "" : "s", need, rank, root, win,
+              cfg->window_scrapes, z->local_nodes, have);
+    rc = rc ? rc : FS_EIO;
+  }
+  return rc;
 }
