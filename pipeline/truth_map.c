@@ -17,15 +17,8 @@ double tmap_end_s(const tmap_truth *t, const scn_def *s) {
 }
 
 static int tmap_has(const int32_t *v, int n, int x) {
-  int lo = 0, hi = n; /* v ascending */
-  while (lo < hi) {
-    int mid = (lo + hi) / 2;
-    if (v[mid] < x)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo < n && v[lo] == x;
+  int k = scn_lower_bound(v, n, x);
+  return k < n && v[k] == x;
 }
 
 unsigned tmap_relation(const tmap_truth *t, const scn_def *s, const tmap_event *e) {

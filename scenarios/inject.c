@@ -6,8 +6,7 @@
 #include "scenarios/scenario.h"
 #include "src/rng.h"
 
-/* Position of the first element >= x in a sorted array. */
-static int inject_lower_bound(const int32_t *v, int n, int32_t x) {
+int scn_lower_bound(const int32_t *v, int n, int32_t x) {
   int lo = 0, hi = n;
   while (lo < hi) {
     int mid = (lo + hi) / 2;
@@ -32,7 +31,7 @@ static int inject_one(const scn_def *s, const fleet *f, int64_t t, int node0, in
   const double dt = f->cfg->scrape_interval_s;
   const double elapsed_min = (double)(t - s->t_start) * dt / 60.0;
   const double progress = (double)(t - s->t_start) / (double)(s->t_end - s->t_start);
-  int lo = inject_lower_bound(s->nodes, s->nnodes, node0), k = lo;
+  int lo = scn_lower_bound(s->nodes, s->nnodes, node0), k = lo;
   for (; k < s->nnodes && s->nodes[k] < node0 + nnodes; k++) {
     const int n = s->nodes[k];
     tel_drivers *x = &d[n - node0];
@@ -59,7 +58,7 @@ static int inject_one(const scn_def *s, const fleet *f, int64_t t, int node0, in
     case SK_HBM_DEGRADATION: {
       double r0 = scn_param(s, "sbe_start_per_interval"), r1 = scn_param(s, "sbe_end_per_interval");
       double rate = r0 * exp(log(r1 / r0) * progress); /* exponential growth over the window */
-      int g0 = inject_lower_bound(s->gpus, s->ngpus, n * FLEET_GPUS);
+      int g0 = scn_lower_bound(s->gpus, s->ngpus, n * FLEET_GPUS);
       for (int g = g0; g < s->ngpus && s->gpus[g] < (n + 1) * FLEET_GPUS; g++) {
         /* each GPU of the lot degrades at its own pace, within +-30% */
         double pace = 0.7 + 0.6 * rng_uniform(rng_bits(nkey, (uint64_t)s->gpus[g]));

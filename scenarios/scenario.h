@@ -80,6 +80,10 @@ int scn_fit_run(const char *text, double hours, char **out, char **notices);
 /* Value of a named magnitude of s (as used), or NAN if it has none. */
 double scn_param(const scn_def *s, const char *name);
 
+/* Position of the first element >= x in v[0..n), which is ascending (as
+ * a scenario's nodes, impacted and gpus are); n when there is none. */
+int scn_lower_bound(const int32_t *v, int n, int32_t x);
+
 /* Applies every scenario active at scrape t to the drivers of local nodes
  * [node0, node0 + nnodes) (drivers[i] is node node0 + i). Drivers must have
  * been reset for this scrape. Pure function of (set, t, node). Returns the
