@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "mpi/par.h"
-#include "src/diag.h"
-#include "src/errors.h"
-#include "src/paths.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
+#include "src/core/paths.h"
 
 struct h5a_writer {
   char *path;    /* final name */

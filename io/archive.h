@@ -6,9 +6,9 @@
 #define FLEETSIM_ARCHIVE_H
 #include <stdint.h>
 
-#include "pipeline/events.h"
-#include "src/fleet.h"
-#include "src/metrics.h"
+#include "src/model/events.h"
+#include "src/model/fleet.h"
+#include "src/model/metrics.h"
 
 typedef struct h5a_writer h5a_writer;
 
@@ -29,7 +29,7 @@ typedef struct {
 typedef struct {
   const char *version;     /* fleetsim version */
   const char *git_commit;  /* build's commit */
-  const char *fingerprint; /* the run fingerprint (src/runid.h) */
+  const char *fingerprint; /* the run fingerprint (src/core/runid.h) */
   const char *config_json; /* the final config (cfg_to_json) */
   const char *scenarios_json; /* scenario file text as used, or NULL */
   uint64_t seed;

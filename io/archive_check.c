@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "src/diag.h"
-#include "src/errors.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
 
 h5a_state h5a_archive_state(const char *path) {
   struct stat st;

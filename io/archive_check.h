@@ -4,7 +4,7 @@
  * texts (config, scenarios). Keeps <hdf5.h> in io/. */
 #ifndef FLEETSIM_ARCHIVE_CHECK_H
 #define FLEETSIM_ARCHIVE_CHECK_H
-#include "src/runid.h"
+#include "src/core/runid.h"
 
 /* What is at the path of an archive. */
 typedef enum {
@@ -31,7 +31,7 @@ int h5a_read_root_text(const char *path, const char *name, char **out);
 
 /* The run of the archive at path (fleet.h5 or fleet.h5.partial): its root
  * attributes fingerprint, seed, version and git_commit, into *r (see
- * src/runid.h). Serial. 0, or FS_EIO with a message in diag naming the
+ * src/core/runid.h). Serial. 0, or FS_EIO with a message in diag naming the
  * file (an archive without a fingerprint was written by an older
  * fleetsim). */
 int h5a_read_runid(const char *path, runid *r);

@@ -17,13 +17,13 @@
 
 #include "io/archive_check.h"
 #include "io/openmetrics_text.h"
-#include "src/diag.h"
-#include "src/errors.h"
-#include "src/fleet.h"
-#include "src/safefile.h"
-#include "src/metrics.h"
-#include "src/paths.h"
-#include "src/progress.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
+#include "src/model/fleet.h"
+#include "src/core/safefile.h"
+#include "src/model/metrics.h"
+#include "src/core/paths.h"
+#include "src/core/progress.h"
 
 /* Largest hyperslab read at once: bounds memory whatever the archive size. */
 enum { OM_READ_BUDGET_BYTES = 8 << 20, OM_OUT_BUFFER_BYTES = 1 << 20, OM_NAME_LEN = 96 };

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/diag.h"
-#include "src/errors.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
 
 /* Reads a non-negative decimal integer at *p (digits only, at most 9), moves
  * *p past it. Returns -1 when there is no digit or it is too long. */
@@ -68,7 +68,7 @@ void om_family_name(const char *dataset, int counter, char *out, size_t cap) {
   snprintf(out, cap, "%.*s", (int)n, dataset);
 }
 
-/* Archive unit symbols (src/metrics.h) and their OpenMetrics unit words. */
+/* Archive unit symbols (src/model/metrics.h) and their OpenMetrics unit words. */
 static const struct {
   const char *symbol, *word;
 } om_units[] = {

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "src/errors.h"
+#include "src/core/errors.h"
 
 static int par_started;
 static pid_t par_parent; /* the launcher (mpirun, orted, slurmstepd), or 0 */

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "scenarios/scenario.h"
-#include "src/diag.h"
-#include "src/errors.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
 
 /* Appends a printf-style line to the malloc'd string *s. 0 or FS_ENOMEM. */
 static int scn_fit_append(char **s, const char *line) {

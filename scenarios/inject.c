@@ -3,8 +3,8 @@
  * model's business; nothing here writes a metric. */
 #include <math.h>
 
-#include "scenarios/scenario.h"
-#include "src/rng.h"
+#include "scenarios/inject.h"
+#include "src/core/rng.h"
 
 int scn_lower_bound(const int32_t *v, int n, int32_t x) {
   int lo = 0, hi = n;

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 
 #include "scenarios/scenario.h"
-#include "src/errors.h"
-#include "src/rng.h"
+#include "src/core/errors.h"
+#include "src/core/rng.h"
 
 typedef struct {
   double dur_lo, dur_hi; /* minutes */

@@ -1,13 +1,12 @@
 /* Failure scenarios: the scenario file (docs/design.md section 5) parsed and
- * validated into resolved scenarios (targets chosen, magnitudes filled in),
- * and the injectors that turn an active scenario into tel_drivers. Injectors
- * set causes only; the telemetry model derives every symptom from them. */
+ * validated into resolved scenarios (targets chosen, magnitudes filled in).
+ * This is ground truth: only the scorer (pipeline/score) and the application
+ * (src/app) may include it; the injectors are in scenarios/inject.h. */
 #ifndef FLEETSIM_SCENARIO_H
 #define FLEETSIM_SCENARIO_H
 #include <stdint.h>
 
-#include "src/fleet.h"
-#include "src/telemetry.h"
+#include "src/model/fleet.h"
 
 /* X(ENUM, "kind") */
 #define SCN_KINDS(X)                                 \
@@ -83,14 +82,6 @@ double scn_param(const scn_def *s, const char *name);
 /* Position of the first element >= x in v[0..n), which is ascending (as
  * a scenario's nodes, impacted and gpus are); n when there is none. */
 int scn_lower_bound(const int32_t *v, int n, int32_t x);
-
-/* Applies every scenario active at scrape t to the drivers of local nodes
- * [node0, node0 + nnodes) (drivers[i] is node node0 + i). Drivers must have
- * been reset for this scrape. Pure function of (set, t, node). Returns the
- * number of (scenario, node) pairs it applied: 0 means the drivers were left
- * as they were (the caller need not reset them for the next scrape). */
-int scn_drive(const scn_set *set, const fleet *f, int64_t t, int node0, int nnodes,
-               tel_drivers *drivers);
 
 /* Parameters of one scenario as a JSON object text (caller frees), for the
  * ground truth in the archive. NULL on allocation failure. */

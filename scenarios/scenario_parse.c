@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "scenarios/scenario.h"
-#include "src/diag.h"
-#include "src/errors.h"
-#include "src/paths.h"
-#include "src/rng.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
+#include "src/core/paths.h"
+#include "src/core/rng.h"
 
 #define SCN_KIND_NAME(e, s) [e] = s,
 static const char *const scn_kind_names[SK_COUNT] = {SCN_KINDS(SCN_KIND_NAME)};

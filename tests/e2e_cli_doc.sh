@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # docs/cli.md is `fleetsim help --markdown` (both come from the tables in
-# src/cli.c and src/config.c, like --help); and every "Example:" of --help
+# src/app/cli.c and src/model/config.c, like --help); and every "Example:" of --help
 # runs as written, in order, in one directory with `fleetsim` on PATH.
 source "$(dirname "$0")/lib.sh"
 "$FLEETSIM" help --markdown >"$SCRATCH/cli.md"

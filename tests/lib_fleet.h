@@ -6,8 +6,8 @@
 #define FLEETSIM_TESTS_LIB_FLEET_H
 #include <stdio.h>
 
-#include "src/config.h"
-#include "src/diag.h"
+#include "src/model/config.h"
+#include "src/core/diag.h"
 #include "tests/check.h"
 
 static void fleet12_config(fs_config *cfg, int gpu_lots) {

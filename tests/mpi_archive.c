@@ -13,11 +13,11 @@
 
 #include "io/archive.h"
 #include "mpi/par.h"
-#include "src/config.h"
-#include "src/diag.h"
-#include "src/errors.h"
-#include "src/fleet.h"
-#include "src/metrics.h"
+#include "src/model/config.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
+#include "src/model/fleet.h"
+#include "src/model/metrics.h"
 #include "tests/check.h"
 
 enum { T = 50, WINDOW = 20, NODES = 12, RACKS = 3, NPR = NODES / RACKS };

@@ -15,9 +15,9 @@
 
 #include "io/archive.h"
 #include "mpi/par.h"
-#include "pipeline/events.h"
-#include "src/diag.h"
-#include "src/errors.h"
+#include "src/model/events.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
 #include "tests/check.h"
 
 enum { T = 20, NODES = 12, RACKS = 3, NPR = NODES / RACKS, NFIELDS = 18 };

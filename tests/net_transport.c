@@ -1,4 +1,4 @@
-/* Driver for the HTTP transport (pipeline/transport.c) against the loopback
+/* Driver for the HTTP transport (pipeline/llm/transport.c) against the loopback
  * stub server (tests/llm_stub_server.py), run by tests/net_transport.sh with
  * the server's base URL as argv[1]. Checks results, retries, timeouts,
  * concurrency timing and that tx_poll(0) never blocks; prints measurements. */
@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pipeline/transport.h"
-#include "src/errors.h"
+#include "pipeline/llm/transport.h"
+#include "src/core/errors.h"
 #include "tests/check.h"
 
 static const char *base_url;

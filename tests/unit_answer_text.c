@@ -1,10 +1,10 @@
-/* Unit tests of the strict reading of answers (pipeline/answer_text.c):
+/* Unit tests of the strict reading of answers (pipeline/score/answer_text.c):
  * negation inside a clause and not across one, denials after a match, cues
  * inside a match, the exceptions ("no later than"), entities named and
  * negated, GPU lists, L4 sections by heading and numbers near a target. */
 #include <regex.h>
 
-#include "pipeline/answer_text.h"
+#include "pipeline/score/answer_text.h"
 #include "tests/check.h"
 
 /* 1 when pattern has a positive match in text. */

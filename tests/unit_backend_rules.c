@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/backend_rules.h"
-#include "pipeline/checklist.h"
-#include "pipeline/llm_schema.h"
-#include "src/errors.h"
+#include "pipeline/llm/backend_rules.h"
+#include "pipeline/score/checklist.h"
+#include "pipeline/llm/llm_schema.h"
+#include "src/core/errors.h"
 #include "tests/check.h"
 
 /* Answers `context` at `layer`, checks the schema, returns the text. */

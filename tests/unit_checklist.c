@@ -1,4 +1,4 @@
-/* Unit tests of the checklists (pipeline/checklist.c) and their
+/* Unit tests of the checklists (pipeline/score/checklist.c) and their
  * benchmark's regex score on hand-written answers: the shipped
  * scenarios/checklists.json loads with the benchmark's item counts (plus the
  * strict-only items) and each kind's knowledge; full marks, partial and no
@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/checklist.h"
-#include "src/diag.h"
-#include "src/errors.h"
+#include "pipeline/score/checklist.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
 #include "tests/check.h"
 
 static const chk_subst STRAGGLER = {"(node-0123)", "(rack-03)", "(train-001)", "(training)"};

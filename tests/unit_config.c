@@ -1,4 +1,4 @@
-/* Unit tests of the settings table (src/config.c): the seed's defaults, JSON
+/* Unit tests of the settings table (src/model/config.c): the seed's defaults, JSON
  * and flag overrides, every kind of bad input (FS_ECONFIG plus a diag message
  * naming source, key and value), cross-field validation that collects every
  * problem, and the cfg_to_json -> cfg_apply_json round trip. No MPI. */
@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/config.h"
-#include "src/diag.h"
-#include "src/errors.h"
+#include "src/model/config.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
 #include "tests/check.h"
 
 

@@ -1,4 +1,4 @@
-/* Unit tests of the L1 quality report (pipeline/detection_report.c): a
+/* Unit tests of the L1 quality report (pipeline/score/detection_report.c): a
  * hand-built 12-node fleet, seven scenarios from an inline scenario file and
  * hand-written events that exercise every matching rule (time window and its
  * inclusive 10-minute grace, impacted vs root-cause nodes, rack, job and
@@ -13,14 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline/checklist.h"
-#include "pipeline/detection_report.h"
-#include "pipeline/events.h"
+#include "pipeline/score/checklist.h"
+#include "pipeline/score/detection_report.h"
+#include "src/model/events.h"
 #include "scenarios/scenario.h"
-#include "src/config.h"
-#include "src/diag.h"
-#include "src/errors.h"
-#include "src/fleet.h"
+#include "src/model/config.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
+#include "src/model/fleet.h"
 #include "tests/check.h"
 #include "tests/lib_fleet.h"
 

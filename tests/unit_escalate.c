@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "pipeline/escalate.h"
-#include "pipeline/llm_spec.h"
+#include "pipeline/llm/escalate.h"
+#include "pipeline/llm/llm_spec.h"
 
 static const char l2_answer[] = "{\"classification\":\"noise\",\"scope\":\"node\","
                                 "\"tenant_type\":\"training\",\"confidence\":0.4,"

@@ -1,4 +1,4 @@
-/* Unit tests of the fleet topology (src/fleet.c): tenants mixed evenly inside
+/* Unit tests of the fleet topology (src/model/fleet.c): tenants mixed evenly inside
  * every rack, jobs over consecutive training nodes with consistent index
  * tables, GPU silicon lots keyed by the seed, a 100-rack fleet, clean failure
  * when the jobs do not fit, and fleet_destroy's NULL handling. No MPI. */
@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/config.h"
-#include "src/diag.h"
-#include "src/errors.h"
-#include "src/fleet.h"
+#include "src/model/config.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
+#include "src/model/fleet.h"
 #include "tests/check.h"
 
 

@@ -1,4 +1,4 @@
-/* Unit tests of the answer schemas and validator (pipeline/llm_schema.c): the
+/* Unit tests of the answer schemas and validator (pipeline/llm/llm_schema.c): the
  * generated JSON schemas meet OpenAI strict mode's rules and match the field
  * table; L2/L3 answers full, partial, fenced, prose-wrapped, with braces in
  * prose and strings, wrong enums, wrong types, out-of-range confidence, not
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/llm_schema.h"
-#include "src/errors.h"
+#include "pipeline/llm/llm_schema.h"
+#include "src/core/errors.h"
 #include "tests/check.h"
 
 

@@ -1,4 +1,4 @@
-/* Unit tests of backend SPEC parsing (pipeline/llm_spec.c): defaults of every
+/* Unit tests of backend SPEC parsing (pipeline/llm/llm_spec.c): defaults of every
  * kind, docs/design.md's examples, every key, loopback detection, the exact
  * message of each kind of mistake (one diag each, FS_EUSAGE), and that a
  * planted API key never lands in the struct or in a message. No MPI, no
@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/llm_spec.h"
-#include "src/diag.h"
-#include "src/errors.h"
+#include "pipeline/llm/llm_spec.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
 #include "tests/check.h"
 
 

@@ -1,4 +1,4 @@
-/* Unit tests of the HTTP wire formats (pipeline/llm_wire.c): request bodies of
+/* Unit tests of the HTTP wire formats (pipeline/llm/llm_wire.c): request bodies of
  * both APIs parsed back with jansson, token caps, endpoints, header lines,
  * real-shaped responses of OpenAI, vLLM, Ollama and Anthropic, their error
  * envelopes, HTML and garbage bodies, missing usage, cost arithmetic and the
@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/llm_schema.h"
-#include "pipeline/llm_spec.h"
-#include "pipeline/llm_wire.h"
-#include "src/diag.h"
-#include "src/errors.h"
+#include "pipeline/llm/llm_schema.h"
+#include "pipeline/llm/llm_spec.h"
+#include "pipeline/llm/llm_wire.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
 #include "tests/check.h"
 
 

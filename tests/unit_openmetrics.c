@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "io/openmetrics_text.h"
-#include "src/diag.h"
-#include "src/errors.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
 #include "tests/check.h"
 
 static void test_nodes(void) {

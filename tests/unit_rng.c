@@ -1,11 +1,11 @@
-/* Unit tests of the counter-based RNG (src/rng.h): determinism (and pinned
+/* Unit tests of the counter-based RNG (src/core/rng.h): determinism (and pinned
  * values, since archives must stay bit-identical), distinct streams for
  * distinct seeds/streams/entities/counters, avalanche, the ranges and moments
  * of rng_uniform and rng_normal, and uniformity of the low bits. No MPI. */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "src/rng.h"
+#include "src/core/rng.h"
 #include "tests/check.h"
 
 

@@ -1,4 +1,4 @@
-/* Unit tests of pipeline/robust.c: robust_median and robust_mad against a
+/* Unit tests of pipeline/detect/robust.c: robust_median and robust_mad against a
  * sort on random data with ties, constants and both selection paths (below
  * and above Floyd-Rivest's sampling threshold), robust_median_mad_finite
  * against them bit for bit, and robust_median_columns
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/robust.h"
-#include "src/rng.h"
+#include "pipeline/detect/robust.h"
+#include "src/core/rng.h"
 #include "tests/check.h"
 
 static int cmp_float(const void *a, const void *b) {

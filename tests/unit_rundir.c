@@ -1,7 +1,7 @@
 /* The run directory's pieces without MPI: run fingerprints and header lines
- * (src/runid.c), which files are fleetsim's and what --force removes
- * (src/rundir.c), the lock, safe creation (src/safefile.c), id and stem
- * rules (src/paths.c) and the size estimate (src/sizing.c) against sizes
+ * (src/core/runid.c), which files are fleetsim's and what --force removes
+ * (src/core/rundir.c), the lock, safe creation (src/core/safefile.c), id and stem
+ * rules (src/core/paths.c) and the size estimate (src/model/sizing.c) against sizes
  * measured on the test and default fleets. */
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,14 +11,14 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "src/config.h"
-#include "src/diag.h"
-#include "src/errors.h"
-#include "src/paths.h"
-#include "src/rundir.h"
-#include "src/runid.h"
-#include "src/safefile.h"
-#include "src/sizing.h"
+#include "src/model/config.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
+#include "src/core/paths.h"
+#include "src/core/rundir.h"
+#include "src/core/runid.h"
+#include "src/core/safefile.h"
+#include "src/model/sizing.h"
 
 static void put(const char *dir, const char *name, const char *text) {
   char path[1400];

@@ -1,4 +1,4 @@
-/* Unit tests of the scorer (pipeline/scorer.c, score_tables.c): a
+/* Unit tests of the scorer (pipeline/score/scorer.c, score_tables.c): a
  * hand-built 12-node fleet with four scenarios from an inline scenario file
  * (two overlapping on rack 1), hand-written contexts and transcript lines.
  * Checks the mapping (root before rack rule, earliest start on a tie,
@@ -14,14 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline/checklist.h"
-#include "pipeline/contexts_file.h"
-#include "pipeline/scorer.h"
+#include "pipeline/score/checklist.h"
+#include "pipeline/detect/contexts_file.h"
+#include "pipeline/score/scorer.h"
 #include "scenarios/scenario.h"
-#include "src/config.h"
-#include "src/diag.h"
-#include "src/errors.h"
-#include "src/fleet.h"
+#include "src/model/config.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
+#include "src/model/fleet.h"
 #include "tests/check.h"
 #include "tests/lib_fleet.h"
 

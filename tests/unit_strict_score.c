@@ -1,4 +1,4 @@
-/* Unit tests of the strict score (pipeline/strict_score.c) through the
+/* Unit tests of the strict score (pipeline/score/strict_score.c) through the
  * scorer: a 12-node fleet with six scenarios, hand-written contexts and
  * answers, and each gate and check met and missed once: the L2
  * classification gate, scope and tenant (and when copying the event makes
@@ -10,12 +10,12 @@
 #include <math.h>
 #include <string.h>
 
-#include "pipeline/checklist.h"
-#include "pipeline/scorer.h"
+#include "pipeline/score/checklist.h"
+#include "pipeline/score/scorer.h"
 #include "scenarios/scenario.h"
-#include "src/config.h"
-#include "src/diag.h"
-#include "src/fleet.h"
+#include "src/model/config.h"
+#include "src/core/diag.h"
+#include "src/model/fleet.h"
 #include "tests/check.h"
 #include "tests/lib_fleet.h"
 

@@ -5,9 +5,9 @@
  * that makes archives rank-count invariant). */
 #include <math.h>
 
-#include "src/config.h"
-#include "src/fleet.h"
-#include "src/telemetry.h"
+#include "src/model/config.h"
+#include "src/model/fleet.h"
+#include "src/model/telemetry.h"
 #include "tests/check.h"
 
 enum { RACKS_SIMULATED = 3 };

@@ -1,8 +1,8 @@
 /* libFuzzer target: config JSON text -> fs_config (cfg_apply_json, then
  * cfg_validate). Invariants: an accepted config echoes (cfg_to_json) to text
  * that parses back to the same echo; a rejected one says why in diag. */
-#include "src/config.h"
-#include "src/diag.h"
+#include "src/model/config.h"
+#include "src/core/diag.h"
 #include "tests/fuzz/fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

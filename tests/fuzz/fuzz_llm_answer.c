@@ -1,10 +1,10 @@
 /* libFuzzer target: a model's raw answer -> the L2/L3/L4 validators
- * (pipeline/llm_schema.c). The first byte picks the layer; the rest is the
+ * (pipeline/llm/llm_schema.c). The first byte picks the layer; the rest is the
  * answer text. Invariants: a reason is given for every rejection, it is
  * NUL-terminated within its buffer and free of control characters; an
  * accepted L2/L3 answer is an object whose extracted span lies in the text. */
-#include "pipeline/llm_schema.h"
-#include "src/errors.h"
+#include "pipeline/llm/llm_schema.h"
+#include "src/core/errors.h"
 #include "tests/fuzz/fuzz_common.h"
 
 static void fuzz_check_why(const char *why, size_t cap) {

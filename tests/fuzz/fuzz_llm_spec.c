@@ -1,10 +1,10 @@
 /* libFuzzer target: a backend SPEC string (--backend) -> llm_spec_parse
- * (pipeline/llm_spec.c). Invariants: a rejection records exactly one
+ * (pipeline/llm/llm_spec.c). Invariants: a rejection records exactly one
  * message; an accepted spec has a valid file-stem name and NUL-terminated
  * fields. */
-#include "pipeline/llm_spec.h"
-#include "src/diag.h"
-#include "src/errors.h"
+#include "pipeline/llm/llm_spec.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
 #include "tests/fuzz/fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -1,11 +1,11 @@
 /* libFuzzer target: an HTTP response body -> llm_wire_openai_parse and
- * llm_wire_anthropic_parse (pipeline/llm_wire.c), and any answer text they
- * extract -> the validators of every layer, as pipeline/escalate.c does.
+ * llm_wire_anthropic_parse (pipeline/llm/llm_wire.c), and any answer text they
+ * extract -> the validators of every layer, as pipeline/llm/escalate.c does.
  * Invariants: success gives text and failure a clean reason, never both;
  * token counts are -1 or non-negative. */
-#include "pipeline/llm_schema.h"
-#include "pipeline/llm_wire.h"
-#include "src/errors.h"
+#include "pipeline/llm/llm_schema.h"
+#include "pipeline/llm/llm_wire.h"
+#include "src/core/errors.h"
 #include "tests/fuzz/fuzz_common.h"
 
 typedef int (*fuzz_parser)(const char *, char **, long *, long *, char *, size_t);

@@ -5,9 +5,9 @@
 #include <math.h>
 
 #include "scenarios/scenario.h"
-#include "src/config.h"
-#include "src/diag.h"
-#include "src/fleet.h"
+#include "src/model/config.h"
+#include "src/core/diag.h"
+#include "src/model/fleet.h"
 #include "tests/fuzz/fuzz_common.h"
 
 static const char fuzz_small_config[] =

@@ -1,0 +1,357 @@
+/* The null operators of the calibration suite (see calibration.h): answers
+ * built from the context alone, and their replay transcripts. */
+#include "pipeline/score/calibration.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/llm/backend_rules.h"
+#include "pipeline/llm/escalate.h"
+#include "pipeline/llm/llm_schema.h"
+#include "src/core/diag.h"
+#include "src/core/errors.h"
+#include "src/core/safefile.h"
+#include "src/core/strbuf.h"
+
+static const char *const cal_names[CAL_COUNT] = {"constant", "echo",   "denial",    "salad",
+                                                 "hedge",    "pasted", "echo-salad"};
+static const char *const cal_abouts[CAL_COUNT] = {
+    "one fixed, plausible answer for every call",
+    "the event copied back: its scope, tenant and trigger metric (value, z, baseline); real "
+    "when the detector escalated; the L4 incident list, SLA and job tables as given",
+    "explicit denial: noise, not thermal, no ECC, no NVLink errors, no fabric or KV problem, do "
+    "not drain",
+    "every fault family's keywords and every action in every field",
+    "undetermined; checkpoint, drain, vendor ticket, watch the SLA; a generic shift handoff",
+    "the rules answer to the first call of the layer, pasted into every call",
+    "the echo with every fault family's keywords and actions added"};
+
+const char *cal_name(cal_operator op) { return op < CAL_COUNT ? cal_names[op] : NULL; }
+const char *cal_about(cal_operator op) { return op < CAL_COUNT ? cal_abouts[op] : NULL; }
+
+/* Every family's words, and every action, as a keyword list would. */
+static const char cal_salad_words[] =
+    "thermal cascade, CRAH cooling failure, inlet temperature rise, throttling; expert routing "
+    "collapse, entropy drop, GPU utilization imbalance; HBM degradation, single-bit ECC (SBE) "
+    "errors trending up, silicon lot, correctable memory errors; InfiniBand fabric microbursts, "
+    "RDMA retransmits, IB port receive errors, congestion; KV cache eviction storm, hit ratio "
+    "drop, TTFT doubling, ITL unaffected, longer context length; training straggler, NVLink "
+    "replay and CRC errors, step time degradation, all-reduce wait";
+static const char *const cal_salad_actions[] = {
+    "Checkpoint the job, then drain the node",
+    "Preemptively drain and RMA the GPU before an uncorrectable error",
+    "Rebalance expert routing (load balancing)",
+    "Isolate traffic with QoS",
+    "Resize the KV cache",
+    "Migrate workloads to other racks",
+    "Raise CRAH cooling",
+    "Watch the SLA budget"};
+
+/* ---- building answers ---------------------------------------------------- */
+
+static char *cal_dump(json_t *o) {
+  char *s = o ? json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(4)) : NULL;
+  json_decref(o);
+  return s;
+}
+
+static json_t *cal_strings(const char *const *v, int n) {
+  json_t *a = json_array();
+  for (int i = 0; a && i < n; i++)
+    json_array_append_new(a, json_string(v[i]));
+  return a;
+}
+
+static char *cal_l2(const char *cls, const char *scope, const char *tenant, double conf,
+                    const char *rationale) {
+  return cal_dump(json_pack("{s:s,s:s,s:s,s:f,s:s}", "classification", cls, "scope", scope,
+                            "tenant_type", tenant, "confidence", conf, "rationale", rationale));
+}
+
+/* An L3 answer; chain and actions are arrays (stolen). */
+static char *cal_l3(const char *root, const char *scope, json_t *tenants, const char *cross,
+                    json_t *chain, json_t *actions, const char *priority) {
+  return cal_dump(json_pack("{s:s,s:f,s:s,s:o,s:s,s:o,s:o,s:s}", "root_cause", root, "confidence",
+                            0.5, "affected_scope", scope, "tenant_types", tenants,
+                            "cross_tenant_impact", cross, "causal_chain", chain,
+                            "recommended_actions", actions, "priority", priority));
+}
+
+/* An L4 report with text[k] under heading k. */
+static char *cal_l4(const char *title, const char *const text[LLM_L4_NHEADINGS]) {
+  strbuf b = {0};
+  sb_addf(&b, "# %s\n", title);
+  for (int k = 0; k < LLM_L4_NHEADINGS; k++)
+    sb_addf(&b, "\n## %s\n\n%s\n", llm_l4_headings[k], text[k]);
+  return sb_take(&b);
+}
+
+static const char *cal_str(json_t *o, const char *key, const char *dflt) {
+  const char *s = json_string_value(json_object_get(o, key));
+  return s ? s : dflt;
+}
+
+/* ---- the echo ------------------------------------------------------------- */
+
+static void cal_signal(strbuf *b, json_t *s) {
+  sb_addf(b, "%s z=%.2f value %.4g vs baseline %.4g", cal_str(s, "metric", "metric"),
+          json_number_value(json_object_get(s, "z")), json_number_value(json_object_get(s, "value")),
+          json_number_value(json_object_get(s, "baseline")));
+}
+
+static char *cal_echo_l2(json_t *ctx, int salad) {
+  json_t *ev = json_object_get(ctx, "event");
+  strbuf b = {0};
+  cal_signal(&b, json_object_get(ev, "trigger"));
+  sb_addf(&b, " on %s", cal_str(ev, "node", "the node"));
+  if (salad)
+    sb_addf(&b, ". %s.", cal_salad_words);
+  char *rationale = sb_take(&b);
+  if (!rationale)
+    return NULL;
+  const char *tenant = cal_str(ev, "tenant", "unknown");
+  char *a = cal_l2(json_is_true(json_object_get(ev, "escalated_by_detector")) ? "real_anomaly"
+                                                                               : "noise",
+                   cal_str(ev, "scope", "node"), tenant, 0.5, rationale);
+  free(rationale);
+  return a;
+}
+
+static char *cal_echo_l3(json_t *ctx, int salad) {
+  json_t *ev = json_object_get(ctx, "event");
+  strbuf root = {0}, scope = {0};
+  sb_addf(&root, "%s anomaly on %s (%s%s%s)",
+          cal_str(json_object_get(ev, "trigger"), "metric", "metric"), cal_str(ev, "node", "node"),
+          cal_str(ev, "rack", "rack"), json_is_string(json_object_get(ev, "job")) ? ", " : "",
+          cal_str(ev, "job", ""));
+  if (salad)
+    sb_addf(&root, ": %s", cal_salad_words);
+  sb_addf(&scope, "%s %s %s %s", cal_str(ev, "scope", "node"), cal_str(ev, "node", ""),
+          cal_str(ev, "rack", ""), cal_str(ev, "job", ""));
+  json_t *chain = json_array();
+  strbuf s = {0};
+  cal_signal(&s, json_object_get(ev, "trigger"));
+  char *line = sb_take(&s);
+  json_array_append_new(chain, json_string(line ? line : ""));
+  free(line);
+  json_t *actions = salad ? cal_strings(cal_salad_actions, 8) : json_array();
+  strbuf act = {0};
+  sb_addf(&act, "Investigate %s", cal_str(ev, "node", "the node"));
+  line = sb_take(&act);
+  json_array_append_new(actions, json_string(line ? line : ""));
+  free(line);
+  json_t *tenants = json_array();
+  json_array_append_new(tenants, json_string(cal_str(ev, "tenant", "unknown")));
+  char cross[64];
+  snprintf(cross, sizeof cross, "%lld nodes affected",
+           (long long)json_integer_value(json_object_get(ev, "nodes_affected")));
+  char *r = sb_take(&root), *sc = sb_take(&scope);
+  char *a = r && sc ? cal_l3(r, sc, tenants, cross, chain, actions,
+                             json_is_true(json_object_get(ev, "escalated_by_detector")) ? "P2" : "P3")
+                    : NULL;
+  if (!a) {
+    json_decref(tenants);
+    json_decref(chain);
+    json_decref(actions);
+  }
+  free(r);
+  free(sc);
+  return a;
+}
+
+static char *cal_echo_l4(json_t *ctx, int salad) {
+  strbuf sec[LLM_L4_NHEADINGS] = {{0}};
+  json_t *inc = json_object_get(ctx, "escalated_incidents");
+  for (size_t i = 0; i < json_array_size(inc); i++) {
+    json_t *x = json_array_get(inc, i);
+    sb_addf(&sec[0], "- %s %s\n", cal_str(x, "time", ""), cal_str(x, "summary", ""));
+  }
+  if (!json_array_size(inc))
+    sb_addf(&sec[0], "- None.\n");
+  sb_addf(&sec[1], "- None.\n");
+  const char *tenant;
+  json_t *v;
+  json_object_foreach(json_object_get(ctx, "sla_budget_remaining"), tenant, v)
+      sb_addf(&sec[2], "- %s: %.2f%% remaining (start %.2f%%, burned %.3f%%)\n", tenant,
+              100 * json_number_value(json_object_get(v, "end")),
+              100 * json_number_value(json_object_get(v, "start")),
+              100 * json_number_value(json_object_get(v, "burned")));
+  json_t *jobs = json_object_get(ctx, "training_jobs");
+  for (size_t i = 0; i < json_array_size(jobs); i++) {
+    json_t *j = json_array_get(jobs, i);
+    sb_addf(&sec[3], "- %s: step %.0f ms, baseline %.0f ms, max %.0f ms\n", cal_str(j, "job", ""),
+            json_number_value(json_object_get(j, "step_ms_now")),
+            json_number_value(json_object_get(j, "baseline_step_ms")),
+            json_number_value(json_object_get(j, "step_ms_window_max")));
+  }
+  sb_addf(&sec[4], "- %s\n", salad ? cal_salad_words : "None identified.");
+  sb_addf(&sec[5], "- Review the incidents above.\n");
+  for (int k = 0; salad && k < 8; k++)
+    sb_addf(&sec[5], "- %s.\n", cal_salad_actions[k]);
+  if (salad)
+    sb_addf(&sec[0], "- %s\n", cal_salad_words);
+  char *text[LLM_L4_NHEADINGS];
+  int bad = 0;
+  for (int k = 0; k < LLM_L4_NHEADINGS; k++)
+    bad |= !(text[k] = sb_take(&sec[k]));
+  char *a = bad ? NULL : cal_l4("Shift handoff", (const char *const *)text);
+  for (int k = 0; k < LLM_L4_NHEADINGS; k++)
+    free(text[k]);
+  return a;
+}
+
+/* ---- the fixed answers ---------------------------------------------------- */
+
+static char *cal_fixed(cal_operator op, llm_layer layer) {
+  static const char *const hedge_actions[] = {"Checkpoint", "Drain if it persists",
+                                              "Open a vendor ticket", "Watch the SLA"};
+  static const char *const denial_l4[LLM_L4_NHEADINGS] = {
+      "- None: no incidents this shift.", "- None.", "- SLA budgets are within plan.",
+      "- All training jobs are healthy.",
+      "- No emerging risks: no thermal, ECC, NVLink or fabric trend.", "- No action needed."};
+  static const char *const hedge_l4[LLM_L4_NHEADINGS] = {
+      "- Several alerts were investigated during the shift.", "- Some earlier alerts cleared.",
+      "- SLA budgets are being consumed; watch the burn rate.",
+      "- Training jobs are running; some steps were slower than usual.",
+      "- Hardware degradation and capacity remain risks.",
+      "- Monitor the fleet, follow up open tickets and check the dashboards."};
+  static const char *const constant_l4[LLM_L4_NHEADINGS] = {
+      "- See the dashboards.", "- See the dashboards.", "- See the dashboards.",
+      "- See the dashboards.", "- See the dashboards.", "- See the dashboards."};
+  const char *salad_l4[LLM_L4_NHEADINGS] = {cal_salad_words, cal_salad_words, cal_salad_words,
+                                            cal_salad_words, cal_salad_words, cal_salad_words};
+  const char *none = "No cross-tenant impact.";
+  switch (op) {
+  case CAL_CONSTANT:
+    if (layer == LLM_L2)
+      return cal_l2("real_anomaly", "node", "unknown", 0.5,
+                    "The detector flagged an anomaly; it needs attention.");
+    if (layer == LLM_L3)
+      return cal_l3("A hardware or software fault on the flagged component.",
+                    "the flagged component", json_array(), "unknown",
+                    json_pack("[s,s]", "fault", "anomaly flagged by the detector"),
+                    json_pack("[s]", "Investigate the flagged component"), "P2");
+    return cal_l4("Shift handoff", constant_l4);
+  case CAL_DENIAL:
+    if (layer == LLM_L2)
+      return cal_l2("noise", "node", "unknown", 0.9,
+                    "Not a real fault: no thermal problem, no ECC or HBM errors, no NVLink "
+                    "errors, no fabric congestion, no KV-cache or expert-routing issue.");
+    if (layer == LLM_L3)
+      return cal_l3("No fault: this is NOT a thermal or cooling problem, not HBM or ECC "
+                    "degradation, no NVLink errors, no fabric congestion, no KV-cache eviction "
+                    "and no expert-routing collapse.",
+                    "none", json_array(), none,
+                    json_pack("[s]", "No causal chain: the signal is statistical noise."),
+                    json_pack("[s]", "Do not drain, checkpoint or migrate anything; no action "
+                                     "needed."),
+                    "P4");
+    return cal_l4("Shift handoff", denial_l4);
+  case CAL_SALAD:
+    if (layer == LLM_L2)
+      return cal_l2("real_anomaly", "cluster", "mixed", 0.8, cal_salad_words);
+    if (layer == LLM_L3)
+      return cal_l3(cal_salad_words, "rack, node, GPU, job and cluster",
+                    json_pack("[s,s,s]", "moe-inference", "dense-inference", "training"),
+                    "Cross-tenant: training and inference are affected differently (tail latency "
+                    "for inference, step time and all-reduce jitter for training); SLA impact.",
+                    json_pack("[s]", cal_salad_words), cal_strings(cal_salad_actions, 8), "P1");
+    return cal_l4("Shift handoff", salad_l4);
+  case CAL_HEDGE:
+    if (layer == LLM_L2)
+      return cal_l2("transient", "node", "unknown", 0.5, "Possibly real, possibly noise; undetermined.");
+    if (layer == LLM_L3)
+      return cal_l3("Undetermined; it could be hardware, cooling, network or workload related.",
+                    "undetermined", json_array(), "Unknown.", json_pack("[s]", "Undetermined."),
+                    cal_strings(hedge_actions, 4), "P2");
+    return cal_l4("Shift handoff", hedge_l4);
+  default:
+    return NULL;
+  }
+}
+
+int cal_answer(cal_operator op, const llm_call *calls, int n, int i, char **answer) {
+  *answer = NULL;
+  if (op >= CAL_COUNT || i < 0 || i >= n)
+    return FS_EINVAL;
+  const llm_call *c = &calls[i];
+  if (op == CAL_PASTED) {
+    for (int k = 0; k < n; k++)
+      if (calls[k].layer == c->layer)
+        return rules_answer(c->layer, calls[k].context, answer);
+    return FS_EINVAL;
+  }
+  if (op != CAL_ECHO && op != CAL_ECHO_SALAD) {
+    *answer = cal_fixed(op, c->layer);
+    return *answer ? 0 : FS_ENOMEM;
+  }
+  json_t *ctx = json_loads(c->context, 0, NULL);
+  if (!json_is_object(ctx)) {
+    json_decref(ctx);
+    return FS_EINVAL;
+  }
+  int salad = op == CAL_ECHO_SALAD;
+  *answer = c->layer == LLM_L2   ? cal_echo_l2(ctx, salad)
+            : c->layer == LLM_L3 ? cal_echo_l3(ctx, salad)
+                                 : cal_echo_l4(ctx, salad);
+  json_decref(ctx);
+  return *answer ? 0 : FS_ENOMEM;
+}
+
+/* ---- transcripts ------------------------------------------------------------ */
+
+int cal_write_transcript(const char *path, const char *name, const runid *run,
+                         const llm_call *calls, int n, char *const *answers) {
+  sf_replace r;
+  if (sf_replace_open(&r, path) != 0)
+    return FS_EIO;
+  char *header = runid_header(run);
+  int rc = header ? 0 : FS_ENOMEM;
+  if (rc == 0)
+    fprintf(r.fp, "%s\n", header);
+  free(header);
+  for (int i = 0; i < n && rc == 0 && !ferror(r.fp); i++) {
+    esc_line l = {.call_id = calls[i].call_id,
+                  .layer = calls[i].layer,
+                  .event_id = calls[i].layer == LLM_L4 ? -1 : calls[i].event_id,
+                  .t_s = calls[i].t_s,
+                  .backend = name,
+                  .kind = "calibration",
+                  .ok = 1,
+                  .attempts = 1,
+                  .response_text = answers[i]};
+    char *line = esc_format_line(&l);
+    if (!line)
+      rc = FS_ENOMEM;
+    else
+      fprintf(r.fp, "%s\n", line);
+    free(line);
+  }
+  return sf_replace_finish(&r, rc); /* write errors: reported by the commit */
+}
+
+int cal_write_transcripts(const char *dir, const runid *run, const llm_call *calls, int n) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/calibration", dir);
+  if (sf_mkdir(path, "calibration directory", 0) != 0)
+    return FS_EIO;
+  char **answers = calloc((size_t)n + 1, sizeof *answers);
+  if (!answers)
+    return FS_ENOMEM;
+  int rc = 0;
+  for (int op = 0; op < CAL_COUNT && rc == 0; op++) {
+    for (int i = 0; i < n && rc == 0; i++)
+      rc = cal_answer((cal_operator)op, calls, n, i, &answers[i]);
+    snprintf(path, sizeof path, "%s/calibration/%s.jsonl", dir, cal_names[op]);
+    if (rc == 0)
+      rc = cal_write_transcript(path, cal_names[op], run, calls, n, answers);
+    for (int i = 0; i < n; i++) {
+      free(answers[i]);
+      answers[i] = NULL;
+    }
+  }
+  free(answers);
+  return rc;
+}

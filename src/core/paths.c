@@ -1,0 +1,79 @@
+/* File-system path helpers (see paths.h): names, parents, free space,
+ * reservation. */
+#define _GNU_SOURCE /* fallocate(2) */
+#include "src/core/paths.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "src/core/diag.h"
+#include "src/core/errors.h"
+
+void path_parent(const char *path, char *out, size_t cap) {
+  snprintf(out, cap, "%s", path);
+  char *slash = strrchr(out, '/');
+  if (!slash)
+    snprintf(out, cap, ".");
+  else if (slash == out)
+    out[1] = '\0';
+  else
+    *slash = '\0';
+}
+
+int path_free_bytes(const char *path, uint64_t *bytes) {
+  struct statvfs st;
+  *bytes = 0;
+  if (statvfs(path, &st) != 0) {
+    diag_addf("%s: cannot read the free space of its file system: %s", path, strerror(errno));
+    return FS_EIO;
+  }
+  *bytes = (uint64_t)st.f_bavail * (uint64_t)st.f_frsize;
+  return 0;
+}
+
+int path_is_id(const char *s) {
+  size_t n = 0;
+  for (; s[n]; n++) {
+    char c = s[n];
+    if (n >= PATH_ID_MAX ||
+        !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+          c == '_' || c == '-'))
+      return 0;
+  }
+  return n > 0;
+}
+
+int path_is_stem(const char *s) {
+  if (!s[0] || s[0] == '.')
+    return 0;
+  for (; *s; s++)
+    if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+          *s == '.' || *s == '_' || *s == '-'))
+      return 0;
+  return 1;
+}
+
+int path_reserve(const char *path, uint64_t bytes) {
+  int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    diag_addf("%s: cannot open to reserve space: %s", path, strerror(errno));
+    return FS_EIO;
+  }
+  int rc = 0;
+  if (bytes > 0 && fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)bytes) != 0) {
+    if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) {
+      rc = 1;
+    } else {
+      int gb = bytes >= 1000000000u;
+      diag_addf("%s: cannot reserve %.3g %s for it: %s", path, (double)bytes / (gb ? 1e9 : 1e6),
+                gb ? "GB" : "MB", strerror(errno));
+      rc = FS_EIO;
+    }
+  }
+  close(fd);
+  return rc;
+}

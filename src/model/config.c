@@ -1,0 +1,415 @@
+/* The settings table and everything that reads it: defaults, JSON and flag
+ * parsing, bounds and cross-field validation, the JSON echo and the help
+ * listing. It knows nothing of MPI, HDF5 or the model that uses the values. */
+#include "src/model/config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/core/diag.h"
+#include "src/core/errors.h"
+#include "src/core/paths.h"
+
+typedef enum { CFG_T_INT, CFG_T_U64, CFG_T_DOUBLE } cfg_type;
+
+typedef struct {
+  const char *name;
+  cfg_type type;
+  double min, max; /* inclusive bounds */
+  double def;
+  size_t offset;
+  const char *help;
+} cfg_entry;
+
+#define CFG_FIELD(f) offsetof(fs_config, f)
+
+static const cfg_entry cfg_table[] = {
+    {"seed", CFG_T_U64, 0, 9007199254740991.0, 42, CFG_FIELD(seed),
+     "seed of every random stream (same seed, same archive)"},
+    {"hours", CFG_T_DOUBLE, 0.01, 8760, 24, CFG_FIELD(hours),
+     "simulated duration in hours"},
+    {"start_hour", CFG_T_DOUBLE, 0, 23.999, 0, CFG_FIELD(start_hour),
+     "hour of day at the start of the run (0 = midnight)"},
+    {"scrape_interval_s", CFG_T_INT, 1, 3600, 15, CFG_FIELD(scrape_interval_s),
+     "seconds between telemetry scrapes"},
+    {"nodes", CFG_T_INT, 1, 1000000, 1000, CFG_FIELD(nodes),
+     "compute nodes, 8 H100 SXM5 80 GB GPUs each"},
+    {"racks", CFG_T_INT, 1, 100000, 25, CFG_FIELD(racks),
+     "racks; nodes are split evenly over them"},
+    {"racks_per_row", CFG_T_INT, 1, 100000, 5, CFG_FIELD(racks_per_row),
+     "racks per row; each row shares one CRAH cooling unit"},
+    {"moe_nodes", CFG_T_INT, 0, 1000000, 300, CFG_FIELD(moe_nodes),
+     "nodes of the MoE inference tenant"},
+    {"dense_nodes", CFG_T_INT, 0, 1000000, 350, CFG_FIELD(dense_nodes),
+     "nodes of the dense inference tenant"},
+    {"training_nodes", CFG_T_INT, 0, 1000000, 350, CFG_FIELD(training_nodes),
+     "nodes of the training tenant (jobs plus an idle pool)"},
+    {"gpu_lots", CFG_T_INT, 1, 1000000, 200, CFG_FIELD(gpu_lots),
+     "silicon lots the GPUs come from"},
+    {"window_scrapes", CFG_T_INT, 20, 100000, 240, CFG_FIELD(window_scrapes),
+     "scrapes buffered per archive write (bounds memory); a multiple of 20"},
+    {"checkpoint_every_min", CFG_T_INT, 1, 10080, 30, CFG_FIELD(checkpoint_every_min),
+     "minutes between training checkpoints"},
+    {"archive", CFG_T_INT, 0, 1, 1, CFG_FIELD(archive),
+     "1: write DIR/fleet.h5; 0: simulate, detect and escalate without it (benchmarks, sizing)"},
+    {"restart_every_windows", CFG_T_INT, 0, 1000000, 1, CFG_FIELD(restart_every_windows),
+     "archive windows between restart checkpoints for --resume (DIR/checkpoint/); 0: none"},
+};
+enum { CFG_NENTRIES = sizeof cfg_table / sizeof cfg_table[0] };
+
+static const cfg_job cfg_default_jobs[] = {
+    {"train-000", "llama-70b-pretrain", 64, 2.56},
+    {"train-001", "mistral-22b-finetune", 32, 3.01},
+    {"train-002", "internal-moe-140b-pretrain", 32, 3.25},
+    {"train-003", "llama-70b-pretrain", 64, 2.38},
+    {"train-004", "mistral-22b-finetune", 128, 2.70},
+};
+
+static void cfg_store(fs_config *cfg, const cfg_entry *e, double v) {
+  char *p = (char *)cfg + e->offset;
+  switch (e->type) {
+  case CFG_T_INT:
+    *(int *)p = (int)v;
+    break;
+  case CFG_T_U64:
+    *(uint64_t *)p = (uint64_t)v;
+    break;
+  case CFG_T_DOUBLE:
+    *(double *)p = v;
+    break;
+  }
+}
+
+static double cfg_load(const fs_config *cfg, const cfg_entry *e) {
+  const char *p = (const char *)cfg + e->offset;
+  switch (e->type) {
+  case CFG_T_INT:
+    return *(const int *)p;
+  case CFG_T_U64:
+    return (double)*(const uint64_t *)p;
+  case CFG_T_DOUBLE:
+    return *(const double *)p;
+  }
+  return 0;
+}
+
+static const cfg_entry *cfg_find(const char *name) {
+  for (int i = 0; i < CFG_NENTRIES; i++)
+    if (strcmp(cfg_table[i].name, name) == 0)
+      return &cfg_table[i];
+  return NULL;
+}
+
+void cfg_defaults(fs_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  for (int i = 0; i < CFG_NENTRIES; i++)
+    cfg_store(cfg, &cfg_table[i], cfg_table[i].def);
+  cfg->njobs = (int)(sizeof cfg_default_jobs / sizeof cfg_default_jobs[0]);
+  memcpy(cfg->jobs, cfg_default_jobs, sizeof cfg_default_jobs);
+}
+
+/* Checks integrality and bounds of v for e; stores it or records why not. */
+static int cfg_check_store(fs_config *cfg, const cfg_entry *e, double v,
+                           const char *shown, const char *source) {
+  if (e->type != CFG_T_DOUBLE && floor(v) != v) {
+    diag_addf("%s: key '%s': value %s is not an integer", source, e->name, shown);
+    return FS_ECONFIG;
+  }
+  if (!(v >= e->min && v <= e->max)) {
+    diag_addf("%s: key '%s': value %s is out of range [%.17g, %.17g]", source,
+              e->name, shown, e->min, e->max);
+    return FS_ECONFIG;
+  }
+  cfg_store(cfg, e, v);
+  return 0;
+}
+
+int cfg_parse_decimal(const char *text, double *out) {
+  const char *p = text;
+  p += *p == '+' || *p == '-';
+  size_t digits = strspn(p, "0123456789");
+  p += digits;
+  if (*p == '.') {
+    size_t frac = strspn(p + 1, "0123456789");
+    digits += frac;
+    p += 1 + frac;
+  }
+  if (digits == 0)
+    return 0;
+  if (*p == 'e' || *p == 'E') {
+    const char *q = p + 1;
+    q += *q == '+' || *q == '-';
+    size_t exp = strspn(q, "0123456789");
+    if (exp == 0)
+      return 0;
+    p = q + exp;
+  }
+  if (*p != '\0')
+    return 0;
+  errno = 0;
+  double v = strtod(text, NULL);
+  if (errno != 0 || !isfinite(v))
+    return 0;
+  *out = v;
+  return 1;
+}
+
+int cfg_set(fs_config *cfg, const char *key, const char *value, const char *source) {
+  const cfg_entry *e = cfg_find(key);
+  if (!e) {
+    diag_addf("%s: unknown key '%s' (see 'fleetsim --help' for the settings)", source, key);
+    return FS_ECONFIG;
+  }
+  double v;
+  if (!cfg_parse_decimal(value, &v)) {
+    diag_addf("%s: key '%s': value '%s' is not a number", source, key, value);
+    return FS_ECONFIG;
+  }
+  return cfg_check_store(cfg, e, v, value, source);
+}
+
+/* 1 when text[0..n) is printable ASCII (no control characters, no NUL). */
+static int cfg_printable(const char *text, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (text[i] < 0x20 || text[i] > 0x7e)
+      return 0;
+  return 1;
+}
+
+static int cfg_apply_jobs(fs_config *cfg, json_t *arr, const char *source) {
+  if (!json_is_array(arr)) {
+    diag_addf("%s: key 'jobs': expected an array of job objects", source);
+    return FS_ECONFIG;
+  }
+  if (json_array_size(arr) > CFG_MAX_JOBS) {
+    diag_addf("%s: key 'jobs': %zu jobs, at most %d are supported", source,
+              json_array_size(arr), CFG_MAX_JOBS);
+    return FS_ECONFIG;
+  }
+  int rc = 0;
+  size_t i;
+  json_t *job;
+  cfg->njobs = 0;
+  json_array_foreach(arr, i, job) {
+    cfg_job *j = &cfg->jobs[cfg->njobs++];
+    memset(j, 0, sizeof *j);
+    snprintf(j->id, sizeof j->id, "train-%03d", (int)(i % 1000));
+    if (!json_is_object(job)) {
+      diag_addf("%s: jobs[%zu]: expected an object", source, i);
+      rc = FS_ECONFIG;
+      continue;
+    }
+    const char *k;
+    json_t *v;
+    int seen_model = 0, seen_nodes = 0, seen_step = 0;
+    json_object_foreach(job, k, v) {
+      char *shown = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII);
+      const char *sv = shown ? shown : "(unprintable)";
+      if (strcmp(k, "id") == 0 || strcmp(k, "model") == 0) {
+        int is_id = strcmp(k, "id") == 0;
+        char *dst = is_id ? j->id : j->model;
+        size_t cap = is_id ? sizeof j->id : sizeof j->model;
+        seen_model |= !is_id;
+        if (!json_is_string(v) || json_string_length(v) == 0 ||
+            json_string_length(v) >= cap) {
+          diag_addf("%s: jobs[%zu]: key '%s': value %.80s is not a string of 1..%zu characters",
+                    source, i, k, sv, cap - 1);
+          rc = FS_ECONFIG;
+        } else if (is_id && !path_is_id(json_string_value(v))) {
+          /* job ids name the job in file names, regexes and terminals */
+          diag_addf("%s: jobs[%zu]: key 'id': value %.80s is not a valid id (%s)", source, i,
+                    sv, PATH_ID_RULE);
+          rc = FS_ECONFIG;
+        } else if (!is_id && !cfg_printable(json_string_value(v), json_string_length(v))) {
+          diag_addf("%s: jobs[%zu]: key 'model': value %.80s has characters other than "
+                    "printable ASCII",
+                    source, i, sv);
+          rc = FS_ECONFIG;
+        } else {
+          snprintf(dst, cap, "%s", json_string_value(v));
+        }
+      } else if (strcmp(k, "nodes") == 0) {
+        seen_nodes = 1;
+        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            json_integer_value(v) > 1000000) {
+          diag_addf("%s: jobs[%zu]: key 'nodes': value %s is not an integer in [1, 1000000]",
+                    source, i, sv);
+          rc = FS_ECONFIG;
+        } else {
+          j->nodes = (int)json_integer_value(v);
+        }
+      } else if (strcmp(k, "step_time_s") == 0) {
+        seen_step = 1;
+        if (!json_is_number(v) || !(json_number_value(v) > 0) ||
+            json_number_value(v) > 3600) {
+          diag_addf("%s: jobs[%zu]: key 'step_time_s': value %s is not a number in (0, 3600]",
+                    source, i, sv);
+          rc = FS_ECONFIG;
+        } else {
+          j->step_time_s = json_number_value(v);
+        }
+      } else {
+        diag_addf("%s: jobs[%zu]: unknown key '%s' (expected id, model, nodes, step_time_s)",
+                  source, i, k);
+        rc = FS_ECONFIG;
+      }
+      free(shown);
+    }
+    if (!seen_model || !seen_nodes || !seen_step) {
+      diag_addf("%s: jobs[%zu]: missing key '%s' ('model', 'nodes' and 'step_time_s' are "
+                "required)",
+                source, i, !seen_model ? "model" : (!seen_nodes ? "nodes" : "step_time_s"));
+      rc = FS_ECONFIG;
+    }
+  }
+  return rc;
+}
+
+int cfg_apply_json(fs_config *cfg, const char *text, const char *source) {
+  json_error_t jerr;
+  json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root) {
+    diag_addf("%s: line %d, column %d: malformed JSON: %s", source, jerr.line,
+              jerr.column, jerr.text);
+    return FS_ECONFIG;
+  }
+  int rc = 0;
+  if (!json_is_object(root)) {
+    diag_addf("%s: expected a JSON object of settings at the top level", source);
+    json_decref(root);
+    return FS_ECONFIG;
+  }
+  const char *key;
+  json_t *val;
+  json_object_foreach(root, key, val) {
+    if (strcmp(key, "jobs") == 0) {
+      if (cfg_apply_jobs(cfg, val, source))
+        rc = FS_ECONFIG;
+      continue;
+    }
+    const cfg_entry *e = cfg_find(key);
+    if (!e) {
+      diag_addf("%s: unknown key '%s' (see 'fleetsim --help' for the settings)", source, key);
+      rc = FS_ECONFIG;
+      continue;
+    }
+    if (!json_is_number(val) || (e->type != CFG_T_DOUBLE && !json_is_integer(val))) {
+      char *shown = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+      diag_addf("%s: key '%s': expected %s, got %s", source, key,
+                e->type == CFG_T_DOUBLE ? "a number" : "an integer",
+                shown ? shown : "(unprintable)");
+      free(shown);
+      rc = FS_ECONFIG;
+      continue;
+    }
+    char shown[64];
+    if (json_is_integer(val))
+      snprintf(shown, sizeof shown, "%" JSON_INTEGER_FORMAT, json_integer_value(val));
+    else
+      snprintf(shown, sizeof shown, "%.17g", json_real_value(val));
+    if (cfg_check_store(cfg, e, json_number_value(val), shown, source))
+      rc = FS_ECONFIG;
+  }
+  json_decref(root);
+  return rc;
+}
+
+int64_t cfg_scrapes(const fs_config *cfg) {
+  return (int64_t)floor(cfg->hours * 3600.0 / cfg->scrape_interval_s + 1e-9);
+}
+
+int cfg_validate(const fs_config *cfg) {
+  int before = diag_count();
+  if (cfg->racks > cfg->nodes)
+    diag_addf("config: key 'racks': %d racks for %d nodes; every rack needs a node",
+              cfg->racks, cfg->nodes);
+  else if (cfg->nodes % cfg->racks != 0)
+    diag_addf("config: key 'nodes': %d nodes do not split evenly over %d racks",
+              cfg->nodes, cfg->racks);
+  long tenants = (long)cfg->moe_nodes + cfg->dense_nodes + cfg->training_nodes;
+  if (tenants != cfg->nodes)
+    diag_addf("config: tenants: moe_nodes %d + dense_nodes %d + training_nodes %d = %ld, "
+              "but nodes is %d",
+              cfg->moe_nodes, cfg->dense_nodes, cfg->training_nodes, tenants, cfg->nodes);
+  long job_nodes = 0;
+  for (int i = 0; i < cfg->njobs; i++) {
+    job_nodes += cfg->jobs[i].nodes;
+    for (int k = 0; k < i; k++)
+      if (strcmp(cfg->jobs[i].id, cfg->jobs[k].id) == 0)
+        diag_addf("config: jobs[%d]: key 'id': '%s' is used twice", i, cfg->jobs[i].id);
+  }
+  if (job_nodes > cfg->training_nodes)
+    diag_addf("config: jobs: the %d jobs need %ld nodes, but training_nodes is %d",
+              cfg->njobs, job_nodes, cfg->training_nodes);
+  if (cfg->window_scrapes % 20 != 0)
+    diag_addf("config: key 'window_scrapes': %d is not a multiple of the 20-scrape detection "
+              "block",
+              cfg->window_scrapes);
+  /* L1 detects per block of 20 scrapes: a shorter run would detect nothing
+   * and have no span for a shift summary */
+  if (cfg_scrapes(cfg) < 20)
+    diag_addf("config: key 'hours': %g h gives %lld scrapes of %d s, but a run needs at least "
+              "one 20-scrape detection block: hours >= %.4g",
+              cfg->hours, (long long)cfg_scrapes(cfg), cfg->scrape_interval_s,
+              ceil(20.0 * cfg->scrape_interval_s / 3600.0 * 1e4) / 1e4);
+  return diag_count() > before ? FS_ECONFIG : 0;
+}
+
+char *cfg_to_json(const fs_config *cfg) {
+  json_t *root = json_object();
+  json_t *jobs = json_array();
+  if (!root || !jobs)
+    goto err;
+  for (int i = 0; i < CFG_NENTRIES; i++) {
+    const cfg_entry *e = &cfg_table[i];
+    double v = cfg_load(cfg, e);
+    json_t *jv = e->type == CFG_T_DOUBLE ? json_real(v) : json_integer((json_int_t)v);
+    if (!jv || json_object_set_new(root, e->name, jv))
+      goto err;
+  }
+  for (int i = 0; i < cfg->njobs; i++) {
+    const cfg_job *j = &cfg->jobs[i];
+    json_t *o = json_pack("{s:s,s:s,s:i,s:f}", "id", j->id, "model", j->model,
+                          "nodes", j->nodes, "step_time_s", j->step_time_s);
+    if (!o || json_array_append_new(jobs, o))
+      goto err;
+  }
+  if (json_object_set_new(root, "jobs", jobs))
+    goto err_root;
+  char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  json_decref(root);
+  return s;
+err:
+  json_decref(jobs);
+err_root:
+  json_decref(root);
+  return NULL;
+}
+
+void cfg_print_table(FILE *out) {
+  for (int i = 0; i < CFG_NENTRIES; i++) {
+    const cfg_entry *e = &cfg_table[i];
+    const char *t = e->type == CFG_T_DOUBLE ? "number" : "integer";
+    fprintf(out, "  %-22s %-7s default %-6.15g [%.15g, %.15g]\n      %s\n", e->name, t,
+            e->def, e->min, e->max, e->help);
+  }
+  fprintf(out, "  %-22s %-7s default: the benchmark's five jobs (train-000..train-004)\n"
+               "      array of {\"id\",\"model\",\"nodes\",\"step_time_s\"}; JSON file only\n",
+          "jobs", "array");
+}
+
+void cfg_print_markdown(FILE *out) {
+  fprintf(out, "| key | type | default | range | meaning |\n|---|---|---|---|---|\n");
+  for (int i = 0; i < CFG_NENTRIES; i++) {
+    const cfg_entry *e = &cfg_table[i];
+    fprintf(out, "| `%s` | %s | %.15g | [%.15g, %.15g] | %s |\n", e->name,
+            e->type == CFG_T_DOUBLE ? "number" : "integer", e->def, e->min, e->max, e->help);
+  }
+  fprintf(out, "| `jobs` | array | the benchmark's five jobs (train-000..train-004) | | array of "
+               "`{\"id\",\"model\",\"nodes\",\"step_time_s\"}`; JSON file only |\n");
+}
