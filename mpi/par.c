@@ -95,14 +95,6 @@ int par_size(void) {
 
 int par_prints(void) { return par_rank() == 0; }
 
-_Noreturn void par_abort(int status) {
-  fflush(stdout);
-  fflush(stderr);
-  if (par_started)
-    MPI_Abort(MPI_COMM_WORLD, status);
-  exit(status);
-}
-
 int par_agree(int rc) {
   int worst = rc;
   MPI_Request req;
@@ -147,12 +139,6 @@ int par_max_doubles(double *inout, int n) {
   MPI_Request req;
   return par_complete(
       MPI_Iallreduce(MPI_IN_PLACE, inout, n, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD, &req), &req);
-}
-
-int par_sum_u64(uint64_t *inout, int n) {
-  MPI_Request req;
-  return par_complete(
-      MPI_Iallreduce(MPI_IN_PLACE, inout, n, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD, &req), &req);
 }
 
 int par_gather_rack_blocks(const double *local, int local_racks, int block, double *all_out) {

@@ -33,10 +33,6 @@ int par_prints(void);
  * Flushes stdout and stderr first. */
 _Noreturn void par_exit(int status);
 
-/* Ends every rank at once with the given exit status (after a fatal error that
- * cannot be agreed on collectively, e.g. inside a half-finished collective). */
-_Noreturn void par_abort(int status);
-
 /* Agreement: returns the lowest (worst) of every rank's rc, so all ranks take
  * the same branch after a step that may fail on some of them. */
 int par_agree(int rc);
@@ -59,9 +55,6 @@ int par_bcast_text_from(int root, char **text);
 
 /* In-place element-wise maximum over all ranks of n doubles. */
 int par_max_doubles(double *inout, int n);
-
-/* In-place element-wise sum over all ranks of n uint64 values (exact). */
-int par_sum_u64(uint64_t *inout, int n);
 
 /* Gathers per-rack blocks to rank 0 in rack order. Each rank passes
  * local_racks * block doubles (its racks, ascending); rank 0 receives

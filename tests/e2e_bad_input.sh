@@ -57,6 +57,11 @@ done
 row "0" 2 "option --run needs a value" score --run
 row "0" 2 "option --concurrency needs a value" escalate --run x --backend rules --concurrency
 row "0" 2 "--out: the output directory must not be empty" run --out ""
+long=$SCRATCH/$(printf 'd%.0s' $(seq 3900))
+row "0 2" 2 "--out: the path is 39[0-9][0-9] bytes long; fleetsim takes paths of at most 3800" \
+  run --out "$long"
+row "0" 2 "--run: the path is 39[0-9][0-9] bytes long" score --run "$long"
+row "0" 2 "--config: the path is 39[0-9][0-9] bytes long" validate --config "$long"
 row "0" 2 "--run: the run directory must not be empty" score --run ""
 row "0 2" 2 "key 'hours': value '1e999' is not a number" run --hours 1e999 --out "$SCRATCH/o"
 row "0" 2 "key 'hours': value 'nan' is not a number" run --hours nan --out "$SCRATCH/o"

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "src/core/errors.h"
+#include "src/core/strbuf.h"
 
 typedef enum { SCH_STRING, SCH_CONFIDENCE, SCH_ENUM, SCH_STRINGS } sch_type;
 
@@ -143,22 +144,6 @@ __attribute__((format(printf, 3, 4))) static void sch_why(char *why, size_t whyl
   for (char *p = why; *p; p++)
     if ((unsigned char)*p < ' ' || *p == 0x7f)
       *p = ' ';
-}
-
-/* Untrusted text made quotable: control characters become ' ', at most 40
- * bytes, "..." when cut (never inside a UTF-8 sequence). */
-static const char *sch_quote(const char *s, char out[48]) {
-  size_t i = 0;
-  for (; i < 40 && s[i]; i++)
-    out[i] = (unsigned char)s[i] < ' ' || s[i] == 0x7f ? ' ' : s[i];
-  if (s[i]) {
-    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
-      i--;
-    memcpy(out + i, "...", 3);
-    i += 3;
-  }
-  out[i] = '\0';
-  return out;
 }
 
 /* Checks that do not depend on the layer: present, non-blank, bounded, UTF-8. */
@@ -300,7 +285,7 @@ static int sch_check_field(json_t *obj, const sch_field *f, char *why, size_t wh
     size_t used = strlen(list);
     snprintf(list + used, sizeof list - used, "%s%s", used ? "|" : "", *e);
   }
-  sch_why(why, whylen, "%s '%s' not in %s", f->name, sch_quote(s, q), list);
+  sch_why(why, whylen, "%s '%s' not in %s", f->name, sb_quote(s, q, 40), list);
   return FS_EINVAL;
 }
 

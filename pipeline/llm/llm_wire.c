@@ -13,6 +13,7 @@
 
 #include "pipeline/llm/llm_schema.h"
 #include "src/core/errors.h"
+#include "src/core/strbuf.h"
 
 /* printf into why when there is room; fmt is always a literal of ours. */
 __attribute__((format(printf, 3, 4))) static void wire_why(char *why, size_t whylen,
@@ -23,23 +24,6 @@ __attribute__((format(printf, 3, 4))) static void wire_why(char *why, size_t why
   va_start(ap, fmt);
   vsnprintf(why, whylen, fmt, ap);
   va_end(ap);
-}
-
-/* Untrusted text made quotable into out (size cap + 4): control characters
- * become ' ', at most cap bytes, "..." when cut (never inside a UTF-8
- * sequence). */
-static const char *wire_quote(const char *s, char *out, size_t cap) {
-  size_t i = 0;
-  for (; i < cap && s[i]; i++)
-    out[i] = (unsigned char)s[i] < ' ' || s[i] == 0x7f ? ' ' : s[i];
-  if (s[i]) {
-    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
-      i--;
-    memcpy(out + i, "...", 3);
-    i += 3;
-  }
-  out[i] = '\0';
-  return out;
 }
 
 int llm_wire_max_tokens(const llm_spec *s, int layer) {
@@ -198,13 +182,13 @@ static json_t *wire_load(const char *body, char *why, size_t whylen) {
   json_error_t err;
   json_t *root = json_loads(body, 0, &err);
   if (!root) {
-    wire_why(why, whylen, "not JSON: %s; body starts with '%s'", wire_quote(err.text, qe, 80),
-             wire_quote(start, q, 48));
+    wire_why(why, whylen, "not JSON: %s; body starts with '%s'", sb_quote(err.text, qe, 80),
+             sb_quote(start, q, 48));
     return NULL;
   }
   if (!json_is_object(root)) {
     json_decref(root);
-    wire_why(why, whylen, "not a JSON object: body starts with '%s'", wire_quote(start, q, 48));
+    wire_why(why, whylen, "not a JSON object: body starts with '%s'", sb_quote(start, q, 48));
     return NULL;
   }
   return root;
@@ -235,9 +219,9 @@ static int wire_error(json_t *root, char *why, size_t whylen) {
   if (!msg)
     return 0;
   if (type)
-    wire_why(why, whylen, "API error (%s): %s", wire_quote(type, qt, 48), wire_quote(msg, qm, 200));
+    wire_why(why, whylen, "API error (%s): %s", sb_quote(type, qt, 48), sb_quote(msg, qm, 200));
   else
-    wire_why(why, whylen, "API error: %s", wire_quote(msg, qm, 200));
+    wire_why(why, whylen, "API error: %s", sb_quote(msg, qm, 200));
   return FS_EINVAL;
 }
 
@@ -318,10 +302,10 @@ int llm_wire_openai_parse(const char *body, char **text, long *tokens_in, long *
     rc = FS_EINVAL;
   } else if (!(*text = wire_join(json_object_get(msg, "content"), NULL))) {
     if (refusal)
-      wire_why(why, whylen, "model refused: %s", wire_quote(refusal, q, 200));
+      wire_why(why, whylen, "model refused: %s", sb_quote(refusal, q, 200));
     else
       wire_why(why, whylen, "no answer text (finish_reason '%s')",
-               wire_quote(finish ? finish : "none", q, 48));
+               sb_quote(finish ? finish : "none", q, 48));
     rc = FS_EINVAL;
   }
   json_decref(root);
@@ -349,7 +333,7 @@ int llm_wire_anthropic_parse(const char *body, char **text, long *tokens_in, lon
   int rc = 0;
   if (!json_is_array(content) || !(*text = wire_join(content, "text"))) {
     wire_why(why, whylen, "no answer text (stop_reason '%s')",
-             wire_quote(stop ? stop : "none", q, 48));
+             sb_quote(stop ? stop : "none", q, 48));
     rc = FS_EINVAL;
   }
   json_decref(root);

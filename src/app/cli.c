@@ -14,6 +14,7 @@
 #include "scenarios/scenario.h"
 #include "src/core/diag.h"
 #include "src/core/errors.h"
+#include "src/core/paths.h"
 #include "src/core/textfile.h"
 
 #define CLI_BIT(c) (1u << (c))
@@ -249,6 +250,10 @@ static long long cli_integer(const char *v, long long lo, long long hi, int *ok)
  * FS_EUSAGE with the problem in diag. */
 static int cli_apply(cli_args *a, const cli_option *o, const char *v) {
   int ok = 1;
+  if ((o->id == OPT_CONFIG || o->id == OPT_SCENARIOS || o->id == OPT_OUT_DIR ||
+       o->id == OPT_EXPORT_OUT || o->id == OPT_RUN_DIR || o->id == OPT_RANDOM_OUT) &&
+      path_check_arg(o->name, v) != 0)
+    return FS_EUSAGE;
   switch (o->id) {
   case OPT_CONFIG:
     a->config_path = v;

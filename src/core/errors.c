@@ -14,19 +14,6 @@ const char *fs_strerror(int code) {
   return "unknown error";
 }
 
-const char *fs_errname(int code) {
-  switch (code) {
-  case FS_OK:
-    return "FS_OK";
-#define FS_ERROR_NAME(name, c, msg) \
-  case FS_##name:                   \
-    return "FS_" #name;
-    FS_ERROR_MAP(FS_ERROR_NAME)
-#undef FS_ERROR_NAME
-  }
-  return "FS_UNKNOWN";
-}
-
 int fs_exit_status(int code) {
   if (code == FS_OK)
     return 0;

@@ -24,9 +24,6 @@ enum fs_error {
  * (or "unknown error"). Example: fs_strerror(FS_EIO) -> "input/output error". */
 const char *fs_strerror(int code);
 
-/* Returns the symbolic name ("FS_EIO") for a code, or "FS_UNKNOWN". */
-const char *fs_errname(int code);
-
 /* Process exit status for a code: 0 for FS_OK, 2 for usage/config/scenario
  * problems (the user's input), 1 for everything else. */
 int fs_exit_status(int code);

@@ -1,10 +1,11 @@
-/* File-system path helpers (see paths.h): names, parents, free space,
- * reservation. */
+/* File-system path helpers (see paths.h): names, checked formatting and
+ * lengths, parents, free space, reservation. */
 #define _GNU_SOURCE /* fallocate(2) */
 #include "src/core/paths.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -12,6 +13,27 @@
 
 #include "src/core/diag.h"
 #include "src/core/errors.h"
+
+int path_fmt(char *out, size_t cap, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(out, cap, fmt, ap);
+  va_end(ap);
+  if (n >= 0 && (size_t)n < cap)
+    return 0;
+  diag_addf("path too long (%d bytes, at most %zu): %.60s...", n, cap - 1, out);
+  return FS_EINVAL;
+}
+
+int path_check_arg(const char *what, const char *path) {
+  size_t n = strlen(path);
+  if (n <= PATH_ARG_MAX)
+    return 0;
+  diag_addf("%s: the path is %zu bytes long; fleetsim takes paths of at most %d bytes "
+            "(starts %.40s...)",
+            what, n, PATH_ARG_MAX, path);
+  return FS_EUSAGE;
+}
 
 void path_parent(const char *path, char *out, size_t cap) {
   snprintf(out, cap, "%s", path);

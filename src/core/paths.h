@@ -20,7 +20,24 @@ int path_free_bytes(const char *path, uint64_t *bytes);
  * space left on device", in diag). */
 int path_reserve(const char *path, uint64_t bytes);
 
-enum { PATH_ID_MAX = 32 };
+enum {
+  PATH_ID_MAX = 32,
+  /* The longest path fleetsim takes as an argument (--out, --run, --config,
+   * --scenarios, replay transcripts): every path it derives from one (e.g.
+   * DIR/checkpoint/w12-r3.bin.tmp) then fits a PATH_BUF buffer. */
+  PATH_ARG_MAX = 3800,
+  PATH_BUF = 4096
+};
+
+/* path_fmt: printf-style formatting of a path into out (cap bytes). Returns
+ * 0, or FS_EINVAL with "path too long: <start>..." in diag when it does not
+ * fit (never a silently cut path). Example:
+ *   char p[PATH_BUF]; rc = path_fmt(p, sizeof p, "%s/.lock", dir); */
+int path_fmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* 0 when path is at most PATH_ARG_MAX bytes; else FS_EUSAGE with a message
+ * naming `what` (the option, e.g. "--out") and the length. */
+int path_check_arg(const char *what, const char *path);
 
 /* 1 when s is an id fleetsim may put in a file name, an HDF5 path, a
  * regular expression or a terminal: 1..PATH_ID_MAX characters of

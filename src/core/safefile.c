@@ -10,6 +10,7 @@
 
 #include "src/core/diag.h"
 #include "src/core/errors.h"
+#include "src/core/paths.h"
 
 const char *sf_reason(int err) {
   return err == ELOOP ? "it is a symbolic link (fleetsim does not write through links)"
@@ -78,8 +79,9 @@ int sf_append(const char *path, int create, FILE **out, int *created) {
 
 int sf_replace_open(sf_replace *r, const char *path) {
   r->fp = NULL;
-  snprintf(r->path, sizeof r->path, "%s", path);
-  snprintf(r->tmp, sizeof r->tmp, "%s.tmp", path);
+  if (path_fmt(r->path, sizeof r->path, "%s", path) != 0 ||
+      path_fmt(r->tmp, sizeof r->tmp, "%s.tmp", path) != 0)
+    return FS_EINVAL;
   if (unlink(r->tmp) != 0 && errno != ENOENT) { /* a stale temp file of ours */
     diag_addf("%s: cannot remove: %s", r->tmp, strerror(errno));
     return FS_EIO;

@@ -1,4 +1,4 @@
-/* A growing text buffer (see strbuf.h). */
+/* A growing text buffer and the quoting of untrusted text (see strbuf.h). */
 #include "src/core/strbuf.h"
 
 #include <stdarg.h>
@@ -39,4 +39,18 @@ char *sb_take(strbuf *b) {
     free(b->buf);
   memset(b, 0, sizeof *b);
   return s;
+}
+
+const char *sb_quote(const char *s, char *out, size_t cap) {
+  size_t i = 0;
+  for (; i < cap && s[i]; i++)
+    out[i] = (unsigned char)s[i] < ' ' || s[i] == 0x7f ? ' ' : s[i];
+  if (s[i]) {
+    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+      i--;
+    memcpy(out + i, "...", 3);
+    i += 3;
+  }
+  out[i] = '\0';
+  return out;
 }
