@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mpi/io_hints.h"
 #include "mpi/par.h"
 #include "src/core/diag.h"
 #include "src/core/errors.h"
@@ -447,7 +448,8 @@ static int h5a_check_layout(const h5a_layout *lay) {
 }
 
 /* A writer for path with every identifier invalid, and the MPI-IO file
- * access (*fapl) and collective transfer properties. Collective. */
+ * access (*fapl, with the operator's hints: FS_ECONFIG when they are bad)
+ * and collective transfer properties. Collective. */
 static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hid_t *fapl) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages, not HDF5's stack dumps */
   int rc = path && lay ? h5a_check_layout(lay) : FS_EINVAL;
@@ -475,15 +477,17 @@ static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hi
       memcpy(w->partial + n, ".partial", sizeof ".partial");
     }
   }
-  if ((rc = h5a_agree(w, rc)) == 0) {
+  MPI_Info hints = MPI_INFO_NULL; /* the operator's FLEETSIM_MPIIO_HINTS (mpi/io_hints.h) */
+  if ((rc = h5a_agree(w, rc)) == 0 && (rc = par_io_hints(&hints)) == 0) {
     if ((*fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
-        H5Pset_fapl_mpio(*fapl, MPI_COMM_WORLD, MPI_INFO_NULL) < 0 ||
+        H5Pset_fapl_mpio(*fapl, MPI_COMM_WORLD, hints) < 0 ||
         H5Pset_all_coll_metadata_ops(*fapl, 1) < 0 || H5Pset_coll_metadata_write(*fapl, 1) < 0 ||
         (w->dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
         H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
       rc = h5a_fail(w, "set up parallel access for", w->partial);
     rc = h5a_agree(w, rc);
   }
+  par_io_hints_free(&hints); /* the file access list holds its own copy */
   *out = w;
   return rc;
 }

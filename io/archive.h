@@ -43,9 +43,10 @@ typedef struct {
  * device" when they are not there), and creates every dataset of the
  * layout: /time/seconds, /telemetry/{gpu,node,cluster}/<metric> with units,
  * long_name and dcgm_field attributes, and the provenance (including the
- * run fingerprint). A failure removes the file it made. Returns 0, FS_EIO
- * (message in diag names the path) or FS_EHDF5. All ranks get the same
- * result. */
+ * run fingerprint). The file is opened with the MPI-IO hints of
+ * FLEETSIM_MPIIO_HINTS (mpi/io_hints.h). A failure removes the file it
+ * made. Returns 0, FS_EIO (message in diag names the path), FS_ECONFIG (a
+ * bad hint, named) or FS_EHDF5. All ranks get the same result. */
 int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
                const h5a_provenance *prov);
 
@@ -55,8 +56,9 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
  * differ); an /events group left by a cut-short finish is removed, since
  * h5a_write_events writes it again. The root attribute `ranks` becomes
  * `ranks` (this leg's rank count); topology, ground truth and the rest of
- * the provenance stay as the first run wrote them. Returns 0, FS_EIO
- * (missing or not HDF5), FS_EINVAL or FS_EHDF5 on every rank. */
+ * the provenance stay as the first run wrote them. Opened with the MPI-IO
+ * hints as h5a_create. Returns 0, FS_EIO (missing or not HDF5), FS_EINVAL,
+ * FS_ECONFIG (a bad hint) or FS_EHDF5 on every rank. */
 int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay, int ranks);
 
 /* Collective. Flushes everything written so far (data and metadata) to the

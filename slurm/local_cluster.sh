@@ -20,9 +20,10 @@ usage() {
 cmd=$1
 dir=$2
 
-# free_port: a TCP port nobody listens on now.
+# free_port: a TCP port nobody listens on now (asked of FLEETSIM_PYTHON,
+# default /usr/bin/python3).
 free_port() {
-  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  "${FLEETSIM_PYTHON:-/usr/bin/python3}" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # wait_for SECONDS CMD...: retry CMD every 0.5 s until it succeeds or time runs out.

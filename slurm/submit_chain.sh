@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Submits the fleetsim chain to Slurm and prints its job ids:
-#   simulate (fleetsim run --no-llm on FLEETSIM_NTASKS ranks)
+#   simulate (fleetsim run --no-llm on FLEETSIM_NTASKS ranks, or the tasks
+#             FLEETSIM_SBATCH_SIMULATE asks for)
 #   -> escalate, an array with one task per backend spec of BACKENDS_FILE
 #      (afterok on simulate)
 #   -> score (afterok on the whole array).
@@ -9,34 +10,71 @@
 # has left the queue, prints every job's final state and exits 0 only if all
 # completed.
 #
-#   slurm/submit_chain.sh [--wait] BACKENDS_FILE [fleetsim run arguments...]
+#   slurm/submit_chain.sh [--wait] [--site FILE] BACKENDS_FILE [fleetsim run arguments...]
 #
-# Environment: FLEETSIM_RUN (run directory, default ./fleetsim-run),
-# FLEETSIM_LOGS (job logs, default ./logs), FLEETSIM_NTASKS (ranks, default 2),
-# FLEETSIM_ARRAY_MAX (at most this many backends at once), and everything the
-# jobs read (FLEETSIM, FLEETSIM_LAUNCHER, FLEETSIM_SRUN_MPI, FLEETSIM_MPIRUN,
+# Every setting is checked, and sbatch asked about every job (--test-only),
+# before anything is submitted: a bad one is one message and exit 2.
+# Environment (or the site file, FILE or FLEETSIM_SITE, which the environment
+# overrides; see docs/slurm.md): FLEETSIM_RUN (run directory, default
+# ./fleetsim-run), FLEETSIM_LOGS (job logs, default ./logs), FLEETSIM_NTASKS
+# (ranks, default 2), FLEETSIM_SBATCH_SIMULATE / _ESCALATE / _SCORE (sbatch
+# options per job, e.g. "--nodes=4 --ntasks-per-node=8 --time=02:00:00
+# --partition=P --account=A"), FLEETSIM_ARRAY_MAX (at most this many backends
+# at once), FLEETSIM_PREFLIGHT (0: skip sbatch --test-only), and everything
+# the jobs read (FLEETSIM, FLEETSIM_SITE_HOOK, FLEETSIM_PYTHON,
+# FLEETSIM_MPIIO_HINTS, FLEETSIM_LAUNCHER, FLEETSIM_SRUN_MPI, FLEETSIM_MPIRUN,
 # FLEETSIM_CONCURRENCY, FLEETSIM_REPORT); sbatch's own SBATCH_* variables
-# (SBATCH_PARTITION, SBATCH_ACCOUNT, ...) apply to every job.
+# apply to every job.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by chain_lib.sh
+CHAIN_NAME=submit_chain
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/chain_lib.sh"
 
 usage() {
-  echo "usage: $0 [--wait] BACKENDS_FILE [fleetsim run arguments...]" >&2
+  echo "usage: $0 [--wait] [--site FILE] BACKENDS_FILE [fleetsim run arguments...]" >&2
   exit 2
 }
 wait=0
-if [ "${1:-}" = --wait ]; then
-  wait=1
+site=${FLEETSIM_SITE:-}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --wait) wait=1 ;;
+    --site)
+      [ $# -ge 2 ] || usage
+      site=$2
+      shift
+      ;;
+    *) break ;;
+  esac
   shift
-fi
+done
 [ $# -ge 1 ] || usage
+[ -z "$site" ] || chain_load_site "$site"
 backends=$1
 shift
-[ -r "$backends" ] || { echo "submit_chain: cannot read the backends file '$backends'" >&2; exit 2; }
+[ -r "$backends" ] || chain_die "cannot read the backends file '$backends'"
 backends=$(cd "$(dirname "$backends")" && pwd)/$(basename "$backends")
 count=$(grep -c -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$backends" || true)
-[ "$count" -ge 1 ] || { echo "submit_chain: $backends names no backend spec" >&2; exit 2; }
+[ "$count" -ge 1 ] || chain_die "$backends names no backend spec"
 
-here=$(cd "$(dirname "$0")" && pwd)
+chain_check_common
+[ -z "${FLEETSIM_ARRAY_MAX:-}" ] || chain_count FLEETSIM_ARRAY_MAX 1
+# simulate: FLEETSIM_NTASKS ranks unless its options give the tasks
+chain_opts FLEETSIM_SBATCH_SIMULATE
+sim_opts=(${CHAIN_OPTS[@]+"${CHAIN_OPTS[@]}"})
+if chain_has_opt --ntasks || chain_has_opt --ntasks-per-node; then
+  [ -z "${FLEETSIM_NTASKS:-}" ] ||
+    chain_die "FLEETSIM_NTASKS=$FLEETSIM_NTASKS and FLEETSIM_SBATCH_SIMULATE='$FLEETSIM_SBATCH_SIMULATE' both set the ranks: keep one"
+else
+  chain_count FLEETSIM_NTASKS 2
+  sim_opts+=("--ntasks=$FLEETSIM_NTASKS")
+fi
+chain_opts FLEETSIM_SBATCH_ESCALATE
+esc_opts=(${CHAIN_OPTS[@]+"${CHAIN_OPTS[@]}"})
+chain_opts FLEETSIM_SBATCH_SCORE
+score_opts=(${CHAIN_OPTS[@]+"${CHAIN_OPTS[@]}"})
+
 export FLEETSIM_ROOT=${FLEETSIM_ROOT:-$(dirname "$here")}
 export FLEETSIM_RUN=${FLEETSIM_RUN:-fleetsim-run}
 case $FLEETSIM_RUN in /*) ;; *) FLEETSIM_RUN=$PWD/$FLEETSIM_RUN ;; esac
@@ -44,68 +82,24 @@ logs=${FLEETSIM_LOGS:-logs}
 mkdir -p "$logs"
 logs=$(cd "$logs" && pwd)
 
-submitted=()
-# submit ARGS...: sbatch --parsable, the job id into $job; on failure cancel
-# what this chain submitted so far and exit 1.
-submit() {
-  if ! job=$(sbatch --parsable "$@"); then
-    echo "submit_chain: sbatch $* failed" >&2
-    [ ${#submitted[@]} -eq 0 ] || scancel "${submitted[@]}" || true
-    exit 1
-  fi
-  job=${job%%;*}
-  submitted+=("$job")
-}
+array="1-$count${FLEETSIM_ARRAY_MAX:+%$FLEETSIM_ARRAY_MAX}"
+sim_args=("${sim_opts[@]}" --output="$logs/%x-%j.out" "$here/simulate.sbatch" --no-llm "$@")
+esc_args=(${esc_opts[@]+"${esc_opts[@]}"} --array="$array" --output="$logs/%x-%A_%a.out"
+  "$here/escalate.sbatch" "$backends")
+score_args=(${score_opts[@]+"${score_opts[@]}"} --output="$logs/%x-%j.out" "$here/score.sbatch")
+chain_preflight simulate FLEETSIM_SBATCH_SIMULATE "${sim_args[@]}"
+chain_preflight escalate FLEETSIM_SBATCH_ESCALATE "${esc_args[@]}"
+chain_preflight score FLEETSIM_SBATCH_SCORE "${score_args[@]}"
 
-submit --ntasks="${FLEETSIM_NTASKS:-2}" --output="$logs/%x-%j.out" \
-  "$here/simulate.sbatch" --no-llm "$@"
-sim=$job
-submit --array="1-$count${FLEETSIM_ARRAY_MAX:+%$FLEETSIM_ARRAY_MAX}" \
-  --dependency="afterok:$sim" --kill-on-invalid-dep=yes \
-  --output="$logs/%x-%A_%a.out" "$here/escalate.sbatch" "$backends"
-esc=$job
-submit --dependency="afterok:$esc" --kill-on-invalid-dep=yes \
-  --output="$logs/%x-%j.out" "$here/score.sbatch"
-score=$job
+chain_submit "${sim_args[@]}"
+sim=$CHAIN_JOB
+chain_submit --dependency="afterok:$sim" --kill-on-invalid-dep=yes "${esc_args[@]}"
+esc=$CHAIN_JOB
+chain_submit --dependency="afterok:$esc" --kill-on-invalid-dep=yes "${score_args[@]}"
+score=$CHAIN_JOB
 echo "simulate=$sim"
 echo "escalate=$esc"
 echo "score=$score"
 echo "submit_chain: run directory $FLEETSIM_RUN, logs in $logs, $count backends from $backends"
 [ "$wait" -eq 1 ] || exit 0
-
-# Wait until no job of the chain is pending or running (squeue lists only
-# those), then report what scontrol still knows (finished jobs stay there for
-# MinJobAge seconds; there is no accounting database to ask).
-ids=$(IFS=,; echo "${submitted[*]}")
-while :; do
-  if out=$(squeue -h -o %i -j "$ids" 2>/dev/null); then
-    [ -n "$out" ] || break
-  elif ! scontrol ping >/dev/null 2>&1; then
-    echo "submit_chain: slurmctld does not answer, still waiting" >&2
-  else
-    break # the ids are no longer known: the jobs are long finished
-  fi
-  sleep "${FLEETSIM_POLL_S:-5}"
-done
-status=0
-for step in simulate escalate score; do
-  case $step in
-    simulate) id=$sim ;;
-    escalate) id=$esc ;;
-    score) id=$score ;;
-  esac
-  lines=$(scontrol show job -o "$id" 2>/dev/null || true)
-  if [ -z "$lines" ]; then
-    echo "$step $id: state unknown (no longer in slurmctld; see $logs)"
-    status=1
-    continue
-  fi
-  while read -r line; do
-    field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $line"; }
-    task=$(field ArrayTaskId)
-    state=$(field JobState)
-    echo "$step $id${task:+_$task}: $state exit $(field ExitCode) reason $(field Reason)"
-    [ "$state" = COMPLETED ] || status=1
-  done <<<"$lines"
-done
-exit "$status"
+chain_wait "simulate=$sim" "escalate=$esc" "score=$score"

@@ -57,12 +57,19 @@ usage counts are len(text) // 4 (at least 1).
 Anthropic requests must carry x-api-key (else 401) and anthropic-version and
 a JSON body with model, max_tokens and messages (else 400); OpenAI requests
 need model and messages (else 400), as the real services do.
+
+GET /v1/models lists one model, "stub" (a readiness probe, as vLLM and
+llama.cpp's server answer it). With --api-key-env NAME the stub acts like
+a model server started with an API key (vLLM's VLLM_API_KEY): OpenAI
+requests and GET /v1/models must carry "Authorization: Bearer <$NAME>",
+else 401.
 """
 
 import argparse
 import email.utils
 import hashlib
 import json
+import os
 import re
 import signal
 import socket
@@ -75,6 +82,7 @@ LOCK = threading.Lock()
 STATS = {"total": 0, "by_mode": {}, "by_key": {}}
 COUNTERS = {}  # (key, mode spec) -> calls so far
 VERBOSE = False
+API_KEY = None  # --api-key-env: the bearer key OpenAI requests must carry
 CREATED = 1700000000  # fixed "created" stamp: answers are byte-identical
 
 MODE_RE = re.compile(r"^/mode/([A-Za-z0-9-]+)(?:/(\d+))?(/.*)$")
@@ -232,6 +240,11 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, snap)
         elif self.path == "/healthz":
             self.send(200, {"ok": True})
+        elif self.path.split("?")[0].rstrip("/") == "/v1/models":
+            if self.key_refused():
+                return
+            self.send(200, {"object": "list", "data": [
+                {"id": "stub", "object": "model", "created": CREATED, "owned_by": "fleetsim-tests"}]})
         else:
             self.send(404, {"error": {"message": "not found", "type": "not_found_error"}})
 
@@ -263,6 +276,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         record(key, spec, self.path, req, self.headers.keys())
 
+        if api == "openai" and self.key_refused():
+            return
         missing = [f for f in ("model", "messages") if f not in req]
         if api == "anthropic":
             if not self.headers.get("x-api-key"):
@@ -287,6 +302,13 @@ class Handler(BaseHTTPRequestHandler):
             limit = arg if arg is not None else 1
             name, arg = ("ok", None) if n < limit else (base, None)
         self.behave(api, req, raw, name, arg, n)
+
+    def key_refused(self):
+        """With --api-key-env: a 401 for a request without the bearer key."""
+        if API_KEY is None or self.headers.get("Authorization") == "Bearer " + API_KEY:
+            return False
+        self.send(401, error_body("openai", 401, "missing or wrong API key"))
+        return True
 
     def behave(self, api, req, raw, name, arg, n):
         prompt = prompt_text(api, req)
@@ -370,14 +392,20 @@ class Server(ThreadingHTTPServer):
 
 
 def main():
-    global VERBOSE
+    global VERBOSE, API_KEY
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free one)")
     ap.add_argument("--lifetime", type=float, default=120.0,
                     help="seconds before the server exits by itself (default 120)")
     ap.add_argument("--verbose", action="store_true", help="log requests (never headers)")
+    ap.add_argument("--api-key-env", metavar="NAME",
+                    help="require 'Authorization: Bearer $NAME' on OpenAI requests")
     args = ap.parse_args()
     VERBOSE = args.verbose
+    if args.api_key_env:
+        API_KEY = os.environ.get(args.api_key_env)
+        if not API_KEY:
+            ap.error(f"--api-key-env {args.api_key_env}: the variable is not set or empty")
     if not args.lifetime > 0:
         ap.error("--lifetime must be > 0")
 

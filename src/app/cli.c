@@ -44,7 +44,10 @@ static const cli_command_info cli_commands[] = {
      "(DIR/llm/), scores the answers (DIR/results/, DIR/judgment/) and prints the detection "
      "table, a run summary and one line per backend. Ranks own whole racks, so N may be 1 .. "
      "racks. Progress goes to stderr on rank 0: one line per interval ('\\r' redraws it on a "
-     "terminal), then the LLM calls still being answered after the simulation.",
+     "terminal), then the LLM calls still being answered after the simulation. "
+     "FLEETSIM_MPIIO_HINTS=key=value,... in the environment gives fleet.h5 MPI-IO hints "
+     "(striping_factor, striping_unit, cb_nodes, cb_buffer_size, romio_cb_write, ...); "
+     "validate checks them too.",
      "mpirun -np 2 fleetsim run --hours 1 --out first-run"},
     {CLI_VALIDATE, "validate", "",
      "Checks the configuration, the scenarios and the backend specs exactly as run would for "

@@ -9,6 +9,7 @@
 #include "io/archive.h"
 #include "io/archive_check.h"
 #include "io/openmetrics.h"
+#include "mpi/io_hints.h"
 #include "mpi/par.h"
 #include "pipeline/detect/contexts_file.h"
 #include "pipeline/llm/escalate.h"
@@ -37,6 +38,17 @@ static int main_load_scenarios(const cli_args *a, const fs_config *cfg, char **t
   if (rc == 0 && notices)
     fputs(notices, stderr);
   free(notices);
+  return rc;
+}
+
+/* FLEETSIM_MPIIO_HINTS, checked before run writes anything (and by
+ * validate); the printing rank names the hints when there are any.
+ * Collective. */
+static int main_check_io_hints(void) {
+  char shown[1024];
+  int rc = par_io_hints_check(shown, sizeof shown);
+  if (rc == 0 && shown[0] && par_prints())
+    printf("fleetsim: MPI-IO hints for fleet.h5 (%s): %s\n", PAR_IO_HINTS_ENV, shown);
   return rc;
 }
 
@@ -330,6 +342,8 @@ int main(int argc, char **argv) {
     case CLI_VALIDATE:
       rc = cli_load_config(&args, &cfg);
       if (rc == 0)
+        rc = main_check_io_hints();
+      if (rc == 0)
         rc = main_validate(&args, &cfg, specs, nspecs);
       break;
     case CLI_SCENARIOS:
@@ -350,6 +364,8 @@ int main(int argc, char **argv) {
       char *text = NULL;
       const char *source = NULL;
       rc = cli_load_config(&args, &cfg);
+      if (rc == 0)
+        rc = main_check_io_hints();
       if (rc == 0)
         rc = main_load_scenarios(&args, &cfg, &text, &source);
       if (rc == 0) {
