@@ -94,8 +94,6 @@ int det_class_of(const fleet *f, int n) {
   return f->node_job[n] < 0 ? 2 : 3 + f->node_job[n];
 }
 
-int det_classes(const det_state *s) { return s->nclasses; }
-
 /* Smallest sigma worth believing for a metric, from its units. */
 static float det_abs_floor(const metric_def *m) {
   static const struct {
