@@ -620,7 +620,8 @@ static json_t *ctx_same_signal(const ctx_builder *b, const ev_event *e) {
       v[n++] = (ctx_sighting){st, c->node, c->top.gpu, c->top.z};
     }
   }
-  qsort(v, n, sizeof *v, ctx_cmp_sighting);
+  if (n > 0) /* v is NULL when nothing else was flagged */
+    qsort(v, n, sizeof *v, ctx_cmp_sighting);
   json_t *list = json_array();
   int kept = 0;
   for (size_t i = 0; i < n && kept < CTX_MAX_NEIGHBOURS; i++) {
