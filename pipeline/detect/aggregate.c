@@ -349,23 +349,22 @@ int agg_step(agg_state *a, int32_t step, double t_s, const det_candidate *cands,
 
 void agg_save(const agg_state *a, ckpt_file *f) {
   const fleet *fl = a->f;
-  int32_t n = a->n;
   ckpt_tag(f, "AGG1");
-  ckpt_put(f, &n, sizeof n);
-  ckpt_put(f, a->events, sizeof *a->events * (size_t)a->n);
-  ckpt_put(f, a->last_node, sizeof *a->last_node * (size_t)fl->nodes);
-  ckpt_put(f, a->last_job, sizeof *a->last_job * ((size_t)fl->njobs + 1));
-  ckpt_put(f, a->last_rack, sizeof *a->last_rack * (size_t)fl->racks);
-  ckpt_put(f, a->last_tenant, sizeof *a->last_tenant * TENANT_COUNT);
+  ckpt_put_i32(f, a->n);
+  ckpt_put_array(f, a->events, sizeof *a->events, (size_t)a->n);
+  ckpt_put_array(f, a->last_node, sizeof *a->last_node, (size_t)fl->nodes);
+  ckpt_put_array(f, a->last_job, sizeof *a->last_job, (size_t)fl->njobs + 1);
+  ckpt_put_array(f, a->last_rack, sizeof *a->last_rack, (size_t)fl->racks);
+  ckpt_put_array(f, a->last_tenant, sizeof *a->last_tenant, TENANT_COUNT);
 }
 
 int agg_load(agg_state *a, ckpt_file *f) {
   const fleet *fl = a->f;
   int32_t n = -1;
-  if (ckpt_expect(f, "AGG1") || ckpt_get(f, &n, sizeof n))
+  if (ckpt_expect(f, "AGG1") || ckpt_get_i32(f, "events", &n))
     return FS_EIO;
   if (n < 0 || n > (1 << 28)) {
-    ckpt_fail(f, "aggregation: impossible event count");
+    ckpt_fail(f, "field 'events': %d events is impossible", (int)n);
     return FS_EIO;
   }
   if (n > a->cap) {
@@ -376,11 +375,11 @@ int agg_load(agg_state *a, ckpt_file *f) {
     a->cap = n;
   }
   a->n = n;
-  if (ckpt_get(f, a->events, sizeof *a->events * (size_t)n) ||
-      ckpt_get(f, a->last_node, sizeof *a->last_node * (size_t)fl->nodes) ||
-      ckpt_get(f, a->last_job, sizeof *a->last_job * ((size_t)fl->njobs + 1)) ||
-      ckpt_get(f, a->last_rack, sizeof *a->last_rack * (size_t)fl->racks) ||
-      ckpt_get(f, a->last_tenant, sizeof *a->last_tenant * TENANT_COUNT))
+  if (ckpt_get_array(f, "event records", a->events, sizeof *a->events, (size_t)n) ||
+      ckpt_get_array(f, "last_node", a->last_node, sizeof *a->last_node, (size_t)fl->nodes) ||
+      ckpt_get_array(f, "last_job", a->last_job, sizeof *a->last_job, (size_t)fl->njobs + 1) ||
+      ckpt_get_array(f, "last_rack", a->last_rack, sizeof *a->last_rack, (size_t)fl->racks) ||
+      ckpt_get_array(f, "last_tenant", a->last_tenant, sizeof *a->last_tenant, TENANT_COUNT))
     return FS_EIO;
   return 0;
 }

@@ -620,7 +620,8 @@ static json_t *ctx_same_signal(const ctx_builder *b, const ev_event *e) {
       v[n++] = (ctx_sighting){st, c->node, c->top.gpu, c->top.z};
     }
   }
-  qsort(v, n, sizeof *v, ctx_cmp_sighting);
+  if (n > 0) /* v is NULL when nothing else was flagged */
+    qsort(v, n, sizeof *v, ctx_cmp_sighting);
   json_t *list = json_array();
   int kept = 0;
   for (size_t i = 0; i < n && kept < CTX_MAX_NEIGHBOURS; i++) {
@@ -919,78 +920,102 @@ char *ctx_l4(const ctx_builder *b, int32_t from, int32_t to, const ev_event *eve
 void ctx_save(const ctx_builder *b, ckpt_file *f) {
   const fleet *fl = b->f;
   size_t N = (size_t)fl->nodes, nc = (size_t)b->nclasses;
-  int32_t head[3] = {b->nclasses, b->total_steps, b->last_step}, used = 0;
+  int32_t used = 0;
   ckpt_tag(f, "CTX1");
-  ckpt_put(f, head, sizeof head);
+  ckpt_put_i32(f, b->nclasses);
+  ckpt_put_i32(f, b->total_steps);
+  ckpt_put_i32(f, b->last_step);
   for (int i = 0; i < CTX_RING; i++)
     used += b->ring[i].step >= 0;
-  ckpt_put(f, &used, sizeof used);
+  ckpt_put_i32(f, used);
   for (int i = 0; i < CTX_RING; i++) {
     const ctx_slot *s = &b->ring[i];
     if (s->step < 0)
       continue;
-    int32_t slot[3] = {i, s->step, s->ncands};
-    ckpt_put(f, slot, sizeof slot);
-    ckpt_put(f, &s->t_end_s, sizeof s->t_end_s);
-    ckpt_put(f, s->nfeat, sizeof(float) * N * NM_COUNT);
-    ckpt_put(f, s->gfeat, sizeof(float) * N * FLEET_GPUS * GM_COUNT);
-    ckpt_put(f, s->nmed, sizeof(float) * nc * NM_COUNT);
-    ckpt_put(f, s->gmed, sizeof(float) * nc * GM_COUNT);
-    ckpt_put(f, s->cands, sizeof *s->cands * (size_t)s->ncands);
+    ckpt_put_i32(f, i);
+    ckpt_put_i32(f, s->step);
+    ckpt_put_i32(f, s->ncands);
+    ckpt_put_f64(f, s->t_end_s);
+    ckpt_put_array(f, s->nfeat, sizeof(float), N * NM_COUNT);
+    ckpt_put_array(f, s->gfeat, sizeof(float), N * FLEET_GPUS * GM_COUNT);
+    ckpt_put_array(f, s->nmed, sizeof(float), nc * NM_COUNT);
+    ckpt_put_array(f, s->gmed, sizeof(float), nc * GM_COUNT);
+    ckpt_put_array(f, s->cands, sizeof *s->cands, (size_t)s->ncands);
   }
   size_t steps = b->last_step < 0 ? 0 : (size_t)b->last_step + 1;
   if (steps > (size_t)b->total_steps)
     steps = (size_t)b->total_steps;
-  ckpt_put(f, b->cluster, sizeof(float) * steps * CM_COUNT);
-  ckpt_put(f, b->racks, sizeof(float) * steps * (size_t)fl->racks * RACK_NVALS);
-  ckpt_put(f, b->jobs, sizeof(ctx_job_health) * steps * ((size_t)fl->njobs + 1));
-  ckpt_put(f, b->t_end, sizeof(double) * steps);
+  ckpt_put_array(f, b->cluster, sizeof(float), steps * CM_COUNT);
+  ckpt_put_array(f, b->racks, sizeof(float), steps * (size_t)fl->racks * RACK_NVALS);
+  ckpt_put_array(f, b->jobs, sizeof(ctx_job_health), steps * ((size_t)fl->njobs + 1));
+  ckpt_put_array(f, b->t_end, sizeof(double), steps);
+}
+
+/* One ring slot of a checkpoint into b (its index, step and candidates
+ * checked first). 0, FS_EIO or FS_ENOMEM. */
+static int ctx_load_slot(ctx_builder *b, ckpt_file *f) {
+  size_t N = (size_t)b->f->nodes, nc = (size_t)b->nclasses;
+  int32_t index = -1, step = -1, ncands = -1;
+  if (ckpt_get_i32(f, "ring slot", &index) || ckpt_get_i32(f, "slot step", &step) ||
+      ckpt_get_i32(f, "slot candidates", &ncands))
+    return FS_EIO;
+  if (index < 0 || index >= CTX_RING || step < 0 || step > b->last_step ||
+      step % CTX_RING != index || ncands < 0 ||
+      ncands > b->f->nodes + b->nclasses * NM_COUNT * 64) {
+    ckpt_fail(f, "field 'ring slot': slot %d of step %d with %d candidates is impossible",
+              (int)index, (int)step, (int)ncands);
+    return FS_EIO;
+  }
+  ctx_slot *s = &b->ring[index];
+  if (ncands > s->cap) {
+    det_candidate *c = realloc(s->cands, sizeof *c * (size_t)ncands);
+    if (!c)
+      return FS_ENOMEM;
+    s->cands = c;
+    s->cap = ncands;
+  }
+  s->step = step;
+  s->ncands = ncands;
+  if (ckpt_get_f64(f, "slot t_end_s", &s->t_end_s) ||
+      ckpt_get_array(f, "slot node features", s->nfeat, sizeof(float), N * NM_COUNT) ||
+      ckpt_get_array(f, "slot GPU features", s->gfeat, sizeof(float), N * FLEET_GPUS * GM_COUNT) ||
+      ckpt_get_array(f, "slot node medians", s->nmed, sizeof(float), nc * NM_COUNT) ||
+      ckpt_get_array(f, "slot GPU medians", s->gmed, sizeof(float), nc * GM_COUNT) ||
+      ckpt_get_array(f, "slot candidates", s->cands, sizeof *s->cands, (size_t)ncands))
+    return FS_EIO;
+  return 0;
 }
 
 int ctx_load(ctx_builder *b, ckpt_file *f) {
   const fleet *fl = b->f;
-  size_t N = (size_t)fl->nodes, nc = (size_t)b->nclasses;
-  int32_t head[3], used = -1;
-  if (ckpt_expect(f, "CTX1") || ckpt_get(f, head, sizeof head) || ckpt_get(f, &used, sizeof used))
+  int32_t nclasses = -1, total_steps = -1, last_step = -2, used = -1;
+  if (ckpt_expect(f, "CTX1") || ckpt_get_i32(f, "classes", &nclasses) ||
+      ckpt_get_i32(f, "total_steps", &total_steps) || ckpt_get_i32(f, "last_step", &last_step) ||
+      ckpt_get_i32(f, "ring slots used", &used))
     return FS_EIO;
-  if (head[0] != b->nclasses || head[1] != b->total_steps || head[2] < -1 ||
-      head[2] >= b->total_steps || used < 0 || used > CTX_RING) {
-    ckpt_fail(f, "contexts: another fleet or run length");
+  if (nclasses != b->nclasses || total_steps != b->total_steps) {
+    ckpt_fail(f, "fields 'classes', 'total_steps': %d classes and %d steps, this run has %d and %d",
+              (int)nclasses, (int)total_steps, b->nclasses, b->total_steps);
     return FS_EIO;
   }
-  b->last_step = head[2];
+  if (last_step < -1 || last_step >= b->total_steps || used < 0 || used > CTX_RING) {
+    ckpt_fail(f, "fields 'last_step', 'ring slots used': %d and %d are impossible", (int)last_step,
+              (int)used);
+    return FS_EIO;
+  }
+  b->last_step = last_step;
   for (int k = 0; k < used; k++) {
-    int32_t slot[3];
-    if (ckpt_get(f, slot, sizeof slot))
-      return FS_EIO;
-    if (slot[0] < 0 || slot[0] >= CTX_RING || slot[1] < 0 || slot[2] < 0 ||
-        slot[2] > fl->nodes + b->nclasses * NM_COUNT * 64) {
-      ckpt_fail(f, "contexts: impossible ring slot");
-      return FS_EIO;
-    }
-    ctx_slot *s = &b->ring[slot[0]];
-    if (slot[2] > s->cap) {
-      det_candidate *c = realloc(s->cands, sizeof *c * (size_t)slot[2]);
-      if (!c)
-        return FS_ENOMEM;
-      s->cands = c;
-      s->cap = slot[2];
-    }
-    s->step = slot[1];
-    s->ncands = slot[2];
-    if (ckpt_get(f, &s->t_end_s, sizeof s->t_end_s) ||
-        ckpt_get(f, s->nfeat, sizeof(float) * N * NM_COUNT) ||
-        ckpt_get(f, s->gfeat, sizeof(float) * N * FLEET_GPUS * GM_COUNT) ||
-        ckpt_get(f, s->nmed, sizeof(float) * nc * NM_COUNT) ||
-        ckpt_get(f, s->gmed, sizeof(float) * nc * GM_COUNT) ||
-        ckpt_get(f, s->cands, sizeof *s->cands * (size_t)s->ncands))
-      return FS_EIO;
+    int rc = ctx_load_slot(b, f);
+    if (rc)
+      return rc;
   }
   size_t steps = b->last_step < 0 ? 0 : (size_t)b->last_step + 1;
-  if (ckpt_get(f, b->cluster, sizeof(float) * steps * CM_COUNT) ||
-      ckpt_get(f, b->racks, sizeof(float) * steps * (size_t)fl->racks * RACK_NVALS) ||
-      ckpt_get(f, b->jobs, sizeof(ctx_job_health) * steps * ((size_t)fl->njobs + 1)) ||
-      ckpt_get(f, b->t_end, sizeof(double) * steps))
+  if (ckpt_get_array(f, "cluster history", b->cluster, sizeof(float), steps * CM_COUNT) ||
+      ckpt_get_array(f, "rack history", b->racks, sizeof(float),
+                     steps * (size_t)fl->racks * RACK_NVALS) ||
+      ckpt_get_array(f, "job history", b->jobs, sizeof(ctx_job_health),
+                     steps * ((size_t)fl->njobs + 1)) ||
+      ckpt_get_array(f, "t_end history", b->t_end, sizeof(double), steps))
     return FS_EIO;
   return 0;
 }

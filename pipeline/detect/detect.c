@@ -94,8 +94,6 @@ int det_class_of(const fleet *f, int n) {
   return f->node_job[n] < 0 ? 2 : 3 + f->node_job[n];
 }
 
-int det_classes(const det_state *s) { return s->nclasses; }
-
 /* Smallest sigma worth believing for a metric, from its units. */
 static float det_abs_floor(const metric_def *m) {
   static const struct {
@@ -870,28 +868,35 @@ void det_load_node(det_state *s, int i, const void *rec) {
 
 void det_save_global(const det_state *s, ckpt_file *f) {
   size_t n = (size_t)s->nclasses * NM_COUNT;
-  int32_t nclasses = s->nclasses;
   ckpt_tag(f, "DETG");
-  ckpt_put(f, &nclasses, sizeof nclasses);
-  ckpt_put(f, &s->blocks, sizeof s->blocks);
-  ckpt_put(f, s->prev_med, sizeof *s->prev_med * n);
-  ckpt_put(f, s->trend_var, sizeof *s->trend_var * n);
-  ckpt_put(f, s->trend_n, sizeof *s->trend_n * n);
+  ckpt_put_i32(f, s->nclasses);
+  ckpt_put_i64(f, s->blocks);
+  ckpt_put_array(f, s->prev_med, sizeof *s->prev_med, n);
+  ckpt_put_array(f, s->trend_var, sizeof *s->trend_var, n);
+  ckpt_put_array(f, s->trend_n, sizeof *s->trend_n, n);
 }
 
 int det_load_global(det_state *s, ckpt_file *f) {
   size_t n = (size_t)s->nclasses * NM_COUNT;
   int32_t nclasses = 0;
-  if (ckpt_expect(f, "DETG") || ckpt_get(f, &nclasses, sizeof nclasses))
+  if (ckpt_expect(f, "DETG") || ckpt_get_i32(f, "classes", &nclasses))
     return FS_EIO;
   if (nclasses != s->nclasses) {
-    ckpt_fail(f, "detector: another number of workload classes");
+    ckpt_fail(f, "field 'classes': %d workload classes, this run has %d", (int)nclasses,
+              s->nclasses);
     return FS_EIO;
   }
-  if (ckpt_get(f, &s->blocks, sizeof s->blocks) ||
-      ckpt_get(f, s->prev_med, sizeof *s->prev_med * n) ||
-      ckpt_get(f, s->trend_var, sizeof *s->trend_var * n) ||
-      ckpt_get(f, s->trend_n, sizeof *s->trend_n * n))
+  int64_t blocks = -1;
+  if (ckpt_get_i64(f, "blocks", &blocks))
+    return FS_EIO;
+  if (blocks < 0) {
+    ckpt_fail(f, "field 'blocks': %lld blocks analysed is impossible", (long long)blocks);
+    return FS_EIO;
+  }
+  s->blocks = blocks;
+  if (ckpt_get_array(f, "prev_med", s->prev_med, sizeof *s->prev_med, n) ||
+      ckpt_get_array(f, "trend_var", s->trend_var, sizeof *s->trend_var, n) ||
+      ckpt_get_array(f, "trend_n", s->trend_n, sizeof *s->trend_n, n))
     return FS_EIO;
   return 0;
 }

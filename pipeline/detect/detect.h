@@ -72,9 +72,6 @@ void det_fold_chunk(void *ctx, int row, size_t i0, size_t n, tel_cell *const *gp
 /* Frees the state; accepts NULL and clears the pointer. */
 void det_destroy(det_state **s);
 
-/* Number of workload classes: 3 + jobs. */
-int det_classes(const det_state *s);
-
 /* Class of node n: 0 moe, 1 dense, 2 idle training pool, 3 + j for job j. */
 int det_class_of(const fleet *f, int n);
 

@@ -1,14 +1,16 @@
-/* Checkpoint files and the manifest (see checkpoint.h). A state file is
+/* Checkpoint streams and the manifest (see checkpoint.h). A stream is
  *   "FLEETCKP" u32 format u32 byte-order-mark | payload | u64 payload bytes,
  *   u32 CRC-32 of the payload, "END!"
  * in the machine's byte order (a checkpoint resumes on the machine type that
- * wrote it; the mark refuses anything else). Owns no simulation meaning. */
+ * wrote it; the mark refuses anything else), the same bytes in a file or in
+ * memory: only the medium (ckpt_io) differs. Owns no simulation meaning. */
 #include "src/core/checkpoint.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,17 +26,80 @@ enum { CKPT_FORMAT = 1, CKPT_BOM = 0x01020304, CKPT_HEADER = 16, CKPT_TRAILER = 
 static const char CKPT_MAGIC[8] = {'F', 'L', 'E', 'E', 'T', 'C', 'K', 'P'};
 static const char CKPT_END[4] = {'E', 'N', 'D', '!'};
 
+/* The medium under a stream (redis's rio, in small): each call moves n
+ * bytes and returns 0, or -1 with the reason in f->why. The header, the
+ * CRC-32 and the framing are the stream's, the same for every medium. */
+typedef struct {
+  int (*write)(ckpt_file *f, const void *p, size_t n);
+  int (*read)(ckpt_file *f, void *p, size_t n);
+} ckpt_io;
+
 struct ckpt_file {
-  FILE *fp;
-  char *path;      /* final name */
-  char *tmp;       /* writer: "<path>.tmp" */
-  int writing;
+  const ckpt_io *io;
+  char *path;               /* the final file name, or the memory stream's name */
+  FILE *fp;                 /* file streams */
+  char *tmp;                /* file writer: "<path>.tmp" */
+  ckpt_buf *buf;            /* memory writer: the caller's buffer */
+  const unsigned char *mem; /* memory reader: the caller's bytes */
+  size_t mem_len, mem_pos;
   uint64_t bytes;  /* payload bytes so far */
-  uint64_t limit;  /* reader: payload bytes in the file */
-  uLong crc;
+  uint64_t limit;  /* reader: payload bytes in the stream */
+  uLong crc;       /* CRC-32 of the payload so far */
   int bad;         /* a put/get failed or a loader complained */
-  char why[256];
+  char section[5]; /* reader: the section tag last expected */
+  char why[384];
 };
+
+/* ---- the two media -------------------------------------------------------- */
+
+static int ckpt_file_write(ckpt_file *f, const void *p, size_t n) {
+  if (fwrite(p, 1, n, f->fp) == n)
+    return 0;
+  snprintf(f->why, sizeof f->why, "%s", strerror(errno));
+  return -1;
+}
+
+static int ckpt_file_read(ckpt_file *f, void *p, size_t n) {
+  if (fread(p, 1, n, f->fp) == n)
+    return 0;
+  snprintf(f->why, sizeof f->why, "%s",
+           ferror(f->fp) ? strerror(errno) : "the file is shorter than its size said");
+  return -1;
+}
+
+static int ckpt_mem_write(ckpt_file *f, const void *p, size_t n) {
+  ckpt_buf *b = f->buf;
+  if (n > b->cap - b->len) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - b->len < n && cap <= SIZE_MAX / 2)
+      cap *= 2;
+    unsigned char *d = cap - b->len >= n ? realloc(b->data, cap) : NULL;
+    if (!d) {
+      snprintf(f->why, sizeof f->why, "out of memory");
+      return -1;
+    }
+    b->data = d;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+  return 0;
+}
+
+static int ckpt_mem_read(ckpt_file *f, void *p, size_t n) {
+  if (n > f->mem_len - f->mem_pos) {
+    snprintf(f->why, sizeof f->why, "the buffer ends early");
+    return -1;
+  }
+  memcpy(p, f->mem + f->mem_pos, n);
+  f->mem_pos += n;
+  return 0;
+}
+
+static const ckpt_io ckpt_io_file = {ckpt_file_write, ckpt_file_read};
+static const ckpt_io ckpt_io_mem = {ckpt_mem_write, ckpt_mem_read};
+
+/* ---- common ------------------------------------------------------------------- */
 
 static void ckpt_free(ckpt_file *f) {
   if (!f)
@@ -46,17 +111,75 @@ static void ckpt_free(ckpt_file *f) {
   free(f);
 }
 
-static ckpt_file *ckpt_alloc(const char *path) {
+/* A stream named path over io; a file writer also gets its temp name. */
+static ckpt_file *ckpt_alloc(const char *path, const ckpt_io *io, int file_writer) {
   ckpt_file *f = calloc(1, sizeof *f);
-  size_t n = strlen(path);
-  if (!f || !(f->path = strdup(path)) || !(f->tmp = malloc(n + sizeof ".tmp"))) {
+  if (!f || !(f->path = strdup(path))) {
     ckpt_free(f);
     return NULL;
   }
-  memcpy(f->tmp, path, n);
-  memcpy(f->tmp + n, ".tmp", sizeof ".tmp");
+  size_t n = strlen(path);
+  if (file_writer && !(f->tmp = malloc(n + sizeof ".tmp"))) {
+    ckpt_free(f);
+    return NULL;
+  }
+  if (file_writer) {
+    memcpy(f->tmp, path, n);
+    memcpy(f->tmp + n, ".tmp", sizeof ".tmp");
+  }
+  f->io = io;
   f->crc = crc32(0L, Z_NULL, 0);
   return f;
+}
+
+/* Marks f bad with a reason naming the section (once one was expected) and
+ * the field (when given); the first reason wins. */
+static void ckpt_failv(ckpt_file *f, const char *field, const char *fmt, va_list ap) {
+  if (f->bad)
+    return;
+  f->bad = 1;
+  int k = 0;
+  if (f->section[0])
+    k = snprintf(f->why, sizeof f->why, "section '%s', ", f->section);
+  if (field && k >= 0 && (size_t)k < sizeof f->why)
+    k += snprintf(f->why + k, sizeof f->why - (size_t)k, "field '%s': ", field);
+  if (k >= 0 && (size_t)k < sizeof f->why)
+    vsnprintf(f->why + k, sizeof f->why - (size_t)k, fmt, ap);
+}
+
+static void ckpt_fail_field(ckpt_file *f, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void ckpt_fail_field(ckpt_file *f, const char *field, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  ckpt_failv(f, field, fmt, ap);
+  va_end(ap);
+}
+
+void ckpt_fail(ckpt_file *f, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  ckpt_failv(f, NULL, fmt, ap);
+  va_end(ap);
+}
+
+/* crc32 takes uInt lengths: feed big arrays in pieces */
+static void ckpt_crc(ckpt_file *f, const void *p, size_t n) {
+  for (size_t done = 0; done < n;) {
+    size_t k = n - done > (1u << 30) ? (1u << 30) : n - done;
+    f->crc = crc32(f->crc, (const Bytef *)p + done, (uInt)k);
+    done += k;
+  }
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+/* Writes the header through f's medium. */
+static void ckpt_put_header(ckpt_file *f) {
+  uint32_t head[2] = {CKPT_FORMAT, CKPT_BOM};
+  if (f->io->write(f, CKPT_MAGIC, sizeof CKPT_MAGIC) != 0 ||
+      f->io->write(f, head, sizeof head) != 0)
+    f->bad = 1;
 }
 
 /* fsyncs the directory that holds path, so a rename in it is durable. */
@@ -76,10 +199,9 @@ static int ckpt_sync_dir(const char *path) {
 
 int ckpt_create(ckpt_file **out, const char *path) {
   *out = NULL;
-  ckpt_file *f = ckpt_alloc(path);
+  ckpt_file *f = ckpt_alloc(path, &ckpt_io_file, 1);
   if (!f)
     return FS_ENOMEM;
-  f->writing = 1;
   if (unlink(f->tmp) != 0 && errno != ENOENT) { /* a stale one of a killed run */
     diag_addf("checkpoint %s: cannot remove: %s", f->tmp, strerror(errno));
     ckpt_free(f);
@@ -89,10 +211,19 @@ int ckpt_create(ckpt_file **out, const char *path) {
     ckpt_free(f);
     return FS_EIO;
   }
-  uint32_t head[2] = {CKPT_FORMAT, CKPT_BOM};
-  if (fwrite(CKPT_MAGIC, 1, sizeof CKPT_MAGIC, f->fp) != sizeof CKPT_MAGIC ||
-      fwrite(head, 1, sizeof head, f->fp) != sizeof head)
-    f->bad = 1;
+  ckpt_put_header(f);
+  *out = f;
+  return 0;
+}
+
+int ckpt_create_mem(ckpt_file **out, ckpt_buf *buf, const char *name) {
+  *out = NULL;
+  ckpt_file *f = ckpt_alloc(name, &ckpt_io_mem, 0);
+  if (!f)
+    return FS_ENOMEM;
+  f->buf = buf;
+  buf->len = 0;
+  ckpt_put_header(f);
   *out = f;
   return 0;
 }
@@ -100,49 +231,36 @@ int ckpt_create(ckpt_file **out, const char *path) {
 void ckpt_put(ckpt_file *f, const void *p, size_t n) {
   if (f->bad || n == 0)
     return;
-  if (fwrite(p, 1, n, f->fp) != n) {
+  if (f->io->write(f, p, n) != 0) {
     f->bad = 1;
-    snprintf(f->why, sizeof f->why, "%s", strerror(errno));
     return;
   }
-  /* crc32 takes uInt lengths: feed big arrays in pieces */
-  for (size_t done = 0; done < n;) {
-    size_t k = n - done > (1u << 30) ? (1u << 30) : n - done;
-    f->crc = crc32(f->crc, (const Bytef *)p + done, (uInt)k);
-    done += k;
-  }
+  ckpt_crc(f, p, n);
   f->bytes += n;
 }
 
 void ckpt_tag(ckpt_file *f, const char tag[4]) { ckpt_put(f, tag, 4); }
 
-void ckpt_discard(ckpt_file **fp) {
-  if (!fp || !*fp)
+void ckpt_put_i32(ckpt_file *f, int32_t v) { ckpt_put(f, &v, sizeof v); }
+
+void ckpt_put_i64(ckpt_file *f, int64_t v) { ckpt_put(f, &v, sizeof v); }
+
+void ckpt_put_f64(ckpt_file *f, double v) { ckpt_put(f, &v, sizeof v); }
+
+void ckpt_put_array(ckpt_file *f, const void *p, size_t elem, size_t count) {
+  if (elem != 0 && count > SIZE_MAX / elem) {
+    if (!f->bad)
+      snprintf(f->why, sizeof f->why, "an array of %zu x %zu bytes", count, elem);
+    f->bad = 1;
     return;
-  ckpt_file *f = *fp;
-  if (f->writing) {
-    if (f->fp)
-      fclose(f->fp);
-    f->fp = NULL;
-    unlink(f->tmp);
   }
-  ckpt_free(f);
-  *fp = NULL;
+  ckpt_put(f, p, elem * count);
 }
 
-int ckpt_commit(ckpt_file **fp) {
-  ckpt_file *f = *fp;
-  uint64_t n = f->bytes;
-  uint32_t crc = (uint32_t)f->crc;
-  if (!f->bad && (fwrite(&n, 1, sizeof n, f->fp) != sizeof n ||
-                  fwrite(&crc, 1, sizeof crc, f->fp) != sizeof crc ||
-                  fwrite(CKPT_END, 1, sizeof CKPT_END, f->fp) != sizeof CKPT_END))
-    f->bad = 1;
-  if (!f->bad && (fflush(f->fp) != 0 || fsync(fileno(f->fp)) != 0))
-    f->bad = 1;
-  int rc = 0;
-  if (f->bad) {
-    diag_addf("checkpoint %s: cannot write: %s", f->tmp, f->why[0] ? f->why : strerror(errno));
+/* A file writer's end: flush, fsync, close, rename, directory fsync. */
+static int ckpt_commit_file(ckpt_file *f, int rc) {
+  if (rc == 0 && (fflush(f->fp) != 0 || fsync(fileno(f->fp)) != 0)) {
+    diag_addf("checkpoint %s: cannot write: %s", f->tmp, strerror(errno));
     rc = FS_EIO;
   }
   if (fclose(f->fp) != 0 && rc == 0) {
@@ -158,14 +276,55 @@ int ckpt_commit(ckpt_file **fp) {
     rc = ckpt_sync_dir(f->path);
   if (rc != 0)
     unlink(f->tmp);
+  return rc;
+}
+
+int ckpt_commit(ckpt_file **fp) {
+  ckpt_file *f = *fp;
+  uint64_t n = f->bytes;
+  uint32_t crc = (uint32_t)f->crc;
+  if (!f->bad && (f->io->write(f, &n, sizeof n) != 0 || f->io->write(f, &crc, sizeof crc) != 0 ||
+                  f->io->write(f, CKPT_END, sizeof CKPT_END) != 0))
+    f->bad = 1;
+  int rc = 0;
+  if (f->bad) {
+    diag_addf("checkpoint %s: cannot write: %s", f->tmp ? f->tmp : f->path,
+              f->why[0] ? f->why : strerror(errno));
+    rc = f->fp ? FS_EIO : FS_ENOMEM;
+  }
+  if (f->fp)
+    rc = ckpt_commit_file(f, rc);
   ckpt_free(f);
   *fp = NULL;
   return rc;
 }
 
+/* ---- reading ---------------------------------------------------------------- */
+
+/* Reads and checks the header of a stream of `size` bytes; 0, or FS_EIO
+ * with the name in diag. */
+static int ckpt_check_header(ckpt_file *f, uint64_t size) {
+  char magic[8];
+  uint32_t head[2];
+  const char *why = NULL;
+  if (size < CKPT_HEADER + CKPT_TRAILER || f->io->read(f, magic, sizeof magic) != 0 ||
+      f->io->read(f, head, sizeof head) != 0 || memcmp(magic, CKPT_MAGIC, 8) != 0)
+    why = "not a fleetsim checkpoint file";
+  else if (head[1] != CKPT_BOM)
+    why = "written on a machine with another byte order";
+  else if (head[0] != CKPT_FORMAT)
+    why = "written by a fleetsim with another checkpoint format";
+  if (why) {
+    diag_addf("checkpoint %s: %s", f->path, why);
+    return FS_EIO;
+  }
+  f->limit = size - CKPT_HEADER - CKPT_TRAILER;
+  return 0;
+}
+
 int ckpt_open(ckpt_file **out, const char *path) {
   *out = NULL;
-  ckpt_file *f = ckpt_alloc(path);
+  ckpt_file *f = ckpt_alloc(path, &ckpt_io_file, 0);
   if (!f)
     return FS_ENOMEM;
   int fd = sf_open_fd(path, O_RDONLY);
@@ -177,65 +336,98 @@ int ckpt_open(ckpt_file **out, const char *path) {
     ckpt_free(f);
     return FS_EIO;
   }
-  char magic[8];
-  uint32_t head[2];
   struct stat st;
-  const char *why = NULL;
-  if (fstat(fileno(f->fp), &st) != 0 || st.st_size < CKPT_HEADER + CKPT_TRAILER ||
-      fread(magic, 1, sizeof magic, f->fp) != sizeof magic ||
-      fread(head, 1, sizeof head, f->fp) != sizeof head || memcmp(magic, CKPT_MAGIC, 8) != 0)
-    why = "not a fleetsim checkpoint file";
-  else if (head[1] != CKPT_BOM)
-    why = "written on a machine with another byte order";
-  else if (head[0] != CKPT_FORMAT)
-    why = "written by a fleetsim with another checkpoint format";
-  if (why) {
-    diag_addf("checkpoint %s: %s", path, why);
+  if (fstat(fileno(f->fp), &st) != 0) {
+    diag_addf("checkpoint %s: cannot stat: %s", path, strerror(errno));
     ckpt_free(f);
     return FS_EIO;
   }
-  f->limit = (uint64_t)st.st_size - CKPT_HEADER - CKPT_TRAILER;
+  if (ckpt_check_header(f, (uint64_t)st.st_size) != 0) {
+    ckpt_free(f);
+    return FS_EIO;
+  }
   *out = f;
   return 0;
 }
 
-int ckpt_get(ckpt_file *f, void *p, size_t n) {
-  if (f->bad)
+int ckpt_open_mem(ckpt_file **out, const void *data, size_t n, const char *name) {
+  *out = NULL;
+  ckpt_file *f = ckpt_alloc(name, &ckpt_io_mem, 0);
+  if (!f)
+    return FS_ENOMEM;
+  f->mem = data;
+  f->mem_len = data ? n : 0;
+  if (ckpt_check_header(f, f->mem_len) != 0) {
+    ckpt_free(f);
+    return FS_EIO;
+  }
+  *out = f;
+  return 0;
+}
+
+/* Reads n payload bytes for field (NULL: raw bytes). */
+static int ckpt_read(ckpt_file *f, const char *field, void *p, size_t n) {
+  if (f->bad) {
+    if (n > 0)
+      memset(p, 0, n);
     return -1;
-  if (n > f->limit - f->bytes || fread(p, 1, n, f->fp) != n) {
-    f->bad = 1;
-    snprintf(f->why, sizeof f->why, "ends early (wanted %zu bytes at offset %llu)", n,
-             (unsigned long long)(f->bytes + CKPT_HEADER));
+  }
+  if (n == 0) /* an empty array: p may be NULL */
+    return 0;
+  uint64_t at = f->bytes + CKPT_HEADER, left = f->limit - f->bytes;
+  if (n > left || f->io->read(f, p, n) != 0) {
+    if (n > left)
+      ckpt_fail_field(f, field,
+                      "the stream ends early (%zu bytes wanted at offset %llu, %llu left)", n,
+                      (unsigned long long)at, (unsigned long long)left);
+    else
+      ckpt_fail_field(f, field, "cannot read %zu bytes at offset %llu: %s", n,
+                      (unsigned long long)at, f->why);
     memset(p, 0, n);
     return -1;
   }
-  for (size_t done = 0; done < n;) {
-    size_t k = n - done > (1u << 30) ? (1u << 30) : n - done;
-    f->crc = crc32(f->crc, (const Bytef *)p + done, (uInt)k);
-    done += k;
-  }
+  ckpt_crc(f, p, n);
   f->bytes += n;
   return 0;
 }
 
-int ckpt_expect(ckpt_file *f, const char tag[4]) {
-  char got[5] = {0};
-  if (ckpt_get(f, got, 4) != 0)
-    return -1;
-  if (memcmp(got, tag, 4) != 0) {
-    f->bad = 1;
-    snprintf(f->why, sizeof f->why, "section '%.4s' expected, found '%.4s' (offset %llu)", tag,
-             got, (unsigned long long)(f->bytes + CKPT_HEADER - 4));
-    return -1;
-  }
-  return 0;
+int ckpt_get(ckpt_file *f, void *p, size_t n) { return ckpt_read(f, NULL, p, n); }
+
+int ckpt_get_i32(ckpt_file *f, const char *field, int32_t *v) {
+  return ckpt_read(f, field, v, sizeof *v);
 }
 
-void ckpt_fail(ckpt_file *f, const char *why) {
-  if (f->bad)
-    return;
-  f->bad = 1;
-  snprintf(f->why, sizeof f->why, "%s", why);
+int ckpt_get_i64(ckpt_file *f, const char *field, int64_t *v) {
+  return ckpt_read(f, field, v, sizeof *v);
+}
+
+int ckpt_get_f64(ckpt_file *f, const char *field, double *v) {
+  return ckpt_read(f, field, v, sizeof *v);
+}
+
+int ckpt_get_array(ckpt_file *f, const char *field, void *p, size_t elem, size_t count) {
+  if (elem != 0 && count > SIZE_MAX / elem) {
+    ckpt_fail_field(f, field, "an array of %zu x %zu bytes", count, elem);
+    return -1;
+  }
+  return ckpt_read(f, field, p, elem * count);
+}
+
+int ckpt_expect(ckpt_file *f, const char tag[4]) {
+  char got[5] = {0}, field[32];
+  snprintf(field, sizeof field, "tag of section '%.4s'", tag);
+  f->section[0] = '\0'; /* the tag is not part of the section before it */
+  if (ckpt_read(f, field, got, 4) != 0)
+    return -1;
+  if (memcmp(got, tag, 4) != 0) {
+    for (int i = 0; i < 4; i++) /* a damaged tag's bytes never reach a terminal raw */
+      got[i] = got[i] >= 0x20 && got[i] < 0x7f ? got[i] : '?';
+    ckpt_fail(f, "section '%.4s' expected, found '%.4s' (offset %llu)", tag, got,
+              (unsigned long long)(f->bytes + CKPT_HEADER - 4));
+    return -1;
+  }
+  memcpy(f->section, tag, 4);
+  return 0;
 }
 
 int ckpt_close(ckpt_file **fp) {
@@ -243,21 +435,22 @@ int ckpt_close(ckpt_file **fp) {
     return 0;
   ckpt_file *f = *fp;
   int rc = 0;
-  if (!f->bad && f->bytes != f->limit) {
-    f->bad = 1;
-    snprintf(f->why, sizeof f->why, "%llu bytes of state not read (another fleetsim version?)",
-             (unsigned long long)(f->limit - f->bytes));
-  }
+  if (!f->bad && f->bytes != f->limit)
+    ckpt_fail(f, "%llu bytes of state not read (another fleetsim version?)",
+              (unsigned long long)(f->limit - f->bytes));
   uint64_t n = 0;
   uint32_t crc = 0;
   char end[4];
-  if (!f->bad && (fread(&n, 1, sizeof n, f->fp) != sizeof n ||
-                  fread(&crc, 1, sizeof crc, f->fp) != sizeof crc ||
-                  fread(end, 1, sizeof end, f->fp) != sizeof end || n != f->bytes ||
-                  memcmp(end, CKPT_END, 4) != 0 || crc != (uint32_t)f->crc)) {
-    f->bad = 1;
-    snprintf(f->why, sizeof f->why, "checksum or trailer mismatch (the file is damaged)");
-  }
+  f->section[0] = '\0'; /* the trailer is nobody's section */
+  if (!f->bad &&
+      (f->io->read(f, &n, sizeof n) != 0 || f->io->read(f, &crc, sizeof crc) != 0 ||
+       f->io->read(f, end, sizeof end) != 0 || n != f->bytes || memcmp(end, CKPT_END, 4) != 0))
+    ckpt_fail(f, "trailer damaged (the file is cut or overwritten)");
+  if (!f->bad && crc != (uint32_t)f->crc)
+    ckpt_fail(f,
+              "checksum mismatch: CRC-32 of the payload %08x, the trailer says %08x (the file "
+              "is damaged)",
+              (unsigned)f->crc, (unsigned)crc);
   if (f->bad) {
     diag_addf("checkpoint %s: %s", f->path, f->why);
     rc = FS_EIO;
@@ -265,6 +458,13 @@ int ckpt_close(ckpt_file **fp) {
   ckpt_free(f);
   *fp = NULL;
   return rc;
+}
+
+void ckpt_buf_free(ckpt_buf *b) {
+  if (!b)
+    return;
+  free(b->data);
+  memset(b, 0, sizeof *b);
 }
 
 /* ---- manifest ---------------------------------------------------------------- */

@@ -1,16 +1,24 @@
-/* Checkpoint files for `fleetsim run --resume` (DIR/checkpoint/): binary
- * state streams written atomically (temp file, fsync, rename, directory
- * fsync) with a CRC-32 trailer, and the root's manifest.json that names the
- * last complete checkpoint. It stores bytes; what they mean belongs to the
- * modules that save and load them (tel_, det_, agg_, ctx_, sim). Serial: no
- * MPI, every rank handles its own files.
+/* Checkpoint streams for `fleetsim run --resume` (DIR/checkpoint/), and the
+ * root's manifest.json that names the last complete checkpoint. A stream is
+ * a header, a payload of records (section tags, ints, doubles, arrays, raw
+ * bytes) and a trailer with the payload's length and CRC-32. It goes to a
+ * file, written atomically (temp file, fsync, rename, directory fsync), or to
+ * a memory buffer (the same bytes; what tests save and load through), and is
+ * read back from either through the same calls. It stores records; what they
+ * mean belongs to the modules that save and load them (tel_, det_, agg_,
+ * ctx_, sim). Serial: no MPI, every rank handles its own files.
  *
- * Usage (writer):
+ * Usage (writer; a failed put is remembered and reported by ckpt_commit):
  *   ckpt_file *f; if ((rc = ckpt_create(&f, path)) != 0) return rc;
- *   ckpt_put(f, &x, sizeof x); ...; rc = ckpt_commit(&f);
- * Usage (reader):
+ *   ckpt_tag(f, "DETG"); ckpt_put_i64(f, blocks); ckpt_put_array(f, v, sizeof *v, n);
+ *   rc = ckpt_commit(&f);
+ * Usage (reader; a get names its field, so a short or damaged stream reads
+ * "checkpoint PATH: section 'DETG', field 'blocks': ..."):
  *   if ((rc = ckpt_open(&f, path)) != 0) return rc;
- *   ckpt_get(f, &x, sizeof x); ...; rc = ckpt_close(&f); */
+ *   if (ckpt_expect(f, "DETG") == 0 && ckpt_get_i64(f, "blocks", &blocks) == 0) ...;
+ *   rc = ckpt_close(&f);
+ * In memory: ckpt_buf b = {0}; ckpt_create_mem(&f, &b, "test"); ...; ckpt_commit(&f);
+ *   ckpt_open_mem(&f, b.data, b.len, "test"); ...; ckpt_close(&f); ckpt_buf_free(&b); */
 #ifndef FLEETSIM_CHECKPOINT_H
 #define FLEETSIM_CHECKPOINT_H
 #include <stddef.h>
@@ -19,46 +27,85 @@
 
 typedef struct ckpt_file ckpt_file;
 
+/* The bytes of a stream written to memory: a complete checkpoint file image
+ * after ckpt_commit. Owned by the caller; free with ckpt_buf_free. */
+typedef struct {
+  unsigned char *data;
+  size_t len, cap;
+} ckpt_buf;
+
+/* ---- writing ----------------------------------------------------------- */
+
 /* Opens "<path>.tmp" for writing: a stale one is removed, then it is
  * created exclusively, without following a link. 0 or FS_EIO/FS_ENOMEM (the
  * path and reason in diag). */
 int ckpt_create(ckpt_file **out, const char *path);
 
-/* Appends n bytes. A failure is remembered and reported by ckpt_commit. */
+/* Starts a stream into buf (emptied first, its memory reused); name stands
+ * for the path in messages. 0 or FS_ENOMEM. */
+int ckpt_create_mem(ckpt_file **out, ckpt_buf *buf, const char *name);
+
+/* Appends n raw bytes (a fixed-layout record such as a node's state). */
 void ckpt_put(ckpt_file *f, const void *p, size_t n);
 
 /* Writes a 4-character section tag (the reader checks it with ckpt_expect). */
 void ckpt_tag(ckpt_file *f, const char tag[4]);
 
-/* Writes the trailer (byte count, CRC-32), flushes, fsyncs, renames
- * "<path>.tmp" to path and fsyncs the directory. Frees *f and clears it.
- * 0, or FS_EIO with the path in diag (the temp file is removed). */
+/* One value in the machine's representation (4, 8 and 8 bytes). */
+void ckpt_put_i32(ckpt_file *f, int32_t v);
+void ckpt_put_i64(ckpt_file *f, int64_t v);
+void ckpt_put_f64(ckpt_file *f, double v);
+
+/* count elements of elem bytes each (count 0 writes nothing). */
+void ckpt_put_array(ckpt_file *f, const void *p, size_t elem, size_t count);
+
+/* Writes the trailer (byte count, CRC-32). A file stream is flushed,
+ * fsynced, renamed from "<path>.tmp" to path and its directory fsynced; a
+ * memory stream's buffer then holds the whole image. Frees *f and clears it.
+ * 0, or FS_EIO (FS_ENOMEM for memory) with the path in diag (a file's temp
+ * is removed). */
 int ckpt_commit(ckpt_file **f);
 
-/* Gives up a file being written: closes and removes "<path>.tmp". Accepts NULL. */
-void ckpt_discard(ckpt_file **f);
+/* ---- reading ----------------------------------------------------------- */
 
 /* Opens a committed file for reading and checks its header. 0, or FS_EIO
- * (missing, unreadable, not a fleetsim checkpoint, other byte order; diag
- * names the path). */
+ * (missing, unreadable, not a fleetsim checkpoint, other byte order or
+ * format; diag names the path). */
 int ckpt_open(ckpt_file **out, const char *path);
 
-/* Reads n bytes; returns 0, or -1 at end of file (remembered: ckpt_close
- * then fails). */
-int ckpt_get(ckpt_file *f, void *p, size_t n);
+/* The same over n bytes at data (borrowed until ckpt_close); name stands
+ * for the path in messages. 0, FS_EIO or FS_ENOMEM. */
+int ckpt_open_mem(ckpt_file **out, const void *data, size_t n, const char *name);
 
 /* Reads a section tag; 0 when it is `tag`, else -1 (remembered, with the
- * expected and found tags in diag). */
+ * expected and found tags). Later messages name the section. */
 int ckpt_expect(ckpt_file *f, const char tag[4]);
 
-/* Marks the stream bad with a reason (a loader found an impossible value);
- * ckpt_close reports it with the path. */
-void ckpt_fail(ckpt_file *f, const char *why);
+/* Read what the puts above wrote into *v or p. field names the value in
+ * the message when the stream ends before it. 0, or -1 (remembered:
+ * ckpt_close then fails; the destination is zeroed). Once a get failed,
+ * every later one fails too. */
+int ckpt_get_i32(ckpt_file *f, const char *field, int32_t *v);
+int ckpt_get_i64(ckpt_file *f, const char *field, int64_t *v);
+int ckpt_get_f64(ckpt_file *f, const char *field, double *v);
+int ckpt_get_array(ckpt_file *f, const char *field, void *p, size_t elem, size_t count);
 
-/* Checks that every byte up to the trailer was read and that the CRC-32
- * matches, closes, frees *f and clears it. 0, or FS_EIO with the path and
- * the first problem in diag. Accepts NULL (returns 0). */
+/* Reads n raw bytes (the message names the section, not a field). 0 or -1,
+ * as above. */
+int ckpt_get(ckpt_file *f, void *p, size_t n);
+
+/* Marks the stream bad with a reason, printf-style (a loader found an
+ * impossible value: name the field and the value); the first reason wins and
+ * ckpt_close reports it with the path and section. */
+void ckpt_fail(ckpt_file *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Checks that every byte up to the trailer was read and that the length and
+ * CRC-32 match, closes, frees *f and clears it. 0, or FS_EIO with the path
+ * and the first problem in diag. Accepts NULL (returns 0). */
 int ckpt_close(ckpt_file **f);
+
+/* Frees a memory stream's bytes and zeroes *b. */
+void ckpt_buf_free(ckpt_buf *b);
 
 /* ---- the manifest (root only) --------------------------------------------- */
 
