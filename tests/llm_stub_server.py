@@ -12,6 +12,11 @@ backend's base_url can carry the mode: http://127.0.0.1:PORT/mode/slow/200/v1
 
   ok                  a valid answer (the default)
   slow/<ms>           a valid answer after <ms> (default 1000)
+  load[/<base_ms>]    a valid answer after base_ms (default 100) + K ms for
+                      every other request the server is answering when it
+                      arrives (K: --load-ms-per-request, default 50): a
+                      server whose latency grows with its load, as a shared
+                      KV cache makes it, so bursts show in tail latency
   hang[/<ms>]         sleeps <ms> (default 600000) before answering
   429[/<n>]           first <n> calls (default 1) 429 + "Retry-After: 1", then ok
   429-ms[/<ms>]       first call 429 + "retry-after-ms: <ms>" (default 250), then ok
@@ -43,7 +48,7 @@ backend's base_url can carry the mode: http://127.0.0.1:PORT/mode/slow/200/v1
 
 Call counters ("first <n> calls") are kept per (X-Test-Key header, mode), so
 tests sharing one server stay independent. GET /stats returns JSON: total,
-by_mode, and by_key {key: {count, by_mode, last_path, last_request (the
+by_mode, max_in_flight (the most requests answered at once), and by_key {key: {count, by_mode, last_path, last_request (the
 parsed body), last_header_names (names only: values may be API keys)}}.
 
 A valid answer's content depends on the prompt (all message text, system
@@ -79,8 +84,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
-STATS = {"total": 0, "by_mode": {}, "by_key": {}}
+STATS = {"total": 0, "by_mode": {}, "by_key": {}, "max_in_flight": 0}
 COUNTERS = {}  # (key, mode spec) -> calls so far
+IN_FLIGHT = [0]  # API requests being answered now
+LOAD_MS_PER_REQUEST = 50.0
 VERBOSE = False
 API_KEY = None  # --api-key-env: the bearer key OpenAI requests must carry
 CREATED = 1700000000  # fixed "created" stamp: answers are byte-identical
@@ -105,6 +112,19 @@ def count_call(key, spec):
         n = COUNTERS.get((key, spec), 0)
         COUNTERS[(key, spec)] = n + 1
         return n
+
+
+def enter():
+    """Counts a request in; returns how many others were being answered."""
+    with LOCK:
+        IN_FLIGHT[0] += 1
+        STATS["max_in_flight"] = max(STATS["max_in_flight"], IN_FLIGHT[0])
+        return IN_FLIGHT[0] - 1
+
+
+def leave():
+    with LOCK:
+        IN_FLIGHT[0] -= 1
 
 
 def record(key, spec, path, body, header_names):
@@ -255,6 +275,13 @@ class Handler(BaseHTTPRequestHandler):
             self.send(411, {"error": {"message": "Content-Length required"}})
             return
         raw = self.rfile.read(int(length))
+        others = enter()
+        try:
+            self.answer(raw, others)
+        finally:
+            leave()
+
+    def answer(self, raw, others):
         name, arg, api_path = parse_mode(self.path, self.headers.get("X-Test-Mode"))
         spec = name if arg is None else f"{name}/{arg}"
         key = self.headers.get("X-Test-Key", "")
@@ -301,7 +328,7 @@ class Handler(BaseHTTPRequestHandler):
             base = name[len("ok-then-"):]
             limit = arg if arg is not None else 1
             name, arg = ("ok", None) if n < limit else (base, None)
-        self.behave(api, req, raw, name, arg, n)
+        self.behave(api, req, raw, name, arg, n, others)
 
     def key_refused(self):
         """With --api-key-env: a 401 for a request without the bearer key."""
@@ -310,7 +337,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send(401, error_body("openai", 401, "missing or wrong API key"))
         return True
 
-    def behave(self, api, req, raw, name, arg, n):
+    def behave(self, api, req, raw, name, arg, n, others):
         prompt = prompt_text(api, req)
         rid = self.headers.get("X-Echo") or hashlib.sha256(raw).hexdigest()[:24]
         digest = hashlib.sha256(raw).hexdigest()
@@ -323,6 +350,10 @@ class Handler(BaseHTTPRequestHandler):
             ok()
         elif name == "slow":
             time.sleep((arg if arg is not None else 1000) / 1000.0)
+            ok()
+        elif name == "load":
+            base = arg if arg is not None else 100
+            time.sleep((base + LOAD_MS_PER_REQUEST * others) / 1000.0)
             ok()
         elif name == "hang":
             time.sleep((arg if arg is not None else 600000) / 1000.0)
@@ -392,7 +423,7 @@ class Server(ThreadingHTTPServer):
 
 
 def main():
-    global VERBOSE, API_KEY
+    global VERBOSE, API_KEY, LOAD_MS_PER_REQUEST
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free one)")
     ap.add_argument("--lifetime", type=float, default=120.0,
@@ -400,12 +431,17 @@ def main():
     ap.add_argument("--verbose", action="store_true", help="log requests (never headers)")
     ap.add_argument("--api-key-env", metavar="NAME",
                     help="require 'Authorization: Bearer $NAME' on OpenAI requests")
+    ap.add_argument("--load-ms-per-request", type=float, default=50.0,
+                    help="mode load: ms added per other request in flight (default 50)")
     args = ap.parse_args()
     VERBOSE = args.verbose
     if args.api_key_env:
         API_KEY = os.environ.get(args.api_key_env)
         if not API_KEY:
             ap.error(f"--api-key-env {args.api_key_env}: the variable is not set or empty")
+    if not args.load_ms_per_request >= 0:
+        ap.error("--load-ms-per-request must be >= 0")
+    LOAD_MS_PER_REQUEST = args.load_ms_per_request
     if not args.lifetime > 0:
         ap.error("--lifetime must be > 0")
 

@@ -4,7 +4,9 @@
  * off-schema answers), the rules backend's one line per call, and who owns
  * a transcript: its run header (another run's or none: refused), its lock
  * (a second engine of the backend: refused), no overwrite of a fresh run's
- * file, and an undumpable process once an API key is held. Ordering under
+ * file, an undumpable process once an API key is held, and pacing (the
+ * release clock, no call started before it is due, the timing fields of a
+ * paced line and none in an unpaced one). Ordering under
  * concurrency and the L3/L4 additions on the wire are checked against the
  * stub server in tests/e2e_escalate.sh. */
 #include <jansson.h>
@@ -17,6 +19,7 @@
 #include "check.h"
 #include "pipeline/llm/escalate.h"
 #include "pipeline/llm/llm_spec.h"
+#include "pipeline/llm/pace.h"
 
 static const char l2_answer[] = "{\"classification\":\"noise\",\"scope\":\"node\","
                                 "\"tenant_type\":\"training\",\"confidence\":0.4,"
@@ -53,8 +56,44 @@ static void test_format_line(void) {
   CHECK(json_is_null(json_object_get(o, "model")));
   CHECK(json_is_null(json_object_get(o, "response_text")));
   CHECK(strcmp(json_string_value(json_object_get(o, "status")), "error") == 0);
+  CHECK(json_object_get(o, "pace") == NULL); /* unpaced: no timing fields */
   json_decref(o);
   free(s);
+  l.pace = 60;
+  l.due_s = 2.5;
+  l.release_s = 3.0;
+  l.start_s = 3.25;
+  s = esc_format_line(&l);
+  o = json_loads(s, 0, &err);
+  CHECK_EQ(json_object_size(o), sizeof fields / sizeof *fields + 5);
+  CHECK(strstr(s, ",\"response_text\":null,\"pace\":60.0,\"due_s\":2.5,\"release_s\":3.0,"
+                  "\"start_s\":3.25,\"queue_s\":0.25}") != NULL);
+  json_decref(o);
+  free(s);
+}
+
+static void test_pace_clock(void) {
+  pace_clock c;
+  pace_init(&c, 60);
+  CHECK_NEAR(pace_due_s(&c, 5000), 0, 0); /* not started */
+  pace_start(&c, 1200, 100.0);
+  pace_start(&c, 0, 200.0); /* started once */
+  CHECK_NEAR(pace_due_s(&c, 4800), 60, 1e-12);
+  CHECK_NEAR(pace_due_s(&c, 600), 0, 0); /* before the first call: due at once */
+  CHECK_NEAR(pace_elapsed_s(&c, 130.5), 30.5, 1e-12);
+  CHECK_NEAR(pace_elapsed_s(&c, 99.0), 0, 0);
+  pace_init(&c, -1); /* invalid: not paced */
+  pace_start(&c, 0, 1.0);
+  CHECK_NEAR(pace_due_s(&c, 1e6), 0, 0);
+  CHECK(pace_valid(1) && pace_valid(1e-3) && pace_valid(PACE_MAX));
+  CHECK(!pace_valid(0) && !pace_valid(-1) && !pace_valid(NAN) && !pace_valid(INFINITY) &&
+        !pace_valid(PACE_MAX * 2));
+  CHECK_NEAR(pace_wall_s(86400, 1440), 60, 1e-12);
+  char text[PACE_TEXT_LEN];
+  pace_describe(60, text, sizeof text);
+  CHECK(strcmp(text, "60 (a simulated day in 0:24:00)") == 0);
+  pace_describe(1e6, text, sizeof text);
+  CHECK(strcmp(text, "1e+06 (a simulated day in 0.0864 s)") == 0);
 }
 
 static int count_lines(const char *path, const char *needle) {
@@ -222,12 +261,74 @@ static void test_rules(const char *dir) {
   CHECK_EQ(count_lines(path, "\"kind\":\"rules\",\"model\":null"), 1);
 }
 
+/* A paced rules backend: three calls 0, 10 and 30 simulated s after the
+ * first at pace 100 start no earlier than 0, 0.1 and 0.3 s after the
+ * first release, and their lines say so. */
+static void test_paced(const char *dir) {
+  llm_spec spec;
+  CHECK_EQ(llm_spec_parse("rules:name=paced", &spec), 0);
+  esc_backend *b = NULL;
+  CHECK_EQ(esc_open(&b, &spec, dir, 0, &run), 0);
+  CHECK_EQ(esc_set_pace(b, 0), -1 /* FS_EINVAL */);
+  CHECK_EQ(esc_set_pace(b, NAN), -1 /* FS_EINVAL */);
+  CHECK_EQ(esc_set_pace(b, 100), 0);
+  static const double t[3] = {100, 110, 130};
+  for (int i = 0; i < 3; i++) {
+    llm_call c = {.event_id = i, .t_s = t[i], .context = "{\"layer\":\"L2\"}"};
+    llm_call_id(&c, LLM_L2, i);
+    CHECK_EQ(esc_submit(b, &c), 0);
+  }
+  CHECK_EQ(esc_set_pace(b, 50), -1 /* FS_EINVAL: calls were submitted */);
+  CHECK_EQ(esc_poll(b, 0), 0);
+  CHECK_EQ(esc_pending(b), 2); /* the first is due at once, the others are held */
+  esc_summary s;
+  esc_stats(b, &s);
+  CHECK_EQ(s.held, 2);
+  CHECK(s.release_left_s > 0.2 && s.release_left_s <= 0.3);
+  CHECK_EQ(esc_drain(b), 0);
+  esc_stats(b, &s);
+  CHECK_EQ(s.calls_ok, 3);
+  CHECK_EQ(s.held, 0);
+  CHECK_NEAR(s.pace, 100, 0);
+  CHECK(s.wall_s >= 0.3);
+  FILE *mem = tmpfile();
+  esc_print_summary(&s, mem);
+  rewind(mem);
+  char text[512] = "";
+  CHECK(fgets(text, sizeof text, mem) != NULL);
+  fclose(mem);
+  CHECK(strstr(text, ", pace 100 (a simulated day in 0:14:24), queueing delay mean ") != NULL);
+  esc_close(&b);
+  char path[600];
+  snprintf(path, sizeof path, "%s/llm/paced.jsonl", dir);
+  FILE *fp = fopen(path, "r");
+  CHECK(fp != NULL);
+  char line[65536];
+  CHECK(fgets(line, sizeof line, fp) != NULL); /* the run header */
+  for (int i = 0; i < 3; i++) {
+    CHECK(fgets(line, sizeof line, fp) != NULL);
+    json_t *o = json_loads(line, 0, NULL);
+    CHECK(o != NULL);
+    double due = json_real_value(json_object_get(o, "due_s"));
+    double start = json_real_value(json_object_get(o, "start_s"));
+    CHECK_NEAR(json_real_value(json_object_get(o, "pace")), 100, 0);
+    CHECK_NEAR(due, (t[i] - t[0]) / 100, 1e-9);
+    CHECK_NEAR(json_real_value(json_object_get(o, "release_s")), due, 1e-9);
+    CHECK(start >= due);
+    CHECK_NEAR(json_real_value(json_object_get(o, "queue_s")), start - due, 1e-8);
+    json_decref(o);
+  }
+  fclose(fp);
+}
+
 int main(void) {
   char dir[] = "/tmp/unit_escalate.XXXXXX";
   CHECK(mkdtemp(dir) != NULL);
   test_format_line();
+  test_pace_clock();
   test_resume_and_replay(dir);
   test_rules(dir);
+  test_paced(dir);
   test_no_core_with_key(dir);
   char cmd[600];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -20,6 +20,7 @@
 #include "pipeline/llm/backend_rules.h"
 #include "pipeline/llm/llm_schema.h"
 #include "pipeline/llm/llm_wire.h"
+#include "pipeline/llm/pace.h"
 #include "pipeline/llm/prompts.h"
 #include "pipeline/llm/transport.h"
 #include "src/core/diag.h"
@@ -135,6 +136,7 @@ typedef struct {
   int attempts;
   double latency_s;
   long tokens_in, tokens_out;
+  double due_s, release_s, start_s; /* paced: wall seconds after the first release */
 } esc_job;
 
 /* One finished L2 answer (or error) for the L3/L4 additions. */
@@ -175,6 +177,9 @@ struct esc_backend {
   size_t nl3, capl3;
   double *lat;          /* latencies of finished calls */
   size_t nlat, caplat;
+  pace_clock pace;      /* esc_set_pace; pace 0: not paced */
+  double *queue;        /* paced: queueing delays (release to start) of finished calls */
+  size_t nqueue, capqueue;
   long ok, error, skipped, tokens_in, tokens_out;
   double cost_usd, gpu_hours;
   double t_first, t_last; /* monotonic seconds; t_first < 0 until a call starts */
@@ -307,6 +312,13 @@ char *esc_format_line(const esc_line *l) {
   json_object_set_new(o, "attempts", json_integer(l->attempts));
   json_object_set_new(o, "error", esc_text_or_null(l->error));
   json_object_set_new(o, "response_text", esc_text_or_null(l->response_text));
+  if (l->pace > 0) { /* paced lines only: unpaced ones stay as they always were */
+    json_object_set_new(o, "pace", json_real(l->pace));
+    json_object_set_new(o, "due_s", json_real(l->due_s));
+    json_object_set_new(o, "release_s", json_real(l->release_s));
+    json_object_set_new(o, "start_s", json_real(l->start_s));
+    json_object_set_new(o, "queue_s", json_real(l->start_s - l->release_s));
+  }
   char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
   json_decref(o);
   return s;
@@ -465,7 +477,11 @@ static void esc_finish(esc_backend *b, esc_job *j, int ok, const char *error, co
                 .gpu_hours = gpu_h,
                 .attempts = j->attempts,
                 .error = ok ? NULL : error,
-                .response_text = text};
+                .response_text = text,
+                .pace = b->pace.pace,
+                .due_s = j->due_s,
+                .release_s = j->release_s,
+                .start_s = j->start_s};
   char *line = bad ? NULL : esc_format_line(&l);
   if (!line || fputs(line, b->out) < 0 || fputc('\n', b->out) == EOF || fflush(b->out) != 0) {
     b->io_failed = 1;
@@ -482,6 +498,9 @@ static void esc_finish(esc_backend *b, esc_job *j, int ok, const char *error, co
   b->gpu_hours += gpu_h;
   if (esc_grow((void **)&b->lat, &b->caplat, b->nlat + 1, sizeof *b->lat) == 0)
     b->lat[b->nlat++] = j->latency_s;
+  if (b->pace.pace > 0 &&
+      esc_grow((void **)&b->queue, &b->capqueue, b->nqueue + 1, sizeof *b->queue) == 0)
+    b->queue[b->nqueue++] = j->start_s - j->release_s;
   esc_remember(b, j, ok, text);
   free(red_error);
   free(red_text);
@@ -504,14 +523,21 @@ static void esc_finish_checked(esc_backend *b, esc_job *j, const char *text) {
   esc_finish(b, j, 0, err, text);
 }
 
-/* ---- in-process backends (rules, replay) -------------------------------- */
-
-static void esc_run_local(esc_backend *b, esc_job *j) {
-  char *ctx = esc_context_for(b, j);
+/* j starts now: running, and (paced) when, after the first release. */
+static void esc_mark_start(esc_backend *b, esc_job *j) {
+  double now = esc_now();
   j->state = JOB_RUNNING;
   b->running++;
   if (b->t_first < 0)
-    b->t_first = esc_now();
+    b->t_first = now;
+  j->start_s = pace_elapsed_s(&b->pace, now);
+}
+
+/* ---- in-process backends (rules, replay) -------------------------------- */
+
+static void esc_run_local(esc_backend *b, esc_job *j) {
+  esc_mark_start(b, j);
+  char *ctx = esc_context_for(b, j);
   j->attempts = 1;
   if (!ctx) {
     esc_finish(b, j, 0, "out of memory", NULL);
@@ -586,11 +612,8 @@ static int esc_send(esc_backend *b, esc_job *j, const char *user, char *err, siz
 }
 
 static void esc_start_http(esc_backend *b, esc_job *j) {
+  esc_mark_start(b, j);
   char *ctx = esc_context_for(b, j);
-  j->state = JOB_RUNNING;
-  b->running++;
-  if (b->t_first < 0)
-    b->t_first = esc_now();
   free(j->context);
   j->context = NULL;
   j->user = ctx ? prompt_user(ctx) : NULL;
@@ -662,7 +685,12 @@ static void esc_compact(esc_backend *b) {
   }
 }
 
-/* Starts every queued call the ordering rule and free slots allow. */
+/* 1 when j is due by the pace (always when not paced). */
+static int esc_due(const esc_backend *b, const esc_job *j) {
+  return b->pace.pace <= 0 || pace_elapsed_s(&b->pace, esc_now()) >= j->due_s;
+}
+
+/* Starts every queued call the ordering rule, the pace and free slots allow. */
 static void esc_dispatch(esc_backend *b) {
   int l2_open = 0, any_open = 0, http = esc_is_http(b);
   for (size_t i = b->qhead; i < b->qlen; i++) {
@@ -670,8 +698,9 @@ static void esc_dispatch(esc_backend *b) {
       break;
     esc_job *j = b->q[i];
     if (j->state == JOB_QUEUED) {
-      int may = j->layer == LLM_L2 || (j->layer == LLM_L3 && !l2_open) ||
-                (j->layer == LLM_L4 && !any_open);
+      int may = (j->layer == LLM_L2 || (j->layer == LLM_L3 && !l2_open) ||
+                 (j->layer == LLM_L4 && !any_open)) &&
+                esc_due(b, j);
       if (may) {
         if (http)
           esc_start_http(b, j);
@@ -751,6 +780,7 @@ void esc_close(esc_backend **bp) {
   free(b->l2);
   free(b->l3);
   free(b->lat);
+  free(b->queue);
   free(b);
   *bp = NULL;
 }
@@ -816,6 +846,7 @@ int esc_open(esc_backend **out, const llm_spec *spec, const char *run_dir, int r
   if (b->spec.concurrency < 1)
     b->spec.concurrency = 1;
   b->t_first = -1;
+  pace_init(&b->pace, 0.0);
   int rc = 0;
   for (int k = 0; k < 3 && rc == 0; k++) {
     if (!(b->system[k] = prompt_system((llm_layer)(k + 2))))
@@ -868,6 +899,13 @@ static void esc_describe(esc_job *j) {
   json_decref(root);
 }
 
+int esc_set_pace(esc_backend *b, double pace) {
+  if (!b || !pace_valid(pace) || b->qlen > 0 || b->ok + b->error + b->skipped > 0)
+    return FS_EINVAL;
+  pace_init(&b->pace, pace);
+  return 0;
+}
+
 int esc_submit(esc_backend *b, const llm_call *c) {
   if (!b || !c || !c->context || (c->layer != LLM_L2 && c->layer != LLM_L3 && c->layer != LLM_L4))
     return FS_EINVAL;
@@ -897,14 +935,52 @@ int esc_submit(esc_backend *b, const llm_call *c) {
     free(j);
     return FS_ENOMEM;
   }
+  if (b->pace.pace > 0) { /* released when due, or now if it comes later */
+    double now = esc_now();
+    pace_start(&b->pace, j->t_s, now);
+    j->due_s = pace_due_s(&b->pace, j->t_s);
+    j->release_s = fmax(j->due_s, pace_elapsed_s(&b->pace, now));
+  }
   b->q[b->qlen++] = j;
   return 0;
+}
+
+/* Paced: queued calls not yet due (*held), and the wall seconds until the
+ * first (*next) and the last (*last) of them is due; 0 when none. */
+static void esc_held(const esc_backend *b, long *held, double *next, double *last) {
+  *held = 0;
+  *next = *last = 0.0;
+  if (b->pace.pace <= 0)
+    return;
+  double el = pace_elapsed_s(&b->pace, esc_now());
+  for (size_t i = b->qhead; i < b->qlen; i++) {
+    const esc_job *j = b->q[i];
+    if (j->state != JOB_QUEUED || j->due_s <= el)
+      continue;
+    double left = j->due_s - el;
+    *next = *held == 0 || left < *next ? left : *next;
+    *last = fmax(*last, left);
+    (*held)++;
+  }
+}
+
+/* How long esc_poll may wait: wait_ms, but no longer than until the next
+ * call is due (rounded up to a whole millisecond). */
+static int esc_wait_ms(const esc_backend *b, int wait_ms) {
+  long held;
+  double next, last;
+  esc_held(b, &held, &next, &last);
+  if (held == 0 || wait_ms <= 0)
+    return wait_ms;
+  double ms = ceil(next * 1000.0);
+  return ms < wait_ms ? (int)ms : wait_ms;
 }
 
 int esc_poll(esc_backend *b, int wait_ms) {
   if (!b)
     return FS_EINVAL;
   esc_dispatch(b);
+  wait_ms = esc_wait_ms(b, wait_ms);
   if (b->tx && tx_in_flight(b->tx) > 0) {
     tx_result *done = NULL;
     int n = 0;
@@ -916,6 +992,12 @@ int esc_poll(esc_backend *b, int wait_ms) {
     free(done);
     if (rc == FS_EINVAL)
       return rc;
+    esc_dispatch(b);
+  } else if (b->pace.pace > 0 && wait_ms > 0 && esc_pending(b) > 0) {
+    /* nothing in flight, calls held by the pace: sleep until the next is due */
+    struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+      ;
     esc_dispatch(b);
   }
   if (b->io_failed) {
@@ -941,6 +1023,26 @@ static int esc_cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* Mean, p50 and p95 (nearest rank) of v[n]; all 0 when n is 0 (p50/p95
+ * also when out of memory). */
+static void esc_mean_p50_p95(const double *v, size_t n, double *mean, double *p50, double *p95) {
+  *mean = *p50 = *p95 = 0.0;
+  if (n == 0)
+    return;
+  double sum = 0;
+  for (size_t i = 0; i < n; i++)
+    sum += v[i];
+  *mean = sum / (double)n;
+  double *w = malloc(sizeof *w * n);
+  if (!w)
+    return;
+  memcpy(w, v, sizeof *w * n);
+  qsort(w, n, sizeof *w, esc_cmp_double);
+  *p50 = w[(size_t)floor(0.50 * (double)(n - 1) + 0.5)];
+  *p95 = w[(size_t)floor(0.95 * (double)(n - 1) + 0.5)];
+  free(w);
+}
+
 void esc_stats(const esc_backend *b, esc_summary *s) {
   memset(s, 0, sizeof *s);
   if (!b)
@@ -955,19 +1057,12 @@ void esc_stats(const esc_backend *b, esc_summary *s) {
   s->tokens_out = b->tokens_out;
   s->cost_usd = b->cost_usd;
   s->gpu_hours = b->gpu_hours;
-  if (b->nlat > 0) {
-    double *v = malloc(sizeof *v * b->nlat);
-    double sum = 0;
-    for (size_t i = 0; i < b->nlat; i++)
-      sum += b->lat[i];
-    s->latency_mean_s = sum / (double)b->nlat;
-    if (v) {
-      memcpy(v, b->lat, sizeof *v * b->nlat);
-      qsort(v, b->nlat, sizeof *v, esc_cmp_double);
-      s->latency_p50_s = v[(size_t)floor(0.50 * (double)(b->nlat - 1) + 0.5)];
-      s->latency_p95_s = v[(size_t)floor(0.95 * (double)(b->nlat - 1) + 0.5)];
-      free(v);
-    }
+  esc_mean_p50_p95(b->lat, b->nlat, &s->latency_mean_s, &s->latency_p50_s, &s->latency_p95_s);
+  if (b->pace.pace > 0) {
+    double next, p50;
+    s->pace = b->pace.pace;
+    esc_held(b, &s->held, &next, &s->release_left_s);
+    esc_mean_p50_p95(b->queue, b->nqueue, &s->queue_mean_s, &p50, &s->queue_p95_s);
   }
 }
 
@@ -979,8 +1074,15 @@ void esc_print_summary(const esc_summary *s, FILE *out) {
   fprintf(out,
           "fleetsim: backend %s: %ld calls (ok %ld, error %ld), %ld skipped, wall %.2f s, "
           "latency mean %.3f s p50 %.3f s p95 %.3f s, tokens in %ld out %ld, cost $%.4f, "
-          "GPU-hours %.4f\n",
+          "GPU-hours %.4f",
           s->name, s->calls_ok + s->calls_error, s->calls_ok, s->calls_error, s->calls_skipped,
           s->wall_s, s->latency_mean_s, s->latency_p50_s, s->latency_p95_s, s->tokens_in,
           s->tokens_out, s->cost_usd, s->gpu_hours);
+  if (s->pace > 0) {
+    char pace[PACE_TEXT_LEN];
+    pace_describe(s->pace, pace, sizeof pace);
+    fprintf(out, ", pace %s, queueing delay mean %.3f s p95 %.3f s", pace, s->queue_mean_s,
+            s->queue_p95_s);
+  }
+  fputc('\n', out);
 }

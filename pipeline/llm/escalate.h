@@ -11,6 +11,13 @@
  * submitted before it has finished. Otherwise up to spec concurrency calls
  * run at once.
  *
+ * Pacing (esc_set_pace, `--pace X`): a call is also held until the wall time
+ * since the first call's release reaches (its t_s - the first call's t_s) /
+ * X (pipeline/llm/pace.h); it is released then, or when it is submitted if
+ * that is later, and then starts under the rules above. Its transcript line
+ * gets the fields pace, due_s, release_s, start_s and queue_s (docs/llm.md).
+ * Without it, calls are due when submitted and the lines are as before.
+ *
  * Usage:
  *   esc_backend *b; if ((rc = esc_open(&b, &spec, dir, 1)) < 0) return rc;
  *   for (...) esc_submit(b, &call);   (esc_poll(b, 0) now and then)
@@ -36,6 +43,10 @@ typedef struct {
   long tokens_in, tokens_out;   /* sums (estimates for rules/replay) */
   double cost_usd;              /* sum of llm_cost_usd */
   double gpu_hours;             /* sum for local servers with gpu_hour_usd */
+  double pace;                  /* esc_set_pace's X; 0 = not paced (the rest is 0 too) */
+  long held;                    /* submitted calls not yet due by the pace */
+  double release_left_s;        /* wall seconds until the last submitted call is due */
+  double queue_mean_s, queue_p95_s; /* release to start, over finished calls */
 } esc_summary;
 
 /* Opens the engine for spec and DIR/llm/<spec name>.jsonl (DIR/llm must
@@ -57,12 +68,19 @@ typedef struct {
 int esc_open(esc_backend **out, const llm_spec *spec, const char *run_dir, int resume,
              const runid *run);
 
+/* Paces the engine at X simulated seconds per wall second (see above).
+ * Only before the first esc_submit. Returns 0, or FS_EINVAL when X is not in
+ * (0, PACE_MAX] or calls were already submitted. */
+int esc_set_pace(esc_backend *b, double pace);
+
 /* Queues a copy of c (its context is copied). Never touches the network.
  * Returns 0 (also for a skipped call), FS_EINVAL or FS_ENOMEM. */
 int esc_submit(esc_backend *b, const llm_call *c);
 
 /* Starts what may start, drives transfers for at most wait_ms (0: never
- * waits) and writes a transcript line for every call that finished.
+ * waits) and writes a transcript line for every call that finished. A
+ * paced engine waits no longer than until its next call is due, and with
+ * nothing in flight it sleeps until then (at most wait_ms).
  * Returns 0, or FS_EIO when the transcript cannot be written. */
 int esc_poll(esc_backend *b, int wait_ms);
 
@@ -76,7 +94,8 @@ int esc_drain(esc_backend *b);
 void esc_stats(const esc_backend *b, esc_summary *out);
 
 /* One line: "name: N calls (ok K, error E, skipped S), wall W s, latency
- * mean/p50/p95 ..., tokens in/out, cost $". */
+ * mean/p50/p95 ..., tokens in/out, cost $", and for a paced engine ", pace X
+ * (a simulated day in ...), queueing delay mean/p95". */
 void esc_print_summary(const esc_summary *s, FILE *out);
 
 /* The error text of the first call that failed since esc_open ("(none)"
@@ -93,7 +112,8 @@ void esc_close(esc_backend **b);
  * the issue: call_id, layer, event_id (null for L4), t_s, backend, kind,
  * model (null for rules/replay), status, latency_s, tokens_in, tokens_out,
  * cost_usd, gpu_hours, attempts, error (NULL -> null), response_text (NULL
- * -> null; invalid UTF-8 replaced, cut to LLM_ANSWER_MAX_BYTES). */
+ * -> null; invalid UTF-8 replaced, cut to LLM_ANSWER_MAX_BYTES); with pace >
+ * 0 then pace, due_s, release_s, start_s, queue_s (start_s - release_s). */
 typedef struct {
   const char *call_id;
   llm_layer layer;
@@ -106,6 +126,8 @@ typedef struct {
   double cost_usd, gpu_hours;
   int attempts;
   const char *error, *response_text;
+  double pace;                 /* 0: not paced, no timing fields */
+  double due_s, release_s, start_s; /* wall seconds after the first release */
 } esc_line;
 char *esc_format_line(const esc_line *l);
 

@@ -171,7 +171,9 @@ static void score_detection_md(FILE *fp, const char *dir) {
 
 static int score_write_md(FILE *fp, void *arg) {
   score_set *s = arg;
-  scr_summary_markdown(fp, (const scr_backend *const *)s->b, s->n);
+  int rc = scr_summary_markdown(fp, (const scr_backend *const *)s->b, s->n);
+  if (rc)
+    return rc;
   score_detection_md(fp, s->dir);
   return ferror(fp) ? FS_EIO : 0;
 }

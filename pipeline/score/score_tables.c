@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/score/economics.h"
 #include "pipeline/score/scorer.h"
 #include "src/core/errors.h"
 
@@ -156,6 +157,8 @@ json_t *scr_summary_json(const scr_backend *const *b, int n) {
     scr_set(o, "gpu_hours_per_24h", json_real(scr_gpu_hours(x) * 86400.0 / scr_run_seconds(x)), &bad);
     scr_set(o, "accuracy_mean", scr_real(scr_mean_accuracy(x)), &bad);
     scr_set(o, "pareto", json_boolean(scr_on_frontier(b, n, i)), &bad);
+    eco_figures fig;
+    scr_set(o, "economics", eco_compute(x, &fig) == 0 ? eco_json(&fig) : NULL, &bad);
   }
   scr_set(root, "backends", list, &bad);
   if (bad) {
@@ -242,9 +245,9 @@ static void scr_by_scenario_md(FILE *out, const scr_backend *const *b, int n, in
   fprintf(out, "\n");
 }
 
-void scr_summary_markdown(FILE *out, const scr_backend *const *b, int n) {
+int scr_summary_markdown(FILE *out, const scr_backend *const *b, int n) {
   if (!out || n < 0 || (n > 0 && !b))
-    return;
+    return FS_EINVAL;
   char buf[64];
   fprintf(out, "## Performance Summary\n\n"
                "Accuracy is the strict score (items met inside the answer field they are "
@@ -304,4 +307,5 @@ void scr_summary_markdown(FILE *out, const scr_backend *const *b, int n) {
     fprintf(out, "| %s | $%.2f | %s | %s |\n", scr_backend_name(b[i]), scr_cost_per_24h_usd(b[i]),
             scr_fmt_pct(scr_mean_accuracy(b[i]), buf, sizeof buf),
             scr_on_frontier(b, n, i) ? "yes" : "no");
+  return eco_markdown(out, b, n);
 }

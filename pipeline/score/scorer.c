@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "src/model/events.h"
+#include "pipeline/llm/llm_wire.h"
 #include "pipeline/score/strict_score.h"
 #include "pipeline/score/truth_map.h"
 #include "src/core/diag.h"
@@ -62,8 +63,7 @@ static void scr_mean_sd(const double *v, int n, double *mean, double *sd) {
   *sd = n > 1 ? sqrt(q / (n - 1)) : 0.0;
 }
 
-/* Percentile p (0..100) of sorted v[n] by linear interpolation; NAN if n 0. */
-static double scr_percentile(const double *v, int n, double p) {
+double scr_percentile(const double *v, int n, double p) {
   if (n <= 0)
     return NAN;
   double r = p / 100.0 * (n - 1);
@@ -229,7 +229,9 @@ static const char *scr_check_line(const json_t *o) {
       {"cost_usd", "field 'cost_usd' is not a number of at most 1e15"},
       {"gpu_hours", "field 'gpu_hours' is not a number of at most 1e15"},
       {"tokens_in", "field 'tokens_in' is not a number of at most 1e15"},
-      {"tokens_out", "field 'tokens_out' is not a number of at most 1e15"}};
+      {"tokens_out", "field 'tokens_out' is not a number of at most 1e15"},
+      {"pace", "field 'pace' is not a number of at most 1e15"},
+      {"queue_s", "field 'queue_s' is not a number of at most 1e15"}};
   for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
     json_t *v = json_object_get(o, nums[i][0]);
     if (v && !json_is_null(v) && !(json_is_number(v) && fabs(json_number_value(v)) <= 1e15))
@@ -351,6 +353,8 @@ static int scr_take_line(scr_call *c, const json_t *line) {
   c->gpu_hours = scr_num(line, "gpu_hours");
   c->tokens_in = (int64_t)scr_num(line, "tokens_in");
   c->tokens_out = (int64_t)scr_num(line, "tokens_out");
+  c->pace = scr_num(line, "pace");
+  c->queue_s = json_is_number(json_object_get(line, "queue_s")) ? scr_num(line, "queue_s") : NAN;
   if (text && !(c->response_text = strdup(text)))
     return FS_ENOMEM;
   return 0;
@@ -576,6 +580,7 @@ int scr_score_backend(scr_backend **out, const char *name, const scr_truth *t,
     c->layer = in->layer;
     c->event_id = in->layer == LLM_L4 ? -1 : in->event_id;
     c->t_s = in->t_s;
+    c->context_tokens = in->context ? llm_estimate_tokens(in->context) : 0;
     if (in->layer != LLM_L2 && in->layer != LLM_L3 && in->layer != LLM_L4) {
       diag_addf("scorer: call %s has no layer L2, L3 or L4", in->call_id);
       rc = FS_EINVAL;

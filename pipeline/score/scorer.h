@@ -75,6 +75,9 @@ typedef struct {
   int ok;                           /* transcript status "ok" */
   double latency_s, cost_usd, gpu_hours;
   int64_t tokens_in, tokens_out;
+  double pace;                      /* transcript "pace" (escalate --pace); 0 when absent */
+  double queue_s;                   /* transcript "queue_s" (paced lines); NAN when absent */
+  int64_t context_tokens;           /* estimated tokens of its context (contexts.jsonl) */
   char *response_text;              /* NULL when none */
   chk_result result;                /* strict: items, score, note */
   chk_result regex;                  /* benchmark's regex score */
@@ -94,6 +97,10 @@ typedef struct scr_backend scr_backend;
  * line objects (caller json_decref()s). Blank lines are skipped. 0, FS_EIO
  * (path in diag) or FS_EINVAL (a malformed line, named by number). */
 int scr_read_transcript(const char *path, json_t **lines);
+
+/* Percentile p (0..100) of sorted v[n] by linear interpolation between
+ * order statistics (numpy's default); NAN when n is 0. */
+double scr_percentile(const double *v, int n, double p);
 
 /* Scores backend `name` on calls[0..ncalls) with its transcript (a JSON
  * array of line objects, NULL: no lines). 0, FS_EINVAL (reason in diag) or
@@ -145,7 +152,8 @@ int scr_write_calls_jsonl(FILE *out, const scr_backend *b);
  * latency_mean_s, latency_sd_s, latency_p50_s, latency_p95_s,
  * by_scenario: [{id, kind, calls, accuracy, accuracy_regex}] (the last one
  * id "none")}}, cost_usd, cost_per_24h_usd, gpu_hours, gpu_hours_per_24h,
- * accuracy_mean, pareto}]}; accuracies are strict unless named regex;
+ * accuracy_mean, pareto, economics (pipeline/score/economics.h: eco_json)}]};
+ * accuracies are strict unless named regex;
  * undefined figures are null. All backends must have been scored against
  * the same truth. NULL on allocation failure. */
 json_t *scr_summary_json(const scr_backend *const *b, int n);
@@ -159,7 +167,8 @@ json_t *scr_summary_json(const scr_backend *const *b, int n);
  * macro | per call |, cells "62% (regex 80%, 3)"), "## Latency Distribution"
  * (| Backend | L2 p50 | L2 p95 | L3 p50 | L3 p95 | L4 p50 | L4 p95 |) and
  * "## Cost-Accuracy Pareto Frontier" (| Backend | Cost (24h) | Mean
- * accuracy | Frontier |). "n/a" where a figure is undefined. Deterministic. */
-void scr_summary_markdown(FILE *out, const scr_backend *const *b, int n);
+ * accuracy | Frontier |), then the tiered economics (eco_markdown). "n/a"
+ * where a figure is undefined. Deterministic. 0, FS_EINVAL or FS_ENOMEM. */
+int scr_summary_markdown(FILE *out, const scr_backend *const *b, int n);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "mpi/par.h"
+#include "pipeline/llm/pace.h"
 #include "scenarios/scenario.h"
 #include "src/core/diag.h"
 #include "src/core/errors.h"
@@ -98,6 +99,7 @@ typedef enum {
   OPT_QUIET,
   OPT_RUN_DIR,
   OPT_CONCURRENCY,
+  OPT_PACE,
   OPT_FORMAT,
   OPT_EXPORT_OUT,
   OPT_NODES,
@@ -151,6 +153,13 @@ static const cli_option cli_options[] = {
      "output directory (default: fleetsim-run); created if missing"},
     {"--no-llm", NULL, CB_RUN, 0, OPT_NO_LLM,
      "write DIR/llm/contexts.jsonl but make no LLM calls (escalate them later)"},
+    {"--pace", "X", CB_RUN | CB_VALIDATE, 0, OPT_PACE,
+     "release each LLM call at its simulated time divided by X, counted from the first "
+     "call (1: real time, 60: a simulated day in 24 min, 1440: in 1 min), so that latency "
+     "is measured under the events' own arrival process; the run does not wait for it while "
+     "simulating, but at its end until the last call is released and answered. Default: no "
+     "pacing, every call is sent as soon as the order rules and concurrency allow. Needs "
+     "LLM calls (not with --no-llm); validate prints how long the releases take"},
     {"--resume", NULL, CB_RUN, 0, OPT_RESUME,
      "continue the interrupted run in --out DIR from its last checkpoint (DIR/checkpoint/, "
      "written after every window); same config, scenarios and build, any rank count"},
@@ -165,6 +174,9 @@ static const cli_option cli_options[] = {
      "as for run; several backends run one after another"},
     {"--concurrency", "N", CB_ESCALATE, 0, OPT_CONCURRENCY,
      "requests in flight (1-256), overriding the spec's concurrency"},
+    {"--pace", "X", CB_ESCALATE, 0, OPT_PACE,
+     "as for run: release each call at (its simulated time - the first call's) / X of wall "
+     "time; the transcript records each call's release, start and queueing delay"},
     {"--format", "openmetrics", CB_EXPORT, CLI_REQUIRED, OPT_FORMAT,
      "output format; openmetrics is the only one"},
     {"--out", "FILE", CB_EXPORT, CLI_REQUIRED, OPT_EXPORT_OUT,
@@ -317,6 +329,14 @@ static int cli_apply(cli_args *a, const cli_option *o, const char *v) {
     if (!ok)
       diag_addf("--concurrency %s: expected an integer in [1, 256]", v);
     return ok ? 0 : FS_EUSAGE;
+  case OPT_PACE:
+    if (!cfg_parse_decimal(v, &a->pace) || !pace_valid(a->pace)) {
+      diag_addf("--pace %s: expected a number > 0 and at most %g (simulated seconds per wall "
+                "second: 1 is real time, 60 a simulated day in 24 min)",
+                v, PACE_MAX);
+      return FS_EUSAGE;
+    }
+    return 0;
   case OPT_FORMAT:
     if (strcmp(v, "openmetrics") != 0) {
       diag_addf("--format %s: unknown format (supported: openmetrics)", v);
@@ -374,6 +394,11 @@ static int cli_check(const cli_args *a) {
   case CLI_RUN:
     if (a->no_llm && a->nbackends > 0) {
       diag_addf("run: --no-llm and --backend exclude each other");
+      return FS_EUSAGE;
+    }
+    if (a->no_llm && a->pace > 0) {
+      diag_addf("run: --pace and --no-llm exclude each other (--no-llm makes no LLM calls to "
+                "pace; pace them later with fleetsim escalate --pace)");
       return FS_EUSAGE;
     }
     if (a->resume && a->force) {

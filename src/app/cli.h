@@ -40,6 +40,7 @@ typedef struct {
   int nbackends;
   const char *run_dir;        /* escalate, score, export: --run DIR */
   int concurrency;            /* escalate: --concurrency N, 0 = the spec's */
+  double pace;                /* run, validate, escalate: --pace X, 0 = not paced */
   struct {                    /* export (with run_dir and quiet) */
     const char *format;       /* --format: "openmetrics" */
     const char *out;          /* --out FILE */

@@ -2,6 +2,7 @@
  * subcommand, prints collected errors once (from the printing rank) and
  * returns the same exit status on every rank. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "pipeline/detect/contexts_file.h"
 #include "pipeline/llm/escalate.h"
 #include "pipeline/llm/llm_spec.h"
+#include "pipeline/llm/pace.h"
 #include "pipeline/score/score_run.h"
 #include "scenarios/scenario.h"
 #include "src/app/cli.h"
@@ -70,6 +72,27 @@ static int main_check_scenarios(const cli_args *a, const fs_config *cfg, int *co
   return par_agree(rc);
 }
 
+/* How long --pace X makes the releases of calls spread over span_s
+ * simulated seconds (of `what`) last, times `runs` (escalates one backend
+ * after another): one line to out. With hours_only, only when that is an
+ * hour or more, as a note. */
+static void main_pace_notice(double pace, double span_s, const char *what, int runs, FILE *out,
+                             int hours_only) {
+  double wall = pace_wall_s(span_s, pace) * runs;
+  if (pace <= 0 || (hours_only && wall < 3600))
+    return;
+  char text[PACE_TEXT_LEN], hms[32];
+  pace_describe(pace, text, sizeof text);
+  progress_hms(wall, hms, sizeof hms);
+  fprintf(out,
+          "fleetsim: %s--pace %s: the LLM calls are released over up to %s of wall time (%s "
+          "%.4g simulated h / %.6g%s)%s\n",
+          hours_only ? "note: " : "", text, hms, what, span_s / 3600.0, pace,
+          runs > 1 ? ", one backend after another" : "",
+          hours_only ? "; it ends only after the last is answered (a larger --pace shortens it)"
+                     : "");
+}
+
 static int main_validate(const cli_args *a, const fs_config *cfg, const llm_spec *specs,
                          int nspecs) {
   int nscn = 0;
@@ -91,6 +114,7 @@ static int main_validate(const cli_args *a, const fs_config *cfg, const llm_spec
     for (int i = 0; i < nspecs; i++)
       printf(" %s (%s)", specs[i].name, llm_kind_name(specs[i].kind));
     printf("\n");
+    main_pace_notice(a->pace, cfg->hours * 3600.0, "the run's", 1, stdout, 0);
     sizing z;
     sizing_estimate(cfg, par_size(), &z);
     sizing_print(&z, cfg, par_size(), stdout);
@@ -166,7 +190,8 @@ static int main_parse_backends(const cli_args *a, llm_spec *specs, int *n) {
   return 0;
 }
 
-/* Progress of one backend on stderr: calls done / total, rate, ETA. */
+/* Progress of one backend on stderr: calls done / total, rate, ETA (paced:
+ * the calls held back and no earlier than the last release). */
 static void main_escalate_progress(progress_line *line, const esc_backend *b, int total,
                                    double t0, int final) {
   esc_summary s;
@@ -174,27 +199,36 @@ static void main_escalate_progress(progress_line *line, const esc_backend *b, in
   long done = s.calls_ok + s.calls_error + s.calls_skipped;
   long sent = s.calls_ok + s.calls_error;
   double now = progress_now(), el = now - t0, rate = el > 0 ? (double)sent / el : 0.0;
-  char eta[32] = "?";
-  if (rate > 0)
-    progress_hms((double)(total - done) / rate, eta, sizeof eta);
+  char eta[32] = "?", held[64] = "";
+  if (rate > 0 || s.held > 0)
+    progress_hms(fmax(rate > 0 ? (double)(total - done) / rate : 0.0, s.release_left_s), eta,
+                 sizeof eta);
+  if (s.pace > 0)
+    snprintf(held, sizeof held, ", %ld held by --pace", s.held);
   progress_line_report(line, now, final,
-                       "fleetsim: escalate %s: %ld/%d calls (%ld errors, %ld skipped), %.1f "
+                       "fleetsim: escalate %s: %ld/%d calls (%ld errors, %ld skipped%s), %.1f "
                        "calls/s, ETA %s",
-                       s.name, done, total, s.calls_error, s.calls_skipped, rate, eta);
+                       s.name, done, total, s.calls_error, s.calls_skipped, held, rate, eta);
 }
 
 /* One backend over all calls: submits in order while at most `window`
- * calls are pending (memory stays bounded), polls, drains. A backend that
- * answered none of the calls it sent fails the command (exit 1): a wrong
- * key or URL must not look like a finished escalation. */
+ * calls are pending (memory stays bounded; paced: all at once, so that each
+ * is released at its due time however far the backend falls behind),
+ * polls, drains. A backend that answered none of the calls it sent fails
+ * the command (exit 1): a wrong key or URL must not look like a finished
+ * escalation. */
 static int main_escalate_one(const llm_spec *spec, const char *dir, const runid *run,
-                             const llm_call *calls, int n, int quiet) {
+                             const llm_call *calls, int n, double pace, int quiet) {
   esc_backend *b = NULL;
   /* resumes: an interrupted escalate's finished calls are skipped */
   int rc = esc_open(&b, spec, dir, 1, run);
-  if (rc)
+  if (rc == 0 && pace > 0)
+    rc = esc_set_pace(b, pace);
+  if (rc) {
+    esc_close(&b);
     return rc;
-  int window = 4 * spec->concurrency + 256, next = 0;
+  }
+  int window = pace > 0 ? n : 4 * spec->concurrency + 256, next = 0;
   progress_line line;
   progress_line_init(&line, !quiet);
   double t0 = progress_now();
@@ -251,11 +285,19 @@ static int main_escalate(const cli_args *a, const llm_spec *specs, int nspecs) {
               a->run_dir, x, path, y);
     rc = FS_EINVAL;
   }
+  if (rc == 0 && a->pace > 0 && n > 0) {
+    double lo = calls[0].t_s, hi = calls[0].t_s;
+    for (int i = 1; i < n; i++) {
+      lo = fmin(lo, calls[i].t_s);
+      hi = fmax(hi, calls[i].t_s);
+    }
+    main_pace_notice(a->pace, hi - lo, "the calls'", nspecs, stderr, 1);
+  }
   for (int i = 0; rc == 0 && i < nspecs; i++) {
     llm_spec s = specs[i];
     if (a->concurrency > 0)
       s.concurrency = a->concurrency;
-    rc = main_escalate_one(&s, a->run_dir, &run, calls, n, a->quiet);
+    rc = main_escalate_one(&s, a->run_dir, &run, calls, n, a->pace, a->quiet);
   }
   for (int i = 0; i < n; i++)
     free(calls[i].context);
@@ -376,7 +418,10 @@ int main(int argc, char **argv) {
                            .backends = specs,
                            .nbackends = nspecs,
                            .resume = args.resume,
-                           .force = args.force};
+                           .force = args.force,
+                           .pace = args.pace};
+        if (par_prints() && nspecs > 0)
+          main_pace_notice(args.pace, cfg.hours * 3600.0, "the run's", 1, stderr, 1);
         rc = sim_run(&cfg, &opt);
       }
       free(text);

@@ -862,9 +862,12 @@ static int sim_open_llm(sim_state *s, const sim_options *opt, const ckpt_manifes
   }
   if (rc == 0 && opt->nbackends > 0 && !(s->esc = calloc((size_t)opt->nbackends, sizeof *s->esc)))
     rc = FS_ENOMEM;
-  for (; rc == 0 && s->nesc < opt->nbackends; s->nesc++)
+  for (; rc == 0 && s->nesc < opt->nbackends; s->nesc++) {
     rc = esc_open(&s->esc[s->nesc], &opt->backends[s->nesc], opt->out_dir, opt->resume,
                   &s->run);
+    if (rc == 0 && opt->pace > 0)
+      rc = esc_set_pace(s->esc[s->nesc], opt->pace);
+  }
   if (rc == 0 && opt->resume && s->nesc > 0)
     rc = sim_resubmit(s);
   return rc;
@@ -872,7 +875,8 @@ static int sim_open_llm(sim_state *s, const sim_options *opt, const ckpt_manifes
 
 /* Printing rank, after the simulation: waits until every backend has
  * answered every call. A wait over a second gets a progress line: the calls
- * done of all submitted per backend and an ETA from the pace so far. */
+ * done of all submitted per backend (and those --pace still holds back) and
+ * an ETA from the rate so far, no earlier than the last paced release. */
 static int sim_drain(sim_state *s, int quiet) {
   progress_line line;
   progress_line_init(&line, !quiet);
@@ -883,6 +887,7 @@ static int sim_drain(sim_state *s, int quiet) {
   int rc = 0;
   for (int final = 0; rc == 0 && start_left > 0 && !final;) {
     long left = 0;
+    double release_left = 0;
     for (int i = 0; i < s->nesc; i++)
       left += esc_pending(s->esc[i]);
     final = left == 0;
@@ -896,10 +901,15 @@ static int sim_drain(sim_state *s, int quiet) {
                     done, done + sum.pending);
       if (sum.calls_error && n < (int)sizeof text)
         n += snprintf(text + n, sizeof text - (size_t)n, " (%ld errors)", sum.calls_error);
+      if (sum.held && n < (int)sizeof text)
+        n += snprintf(text + n, sizeof text - (size_t)n, " (%ld held by --pace)", sum.held);
+      release_left = sum.release_left_s > release_left ? sum.release_left_s : release_left;
     }
     double el = progress_now() - t0;
-    if (left < start_left && el > 0)
-      progress_hms(el / (double)(start_left - left) * (double)left, eta, sizeof eta);
+    double est =
+        left < start_left && el > 0 ? el / (double)(start_left - left) * (double)left : -1.0;
+    if (est >= 0 || release_left > 0)
+      progress_hms(est > release_left ? est : release_left, eta, sizeof eta);
     if (el >= 1.0 || (final && line.drawn)) /* a wait under a second goes unreported */
       progress_line_report(&line, progress_now(), final, "%s  ETA %s", text, eta);
     for (int i = 0; rc == 0 && !final && i < s->nesc; i++)

@@ -18,6 +18,8 @@ typedef struct {
   int force;           /* --force: replace another run in out_dir (only
                           fleetsim's files of it are removed) and skip the
                           disk and memory checks */
+  double pace;         /* --pace X: the backends release each call at its
+                          simulated time / X (esc_set_pace); 0 = not paced */
 } sim_options;
 
 /* Runs the whole simulation for a validated config. Collective. The
