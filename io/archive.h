@@ -42,11 +42,14 @@ typedef struct {
  * disk for it (rank 0; FS_EIO naming the file and "No space left on
  * device" when they are not there), and creates every dataset of the
  * layout: /time/seconds, /telemetry/{gpu,node,cluster}/<metric> with units,
- * long_name and dcgm_field attributes, and the provenance (including the
- * run fingerprint). The file is opened with the MPI-IO hints of
- * FLEETSIM_MPIIO_HINTS (mpi/io_hints.h). A failure removes the file it
- * made. Returns 0, FS_EIO (message in diag names the path), FS_ECONFIG (a
- * bad hint, named) or FS_EHDF5. All ranks get the same result. */
+ * long_name and dcgm_field attributes, the coordinates (/node, /gpu, /rack,
+ * /telemetry/time and time_utc: netCDF-4 dimension scales time, node and gpu
+ * attached to every telemetry dataset, and the soft-link views
+ * /xarray/<scope>), and the provenance (including the run fingerprint). The
+ * file is opened with the MPI-IO hints of FLEETSIM_MPIIO_HINTS
+ * (mpi/io_hints.h). A failure removes the file it made. Returns 0, FS_EIO
+ * (message in diag names the path), FS_ECONFIG (a bad hint, named) or
+ * FS_EHDF5. All ranks get the same result. */
 int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
                const h5a_provenance *prov);
 

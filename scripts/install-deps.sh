@@ -9,7 +9,7 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools
   libjansson-dev libcurl4-openssl-dev
-  python3-h5py python3-numpy python3-matplotlib python3-pytest
+  python3-h5py python3-numpy python3-matplotlib python3-pytest python3-xarray python3-h5netcdf
   slurm-wlm munge prometheus
   clang libclang-rt-14-dev valgrind
 )

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Offline analysis end to end: analysis/report.py on a small run with all six
 # scenario kinds and two backends (rules, and the loopback stub as a priced
-# openai backend), on a run whose scenario file has only a thermal
-# cascade, and on a fault-free run without LLM calls; then tests/analysis_test.py checks the PNGs, report.md,
-# analysis/fleetdata.py against direct h5py reads, and bad input.
+# openai backend), on a run whose scenario file has only a thermal cascade
+# (one backend), on a fault-free run without LLM calls and on a run of a
+# random scenario file (every kind, other ids and targets); then
+# tests/analysis_test.py checks the PNGs, report.md, report.html, the
+# detection markers against results/detection.json, analysis/fleetdata.py
+# against direct h5py reads, and bad input.
 source "$(dirname "$0")/lib.sh"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 PY=/usr/bin/python3
@@ -40,10 +43,16 @@ echo '{"scenarios": []}' >"$SCRATCH/none.json"
 run_np 2 run --quiet --config "$DATA/small.json" --scenarios "$SCRATCH/none.json" \
   --hours 1 --no-llm --out "$none" >/dev/null
 
-for run in full reduced none; do
+random="$SCRATCH/random"
+"$FLEETSIM" scenarios --random 6 --seed 11 --config "$DATA/small.json" --set hours=2 \
+  >"$SCRATCH/random.json"
+run_np 2 run --quiet --config "$DATA/small.json" --scenarios "$SCRATCH/random.json" \
+  --hours 2 --no-llm --out "$random" >/dev/null
+
+for run in full reduced none random; do
   "$PY" "$SOURCE_DIR/analysis/report.py" "$SCRATCH/$run" --out "$SCRATCH/$run/report" \
     >"$SCRATCH/$run.report.out" || fail "report.py on $run exited $?"
-  grep -q "^report: wrote .*report.md" "$SCRATCH/$run.report.out" \
+  grep -q "^report: wrote .*report.md and report.html" "$SCRATCH/$run.report.out" \
     || fail "report.py on $run printed: $(cat "$SCRATCH/$run.report.out")"
   echo "ok: $(cat "$SCRATCH/$run.report.out")"
 done

@@ -1,9 +1,14 @@
 """Checks of analysis/report.py and analysis/fleetdata.py on the runs that
 tests/analysis_report.sh made under $ANALYSIS_RUNS: `full` (small fleet, the
 six scenario kinds, backends rules and stub-openai), `reduced` (a thermal
-cascade alone, 1 h) and `none` (no scenarios, --no-llm, 1 h), each with its report in RUN/report.
+cascade alone, 1 h, rules), `none` (no scenarios, --no-llm, 1 h) and `random`
+(a `fleetsim scenarios --random 6` file, --no-llm, 2 h), each with its report
+in RUN/report.
 Run: ANALYSIS_RUNS=DIR /usr/bin/python3 -m pytest -q tests/analysis_test.py
 """
+import base64
+import html.parser
+import json
 import os
 import re
 import shutil
@@ -22,6 +27,7 @@ import pytest  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 ANALYSIS = os.path.join(HERE, "..", "analysis")
 sys.path.insert(0, ANALYSIS)
+import detections as dt  # noqa: E402
 import fleetdata as fd  # noqa: E402
 
 RUNS = os.environ.get("ANALYSIS_RUNS")
@@ -29,12 +35,11 @@ if not RUNS:
     raise RuntimeError("ANALYSIS_RUNS is not set: run tests/analysis_report.sh")
 FULL = os.path.join(RUNS, "full")
 REDUCED = os.path.join(RUNS, "reduced")
-EXPECTED = {
-    "full": ["heatmap_temperature.png", "straggler_S6.png", "moe_S2.png", "kv_S5.png",
-             "timeline.png", "accuracy_cost.png"],
-    "reduced": ["heatmap_temperature.png", "timeline.png", "accuracy_cost.png"],
-    "none": ["heatmap_temperature.png", "timeline.png"],
-}
+ALL_RUNS = ["full", "none", "random", "reduced"]
+# the plot file of a scenario, by kind: <prefix>_<id>.png
+PREFIX = {"thermal_cascade": "thermal", "expert_routing_collapse": "moe",
+          "hbm_degradation": "hbm", "fabric_microburst": "fabric",
+          "kv_cache_eviction_storm": "kv", "training_straggler": "straggler"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -47,9 +52,39 @@ def read_md(run):
         return f.read()
 
 
-@pytest.mark.parametrize("run", sorted(EXPECTED))
+def read_html(run):
+    with open(os.path.join(report_dir(run), "report.html")) as f:
+        return f.read()
+
+
+def ground_truth(run):
+    """[(id, kind)] from the run's archive, read with h5py."""
+    with h5py.File(os.path.join(RUNS, run, "fleet.h5"), "r") as f:
+        rows = f["/ground_truth/scenarios"][:]
+    return [(r["id"].decode(), r["kind"].decode()) for r in rows]
+
+
+def expected(run):
+    """The PNGs a report of run must hold: the fleet's and one per scenario."""
+    names = ["heatmap_temperature.png", "timeline.png"]
+    names += [f"{PREFIX[k]}_{i}.png" for i, k in ground_truth(run)]
+    if os.path.isfile(os.path.join(RUNS, run, "results", "summary.json")):
+        names.append("accuracy_cost.png")
+    return sorted(names)
+
+
+def test_runs_cover_every_kind():
+    assert {k for i, k in ground_truth("full")} == set(PREFIX)
+    assert {k for i, k in ground_truth("random")} == set(PREFIX)
+    assert all(i.startswith("R") for i, k in ground_truth("random"))
+    assert expected("full") == sorted(
+        ["heatmap_temperature.png", "thermal_S1.png", "moe_S2.png", "hbm_S3.png",
+         "fabric_S4.png", "kv_S5.png", "straggler_S6.png", "timeline.png", "accuracy_cost.png"])
+
+
+@pytest.mark.parametrize("run", ALL_RUNS)
 def test_pngs_exist_and_are_valid(run):
-    for name in EXPECTED[run]:
+    for name in expected(run):
         path = os.path.join(report_dir(run), name)
         assert os.path.isfile(path), f"{path} missing"
         with open(path, "rb") as f:
@@ -63,17 +98,118 @@ def test_pngs_exist_and_are_valid(run):
         assert float(img[..., :3].std()) > 0.05, f"{path} is nearly blank"
 
 
-@pytest.mark.parametrize("run", sorted(EXPECTED))
+@pytest.mark.parametrize("run", ALL_RUNS)
 def test_report_links_every_image(run):
     md = read_md(run)
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
     pngs = sorted(n for n in os.listdir(report_dir(run)) if n.endswith(".png"))
-    assert sorted(links) == pngs == sorted(EXPECTED[run])
+    assert sorted(links) == pngs == expected(run)
     for link in links:
         assert not os.path.isabs(link), f"{link} is not a relative link"
     # every image has a caption line right after it
     for link in links:
         assert re.search(r"!\[[^\]]*\]\(" + re.escape(link) + r"\)\n\n\*[^*]+\*", md), link
+
+
+class _Page(html.parser.HTMLParser):
+    """The figures (scenario, image source, caption) and table cells of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.figures, self.tables, self.tags = [], [], []
+        self._fig = self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if tag == "figure":
+            self._fig = {"scenario": a.get("data-scenario"), "src": None, "caption": ""}
+        elif tag == "img" and self._fig is not None:
+            self._fig["src"] = a.get("src", "")
+        elif tag == "table":
+            self.tables.append([])
+        elif tag in ("td", "th"):
+            self._cell = ""
+
+    def handle_endtag(self, tag):
+        if tag == "figure":
+            self.figures.append(self._fig)
+            self._fig = None
+        elif tag in ("td", "th"):
+            self.tables[-1].append(self._cell)
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+        elif self._fig is not None:
+            self._fig["caption"] += data
+
+
+def parse_html(run):
+    p = _Page()
+    p.feed(read_html(run))
+    return p
+
+
+@pytest.mark.parametrize("run", ALL_RUNS)
+def test_html_report_is_self_contained(run):
+    text = read_html(run)
+    page = parse_html(run)
+    assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+    # nothing is fetched: no script, stylesheet link or remote address
+    assert not re.search(r"https?://|<script|<link|src=\"//|url\(", text, re.I)
+    assert len(page.figures) == len(expected(run))
+    for fig in page.figures:
+        assert fig["src"].startswith("data:image/png;base64,"), fig["src"][:40]
+        png = base64.b64decode(fig["src"].split(",", 1)[1], validate=True)
+        assert png[:8] == PNG_MAGIC and len(png) > 20000
+        assert fig["caption"].strip()
+    # one plot per scenario of the run, named by its id
+    scn = [f["scenario"] for f in page.figures if f["scenario"]]
+    assert scn == [i for i, k in ground_truth(run)]
+
+
+def test_html_report_tables():
+    page = parse_html("full")
+    cells = [c for t in page.tables for c in t]
+    for sid, kind in ground_truth("full"):
+        assert sid in cells and kind in cells, sid
+    assert "first detection (min)" in cells and "stub-openai" in cells
+    assert any(c.startswith("L3 accuracy, strict") for c in cells)
+    assert "cost per 24 h" in cells
+    assert len(page.tables) == 5   # detection, performance, and by scenario per layer
+    # the markdown page has the same tables
+    md = read_md("full")
+    assert re.search(r"^\| scenario \| kind \| detected \| first detection \(min\) \|", md, re.M)
+
+
+@pytest.mark.parametrize("run", ["full", "random", "reduced"])
+def test_detection_markers_follow_the_scorer(run):
+    """The L1 events marked on a scenario's plot are those the scorer counts
+    (results/detection.json), and the caption gives its first detection."""
+    with open(os.path.join(RUNS, run, "results", "detection.json")) as f:
+        det = {s["id"]: s for s in json.load(f)["scenarios"]}
+    captions = {f["scenario"]: f["caption"] for f in parse_html(run).figures if f["scenario"]}
+    with fd.Run(os.path.join(RUNS, run)) as r:
+        ev, sig = r.events(), dt.signature_metrics()
+        assigned = dt.assign(r, ev, sig)
+        for k, s in enumerate(r.scenarios()):
+            want = det[s["id"]]
+            hit = dt.matches(r, s, ev, sig)
+            assert int(hit.sum()) == want["events"], s["id"]
+            first = dt.first_detection(ev, hit, s)
+            if want["detected"]:
+                assert first["latency_s"] == want["first_detection_latency_s"], s["id"]
+                assert first["metric"] == want["first_metric"], s["id"]
+                assert (f"first detection +{want['first_detection_latency_s'] / 60:.1f} min "
+                        f"({want['first_metric']})") in captions[s["id"]]
+            else:
+                assert first is None and "not detected" in captions[s["id"]], s["id"]
+            # an event assigned to a scenario detects it
+            assert hit[assigned == k].all(), s["id"]
+        assert (assigned >= 0).sum() == len(ev["t_s"]) - json.load(
+            open(os.path.join(RUNS, run, "results", "detection.json")))["unmatched_events"]
 
 
 def test_report_tables():
@@ -87,18 +223,19 @@ def test_report_tables():
     assert re.search(r"^\| cost per 24 h \| \$0\.00 \| \$[1-9][0-9.]* \|$", md, re.M)
 
 
-def test_reduced_report_skips_with_a_sentence():
+def test_reduced_report_names_the_missing_kinds():
     md = read_md("reduced")
-    assert "no training_straggler scenario: the straggler plot is skipped" in md
-    assert "no expert_routing_collapse scenario" in md
-    assert "no kv_cache_eviction_storm scenario" in md
-    assert "T9" in md and not any(n.startswith(("straggler_", "moe_", "kv_"))
-                                  for n in os.listdir(report_dir("reduced")))
+    line = [x for x in md.splitlines() if x.startswith("Kinds without a scenario in this run: ")]
+    assert line == ["Kinds without a scenario in this run: expert_routing_collapse, "
+                    "fabric_microburst, hbm_degradation, kv_cache_eviction_storm, "
+                    "training_straggler."]
+    assert "### T9 thermal_cascade" in md
 
 
 def test_fault_free_run_without_llm():
     md = read_md("none")
     assert "Scenarios: none." in md and "The run has no scenarios." in md
+    assert "The run has no scenarios: no scenario plots." in md
     assert "the accuracy-cost plot is skipped" in md
     assert "no performance summary" in md
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # design_dependencies: every #include of a fleetsim header points down or
 # sideways in the layer order of docs/architecture.md, <mpi.h> appears only in
-# mpi/ and <hdf5.h> only in io/. Scenario ground truth (scenarios/) is
-# included only by pipeline/score and src/app. A synthetic tree with one
-# wrong include of each sort must be refused, so the check itself can fail.
+# mpi/ and <hdf5.h> (or the high-level <hdf5_hl.h>) only in io/. Scenario
+# ground truth (scenarios/) is included only by pipeline/score and src/app. A
+# synthetic tree with one wrong include of each sort must be refused, so the
+# check itself can fail.
 set -euo pipefail
 src=${SOURCE_DIR:?SOURCE_DIR is not set}
 
@@ -57,9 +58,9 @@ check_tree() {
       echo "$file: includes <mpi.h> outside mpi/"
       bad=1
     fi
-    if grep -qE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<hdf5\.h>' "$root/$file" &&
+    if grep -qE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<hdf5(_hl)?\.h>' "$root/$file" &&
       [ "$folder" != io ]; then
-      echo "$file: includes <hdf5.h> outside io/"
+      echo "$file: includes <hdf5.h> or <hdf5_hl.h> outside io/"
       bad=1
     fi
   done < <(cd "$root" && find src mpi io scenarios pipeline -name '*.[ch]' | sort)
@@ -81,6 +82,7 @@ printf '#include "pipeline/score/scorer.h"\n' >"$tmp/io/bad_up.c"
 printf '#include "scenarios/scenario.h"\n' >"$tmp/pipeline/detect/bad_truth.c"
 printf '#include "scenarios/scenario.h"\n' >"$tmp/pipeline/llm/bad_truth.c"
 printf '#include <hdf5.h>\n' >"$tmp/src/model/bad_hdf5.c"
+printf '#include <hdf5_hl.h>\n' >"$tmp/pipeline/llm/bad_hdf5_hl.c"
 printf '#include <mpi.h>\n' >"$tmp/pipeline/detect/bad_mpi.c"
 printf '#include "src/app/sim.h"\n' >"$tmp/src/core/bad_up.h"
 printf '#include "scenarios/scenario.h"\n#include "io/archive.h"\n' >"$tmp/pipeline/score/good.c"
@@ -92,6 +94,7 @@ for want in 'io/bad_up.c: includes "pipeline/score/scorer.h"' \
   'pipeline/detect/bad_truth.c: includes "scenarios/scenario.h"' \
   'pipeline/llm/bad_truth.c: includes "scenarios/scenario.h"' \
   'src/model/bad_hdf5.c: includes <hdf5.h>' \
+  'pipeline/llm/bad_hdf5_hl.c: includes <hdf5.h> or <hdf5_hl.h>' \
   'pipeline/detect/bad_mpi.c: includes <mpi.h>' \
   'src/core/bad_up.h: includes "src/app/sim.h"'; do
   grep -qF "$want" <<<"$out" || {
@@ -105,4 +108,4 @@ if grep -q 'pipeline/score/good.c' <<<"$out"; then
   echo "$out"
   exit 1
 fi
-echo "design_dependencies: a tree with wrong includes is refused (6 of 6 found)"
+echo "design_dependencies: a tree with wrong includes is refused (7 of 7 found)"

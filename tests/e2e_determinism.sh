@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The archive's telemetry, topology, ground truth and L1 events are bit-identical for
-# np 1, 2 and 3 (h5diff), and every run is marked complete.
+# The archive's telemetry, its coordinates (dimension scales and the xarray
+# views), topology, ground truth and L1 events are bit-identical for np 1, 2
+# and 3 (h5diff), and every run is marked complete.
 source "$(dirname "$0")/lib.sh"
 for np in 1 2 3; do
   run_np "$np" run --quiet --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json" \
@@ -10,7 +11,7 @@ for np in 1 2 3; do
   h5dump -a complete "$SCRATCH/np$np/fleet.h5" | grep -q "(0): 1" || fail "np $np: complete != 1"
 done
 for np in 2 3; do
-  for group in /time /telemetry /topology /ground_truth /events; do
+  for group in /time /telemetry /node /gpu /rack /xarray /topology /ground_truth /events; do
     h5diff -r "$SCRATCH/np1/fleet.h5" "$SCRATCH/np$np/fleet.h5" "$group" "$group" \
       || fail "np 1 and np $np differ in $group"
   done

@@ -1,9 +1,11 @@
 /* MPI test of the archive writer (io/archive.c): every rank writes its racks
  * of a small fleet (3 racks x 4 nodes, 50 scrapes in windows of 20, so the
  * last window is partial), plus topology and ground truth; rank 0 then reopens
- * the file with plain serial HDF5 and check_count every value and attribute. Also
+ * the file with plain serial HDF5 and check_count every value and attribute,
+ * the dimension scales and the /xarray views. Also
  * check_count h5a_abandon (the .partial stays) and a create that must fail. */
 #include <hdf5.h>
+#include <hdf5_hl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -220,6 +222,97 @@ static void verify_telemetry(hid_t file, const fleet *f) {
   free(buf);
 }
 
+/* The dimension scale attached to dimension dim of dataset d is the dataset
+ * at scale_path, whose scale name is name. */
+static void check_scale(hid_t file, hid_t d, const char *path, unsigned dim,
+                        const char *scale_path, const char *name) {
+  hid_t s = H5Dopen2(file, scale_path, H5P_DEFAULT);
+  CHECK(s >= 0);
+  if (H5DSis_attached(d, s, dim) <= 0)
+    CHECK_FAIL("%s: dimension %u has no scale %s", path, dim, scale_path);
+  char got[64] = "";
+  CHECK(H5DSget_scale_name(s, got, sizeof got) > 0);
+  CHECK_STREQ(got, name);
+  CHECK_EQ(H5DSget_num_scales(d, dim), 1);
+  H5Dclose(s);
+}
+
+/* A soft link at link pointing to target. */
+static void check_soft_link(hid_t file, const char *link, const char *target) {
+  H5L_info_t info;
+  if (H5Lget_info(file, link, &info, H5P_DEFAULT) < 0)
+    CHECK_FAIL("link %s missing", link);
+  CHECK_EQ(info.type, H5L_TYPE_SOFT);
+  char got[256] = "";
+  CHECK(info.u.val_size <= sizeof got && H5Lget_val(file, link, got, sizeof got, H5P_DEFAULT) >= 0);
+  CHECK_STREQ(got, target);
+}
+
+/* The coordinates: /node, /gpu, /rack, /telemetry/time and time_utc, the
+ * scales time, node, gpu on every telemetry dataset, the /xarray views. */
+static void verify_coordinates(hid_t file, double start_hour) {
+  char names[NODES][10], text[256], path[256], link[256];
+  int32_t rack[NODES], gpu[FLEET_GPUS];
+  double secs[T], utc[T];
+  hid_t st = H5Tcopy(H5T_C_S1);
+  CHECK(st >= 0 && H5Tset_size(st, 10) >= 0);
+  read_all(file, "/node", st, names, NODES);
+  H5Tclose(st);
+  read_all(file, "/rack", H5T_NATIVE_INT32, rack, NODES);
+  read_all(file, "/gpu", H5T_NATIVE_INT32, gpu, FLEET_GPUS);
+  for (int n = 0; n < NODES; n++) {
+    char want[16];
+    snprintf(want, sizeof want, "node-%04d", n);
+    CHECK_STREQ(names[n], want);
+    CHECK_EQ(rack[n], n / NPR);
+  }
+  for (int g = 0; g < FLEET_GPUS; g++)
+    CHECK_EQ(gpu[g], g);
+  read_all(file, "/telemetry/time", H5T_NATIVE_DOUBLE, secs, T);
+  read_all(file, "/telemetry/time_utc", H5T_NATIVE_DOUBLE, utc, T);
+  for (int t = 0; t < T; t++) {
+    CHECK_NEAR(secs[t], t * 15.0, 0);
+    CHECK_NEAR(utc[t], start_hour * 3600.0 + t * 15.0, 0);
+  }
+  hid_t d = H5Dopen2(file, "/telemetry/time_utc", H5P_DEFAULT);
+  read_attr_text(d, "units", text, sizeof text);
+  CHECK_STREQ(text, "seconds since 1970-01-01T00:00:00Z");
+  check_scale(file, d, "/telemetry/time_utc", 0, "/telemetry/time", "time");
+  H5Dclose(d);
+  d = H5Dopen2(file, "/rack", H5P_DEFAULT);
+  check_scale(file, d, "/rack", 0, "/node", "node");
+  H5Dclose(d);
+  static const char *const scope[] = {"gpu", "node", "cluster"};
+  const int count[] = {GM_COUNT, NM_COUNT, CM_COUNT};
+  const metric_def *const defs[] = {metric_gpu, metric_node, metric_cluster};
+  static const char *const scale_path[] = {"/telemetry/time", "/node", "/gpu"};
+  static const char *const scale_name[] = {"time", "node", "gpu"};
+  for (int s = 0; s < 3; s++)
+    for (int m = 0; m < count[s]; m++) {
+      snprintf(path, sizeof path, "/telemetry/%s/%s", scope[s], defs[s][m].name);
+      d = H5Dopen2(file, path, H5P_DEFAULT);
+      CHECK(d >= 0);
+      read_attr_text(d, "dimensions", text, sizeof text);
+      CHECK_STREQ(text, s == 0 ? "time,node,gpu" : s == 1 ? "time,node" : "time");
+      for (int dim = 0; dim < 3 - s; dim++)
+        check_scale(file, d, path, (unsigned)dim, scale_path[dim], scale_name[dim]);
+      H5Dclose(d);
+      snprintf(link, sizeof link, "/xarray/%s/%s", scope[s], defs[s][m].name);
+      check_soft_link(file, link, path);
+    }
+  check_soft_link(file, "/xarray/gpu/gpu", "/gpu");
+  check_soft_link(file, "/xarray/gpu/rack", "/rack");
+  check_soft_link(file, "/xarray/node/node", "/node");
+  check_soft_link(file, "/xarray/cluster/time", "/telemetry/time");
+  check_soft_link(file, "/xarray/cluster/time_utc", "/telemetry/time_utc");
+  CHECK_EQ(H5Lexists(file, "/xarray/cluster/node", H5P_DEFAULT), 0);
+  CHECK_EQ(H5Lexists(file, "/xarray/node/gpu", H5P_DEFAULT), 0);
+  hid_t g = H5Gopen2(file, "/xarray/node", H5P_DEFAULT);
+  read_attr_text(g, "coordinates", text, sizeof text);
+  CHECK_STREQ(text, "rack time_utc");
+  H5Gclose(g);
+}
+
 static void verify_root(hid_t file, const char *config_json, uint64_t seed) {
   char text[8192];
   CHECK_EQ(read_attr_int(file, "complete"), 1);
@@ -360,6 +453,7 @@ static void build_config(fs_config *cfg) {
   static const char *const set[][2] = {
       {"nodes", "12"},      {"racks", "3"},        {"moe_nodes", "4"}, {"dense_nodes", "4"},
       {"training_nodes", "4"}, {"window_scrapes", "20"}, {"seed", "12345"},
+      {"start_hour", "6.5"},
   };
   for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
     if (cfg_set(cfg, set[i][0], set[i][1], "test") != 0)
@@ -450,6 +544,7 @@ int main(int argc, char **argv) {
     CHECK(file >= 0);
     verify_root(file, config_json, 0xFEEDFACECAFEBEEFull);
     verify_telemetry(file, f);
+    verify_coordinates(file, 6.5);
     verify_topology(file, f);
     verify_ground_truth(file);
     CHECK(H5Fclose(file) >= 0);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fleetsim run --resume after kill -9: the resumed run's archive (/time,
-# /telemetry, /events), LLM contexts, detection report and rules transcript
+# /telemetry, /events, the coordinates), LLM contexts, detection report and rules transcript
 # are identical to an uninterrupted run's, at np 1, 2 and 3, after a kill
 # just past a checkpoint, at an arbitrary moment (twice in one run), and
 # with another rank count on resume. Also: --resume of a complete run, of a

@@ -31,7 +31,8 @@ void sizing_estimate(const fs_config *cfg, int ranks, sizing *s) {
   int racks_max = (cfg->racks + ranks - 1) / (ranks > 0 ? ranks : 1);
   double local = (double)racks_max * per_rack, node_bytes = SZ_NODE_VALUES * 4;
   s->local_nodes = (int)local;
-  s->archive_bytes = rows_alloc * (N * node_bytes + CM_COUNT * 4.0 + 8.0) +
+  /* per row: the telemetry, and 8 B each of /time/seconds, /telemetry/time and time_utc */
+  s->archive_bytes = rows_alloc * (N * node_bytes + CM_COUNT * 4.0 + 3 * 8.0) +
                      (double)cfg->racks * rows_alloc / rows * (GM_COUNT + NM_COUNT) * 48.0 +
                      SZ_META_BYTES;
   double ring = SZ_RING_BLOCKS * N * node_bytes;
