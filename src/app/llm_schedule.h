@@ -21,13 +21,13 @@ enum { LSCHED_L4_STEPS = 48 /* a shift summary every 4 hours of 5-minute steps *
 /* The schedule's state; zero-initialise, lsched_open on the printing rank.
  * next_l3 and next_l4 carry over a restart (src/app/restart.c saves them). */
 typedef struct {
-  FILE *contexts;           /* DIR/llm/contexts.jsonl */
+  FILE *contexts; /* DIR/llm/contexts.jsonl */
   char contexts_path[4200];
-  esc_backend **esc;        /* [nesc] the run's backends */
+  esc_backend **esc; /* [nesc] the run's backends */
   int nesc;
-  int esc_rc;               /* first escalation failure (a transcript write): ends the run */
-  int next_l3;              /* first event whose L3 context is not written yet */
-  int next_l4;              /* index of the next L4 shift summary */
+  int esc_rc;  /* first escalation failure (a transcript write): ends the run */
+  int next_l3; /* first event whose L3 context is not written yet */
+  int next_l4; /* index of the next L4 shift summary */
 } lsched;
 
 /* Printing rank: makes DIR/llm and opens contexts.jsonl (a fresh run

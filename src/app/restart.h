@@ -32,25 +32,25 @@ typedef struct {
   /* every rank: the state of its nodes */
   tel_model *model;
   det_state *det;
-  int node0, nnodes;          /* this rank's nodes (global index, count) */
+  int node0, nnodes; /* this rank's nodes (global index, count) */
   /* printing rank: the root part (NULL elsewhere) */
   tel_cluster *cluster;
   agg_state *agg;
   ctx_builder *ctx;
-  lsched *llm;                /* next_l3, next_l4 and contexts.jsonl */
-  int32_t *det_step;          /* detection steps done */
+  lsched *llm;       /* next_l3, next_l4 and contexts.jsonl */
+  int32_t *det_step; /* detection steps done */
   /* the run, for the manifest */
   const fs_config *cfg;
   const fleet *fleet;
-  const char *config_json;    /* cfg_to_json */
+  const char *config_json; /* cfg_to_json */
   const char *scenarios_text;
   const runid *run;
   /* owned (rst_init) */
-  char dir[4200];             /* DIR/checkpoint */
-  unsigned char *rec;         /* one node's record: tel, then det */
-  size_t tel_rec, det_rec;    /* their sizes */
-  double last_bytes;          /* this rank's bytes in the last checkpoint (root part included) */
-  int64_t written;            /* checkpoints written by this process */
+  char dir[4200];          /* DIR/checkpoint */
+  unsigned char *rec;      /* one node's record: tel, then det */
+  size_t tel_rec, det_rec; /* their sizes */
+  double last_bytes;       /* this rank's bytes in the last checkpoint (root part included) */
+  int64_t written;         /* checkpoints written by this process */
 } restart;
 
 /* Sets r->dir to out_dir/checkpoint and allocates the node record buffer

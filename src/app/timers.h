@@ -11,10 +11,10 @@
 
 /* X(ENUM, name): the timers in report order. */
 #define RUN_TIMERS(X)                                                                              \
-  X(TIMER_SIMULATE, "simulate")       /* the model, job step times, rack and cluster sums */      \
-  X(TIMER_COLLECTIVES, "collectives") /* job step maxima, rack sums to the printing rank */       \
-  X(TIMER_DETECT, "detect")           /* L1 detection, aggregation, contexts, LLM submits */      \
-  X(TIMER_ARCHIVE, "archive")         /* the window's collective HDF5 write */                    \
+  X(TIMER_SIMULATE, "simulate")       /* the model, job step times, rack and cluster sums */       \
+  X(TIMER_COLLECTIVES, "collectives") /* job step maxima, rack sums to the printing rank */        \
+  X(TIMER_DETECT, "detect")           /* L1 detection, aggregation, contexts, LLM submits */       \
+  X(TIMER_ARCHIVE, "archive")         /* the window's collective HDF5 write */                     \
   X(TIMER_CHECKPOINT, "checkpoint")   /* archive flush and restart checkpoint */
 
 #define TIMER_ENUM(e, name) e,
@@ -41,10 +41,10 @@ void timer_stop(run_timers *t, timer_id k);
 /* What the end-of-run report says besides the timers. */
 typedef struct {
   const fs_config *cfg;
-  const char *archive_path;  /* DIR/fleet.h5 */
-  double wall_s;             /* the run's wall time so far */
-  double checkpoint_bytes;   /* this rank's bytes in the last checkpoint */
-  int64_t checkpoints;       /* checkpoints this process wrote */
+  const char *archive_path; /* DIR/fleet.h5 */
+  double wall_s;            /* the run's wall time so far */
+  double checkpoint_bytes;  /* this rank's bytes in the last checkpoint */
+  int64_t checkpoints;      /* checkpoints this process wrote */
 } run_report;
 
 /* Collective: the end-of-run report. Every rank's timers, peak memory
