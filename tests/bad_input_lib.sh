@@ -52,3 +52,16 @@ row() {
 
 # put FILE TEXT: writes TEXT (printf %s) to FILE.
 put() { printf '%s' "$2" >"$1"; }
+
+# The bytes of one node-scrape in the archive and the window (every GPU and
+# node metric of the catalogue, 4 B each), as `fleetsim validate` states
+# them: size messages are checked against this, not against a count of
+# today's metrics. A disk estimate is read the same way: validate_disk
+# ARGS... prints "TOTAL|ARCHIVE" ("2.19 TB|2.19 TB").
+NODE_SCRAPE_BYTES=$("$FLEETSIM" validate --set hours=1 --scenarios none |
+  sed -n 's/.* scrapes x [0-9]* nodes x \([0-9]*\) B: keys .*/\1/p')
+[ -n "$NODE_SCRAPE_BYTES" ] || fail "validate states no bytes per node-scrape"
+validate_disk() {
+  "$FLEETSIM" validate "$@" |
+    sed -n 's/^fleetsim: disk: about \([0-9.]* [kMGTP]*B\) in the output directory: archive \([0-9.]* [kMGTP]*B\) .*/\1|\2/p'
+}

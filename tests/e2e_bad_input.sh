@@ -193,17 +193,21 @@ row "0" 2 "key 'hours': 0.079 h gives 18 scrapes of 15 s" validate --set hours=0
 put "$scn" '{"scenarios": []}'
 big=(--set nodes=1000000 --set racks=25000 --set moe_nodes=300000 --set dense_nodes=350000
   --set training_nodes=350000 --set hours=1 --scenarios "$scn")
-row "0 2" 1 "run: [12] ranks? on this node would need about .* of memory .*window_scrapes 240 x [0-9]+ nodes per rank x 1040 B\), but it has" \
+B=$NODE_SCRAPE_BYTES # 1040 with 30 GPU and 20 node metrics
+row "0 2" 1 "run: [12] ranks? on this node would need about .* of memory .*window_scrapes 240 x [0-9]+ nodes per rank x $B B\), but it has" \
   run --quiet "${big[@]}" --out "$SCRATCH/big"
-row "0" 1 "run: 1 rank on this node would need about .* \(.*window_scrapes 100000 x 1000 nodes per rank x 1040 B\)" \
+row "0" 1 "run: 1 rank on this node would need about .* \(.*window_scrapes 100000 x 1000 nodes per rank x $B B\)" \
   run --quiet --hours 1000 --set window_scrapes=100000 --scenarios "$scn" --out "$SCRATCH/big"
-row "0 2" 1 "run: $SCRATCH/big needs about 2.19 TB \(archive 2.19 TB = 2102400 scrapes x 1000 nodes x 1040 B, set by hours, scrape_interval_s and nodes; checkpoints .*\), but its file system has .* free" \
+year=$(validate_disk --hours 8760) # "2.19 TB|2.19 TB": the run quotes validate's estimate
+[[ $year == *TB\|*TB ]] || fail "validate's disk estimate of a year is not in TB: '$year'"
+row "0 2" 1 "run: $SCRATCH/big needs about ${year%|*} \(archive ${year#*|} = 2102400 scrapes x 1000 nodes x $B B, set by hours, scrape_interval_s and nodes; checkpoints .*\), but its file system has .* free" \
   run --quiet --hours 8760 --out "$SCRATCH/big"
 [ -z "$(ls -A "$SCRATCH/big" | grep -v '^\.lock$')" ] || fail "a refused run wrote $(ls -A "$SCRATCH/big")"
 out=$("$FLEETSIM" validate "${big[@]}")
-grep -q "fleetsim: memory on 1 rank: about 2[0-9][0-9] GB per rank (window buffer 250 GB = window_scrapes 240 x 1000000 nodes x 1040 B)" <<<"$out" \
+win=$(awk -v b="$B" 'BEGIN { printf "%.3g", 240 * 1e6 * b / 1e9 }') # 250 (GB) with 1040 B
+grep -q "fleetsim: memory on 1 rank: about [1-9][0-9][0-9] GB per rank (window buffer $win GB = window_scrapes 240 x 1000000 nodes x $B B)" <<<"$out" \
   || fail "validate does not print the memory estimate: $out"
-grep -q "fleetsim: disk: about 2[0-9][0-9] GB in the output directory: archive 250 GB" <<<"$out" \
+grep -q "fleetsim: disk: about [1-9][0-9][0-9] GB in the output directory: archive $win GB" <<<"$out" \
   || fail "validate does not print the disk estimate: $out"
 row "0" 2 "run: --resume and --force exclude each other" run --resume --force
 

@@ -186,7 +186,9 @@ bad_export() { # STATUS PATTERN ARGS...
 }
 bad_export 2 "--run $SCRATCH/incomplete: .*not complete" ex --run "$SCRATCH/incomplete" --out "$bad"
 bad_export 2 "--run $SCRATCH/nowhere: .*missing" ex --run "$SCRATCH/nowhere" --out "$bad"
-bad_export 2 "--metrics gpu_temp_celsius,bogus_metric: unknown metric 'bogus_metric'; valid: gpu_clock_event_reasons, .* \(60 in all" \
+# every telemetry dataset of the archive is a metric the export knows
+nmetrics=$("$PY" -c "import h5py; f = h5py.File('$run/fleet.h5'); print(sum(len(f['/telemetry/' + s]) for s in ('gpu', 'node', 'cluster')))")
+bad_export 2 "--metrics gpu_temp_celsius,bogus_metric: unknown metric 'bogus_metric'; valid: gpu_clock_event_reasons, .* \($nmetrics in all" \
   ex --run "$run" --out "$bad" --metrics gpu_temp_celsius,bogus_metric
 bad_export 2 "unknown metric 'gpu_tmp_celsius' \(did you mean gpu_temp_celsius\?\)" \
   ex --run "$run" --out "$bad" --metrics gpu_tmp_celsius

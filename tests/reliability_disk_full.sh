@@ -65,7 +65,7 @@ mount_tmpfs() {
 # cleanly at the reservation ---------------------------------------------------
 mnt="$SCRATCH/small-fs"
 mount_tmpfs "$mnt" 64
-row "0 2" 1 "run: $mnt/r needs about 1[0-9][0-9] MB \(archive 1[0-9][0-9] MB = 720 scrapes x 120 nodes x 1040 B, set by hours, scrape_interval_s and nodes; .* but its file system has [0-9.]+ MB free" \
+row "0 2" 1 "run: $mnt/r needs about 1[0-9][0-9] MB \(archive 1[0-9][0-9] MB = 720 scrapes x 120 nodes x $NODE_SCRAPE_BYTES B, set by hours, scrape_interval_s and nodes; .* but its file system has [0-9.]+ MB free" \
   run --quiet --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json" --out "$mnt/r"
 row "0 2" 1 "$mnt/r/fleet.h5.partial: cannot reserve .* for it: No space left on device" \
   run --quiet --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json" --out "$mnt/r" \

@@ -1,6 +1,7 @@
 /* Telemetry model checks without faults: the seed's operating ranges
  * (training 72-78 C, inference 55-68 C, diurnal inference load peaking at
- * 14:00), monotonic counters, NaN for metrics a tenant does not report, and
+ * 14:00), monotonic counters, every GPU metric written, NaN exactly for the
+ * node metrics the catalogue says a node does not report, and
  * identical values whichever node range a model instance owns (the property
  * that makes archives rank-count invariant). */
 #include <math.h>
@@ -64,13 +65,24 @@ static void visit_ranges(const tel_window *w, int64_t t, int row, int node0, voi
     int n = node0 + i, tenant = f->node_tenant[n];
     size_t o = (size_t)row * c->nnodes + i;
     int idle = tenant == TENANT_TRAINING && f->node_job[n] < 0;
-    /* tenant applicability: NaN where the metric does not apply */
+    /* NaN exactly where the catalogue says the node does not report the
+     * metric (a reported one left unwritten stays NaN from tel_init) */
+    unsigned reporter = metric_reporter(tenant, f->node_job[n]);
+    for (int k = 0; k < NM_COUNT; k++)
+      if (metric_node[k].type == MT_F32)
+        CHECK(isnan(w->node[k][o].f) != metric_reported(&metric_node[k], reporter));
     CHECK(isnan(w->node[NM_TTFT][o].f) == (tenant == TENANT_TRAINING));
     CHECK(isnan(w->node[NM_ENTROPY][o].f) == (tenant != TENANT_MOE));
     CHECK(isnan(w->node[NM_STEP_TIME][o].f) == (tenant != TENANT_TRAINING || idle));
+    CHECK(isnan(w->node[NM_NCCL_LAT][o].f) == idle);
     CHECK_RANGE(w->node[NM_INLET_TEMP][o].f, 18.0, 26.0);
     for (int g = 0; g < FLEET_GPUS; g++) {
       size_t go = o * FLEET_GPUS + (size_t)g;
+      /* every GPU reports every GPU metric: tel_init fills the stage with
+       * NaN, so a metric the physics never writes shows here (no counter or
+       * code of this run comes near the NaN bit patterns) */
+      for (int k = 0; k < GM_COUNT; k++)
+        CHECK(!isnan(w->gpu[k][go].f));
       float temp = w->gpu[GM_TEMP][go].f;
       float util = w->gpu[GM_SM_UTIL][go].f;
       CHECK_RANGE(util, 0.0, 100.0);

@@ -1,6 +1,9 @@
 /* The metric catalogue: every exported series with its Prometheus-style name,
- * units, description, DCGM field, storage type and the tenants it applies to.
- * One X-macro list per scope; enums, the archive writer and --help read them. */
+ * units, description, DCGM field, storage type and which nodes report it.
+ * One X-macro list per scope; the enums, the model (which cells are NaN,
+ * which counters it accumulates), the archive's datasets and attributes
+ * (and through them the export), the detector's features and the contexts'
+ * metric names all read them. */
 #ifndef FLEETSIM_METRICS_H
 #define FLEETSIM_METRICS_H
 #include <stdint.h>
@@ -13,14 +16,29 @@ typedef union {
   uint32_t u;
 } tel_cell;
 
-/* Tenant masks: which node tenants report a metric (NaN elsewhere). */
+/* Tenant masks: bit k for tenant k of fleet.h (fleet_tenant order). */
 #define TM_MOE 1u
 #define TM_DENSE 2u
 #define TM_TRAIN 4u
 #define TM_INFER (TM_MOE | TM_DENSE)
 #define TM_ALL (TM_MOE | TM_DENSE | TM_TRAIN)
 
-/* X(ENUM, name, units, long_name, dcgm_field, type) -- per GPU, [T, nodes, 8]. */
+/* Reporter masks: which nodes report a node metric, by what runs on them;
+ * the model writes NaN into the metric's cells on every other node (the one
+ * place that decides it). A training node outside every job (the idle
+ * pool) is a reporter of its own; the other bits are the tenant bits. */
+#define RM_MOE TM_MOE     /* MoE inference nodes */
+#define RM_DENSE TM_DENSE /* dense inference nodes */
+#define RM_JOB TM_TRAIN   /* training nodes in a job */
+#define RM_POOL 8u        /* training nodes of the idle pool */
+#define RM_INFER (RM_MOE | RM_DENSE)
+#define RM_WORKLOAD (RM_INFER | RM_JOB) /* every node with a workload */
+#define RM_ALL (RM_WORKLOAD | RM_POOL)
+
+/* X(ENUM, name, units, long_name, dcgm_field, type) -- per GPU, [T, nodes, 8];
+ * every GPU reports every GPU metric. A counter (MT_U32, name ending in
+ * "_total") gets a per-GPU accumulator in the model (tel_gpu_real_ctr in
+ * src/model/node_physics.c lists those that accumulate time or energy). */
 #define GPU_METRICS(X)                                                                      \
   X(GM_TEMP, "gpu_temp_celsius", "C", "GPU junction temperature", "DCGM_FI_DEV_GPU_TEMP", MT_F32) \
   X(GM_MEM_TEMP, "gpu_memory_temp_celsius", "C", "HBM memory temperature",                 \
@@ -81,36 +99,38 @@ typedef union {
   X(GM_POWER_VIOL, "gpu_power_violation_ms_total", "ms",                                   \
     "Time clocks were held down by the power cap", "DCGM_FI_DEV_POWER_VIOLATION", MT_U32)
 
-/* X(ENUM, name, units, long_name, tenants, type) -- per node, [T, nodes]. */
+/* X(ENUM, name, units, long_name, reporters, type) -- per node, [T, nodes];
+ * reporters: an RM_* mask (a metric some nodes do not report is MT_F32). */
 #define NODE_METRICS(X)                                                                     \
-  X(NM_INLET_TEMP, "inlet_temp_celsius", "C", "Server inlet air temperature", TM_ALL, MT_F32) \
+  X(NM_INLET_TEMP, "inlet_temp_celsius", "C", "Server inlet air temperature", RM_ALL, MT_F32) \
   X(NM_PDU_IMBALANCE, "pdu_phase_imbalance_percent", "%",                                  \
-    "Load imbalance across the node's three PDU phases", TM_ALL, MT_F32)                    \
-  X(NM_POWER, "node_power_watts", "W", "Node power draw (GPUs and host)", TM_ALL, MT_F32)   \
-  X(NM_RDMA_BYTES, "rdma_bytes_per_second", "B/s", "RDMA traffic over InfiniBand", TM_ALL, MT_F32) \
-  X(NM_RDMA_RETX, "rdma_retransmits_total", "packets", "RDMA retransmitted packets", TM_ALL, MT_U32) \
+    "Load imbalance across the node's three PDU phases", RM_ALL, MT_F32)                    \
+  X(NM_POWER, "node_power_watts", "W", "Node power draw (GPUs and host)", RM_ALL, MT_F32)   \
+  X(NM_RDMA_BYTES, "rdma_bytes_per_second", "B/s", "RDMA traffic over InfiniBand", RM_ALL, MT_F32) \
+  X(NM_RDMA_RETX, "rdma_retransmits_total", "packets", "RDMA retransmitted packets", RM_ALL, MT_U32) \
   X(NM_IB_RCV_ERR, "ib_port_rcv_errors_total", "packets", "InfiniBand port receive errors", \
-    TM_ALL, MT_U32)                                                                         \
+    RM_ALL, MT_U32)                                                                         \
   X(NM_IB_XMIT_WAIT, "ib_port_xmit_wait_ms_total", "ms",                                   \
-    "Time the InfiniBand port waited for credits (PFC pressure)", TM_ALL, MT_U32)           \
-  X(NM_NCCL_LAT, "nccl_allreduce_latency_us", "us", "Mean NCCL all-reduce latency", TM_ALL, MT_F32) \
-  X(NM_REQ_RATE, "requests_per_second", "1/s", "Inference requests served", TM_INFER, MT_F32) \
+    "Time the InfiniBand port waited for credits (PFC pressure)", RM_ALL, MT_U32)           \
+  X(NM_NCCL_LAT, "nccl_allreduce_latency_us", "us", "Mean NCCL all-reduce latency",        \
+    RM_WORKLOAD, MT_F32)                                                                    \
+  X(NM_REQ_RATE, "requests_per_second", "1/s", "Inference requests served", RM_INFER, MT_F32) \
   X(NM_PROMPT_TOKENS, "prompt_tokens_mean", "tokens", "Mean prompt (context) length",      \
-    TM_INFER, MT_F32)                                                                       \
-  X(NM_TTFT, "ttft_ms", "ms", "Time to first token, p95", TM_INFER, MT_F32)                 \
-  X(NM_ITL, "itl_ms", "ms", "Inter-token latency, p95", TM_INFER, MT_F32)                   \
-  X(NM_KV_HIT, "kv_cache_hit_ratio", "1", "KV cache (prefix) hit ratio", TM_INFER, MT_F32)  \
-  X(NM_TOKENS, "tokens_per_second", "1/s", "Generated tokens per second", TM_INFER, MT_F32) \
+    RM_INFER, MT_F32)                                                                       \
+  X(NM_TTFT, "ttft_ms", "ms", "Time to first token, p95", RM_INFER, MT_F32)                 \
+  X(NM_ITL, "itl_ms", "ms", "Inter-token latency, p95", RM_INFER, MT_F32)                   \
+  X(NM_KV_HIT, "kv_cache_hit_ratio", "1", "KV cache (prefix) hit ratio", RM_INFER, MT_F32)  \
+  X(NM_TOKENS, "tokens_per_second", "1/s", "Generated tokens per second", RM_INFER, MT_F32) \
   X(NM_ENTROPY, "expert_selection_entropy_nats", "nats",                                   \
-    "Entropy of MoE expert selection (max ln 8 = 2.079)", TM_MOE, MT_F32)                   \
-  X(NM_STEP_TIME, "step_time_ms", "ms", "Training step time (the job's slowest node)", TM_TRAIN, MT_F32) \
+    "Entropy of MoE expert selection (max ln 8 = 2.079)", RM_MOE, MT_F32)                   \
+  X(NM_STEP_TIME, "step_time_ms", "ms", "Training step time (the job's slowest node)", RM_JOB, MT_F32) \
   X(NM_CKPT_WRITE, "checkpoint_write_seconds", "s", "Duration of the last checkpoint write", \
-    TM_TRAIN, MT_F32)                                                                       \
+    RM_JOB, MT_F32)                                                                         \
   X(NM_ALLREDUCE_WAIT, "allreduce_wait_ms", "ms", "Time per step waiting at the all-reduce barrier", \
-    TM_TRAIN, MT_F32)                                                                       \
-  X(NM_GRAD_NORM, "gradient_norm", "1", "Global gradient norm", TM_TRAIN, MT_F32)           \
+    RM_JOB, MT_F32)                                                                         \
+  X(NM_GRAD_NORM, "gradient_norm", "1", "Global gradient norm", RM_JOB, MT_F32)             \
   X(NM_RESERVED_MEM, "reserved_memory_bytes", "B", "Memory reserved by the training framework", \
-    TM_TRAIN, MT_F32)
+    RM_JOB, MT_F32)
 
 /* X(ENUM, name, units, long_name) -- per cluster, [T], float32. */
 #define CLUSTER_METRICS(X)                                                                  \
@@ -141,11 +161,22 @@ typedef struct {
   const char *long_name;  /* one-line description */
   const char *dcgm_field; /* DCGM field id name, or NULL */
   metric_type type;
-  unsigned tenants;       /* TM_* mask; NaN for other tenants */
+  unsigned tenants;       /* TM_* mask: the tenants with a reporting node (the
+                             archive's `tenants` attribute); NaN for the others */
+  unsigned reporters;     /* RM_* mask: the nodes that report it; NaN elsewhere */
 } metric_def;
 
 /* 1 when the metric is a monotonic counter (its name ends in "_total"). */
 int metric_is_counter(const metric_def *m);
+
+/* The reporter bit (RM_MOE, RM_DENSE, RM_JOB or RM_POOL) of a node of
+ * `tenant` (fleet_tenant) in training job `job` (-1: none). */
+unsigned metric_reporter(int tenant, int job);
+
+/* 1 when a node with reporter bit `reporter` reports metric m. */
+static inline int metric_reported(const metric_def *m, unsigned reporter) {
+  return (m->reporters & reporter) != 0;
+}
 
 extern const metric_def metric_gpu[GM_COUNT];
 extern const metric_def metric_node[NM_COUNT];

@@ -31,6 +31,7 @@ void sizing_estimate(const fs_config *cfg, int ranks, sizing *s) {
   int racks_max = (cfg->racks + ranks - 1) / (ranks > 0 ? ranks : 1);
   double local = (double)racks_max * per_rack, node_bytes = SZ_NODE_VALUES * 4;
   s->local_nodes = (int)local;
+  s->node_scrape_bytes = node_bytes;
   /* per row: the telemetry, and 8 B each of /time/seconds, /telemetry/time and time_utc */
   s->archive_bytes = rows_alloc * (N * node_bytes + CM_COUNT * 4.0 + 3 * 8.0) +
                      (double)cfg->racks * rows_alloc / rows * (GM_COUNT + NM_COUNT) * 48.0 +
@@ -74,7 +75,7 @@ void sizing_print(const sizing *s, const fs_config *cfg, int ranks, FILE *out) {
     fprintf(out,
             "fleetsim: disk: about %s in the output directory: archive %s (%lld scrapes x %d "
             "nodes x %.0f B: keys hours, scrape_interval_s, nodes), checkpoints up to %s\n",
-            d, a, (long long)cfg_scrapes(cfg), cfg->nodes, SZ_NODE_VALUES * 4, c);
+            d, a, (long long)cfg_scrapes(cfg), cfg->nodes, s->node_scrape_bytes, c);
   else
     fprintf(out, "fleetsim: disk: about %s (archive = 0: no archive, no checkpoints)\n", d);
   fprintf(out,
@@ -82,7 +83,7 @@ void sizing_print(const sizing *s, const fs_config *cfg, int ranks, FILE *out) {
           "%d x %d nodes x %.0f B), %s on rank 0\n",
           ranks, ranks == 1 ? "" : "s", r, w,
           cfg->window_scrapes < cfg_scrapes(cfg) ? cfg->window_scrapes : (int)cfg_scrapes(cfg),
-          s->local_nodes, SZ_NODE_VALUES * 4, root);
+          s->local_nodes, s->node_scrape_bytes, root);
 }
 
 int sizing_check_fits(const sizing *z, const fs_config *cfg, const char *out_dir, int node_ranks) {
@@ -94,10 +95,11 @@ int sizing_check_fits(const sizing *z, const fs_config *cfg, const char *out_dir
   int rc = path_free_bytes(out_dir, &free_bytes);
   if (rc == 0 && z->disk_bytes > (double)free_bytes) {
     sizing_bytes((double)free_bytes, have, sizeof have);
-    diag_addf("run: %s needs about %s (archive %s = %lld scrapes x %d nodes x 1040 B, set by "
+    diag_addf("run: %s needs about %s (archive %s = %lld scrapes x %d nodes x %.0f B, set by "
               "hours, scrape_interval_s and nodes; checkpoints %s), but its file system has %s "
               "free: free space, lower hours or nodes, or pass --force to try anyway",
-              out_dir, need, arch, (long long)cfg_scrapes(cfg), cfg->nodes, ck, have);
+              out_dir, need, arch, (long long)cfg_scrapes(cfg), cfg->nodes, z->node_scrape_bytes,
+              ck, have);
     rc = FS_EIO;
   }
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
@@ -111,10 +113,10 @@ int sizing_check_fits(const sizing *z, const fs_config *cfg, const char *out_dir
     sizing_bytes(z->window_bytes, win, sizeof win);
     diag_addf("run: %d rank%s on this node would need about %s of memory (%s per rank, %s on "
               "rank 0; the window buffer alone %s = window_scrapes %d x %d nodes per rank x "
-              "1040 B), but it has %s: lower window_scrapes or nodes, use more ranks on more "
+              "%.0f B), but it has %s: lower window_scrapes or nodes, use more ranks on more "
               "nodes, or pass --force to try anyway",
               node_ranks, node_ranks == 1 ? "" : "s", need, rank, root, win,
-              cfg->window_scrapes, z->local_nodes, have);
+              cfg->window_scrapes, z->local_nodes, z->node_scrape_bytes, have);
     rc = rc ? rc : FS_EIO;
   }
   return rc;

@@ -17,6 +17,8 @@ typedef struct {
   double window_bytes;     /* the window buffer of the largest rank */
   double rank_bytes;       /* peak memory of the largest worker rank */
   double root_bytes;       /* peak memory of the printing rank */
+  double node_scrape_bytes; /* one node's values of one scrape (every GPU and node
+                               metric of the catalogue, 4 B each) */
   int local_nodes;         /* nodes of the largest rank */
 } sizing;
 

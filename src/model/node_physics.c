@@ -1,0 +1,482 @@
+/* One node's advance at one scrape, its GPUs included (see
+ * telemetry_model.h): the rank-wide noise and event draws of the scrape;
+ * per node its workload (inference load, training checkpoint stalls, MoE
+ * routing skew), inlet air and KV cache; its 8 GPUs (power, junction
+ * temperature with thermal lag, clocks and throttle reasons, utilisation,
+ * memory, PCIe and NVLink traffic, the event counters: ECC, NVLink replays
+ * and recoveries, PCIe replays, remapped rows, throttle time, energy) as
+ * branch-free loops over the 8 GPUs that GCC vectorises (IEEE single
+ * precision without contraction gives the same bits as scalar code); then
+ * the node metrics it reports: power, PDU imbalance, RDMA and InfiniBand
+ * counters, NCCL latency, inference latency and throughput, training step
+ * time. Which node metrics a node does not report is the catalogue's
+ * (metrics.h); telemetry_stage.c writes their NaN. Hot path: no
+ * allocation, no I/O, no indirect call. */
+#include "src/model/telemetry_model.h"
+
+#include <string.h>
+
+#include "src/core/simd.h"
+
+static void tel_moe_shares(const tel_drivers *d, tel_node_ctx *nc) {
+  int nhot = __builtin_popcount(d->hot_gpu_mask);
+  float c = tel_clampf(d->routing_collapse, 0.0f, 1.0f);
+  if (nhot == 0 || nhot == FLEET_GPUS || c <= 0.0f) {
+    for (int g = 0; g < FLEET_GPUS; g++)
+      nc->share[g] = 1.0f / FLEET_GPUS;
+    nc->moe_thr = 1.0f;
+    return;
+  }
+  float uniform_hot = (float)nhot / FLEET_GPUS;
+  float hot = uniform_hot + (d->hot_share - uniform_hot) * c;
+  float peak = 0;
+  for (int g = 0; g < FLEET_GPUS; g++) {
+    int is_hot = (d->hot_gpu_mask >> g) & 1;
+    nc->share[g] = is_hot ? hot / nhot : (1.0f - hot) / (FLEET_GPUS - nhot);
+    float demand = nc->util_base * nc->share[g] * FLEET_GPUS;
+    if (demand > peak)
+      peak = demand;
+  }
+  /* hot experts saturate; the all-to-all makes everyone wait on them */
+  nc->moe_thr = peak > 95.0f ? powf(95.0f / peak, 0.6f) : 1.0f;
+}
+
+/* out[i] = rng_bits_at(keys[i], cm) for n keys. Integer only, so every
+ * clone gives the same bits; AVX-512 and AVX2 mix 8 or 4 keys at once where
+ * the CPU has them (the draws are a third of the model's instructions). */
+FS_SIMD_CLONES
+static void tel_mix_keys(uint64_t *restrict out, const uint64_t *restrict keys, uint64_t cm,
+                         size_t n) {
+  for (size_t i = 0; i < n; i++)
+    out[i] = rng_bits_at(keys[i], cm);
+}
+
+/* One AR(1) step for n entities of one noise channel: st = phi * st +
+ * innov * N(0, 1), the normals drawn at counter cm of each key (bits is
+ * scratch for n draws). */
+FS_SIMD_CLONES
+static void tel_ar1_step(float *restrict st, const uint64_t *restrict bits, float phi, float innov,
+                         size_t n) {
+  for (size_t i = 0; i < n; i++)
+    st[i] = phi * st[i] + innov * rng_normal(bits[i]);
+}
+
+static void tel_ar1_advance(float *restrict st, const uint64_t *keys, uint64_t cm, float phi,
+                            float innov, uint64_t *bits, size_t n) {
+  tel_mix_keys(bits, keys, cm, n);
+  tel_ar1_step(st, bits, phi, innov, n);
+}
+
+/* Phase one of a scrape, over every GPU of the rank: the AR(1) noise states
+ * advance one step and the event draws land in gpu_bits. */
+static void tel_gpu_draws(tel_model *m, const tel_scrape_rng *sr) {
+  const size_t ng = (size_t)m->nnodes * FLEET_GPUS;
+  for (int c = 0; c < GN_COUNT; c++) /* gpu_bits[0] is scratch here, refilled below */
+    tel_ar1_advance(m->gpu_noise[c], m->gpu_key[c], sr->noise, tel_gpu_phi[c], m->gpu_innov[c],
+                    m->gpu_bits[0], ng);
+  tel_mix_keys(m->gpu_bits[0], m->gpu_event_key, sr->ev[EV_SBE], ng);
+  tel_mix_keys(m->gpu_bits[1], m->gpu_event_key, sr->ev[EV_REPLAY], ng);
+  tel_mix_keys(m->gpu_bits[2], m->gpu_event_key, sr->ev[EV_PCIE], ng);
+}
+
+/* The same for the nodes: every channel of every node advances, also those
+ * a node's tenant never reads (its tenant is fixed, so the values it does
+ * read are the same), which keeps the loops branch-free. */
+static void tel_node_draws(tel_model *m, const tel_scrape_rng *sr) {
+  const size_t nn = (size_t)m->nnodes;
+  for (int c = 0; c < NN_COUNT; c++) /* node_bits[0] is scratch here, refilled below */
+    tel_ar1_advance(m->node_noise[c], m->node_key[c], sr->noise, tel_node_phi[c],
+                    m->node_innov[c], m->node_bits[0], nn);
+  tel_mix_keys(m->node_bits[0], m->node_event_key, sr->ev[EV_RETX], nn);
+  tel_mix_keys(m->node_bits[1], m->node_event_key, sr->ev[EV_RCV_ERR], nn);
+  tel_mix_keys(m->node_bits[2], m->node_event_key, sr->ev[EV_XMIT], nn);
+  tel_mix_keys(m->node_bits[3], m->node_event_key, sr->ev[EV_JITTER], nn);
+}
+
+/* ---- the GPUs of one node ---------------------------------------------- */
+
+/* The GPU counters accumulated in double: time and energy (the others
+ * count whole events in uint32). */
+const int tel_gpu_real_ctr[] = {GM_ENERGY, GM_THERMAL_VIOL, GM_POWER_VIOL};
+const int tel_gpu_real_ctr_count = (int)(sizeof tel_gpu_real_ctr / sizeof tel_gpu_real_ctr[0]);
+
+/* Per-node constants of the GPU model (from the node's tenant and drivers),
+ * so that one loop over the 8 GPUs serves every tenant. */
+typedef struct {
+  float ubase[FLEET_GPUS]; /* SM util before noise, %; 0 = idle */
+  float unoise;            /* util noise, % per unit draw */
+  float dyn_w;             /* TEL_DYN_W x workload intensity */
+  float target0;           /* inlet + 25 C */
+  float board_c;           /* driver: added junction temperature */
+  int membw_job;           /* training job: membw = 62 util / 96 */
+  float membw_a, membw_b, membw_k; /* otherwise membw = a + (b util) k */
+  float tensor_k;          /* tensor active per % util */
+  float fb_used, fb_free;
+  float nvlink_k;          /* NVLink bytes/s at 100% util */
+  int pcie_ckpt;           /* a checkpoint write: pcie_tx is the constant below */
+  float pcie_tx, pcie_rx_k;
+} tel_gpu_ctx;
+
+static void tel_gpu_ctx_set(const tel_model *m, const tel_drivers *d, const tel_node_ctx *nc,
+                            int in_job, float kv_hit, tel_gpu_ctx *gc) {
+  const int inference = nc->tenant != TENANT_TRAINING, moe = nc->tenant == TENANT_MOE;
+  for (int g = 0; g < FLEET_GPUS; g++) {
+    float util = nc->util_base;
+    if (moe) {
+      float stall = ((d->hot_gpu_mask >> g) & 1) ? 1.0f : (nc->moe_thr < 1.0f ? 0.75f : 1.0f);
+      util = nc->util_base * nc->share[g] * FLEET_GPUS * nc->moe_thr * stall;
+      if (util > 95.0f) /* a saturated expert GPU: the router queues the rest */
+        util = 95.0f;
+    }
+    gc->ubase[g] = util;
+  }
+  gc->unoise = in_job ? 1.2f : 2.5f;
+  /* decode-heavy inference is memory-bound: fewer watts per busy percent */
+  gc->dyn_w = TEL_DYN_W * (inference ? 0.8f : 1.0f);
+  gc->target0 = nc->inlet_c + 25.0f;
+  gc->board_c = d->board_delta_c;
+  gc->membw_job = in_job;
+  gc->membw_a = nc->tenant == TENANT_DENSE ? 18.0f : 12.0f;
+  gc->membw_b = nc->tenant == TENANT_DENSE ? 0.6f : 0.55f;
+  gc->membw_k = nc->tenant == TENANT_DENSE ? 1.0f + 0.25f * (1.0f - kv_hit / 0.94f) : 1.0f;
+  gc->tensor_k = in_job ? 0.0066f : 0.0047f;
+  if (nc->tenant == TENANT_TRAINING)
+    gc->fb_used = in_job ? (float)(0.905 * TEL_HBM_BYTES) : (float)(0.006 * TEL_HBM_BYTES);
+  else
+    gc->fb_used = (float)((moe ? 0.93 : 0.90) * TEL_HBM_BYTES);
+  gc->fb_free = (float)TEL_HBM_BYTES - gc->fb_used;
+  gc->nvlink_k = in_job ? 1.6e11f : (moe ? 9.0e10f : 5.5e10f);
+  gc->pcie_ckpt = in_job && nc->stall_s > 0;
+  gc->pcie_tx = gc->pcie_ckpt ? 1.2e10f * nc->stall_s / m->dt : 0.0f;
+  gc->pcie_rx_k = inference ? 1.5e9f : 6.0e8f;
+}
+
+/* The scalar path of one GPU's event counts at one scrape (global index gi
+ * on this rank): the SBE and PCIe replay counts from the same draws as
+ * tel_poisson_base, the remapped rows an SBE burst brings, and the NVLink
+ * recovery (XID 74) a replay burst can trigger, added to the model. */
+static void tel_gpu_rare_events(tel_model *m, size_t gi, double lambda_sbe, uint64_t b_sbe,
+                                uint64_t b_pcie, uint32_t replays, const tel_scrape_rng *sr,
+                                uint32_t *sbe, uint32_t *pcie) {
+  *sbe = tel_poisson_base(m, PR_SBE, lambda_sbe, b_sbe);
+  if (*sbe > 0)
+    m->gpu_cnt[GM_REMAP_CORR][gi] +=
+        tel_poisson(*sbe / 60.0, tel_event_bits(m->gpu_event_key[gi], sr, EV_REMAP));
+  if (replays > 50 && rng_uniform(tel_event_bits(m->gpu_event_key[gi], sr, EV_RECOVERY)) < 0.08) {
+    m->gpu_cnt[GM_NVLINK_RECOVERY][gi] += 1;
+    m->xid[gi] = 74; /* NVLink error */
+  }
+  *pcie = tel_poisson_base(m, PR_PCIE, 0.002, b_pcie);
+}
+
+/* The 8 GPUs of local node i at one scrape, in phases: the draws (done for
+ * the whole rank by tel_gpu_draws), the physics as branch-free loops over the 8 GPUs
+ * (selects, so GCC vectorises them; IEEE single precision without
+ * contraction gives the same bits as scalar code), the window stores, then
+ * the event counters (rare branches, scalar). o is the window offset of GPU 0. */
+static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const tel_gpu_ctx *gc,
+                          const tel_scrape_rng *sr, tel_window *w, size_t o, tel_gpu_sums *sum) {
+  enum { G = FLEET_GPUS };
+  const size_t gi = i * G;
+  const float dt = m->dt;
+  /* this scrape's AR(1) states and event draws (tel_gpu_draws) */
+  const float *z[GN_COUNT] = {&m->gpu_noise[GN_UTIL][gi], &m->gpu_noise[GN_POWER][gi],
+                              &m->gpu_noise[GN_TEMP][gi]};
+  const uint64_t *b_sbe = &m->gpu_bits[0][gi], *b_replay = &m->gpu_bits[1][gi];
+  const uint64_t *b_pcie = &m->gpu_bits[2][gi];
+
+  float util[G], clock[G], power[G], temp[G], membw[G];
+  uint32_t events[G];
+  /* local copies: a loop over locals only needs no run-time alias checks */
+  float zu[G], zp[G], zt[G], scale[G], toff[G], temp_c[G];
+  memcpy(zu, z[GN_UTIL], sizeof zu);
+  memcpy(zp, z[GN_POWER], sizeof zp);
+  memcpy(zt, z[GN_TEMP], sizeof zt);
+  memcpy(scale, &m->gpu_power_scale[gi], sizeof scale);
+  memcpy(toff, &m->gpu_temp_offset_c[gi], sizeof toff);
+  memcpy(temp_c, &m->temp_c[gi], sizeof temp_c);
+  float ubase[G];
+  memcpy(ubase, gc->ubase, sizeof ubase);
+  /* locals, not loads in the arms of a select: those would keep the loops scalar */
+  const float unoise = gc->unoise, dyn_w = gc->dyn_w, target0 = gc->target0, board_c = gc->board_c;
+  const float alpha = m->alpha, membw_a = gc->membw_a, membw_b = gc->membw_b, membw_k = gc->membw_k;
+  const int membw_job = gc->membw_job;
+  for (int g = 0; g < G; g++) {
+    const float u0 = ubase[g];
+    const float u = u0 > 0 ? tel_clampf(u0 + unoise * zu[g], 0.5f, 100.0f) : 0.0f;
+    /* clocks follow the lagged temperature: boost drops above 74 C, the
+     * thermal slowdown cuts hard above 83 C (NaN before the first scrape:
+     * every comparison is false, so boost clocks and no events) */
+    const float tp = temp_c[g];
+    const float c1 = tp > TEL_BOOST_KNEE_C ? TEL_BOOST_MHZ - 6.0f * (tp - TEL_BOOST_KNEE_C) : TEL_BOOST_MHZ;
+    const int sw = tp >= TEL_THROTTLE_C;
+    const float c2 = sw ? c1 - 110.0f * (tp - TEL_THROTTLE_C + 1.0f) : c1;
+    const float ck = tel_clampf(c2, 900.0f, TEL_BOOST_MHZ);
+    const float speed = ck / TEL_BOOST_MHZ;
+    const float p0 = (TEL_IDLE_W + dyn_w * (u / 100.0f) * (0.55f + 0.45f * speed)) * scale[g] +
+                     6.0f * zp[g];
+    const int capped = p0 > TEL_POWER_CAP_W;
+    const float p = capped ? TEL_POWER_CAP_W : p0;
+    const float target = target0 + 0.04f * p + toff[g] + board_c + 0.3f * zt[g];
+    const float tn = tp != tp ? target : tp + alpha * (target - tp);
+    const float mb0 = membw_job ? 62.0f * u / 96.0f : membw_a + membw_b * u * membw_k;
+    events[g] = (sw ? CLOCK_EVENT_SW_THERMAL : 0u) | (tp >= TEL_HW_THROTTLE_C ? CLOCK_EVENT_HW_THERMAL : 0u) |
+                (capped ? CLOCK_EVENT_SW_POWER_CAP : 0u) | (u < 5.0f ? CLOCK_EVENT_IDLE : 0u);
+    util[g] = u;
+    clock[g] = ck;
+    power[g] = p;
+    temp[g] = tn;
+    membw[g] = tel_clampf(mb0 + 1.5f * zu[g], 0.0f, 100.0f);
+  }
+  memcpy(&m->temp_c[gi], temp, sizeof temp);
+
+  const float nvlink_k = gc->nvlink_k, tensor_k = gc->tensor_k, fb_used = gc->fb_used;
+  const float fb_free = gc->fb_free, pcie_tx = gc->pcie_tx, pcie_rx_k = gc->pcie_rx_k;
+  const int pcie_ckpt = gc->pcie_ckpt;
+  float nvlink_bps[G];
+  for (int g = 0; g < G; g++)
+    nvlink_bps[g] = nvlink_k * (util[g] / 100.0f) * (0.9f + 0.1f * (clock[g] / TEL_BOOST_MHZ));
+  /* one loop per metric: each stores through one pointer and reads only
+   * locals, so no run-time alias checks keep it from vectorising */
+#define TEL_STORE(k, field, expr)                                                                \
+  do {                                                                                           \
+    tel_cell *out_ = &w->gpu[k][o];                                                              \
+    for (int g = 0; g < G; g++)                                                                  \
+      out_[g].field = (expr);                                                                    \
+  } while (0)
+  TEL_STORE(GM_TEMP, f, temp[g]);
+  TEL_STORE(GM_MEM_TEMP, f, temp[g] + 1.5f + 0.05f * membw[g]);
+  TEL_STORE(GM_POWER, f, power[g]);
+  TEL_STORE(GM_SM_CLOCK, f, util[g] < 5.0f ? 345.0f : clock[g]);
+  TEL_STORE(GM_MEM_CLOCK, f, TEL_MEM_MHZ);
+  TEL_STORE(GM_SM_UTIL, f, util[g]);
+  TEL_STORE(GM_MEM_BW_UTIL, f, membw[g]);
+  TEL_STORE(GM_SM_ACTIVE, f, 0.0095f * util[g]);
+  TEL_STORE(GM_SM_OCCUPANCY, f, 0.0052f * util[g]);
+  TEL_STORE(GM_TENSOR_ACTIVE, f, tensor_k * util[g]);
+  TEL_STORE(GM_DRAM_ACTIVE, f, 0.009f * membw[g]);
+  TEL_STORE(GM_FB_USED, f, fb_used);
+  TEL_STORE(GM_FB_FREE, f, fb_free);
+  TEL_STORE(GM_PCIE_TX, f, pcie_ckpt ? pcie_tx : 4.0e8f * util[g] / 100.0f);
+  TEL_STORE(GM_PCIE_RX, f, pcie_rx_k * util[g] / 100.0f);
+  TEL_STORE(GM_NVLINK_TX, f, nvlink_bps[g]);
+  TEL_STORE(GM_NVLINK_RX, f, nvlink_bps[g]);
+  TEL_STORE(GM_CLOCK_EVENTS, u, events[g]);
+
+  /* Event counters, one scalar pass per GPU. The fault-free case has no
+   * branch taken: a draw at a fault-free Poisson rate is 0 when its 53
+   * uniform bits are at most base_zero (the integer form of u <= P(0)),
+   * baseline replays are 1-3. A GPU with a nonzero draw, a fault's SBE rate
+   * or a replay burst takes tel_gpu_rare_events with the same draws. Every
+   * counter cell is stored as it is updated: no wide load of values just
+   * written by narrow stores (a store-forwarding stall). */
+  uint32_t *restrict sbe_c = &m->gpu_cnt[GM_ECC_SBE][gi], *restrict pcie_c = &m->gpu_cnt[GM_PCIE_REPLAY][gi];
+  uint32_t *restrict replay_c = &m->gpu_cnt[GM_NVLINK_REPLAY][gi], *restrict crc_c = &m->gpu_cnt[GM_NVLINK_CRC][gi];
+  const uint32_t *dbe_c = &m->gpu_cnt[GM_ECC_DBE][gi], *remap_c = &m->gpu_cnt[GM_REMAP_CORR][gi];
+  const uint32_t *unc_c = &m->gpu_cnt[GM_REMAP_UNCORR][gi], *recov_c = &m->gpu_cnt[GM_NVLINK_RECOVERY][gi];
+  double *restrict energy = &m->gpu_acc[GM_ENERGY][gi], *restrict thermal_v = &m->gpu_acc[GM_THERMAL_VIOL][gi];
+  double *restrict power_v = &m->gpu_acc[GM_POWER_VIOL][gi];
+  tel_cell *const *wg = w->gpu;
+  const uint64_t sbe0 = m->base_zero[PR_SBE], pcie0 = m->base_zero[PR_PCIE];
+  const unsigned nvl_mask = d->nvlink_gpu_mask;
+  const long nvl = lrintf(d->nvlink_replays);
+  /* a failing link's count replaces the baseline r (1-3) when nvl > r */
+  const uint32_t nvl_val = (uint32_t)nvl, nvl_cmp = nvl >= 4 ? UINT32_MAX : (nvl >= 2 ? (uint32_t)nvl : 0u);
+  uint32_t replay_hi = 0;
+  for (int g = 0; g < G; g++) {
+    const size_t c = o + (size_t)g;
+    const double lambda_sbe = 2e-4 + d->sbe_per_interval[g];
+    const uint32_t r0 = 1u + (uint32_t)(b_replay[g] % 3u);
+    const uint32_t replays = ((nvl_mask >> g) & 1u) && nvl_cmp > r0 ? nvl_val : r0;
+    uint32_t sbe = 0, pcie = 0;
+    if ((lambda_sbe != tel_base_rate[PR_SBE]) | ((b_sbe[g] >> 11) > sbe0) |
+        ((b_pcie[g] >> 11) > pcie0) | (replays > 50))
+      tel_gpu_rare_events(m, gi + (size_t)g, lambda_sbe, b_sbe[g], b_pcie[g], replays, sr, &sbe, &pcie);
+    wg[GM_ECC_SBE][c].u = sbe_c[g] += sbe;
+    wg[GM_PCIE_REPLAY][c].u = pcie_c[g] += pcie;
+    wg[GM_NVLINK_REPLAY][c].u = replay_c[g] += replays;
+    wg[GM_NVLINK_CRC][c].u = crc_c[g] += replays; /* each replay answers a CRC-failed flit */
+    wg[GM_ECC_DBE][c].u = dbe_c[g];
+    wg[GM_REMAP_CORR][c].u = remap_c[g];
+    wg[GM_REMAP_UNCORR][c].u = unc_c[g];
+    wg[GM_NVLINK_RECOVERY][c].u = recov_c[g];
+    replay_hi = replays > replay_hi ? replays : replay_hi;
+    energy[g] += power[g] * dt;
+    if (events[g] & CLOCK_EVENT_SW_THERMAL)
+      thermal_v[g] += 1000.0 * dt * tel_clampf((temp[g] - TEL_THROTTLE_C + 1.0f) / 3.0f, 0.2f, 1.0f);
+    if (events[g] & CLOCK_EVENT_SW_POWER_CAP)
+      power_v[g] += 1000.0 * dt * 0.5;
+    wg[GM_ENERGY][c].u = (uint32_t)energy[g];
+    wg[GM_THERMAL_VIOL][c].u = (uint32_t)thermal_v[g];
+    wg[GM_POWER_VIOL][c].u = (uint32_t)power_v[g];
+  }
+  const float replay_max = (float)replay_hi; /* the conversion keeps the order */
+#undef TEL_STORE
+  memcpy(&w->gpu[GM_XID][o], &m->xid[gi], sizeof(uint32_t) * G);
+
+  /* in GPU order, as the node's sums always were */
+  float power_sum = 0, power_sq = 0, clock_min = TEL_BOOST_MHZ, clock_sum = 0;
+  for (int g = 0; g < G; g++) {
+    power_sum += power[g];
+    power_sq += power[g] * power[g];
+    clock_sum += clock[g];
+    if (util[g] >= 5.0f && clock[g] < clock_min)
+      clock_min = clock[g];
+  }
+  *sum = (tel_gpu_sums){power_sum, power_sq, clock_sum, clock_min, replay_max};
+}
+
+/* Advances the 8 GPUs of local node i (drivers d, node quantities nc, a
+ * training node in a job: in_job, KV hit ratio before noise: kv_hit) one
+ * scrape: their state in m, every GPU metric into the stage st from cell o
+ * on, and the sums the node part needs into *sum. */
+static void tel_gpu_advance(tel_model *m, size_t i, const tel_drivers *d, const tel_node_ctx *nc,
+                            int in_job, float kv_hit, const tel_scrape_rng *sr, tel_window *st,
+                            size_t o, tel_gpu_sums *sum) {
+  tel_gpu_ctx gc;
+  tel_gpu_ctx_set(m, d, nc, in_job, kv_hit, &gc);
+  tel_node_gpus(m, i, d, &gc, sr, st, o, sum);
+}
+
+/* ---- the node ---------------------------------------------------------- */
+
+void tel_scrape_draws(tel_model *m, const tel_scrape_rng *sr) {
+  tel_gpu_draws(m, sr);
+  tel_node_draws(m, sr);
+}
+
+void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const tel_drivers *d,
+                      tel_window *st, size_t o) {
+  const fleet *f = m->f;
+  const float dt = m->dt;
+  const int n = m->node0 + (int)i;
+  tel_node_ctx nc = {.tenant = f->node_tenant[n], .job = f->node_job[n]};
+  float z_inlet = m->node_noise[NN_INLET][i];
+  float z_load = m->node_noise[NN_LOAD][i];
+  nc.inlet_c = TEL_CRAH_SUPPLY_C + m->inlet_offset_c[i] + 0.04f * (sc->outdoor_c - 16.0f) +
+               0.25f * z_inlet + d->inlet_delta_c;
+  int in_job = nc.tenant == TENANT_TRAINING && nc.job >= 0;
+  int inference = nc.tenant != TENANT_TRAINING;
+  if (inference) {
+    nc.load = tel_clampf(sc->load * (1.0f + 0.05f * z_load), 0.05f, 1.0f);
+    nc.util_base = 100.0f * (0.15f + 0.75f * nc.load);
+  } else if (in_job) {
+    nc.stall_s = m->job_stall_s[nc.job];
+    float busy = 1.0f - nc.stall_s / dt; /* GPUs idle while the checkpoint writes */
+    nc.util_base = 96.0f * busy + 12.0f * (1.0f - busy);
+  } else {
+    nc.util_base = 0.0f; /* idle pool */
+  }
+  if (nc.tenant == TENANT_MOE)
+    tel_moe_shares(d, &nc);
+  else {
+    for (int g = 0; g < FLEET_GPUS; g++)
+      nc.share[g] = 1.0f / FLEET_GPUS;
+    nc.moe_thr = 1.0f;
+  }
+  /* KV cache: a fixed pool against a working set that grows with context */
+  float ctx = d->context_scale > 0 ? d->context_scale : 1.0f;
+  float kv_hit = 0.94f / (1.0f + 0.363f * (ctx - 1.0f));
+  float cong = tel_clampf(d->fabric_congestion, 0.0f, 1.0f);
+
+  /* ---- GPUs ---- */
+  tel_gpu_sums sum;
+  tel_gpu_advance(m, i, d, &nc, in_job, kv_hit, &sc->sr, st, o * FLEET_GPUS, &sum);
+  float power_sum = sum.power_sum, power_sq = sum.power_sq, clock_min = sum.clock_min;
+  float clock_sum = sum.clock_sum, replay_max = sum.replay_max;
+  m->min_clock_mhz[i] = clock_min;
+  float clock_mean = clock_sum / FLEET_GPUS;
+  float slow = TEL_BOOST_MHZ / clock_mean; /* latency grows as clocks fall */
+
+  /* ---- node: what every node reports ---- */
+  float mean_p = power_sum / FLEET_GPUS;
+  float var_p = fmaxf(0.0f, power_sq / FLEET_GPUS - mean_p * mean_p);
+  float cv = mean_p > 0 ? sqrtf(var_p) / mean_p : 0.0f;
+  float host_w = 850.0f + (inference ? 250.0f * nc.load : 300.0f);
+  st->node[NM_INLET_TEMP][o].f = nc.inlet_c;
+  st->node[NM_PDU_IMBALANCE][o].f = 3.0f + 30.0f * cv + 0.4f * z_inlet;
+  st->node[NM_POWER][o].f = power_sum + host_w;
+  float z_rdma = m->node_noise[NN_RDMA][i];
+  float rdma;
+  if (nc.tenant == TENANT_MOE)
+    rdma = 2.6e10f * nc.load * nc.moe_thr;
+  else if (nc.tenant == TENANT_DENSE)
+    rdma = 1.5e9f * nc.load;
+  else
+    rdma = in_job ? 3.4e10f * (1.0f - nc.stall_s / dt) : 2.0e7f;
+  /* Microbursts: MoE all-to-all surges overflow the leaf's buffers. The
+   * senders (MoE) stall on PFC pauses (xmit wait) and push more bytes;
+   * every port behind the leaf drops packets (receive errors, retransmits). */
+  int moe_node = nc.tenant == TENANT_MOE;
+  float surge = moe_node ? 1.0f + 0.35f * cong : 1.0f - 0.12f * cong;
+  st->node[NM_RDMA_BYTES][o].f = rdma * (1.0f + 0.04f * z_rdma) * surge;
+  st->node[NM_RDMA_RETX][o].u = m->node_cnt[NM_RDMA_RETX][i] +=
+      tel_poisson_base(m, PR_RETX, 0.4 + 900.0 * cong, m->node_bits[0][i]);
+  st->node[NM_IB_RCV_ERR][o].u = m->node_cnt[NM_IB_RCV_ERR][i] +=
+      tel_poisson_base(m, PR_RCV_ERR, 0.01 + 160.0 * cong, m->node_bits[1][i]);
+  st->node[NM_IB_XMIT_WAIT][o].u = m->node_cnt[NM_IB_XMIT_WAIT][i] +=
+      tel_poisson_base(m, PR_XMIT, 4.0 + (moe_node ? 4000.0 : 600.0) * cong, m->node_bits[2][i]);
+  float z_nccl = m->node_noise[NN_NCCL][i];
+  float jitter = cong * (300.0f + 500.0f * (float)rng_uniform(m->node_bits[3][i]));
+  st->node[NM_NCCL_LAT][o].f = (in_job ? 950.0f : (nc.tenant == TENANT_MOE ? 70.0f : 45.0f)) *
+                                   (1.0f + 0.04f * z_nccl) +
+                               jitter;
+
+  /* ---- inference ---- */
+  if (inference) {
+    int moe = nc.tenant == TENANT_MOE;
+    float z_ttft = m->node_noise[NN_TTFT][i];
+    float z_itl = m->node_noise[NN_ITL][i];
+    float z_kv = m->node_noise[NN_KV][i];
+    float z_prompt = m->node_noise[NN_PROMPT][i];
+    float hit = tel_clampf(kv_hit + 0.006f * z_kv, 0.0f, 1.0f);
+    float miss_growth = (1.0f - hit / 0.94f) / (1.0f - 0.45f / 0.94f); /* 1 at hit 0.45 */
+    float ttft0 = moe ? 220.0f + 160.0f * nc.load : 180.0f + 140.0f * nc.load;
+    float itl0 = moe ? 28.0f + 16.0f * nc.load : 22.0f + 14.0f * nc.load;
+    float skew_wait = 1.0f / nc.moe_thr;
+    float tail_ms = 3.0f * fminf(1.0f, cong / 0.6f); /* RDMA retransmits behind a congested leaf */
+    float ttft = ttft0 * slow * skew_wait * (1.0f + miss_growth) * (1.0f + 0.03f * z_ttft) + tail_ms;
+    float itl = itl0 * slow * skew_wait * (1.0f + 0.02f * z_itl) + tail_ms;
+    float tokens = (moe ? 8.0f * 520.0f : 8.0f * 450.0f) * nc.load * nc.moe_thr / slow *
+                   (0.85f + 0.15f * hit / 0.94f);
+    st->node[NM_REQ_RATE][o].f = (moe ? 11.0f : 9.0f) * nc.load * (1.0f + 0.03f * z_load);
+    st->node[NM_PROMPT_TOKENS][o].f = 1800.0f * ctx * (1.0f + 0.04f * z_prompt);
+    st->node[NM_TTFT][o].f = ttft;
+    st->node[NM_ITL][o].f = itl;
+    st->node[NM_KV_HIT][o].f = hit;
+    st->node[NM_TOKENS][o].f = tokens;
+    if (moe) {
+      float z_ent = m->node_noise[NN_ENTROPY][i];
+      float c = tel_clampf(d->routing_collapse, 0.0f, 1.0f);
+      float ent = 2.0f + (d->entropy_to_nats - 2.0f) * c + 0.012f * z_ent;
+      st->node[NM_ENTROPY][o].f = tel_clampf(ent, 0.0f, 2.0794f);
+    }
+  }
+
+  /* ---- training: own step time now; step_time_ms (the job's slowest
+   * node) and allreduce_wait_ms after the all-reduce, in
+   * tel_finish_training (their stage cells are left NaN) ---- */
+  if (!in_job) {
+    st->step_own_ms[o] = 0.0f;
+    return;
+  }
+  const cfg_job *job = &m->cfg->jobs[nc.job];
+  float z_step = m->node_noise[NN_STEP][i];
+  float z_grad = m->node_noise[NN_GRAD][i];
+  float base_ms = (float)(job->step_time_s * 1000.0);
+  float compute = base_ms * 0.92f * powf(TEL_BOOST_MHZ / clock_min, 0.85f);
+  float excess = replay_max > 3.0f ? replay_max - 2.0f : 0.0f;
+  float comm = base_ms * 0.08f + TEL_NVLINK_REPLAY_MS * excess +
+               cong * (40.0f + 160.0f * (float)rng_uniform(m->node_bits[3][i] >> 1));
+  float own = (compute + comm) * (1.0f + 0.002f * z_step);
+  /* a checkpoint stalls the interval: fewer steps, so a longer mean step */
+  float busy = dt - nc.stall_s;
+  float step_s = own / 1000.0f;
+  if (nc.stall_s > 0)
+    own *= dt / fmaxf(busy, step_s);
+  st->step_own_ms[o] = own;
+  double hours = (double)sc->t * dt / 3600.0;
+  st->node[NM_CKPT_WRITE][o].f = m->job_ckpt_last_s[nc.job];
+  st->node[NM_GRAD_NORM][o].f = (float)(0.35 + 0.9 * exp(-hours / 36.0)) * (1.0f + 0.03f * z_grad);
+  st->node[NM_RESERVED_MEM][o].f = (float)(FLEET_GPUS * 0.88 * TEL_HBM_BYTES);
+}
