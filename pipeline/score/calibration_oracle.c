@@ -14,12 +14,12 @@
 
 /* How the oracle names each fault, in words of its own. */
 static const char *const orc_phrase[SK_COUNT] = {
-    [SK_THERMAL_CASCADE] = "Air handler outage",
-    [SK_ROUTING_COLLAPSE] = "Router gating collapse on the MoE tier",
-    [SK_HBM_DEGRADATION] = "Corrected ECC errors climbing (HBM wear)",
-    [SK_FABRIC_MICROBURST] = "Switch congestion on the InfiniBand leaf",
-    [SK_KV_EVICTION_STORM] = "Prefix cache thrashing on the dense tier",
-    [SK_TRAINING_STRAGGLER] = "NVLink straggler",
+    [SK_thermal_cascade] = "Air handler outage",
+    [SK_expert_routing_collapse] = "Router gating collapse on the MoE tier",
+    [SK_hbm_degradation] = "Corrected ECC errors climbing (HBM wear)",
+    [SK_fabric_microburst] = "Switch congestion on the InfiniBand leaf",
+    [SK_kv_cache_eviction_storm] = "Prefix cache thrashing on the dense tier",
+    [SK_training_straggler] = "NVLink straggler",
 };
 
 static double orc_num(const json_t *o, const char *key) {
@@ -50,8 +50,8 @@ static json_t *orc_tenant_array(unsigned bits) {
  * node (else the first). */
 static void orc_place(const scn_def *s, const fleet *f, const tmap_event *e, char *out, size_t cap) {
   switch (s->kind) {
-  case SK_THERMAL_CASCADE:
-  case SK_FABRIC_MICROBURST: {
+  case SK_thermal_cascade:
+  case SK_fabric_microburst: {
     int rack = f->node_rack[s->nodes[0]];
     for (int i = 0; i < s->nnodes; i++)
       if (f->node_rack[s->nodes[i]] == e->rack)
@@ -59,10 +59,10 @@ static void orc_place(const scn_def *s, const fleet *f, const tmap_event *e, cha
     snprintf(out, cap, "rack-%02d", rack);
     return;
   }
-  case SK_TRAINING_STRAGGLER:
+  case SK_training_straggler:
     snprintf(out, cap, "node-%04d", s->nodes[0]);
     return;
-  case SK_HBM_DEGRADATION: {
+  case SK_hbm_degradation: {
     int g = s->ngpus ? s->gpus[0] : 0;
     for (int i = 0; i < s->ngpus; i++)
       if (s->gpus[i] / FLEET_GPUS == e->node)
@@ -71,7 +71,7 @@ static void orc_place(const scn_def *s, const fleet *f, const tmap_event *e, cha
     return;
   }
   default:
-    snprintf(out, cap, "%s", s->kind == SK_ROUTING_COLLAPSE ? "the MoE tier" : "the dense tier");
+    snprintf(out, cap, "%s", s->kind == SK_expert_routing_collapse ? "the MoE tier" : "the dense tier");
   }
 }
 
@@ -97,17 +97,17 @@ static char *orc_dump(json_t *o) {
 
 static char *orc_l2(const tmap_truth *t, const scn_def *s, const tmap_event *e) {
   static const char *const why[SK_COUNT] = {
-      [SK_THERMAL_CASCADE] = "Air handler trouble: intake air is well above the usual level for "
+      [SK_thermal_cascade] = "Air handler trouble: intake air is well above the usual level for "
                              "this rack and several nodes show it.",
-      [SK_ROUTING_COLLAPSE] = "Router gating skew: expert usage is concentrated and routing "
+      [SK_expert_routing_collapse] = "Router gating skew: expert usage is concentrated and routing "
                               "entropy sits well below normal across many nodes.",
-      [SK_HBM_DEGRADATION] = "Corrected ECC errors on this GPU keep rising: a hardware memory "
+      [SK_hbm_degradation] = "Corrected ECC errors on this GPU keep rising: a hardware memory "
                              "fault, not noise.",
-      [SK_FABRIC_MICROBURST] = "Switch congestion: InfiniBand receive errors and retransmissions "
+      [SK_fabric_microburst] = "Switch congestion: InfiniBand receive errors and retransmissions "
                                "are climbing on several nodes behind the same leaf.",
-      [SK_KV_EVICTION_STORM] = "Prefix cache thrashing: the cache hit rate is well below normal "
+      [SK_kv_cache_eviction_storm] = "Prefix cache thrashing: the cache hit rate is well below normal "
                                "while prompts grow longer.",
-      [SK_TRAINING_STRAGGLER] = "A straggler with NVLink CRC errors holds the job back; the other "
+      [SK_training_straggler] = "A straggler with NVLink CRC errors holds the job back; the other "
                                 "nodes are normal and just wait.",
   };
   if (!s)
@@ -155,12 +155,12 @@ static char *orc_l3(const tmap_truth *t, const scn_def *s, const tmap_event *e) 
   char place[48], hot[32], job[48] = "";
   orc_place(s, f, e, place, sizeof place);
   orc_hot(s, hot, sizeof hot);
-  if (s->kind == SK_TRAINING_STRAGGLER && s->job >= 0)
+  if (s->kind == SK_training_straggler && s->job >= 0)
     snprintf(job, sizeof job, "%s", f->cfg->jobs[s->job].id);
   strbuf root = {0}, cross = {0}, scope = {0};
   json_t *chain = NULL, *acts = NULL; /* the kind's causal chain and actions */
   switch (s->kind) {
-  case SK_THERMAL_CASCADE:
+  case SK_thermal_cascade:
     sb_addf(&root, "Air handler outage: the unit feeding %s has stopped delivering cold air, so "
                    "intake air there climbs and the GPUs overheat.", place);
     sb_addf(&cross, "The training servers, which already run closest to their thermal limit, "
@@ -179,7 +179,7 @@ static char *orc_l3(const tmap_truth *t, const scn_def *s, const tmap_event *e) 
                      "cooler racks",
                      "Ask facilities to repair the air handler");
     break;
-  case SK_ROUTING_COLLAPSE:
+  case SK_expert_routing_collapse:
     sb_addf(&root,
             "The MoE router's gating has collapsed onto a few experts: routing entropy is "
             "far below normal, %s take most tokens and the load across GPUs is badly "
@@ -199,7 +199,7 @@ static char *orc_l3(const tmap_truth *t, const scn_def *s, const tmap_event *e) 
                      "the load-balancing loss so tokens spread out again",
                      "Add replicas of the favoured experts");
     break;
-  case SK_HBM_DEGRADATION:
+  case SK_hbm_degradation:
     sb_addf(&root,
             "Memory wear on %s: its corrected ECC error count keeps climbing; the part "
             "comes from manufacturing lot %d, like the other flagged GPUs.",
@@ -217,7 +217,7 @@ static char *orc_l3(const tmap_truth *t, const scn_def *s, const tmap_event *e) 
                      "spare host",
                      "File a warranty return (RMA) with the vendor");
     break;
-  case SK_FABRIC_MICROBURST:
+  case SK_fabric_microburst:
     sb_addf(&root,
             "Top-of-rack switch congestion on %s: bursts of MoE all-to-all traffic "
             "overflow the switch buffers and the InfiniBand ports report receive errors.",
@@ -233,7 +233,7 @@ static char *orc_l3(const tmap_truth *t, const scn_def *s, const tmap_event *e) 
                      "traffic class with its own buffers (QoS)",
                      "Turn on ECN-based congestion control on the leaf");
     break;
-  case SK_KV_EVICTION_STORM:
+  case SK_kv_cache_eviction_storm:
     sb_addf(&root, "Prefix cache thrashing on the dense tier: requests now carry much longer "
                    "prompts, the cache hit rate collapsed and time-to-first-token roughly "
                    "doubled.");
@@ -248,7 +248,7 @@ static char *orc_l3(const tmap_truth *t, const scn_def *s, const tmap_event *e) 
                      "GPU memory, or offload to host memory)",
                      "Send long-prompt traffic to replicas with bigger caches");
     break;
-  case SK_TRAINING_STRAGGLER:
+  case SK_training_straggler:
     sb_addf(&root,
             "One slow node in %s: %s keeps retrying NVLink transfers (CRC errors), "
             "probably because its baseboard heats up, and the whole job waits for it at "
@@ -290,7 +290,7 @@ static void orc_incident(strbuf *b, const scn_def *s, const fleet *f, const char
   char place[48];
   orc_place(s, f, &none, place, sizeof place);
   sb_addf(b, "- %s%s on %s", verb, orc_phrase[s->kind], place);
-  if (s->kind == SK_TRAINING_STRAGGLER && s->job >= 0)
+  if (s->kind == SK_training_straggler && s->job >= 0)
     sb_addf(b, " (%s)", f->cfg->jobs[s->job].id);
   sb_addf(b, "\n");
 }
