@@ -82,6 +82,11 @@ int scn_lower_bound(const int32_t *v, int n, int32_t x);
  * ground truth in the archive. NULL on allocation failure. */
 char *scn_params_json(const scn_def *s);
 
+/* Every kind's scenario-file keys as Markdown (caller frees): one table per
+ * kind, its targets, then its magnitudes with default, bounds, units and
+ * what they set, from the kinds' own tables. NULL on allocation failure. */
+char *scn_kinds_markdown(void);
+
 /* Writes a random but valid scenario file with n scenarios for fleet f (its
  * config's hours and topology) to text (caller frees); seed picks
  * everything. Returns 0 or FS_ENOMEM. */

@@ -193,8 +193,34 @@ static void test_typo_refused(const fleet *f) {
   diag_clear();
 }
 
+/* `fleetsim scenarios --kinds`: every kind, key, unit and help line. */
+static void test_markdown(void) {
+  char *md = scn_kinds_markdown();
+  CHECK(md != NULL);
+  for (int k = 0; k < SK_COUNT; k++) {
+    const scn_kind_ops *ops = scn_kind_ops_of((scn_kind)k);
+    char head[96];
+    snprintf(head, sizeof head, "### %s\n", scn_kind_name((scn_kind)k));
+    const char *sec = strstr(md, head);
+    CHECK(sec != NULL);
+    for (int i = 0; i < ops->nmagnitudes; i++) {
+      char row[512];
+      snprintf(row, sizeof row, "| `%s` | %.10g | %.10g to %.10g%s | %s | %s |\n",
+               ops->magnitudes[i].name, ops->magnitudes[i].def, ops->magnitudes[i].min,
+               ops->magnitudes[i].max, ops->magnitudes[i].integer ? ", whole" : "",
+               ops->magnitudes[i].units, ops->magnitudes[i].help);
+      if (!strstr(sec, row))
+        CHECK_FAIL("%s: no row %s", scn_kind_name((scn_kind)k), row);
+    }
+    for (int t = 0; t < ops->ntargets; t++)
+      CHECK(ops->targets[t].help && ops->targets[t].help[0] && strstr(sec, ops->targets[t].help));
+  }
+  free(md);
+}
+
 int main(void) {
   test_stream_check();
+  test_markdown();
   test_streams_distinct();
   test_tables();
   fs_config cfg;

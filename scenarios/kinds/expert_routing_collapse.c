@@ -19,7 +19,9 @@ static const scn_magnitude rc_magnitudes[RC_COUNT] = {
     [RC_RAMP_MIN] = {"ramp_min", 3, 0, 600, 0, "min", "onset time (smoothstep)"},
 };
 
-static const scn_target rc_targets[] = {{"hot_gpus", SCN_TARGET_HOT_GPUS}};
+static const scn_target rc_targets[] = {
+    {"hot_gpus", SCN_TARGET_HOT_GPUS,
+     "GPUs of each node that get the hot experts (default: two, from the seed)"}};
 
 static const char *rc_missing(const fleet *f) {
   return f->cfg->moe_nodes == 0 ? "needs MoE nodes, and the fleet has none" : NULL;

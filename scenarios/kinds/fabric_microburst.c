@@ -12,7 +12,9 @@ static const scn_magnitude fm_magnitudes[FM_COUNT] = {
                        "peak buffer overflow intensity of the leaf (0..1)"},
 };
 
-static const scn_target fm_targets[] = {{"racks", SCN_TARGET_RACKS}};
+static const scn_target fm_targets[] = {
+    {"racks", SCN_TARGET_RACKS,
+     "racks whose leaf switches overflow (default: two adjacent, from the seed)"}};
 
 enum { FM_STREAM_BURSTS };
 static const scn_stream fm_streams[] = {

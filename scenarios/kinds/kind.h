@@ -46,6 +46,7 @@ typedef enum {
 typedef struct {
   const char *key;
   scn_target_type type;
+  const char *help; /* one line: what it picks, and the default */
 } scn_target;
 
 /* A named random stream of a kind: rng_key(seed, stream, entity). */

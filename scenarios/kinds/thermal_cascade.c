@@ -21,7 +21,9 @@ static const scn_magnitude tc_magnitudes[TC_COUNT] = {
                   "further inlet rise per minute after the onset"},
 };
 
-static const scn_target tc_targets[] = {{"racks", SCN_TARGET_RACKS}};
+static const scn_target tc_targets[] = {
+    {"racks", SCN_TARGET_RACKS,
+     "racks whose air handler fails (default: two adjacent, from the seed)"}};
 
 static int tc_resolve(scn_def *s, const fleet *f, const char *source, uint64_t key, scn_list *nodes,
                       scn_list *gpus) {

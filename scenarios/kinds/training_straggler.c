@@ -21,7 +21,9 @@ static const scn_magnitude ts_magnitudes[TS_COUNT] = {
                           "rise of every GPU's junction temperature on the node"},
 };
 
-static const scn_target ts_targets[] = {{"job", SCN_TARGET_JOB}};
+static const scn_target ts_targets[] = {
+    {"job", SCN_TARGET_JOB,
+     "the training job the straggler slows (default: train-001, else from the seed)"}};
 
 enum { TS_STREAM_REPLAYS };
 static const scn_stream ts_streams[] = {
