@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "pipeline/score/checklist.h"
+#include "scenarios/scenario.h"
 #include "src/core/diag.h"
 #include "src/core/errors.h"
 #include "tests/check.h"
@@ -87,7 +88,7 @@ static void test_default_file(const chk_set *set) {
     const chk_kind_info *ki = chk_kind(set, (int)k);
     CHECK(ki != NULL && ki->nfamily > 0 && ki->nsignature > 0 && ki->l2_scopes != 0);
   }
-  CHECK(chk_kind(set, 6) == NULL && chk_kind(set, -1) == NULL);
+  CHECK(chk_kind(set, SK_COUNT) == NULL && chk_kind(set, -1) == NULL);
   CHECK(chk_is_signature(set, 0, "inlet_temp_celsius"));
   CHECK_EQ(chk_signature_rank(set, 0, "inlet_temp_celsius"), 0);
   CHECK(!chk_is_signature(set, 0, "gpu_ecc_sbe_total"));

@@ -243,7 +243,7 @@ static void test_bad_catalogues(void) {
       {"l3.priority", "\"P5\"", "l3.priority: must be P1, P2, P3 or P4"},
       {"l3.confidence", "2", "l3.confidence: must be a number in [0, 1]"},
       {"l2.scope", "[\"galaxy\"]", "l2.scope: holds a scope that is not gpu"},
-      {"metrics", "[]", "metrics: must be a non-empty array"},
+      {"metrics", "\"inlet\"", "metrics: must be an array of strings"},
       {"colour", "1", "reasoning: unknown key 'colour'"},
       {"l4_risk", "\"\"", "l4_risk: must be a non-empty string"},
   };

@@ -136,13 +136,16 @@ static void rc_keys(rc_parser *p, json_t *o, const char *const *known, const cha
   }
 }
 
-/* A non-empty array of non-empty strings into a malloc'd list. */
-static void rc_strings(rc_parser *p, json_t *a, const char ***out, int *n, const char *shown) {
-  if (!json_is_array(a) || json_array_size(a) == 0) {
-    rc_problem(p, shown, "must be a non-empty array of strings");
+/* An array of non-empty strings (non-empty unless may_be_empty) into a
+ * malloc'd list. */
+static void rc_strings(rc_parser *p, json_t *a, const char ***out, int *n, const char *shown,
+                       int may_be_empty) {
+  if (!json_is_array(a) || (json_array_size(a) == 0 && !may_be_empty)) {
+    rc_problem(p, shown, may_be_empty ? "must be an array of strings"
+                                      : "must be a non-empty array of strings");
     return;
   }
-  if (!(*out = calloc(json_array_size(a), sizeof **out))) {
+  if (!(*out = calloc(json_array_size(a) + 1, sizeof **out))) {
     p->nomem = 1;
     return;
   }
@@ -239,7 +242,7 @@ static void rc_l2(rc_parser *p, json_t *l2) {
     return;
   }
   rc_keys(p, l2, keys, "l2");
-  rc_strings(p, json_object_get(l2, "scope"), &f->l2_scopes, &f->nl2_scopes, "l2.scope");
+  rc_strings(p, json_object_get(l2, "scope"), &f->l2_scopes, &f->nl2_scopes, "l2.scope", 0);
   for (int i = 0; i < f->nl2_scopes; i++) {
     int ok = 0;
     for (size_t s = 0; s < sizeof rc_scopes / sizeof rc_scopes[0]; s++)
@@ -320,7 +323,7 @@ static void rc_family_parse(rc_parser *p, json_t *o) {
   f->label = json_string_value(json_object_get(o, "label"));
   if (!f->label || !f->label[0])
     rc_problem(p, "label", "must be a non-empty string");
-  rc_strings(p, json_object_get(o, "metrics"), &f->metrics, &f->nmetrics, "metrics");
+  rc_strings(p, json_object_get(o, "metrics"), &f->metrics, &f->nmetrics, "metrics", 1);
   json_t *prec = json_object_get(o, "precedence");
   f->precedence = json_number_value(prec);
   if (!json_is_number(prec))

@@ -5,9 +5,9 @@
  * context it is given, never a scenario, a kind or a scenario file. One
  * family (all keys but l4_risk and l3.when required):
  *   "label"      the phrase that names it; an L3 root cause starts with it
- *   "metrics"    parts of metric names that speak for it ("inlet_temp"); a
- *                metric belongs to the first family (in catalogue order)
- *                with a part of its name
+ *   "metrics"    parts of metric names that speak for it alone
+ *                ("inlet_temp"; may be empty); a metric belongs to the first
+ *                family (in catalogue order) with a part of its name
  *   "precedence" recognition order: the family with the lowest number whose
  *                "recognise" holds is the one an event is about (ties: the
  *                catalogue order), unless the trigger's own metric speaks for
