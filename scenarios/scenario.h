@@ -8,18 +8,14 @@
 
 #include "src/model/fleet.h"
 
-/* X(ENUM, "kind") */
-#define SCN_KINDS(X)                                 \
-  X(SK_THERMAL_CASCADE, "thermal_cascade")           \
-  X(SK_ROUTING_COLLAPSE, "expert_routing_collapse")  \
-  X(SK_HBM_DEGRADATION, "hbm_degradation")           \
-  X(SK_FABRIC_MICROBURST, "fabric_microburst")       \
-  X(SK_KV_EVICTION_STORM, "kv_cache_eviction_storm") \
-  X(SK_TRAINING_STRAGGLER, "training_straggler")
-
-#define SCN_KIND_ENUM(e, s) e,
-typedef enum { SCN_KINDS(SCN_KIND_ENUM) SK_COUNT } scn_kind;
-#undef SCN_KIND_ENUM
+/* The fault kinds, numbered in the order of scenarios/kinds/kinds.def
+ * (SK_thermal_cascade, ...); each is one ops table (scenarios/kinds/kind.h). */
+#define SCN_KIND(name) SK_##name,
+typedef enum {
+#include "scenarios/kinds/kinds.def"
+  SK_COUNT
+} scn_kind;
+#undef SCN_KIND
 
 enum { SCN_ID_LEN = 33 /* PATH_ID_MAX + 1 */, SCN_MAX_RACKS = 16, SCN_MAX_PARAMS = 12 };
 
@@ -29,14 +25,13 @@ typedef struct {
   scn_kind kind;
   double start_h, duration_min;
   int64_t t_start, t_end;       /* scrapes [t_start, t_end) */
-  int racks[SCN_MAX_RACKS];     /* thermal_cascade, fabric_microburst */
+  /* targets, where the kind has them (see scenarios/kinds/kind.h) */
+  int racks[SCN_MAX_RACKS];     /* a "racks" target */
   int nracks;
-  int job, job_node;            /* training_straggler: job index, index in job */
-  int lot;                      /* hbm_degradation: silicon lot */
-  uint8_t gpu_mask;             /* expert_routing_collapse: hot GPUs */
-  /* magnitudes by name, with the values actually used */
-  int nparams;
-  const char *param_name[SCN_MAX_PARAMS];
+  int job, job_node;            /* a "job" target: job index (-1: none), index in the job */
+  int lot;                      /* silicon lot (hbm_degradation) */
+  uint8_t gpu_mask;             /* a "hot_gpus" target: bit per GPU */
+  /* magnitudes as used, indexed like the kind's table (scenarios/kinds/kind.h) */
   double param[SCN_MAX_PARAMS];
   /* ground truth */
   int32_t *nodes;    /* root-cause nodes, ascending */
@@ -53,8 +48,11 @@ typedef struct {
   scn_def *s;
 } scn_set;
 
-/* Name of a kind ("thermal_cascade"). */
+/* Name of a kind ("thermal_cascade"; "unknown" out of range). */
 const char *scn_kind_name(scn_kind k);
+
+/* The kind named name, or SK_COUNT when there is none. */
+scn_kind scn_kind_by_name(const char *name);
 
 /* Parses and validates scenario-file text against fleet f and the run length.
  * source names the file in messages. Every problem is added to diag, naming
@@ -76,9 +74,6 @@ const char *scn_default_text(void);
  * Returns 0, FS_ESCENARIO (not a scenario file) or FS_ENOMEM. */
 int scn_fit_run(const char *text, double hours, char **out, char **notices);
 
-/* Value of a named magnitude of s (as used), or NAN if it has none. */
-double scn_param(const scn_def *s, const char *name);
-
 /* Position of the first element >= x in v[0..n), which is ascending (as
  * a scenario's nodes, impacted and gpus are); n when there is none. */
 int scn_lower_bound(const int32_t *v, int n, int32_t x);
@@ -86,6 +81,11 @@ int scn_lower_bound(const int32_t *v, int n, int32_t x);
 /* Parameters of one scenario as a JSON object text (caller frees), for the
  * ground truth in the archive. NULL on allocation failure. */
 char *scn_params_json(const scn_def *s);
+
+/* Every kind's scenario-file keys as Markdown (caller frees): one table per
+ * kind, its targets, then its magnitudes with default, bounds, units and
+ * what they set, from the kinds' own tables. NULL on allocation failure. */
+char *scn_kinds_markdown(void);
 
 /* Writes a random but valid scenario file with n scenarios for fleet f (its
  * config's hours and topology) to text (caller frees); seed picks

@@ -1,6 +1,7 @@
 /* Unit tests of the checklists (pipeline/score/checklist.c) and their
- * benchmark's regex score on hand-written answers: the shipped
- * scenarios/checklists.json loads with the benchmark's item counts (plus the
+ * benchmark's regex score on hand-written answers: the built-in document
+ * (scenarios/checklists.json with every scenarios/kinds/<kind>.json) loads
+ * with the benchmark's item counts (plus the
  * strict-only items) and each kind's knowledge; full marks, partial and no
  * marks at L3; L2 on parsed fields, the "none" list and an unparsable
  * answer; field names never earn an item; placeholder substitution (right
@@ -10,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pipeline/score/checklist.h"
+#include "scenarios/scenario.h"
 #include "src/core/diag.h"
 #include "src/core/errors.h"
 #include "tests/check.h"
@@ -85,7 +88,7 @@ static void test_default_file(const chk_set *set) {
     const chk_kind_info *ki = chk_kind(set, (int)k);
     CHECK(ki != NULL && ki->nfamily > 0 && ki->nsignature > 0 && ki->l2_scopes != 0);
   }
-  CHECK(chk_kind(set, 6) == NULL && chk_kind(set, -1) == NULL);
+  CHECK(chk_kind(set, SK_COUNT) == NULL && chk_kind(set, -1) == NULL);
   CHECK(chk_is_signature(set, 0, "inlet_temp_celsius"));
   CHECK_EQ(chk_signature_rank(set, 0, "inlet_temp_celsius"), 0);
   CHECK(!chk_is_signature(set, 0, "gpu_ecc_sbe_total"));
@@ -299,7 +302,7 @@ static void test_l4(const chk_set *set) {
   chk_list_destroy(&s6);
 }
 
-/* Parses a mutated copy of the shipped file; checks the code and that the
+/* Parses a mutated copy of the built-in document; checks the code and that the
  * first message contains every string of want (NULL-terminated). */
 static void expect_bad(const char *text, const char *const *want) {
   chk_set *s = NULL;
@@ -313,7 +316,7 @@ static void expect_bad(const char *text, const char *const *want) {
   diag_clear();
 }
 
-/* The shipped file with one change: the first pattern (or, with key, the
+/* The built-in document with one change: the first pattern (or, with key, the
  * member key) of item item of kind's layer list set to value. */
 static char *mutate(json_t *orig, const char *kind, const char *layer, int item, const char *key,
                     json_t *value) {
@@ -329,9 +332,9 @@ static char *mutate(json_t *orig, const char *kind, const char *layer, int item,
   return s;
 }
 
-static void test_bad_files(const char *path) {
+static void test_bad_files(const char *text) {
   json_error_t err;
-  json_t *orig = json_load_file(path, 0, &err);
+  json_t *orig = json_loads(text, 0, &err);
   CHECK(orig != NULL);
   struct {
     const char *kind, *layer;
@@ -397,6 +400,8 @@ static void test_bad_files(const char *path) {
       {"l2_scopes", "[\"galaxy\"]", "'galaxy' is not gpu, node"},
       {"slow_burn", "1", "\"slow_burn\" must be true or false"},
       {"colour", "1", "unknown key 'colour'"},
+      {"oracle", "1", "\"oracle\" must be an object"},
+      {"oracle", "{\"phrase\": \"x\"}", "oracle.why must be a non-empty string"},
   };
   for (size_t i = 0; i < sizeof kcases / sizeof kcases[0]; i++) {
     json_t *r = json_deep_copy(orig);
@@ -404,6 +409,26 @@ static void test_bad_files(const char *path) {
                         kcases[i].key, json_loads(kcases[i].value, JSON_DECODE_ANY, NULL));
     char *t = json_dumps(r, 0);
     expect_bad(t, (const char *const[]){"bad.json", "kind 'thermal_cascade'", kcases[i].want,
+                                        NULL});
+    free(t);
+    json_decref(r);
+  }
+  /* the oracle's wording: placeholders it can fill, place only where the entity is silent */
+  static const struct {
+    const char *key, *value, *want;
+  } ocases[] = {
+      {"root_cause", "\"Outage on {rack}\"", "oracle.root_cause: '{rack}' is not a placeholder"},
+      {"causal_chain", "[\"{hot} {gpu}\"]", "oracle.causal_chain: '{gpu}' is not a placeholder"},
+      {"place", "\"the rack\"", "oracle.place: the entity says where"},
+      {"colour", "1", "oracle: unknown key 'colour'"},
+  };
+  for (size_t i = 0; i < sizeof ocases / sizeof ocases[0]; i++) {
+    json_t *r = json_deep_copy(orig);
+    json_t *o = json_object_get(json_object_get(json_object_get(r, "kinds"), "thermal_cascade"),
+                                "oracle");
+    json_object_set_new(o, ocases[i].key, json_loads(ocases[i].value, JSON_DECODE_ANY, NULL));
+    char *t = json_dumps(r, 0);
+    expect_bad(t, (const char *const[]){"bad.json", "kind 'thermal_cascade'", ocases[i].want,
                                         NULL});
     free(t);
     json_decref(r);
@@ -442,18 +467,34 @@ static void test_bad_files(const char *path) {
   json_decref(orig);
 }
 
+/* chk_load reads the same document from a file. */
+static void test_load_file(const char *text) {
+  char path[] = "/tmp/unit_checklist.XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  FILE *fp = fdopen(fd, "w");
+  CHECK(fp != NULL && fputs(text, fp) >= 0 && fclose(fp) == 0);
+  chk_set *set = NULL;
+  CHECK_EQ(chk_load(&set, path), 0);
+  CHECK(chk_kind(set, 0) != NULL && chk_kind(set, 0)->oracle.phrase != NULL);
+  chk_destroy(&set);
+  CHECK_EQ(unlink(path), 0);
+}
+
 int main(void) {
   chk_set *set = NULL;
-  if (chk_load(&set, chk_default_path()) != 0) {
+  const char *builtin = chk_default_text();
+  if (!builtin || chk_parse(&set, builtin, "built-in checklists") != 0) {
     diag_print(stderr);
-    CHECK_FAIL("cannot load %s", chk_default_path());
+    CHECK_FAIL("cannot parse the built-in checklists");
   }
   test_default_file(set);
   test_l3(set);
   test_placeholders(set);
   test_l2(set);
   test_l4(set);
-  test_bad_files(chk_default_path());
+  test_bad_files(builtin);
+  test_load_file(builtin);
   chk_destroy(&set);
   CHECK(set == NULL);
   chk_destroy(NULL);

@@ -377,7 +377,7 @@ int main(void) {
   CHECK_EQ(fleet_init(&f, &cfg), 0);
   if (scn_parse(&set, SCENARIOS, "inline.json", f) != 0)
     CHECK_FAIL("scenarios: %s", diag_first());
-  if (chk_load(&chk, chk_default_path()) != 0)
+  if (chk_parse(&chk, chk_default_text(), "built-in checklists") != 0)
     CHECK_FAIL("checklists: %s", diag_first());
   CHECK_EQ(set->s[3].nnodes, 4); /* S4: rack 1 = nodes 4-7 */
   CHECK_EQ(set->s[3].nodes[0], 4);

@@ -861,6 +861,8 @@ int esc_open(esc_backend **out, const llm_spec *spec, const char *run_dir, int r
   char *path = b->path;
   snprintf(b->path, sizeof b->path, "%s/llm/%s.jsonl", run_dir, spec->name);
   /* inputs first: a missing replay source creates no transcript */
+  if (rc == 0 && spec->kind == LLM_KIND_RULES)
+    rc = rules_ready();
   if (rc == 0 && spec->kind == LLM_KIND_REPLAY)
     rc = esc_load_transcript(&b->replay, spec->path, 0, 1);
   if (rc == 0)

@@ -1,8 +1,9 @@
 /* The rules backend's L4 shift handoff (see rules_diagnose.h): incidents from
- * its own L3 one-liners and the detector's escalations, grouped by fault
- * family, active or resolved by the time of their last evidence; SLA and
- * training health from the context's tables. Every number is a context
- * value; every name one the context gives. */
+ * its own L3 one-liners and the detector's escalations, grouped by the fault
+ * families of its catalogue (in catalogue order), active or resolved by the
+ * time of their last evidence; emerging risks for the families the catalogue
+ * calls slow burns; SLA and training health from the context's tables. Every
+ * number is a context value; every name one the context gives. */
 #include "pipeline/llm/rules_diagnose.h"
 
 #include <math.h>
@@ -10,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/llm/rules_read.h"
 #include "pipeline/llm/shift_facts.h"
 #include "src/core/strbuf.h"
 
 enum {
-  RP_FAMILIES = RR_STRAGGLER + 1,
   RP_ACTIVE_MIN = 30, /* evidence this close to the window's end: still active */
   RP_MAX_PLACES = 6,
 };
@@ -35,14 +36,14 @@ static int rp_minutes(const char *t) {
 }
 
 /* The family an L3 one-liner ("HH:MM node-NNNN: <root cause>") reports:
- * the label its root cause starts with. */
-static rr_family rp_family_of_line(const char *line) {
+ * the label its root cause starts with; -1 for none. */
+static int rp_family_of_line(const rc_catalogue *c, const char *line) {
   const char *colon = strstr(line, ": ");
   const char *root = colon ? colon + 2 : line;
-  for (int f = RR_THERMAL; f < RP_FAMILIES; f++)
-    if (strncmp(root, rr_family_label((rr_family)f), strlen(rr_family_label((rr_family)f))) == 0)
-      return (rr_family)f;
-  return RR_NONE;
+  for (int f = 0; f < c->n; f++)
+    if (strncmp(root, c->f[f].label, strlen(c->f[f].label)) == 0)
+      return f;
+  return -1;
 }
 
 /* Adds the first node, rack, GPU and job names of text (node-NNNN/gpuK,
@@ -87,13 +88,13 @@ static void rp_seen(rp_incident *inc, const char *time) {
 
 /* The incidents of the window by family: from the backend's L3 one-liners,
  * else from the detector's escalated incidents (by their metric). */
-static void rp_incidents(const json_t *ctx, rp_incident inc[RP_FAMILIES]) {
-  memset(inc, 0, sizeof(rp_incident) * RP_FAMILIES);
+static void rp_incidents(const rc_catalogue *c, const json_t *ctx, rp_incident *inc) {
+  memset(inc, 0, sizeof(rp_incident) * RC_MAX_FAMILIES);
   const json_t *l3 = json_object_get(ctx, "l3_analyses");
   for (size_t i = 0; i < json_array_size(l3); i++) {
     const char *line = json_string_value(json_array_get(l3, i));
-    rr_family f = line ? rp_family_of_line(line) : RR_NONE;
-    if (f == RR_NONE)
+    int f = line ? rp_family_of_line(c, line) : -1;
+    if (f < 0)
       continue;
     rp_seen(&inc[f], line);
     rp_add_places(&inc[f], line);
@@ -105,8 +106,8 @@ static void rp_incidents(const json_t *ctx, rp_incident inc[RP_FAMILIES]) {
     char metric[64];
     if (!colon || sscanf(colon + 1, " %63[a-z_]", metric) != 1)
       continue;
-    rr_family f = rr_family_of_metric(metric);
-    if (f != RR_NONE && (inc[f].seen || !json_array_size(l3))) {
+    int f = rc_family_of_metric(c, metric);
+    if (f >= 0 && (inc[f].seen || !json_array_size(l3))) {
       rp_seen(&inc[f], rr_str(x, "time"));
       if (!json_array_size(l3))
         rp_add_places(&inc[f], summary);
@@ -114,8 +115,8 @@ static void rp_incidents(const json_t *ctx, rp_incident inc[RP_FAMILIES]) {
   }
 }
 
-static void rp_incident_line(strbuf *b, rr_family f, const rp_incident *inc) {
-  sb_addf(b, "- %s", rr_family_label(f));
+static void rp_incident_line(strbuf *b, const char *label, const rp_incident *inc) {
+  sb_addf(b, "- %s", label);
   for (int i = 0; i < inc->nplaces; i++)
     sb_addf(b, "%s%s", i ? ", " : " on ", inc->places[i]);
   sb_addf(b, " (first evidence %s, last %s)\n", inc->first, inc->last);
@@ -160,7 +161,7 @@ static int rp_training(strbuf *b, const json_t *ctx) {
   return degraded;
 }
 
-char *rules_l4(const json_t *ctx) {
+char *rules_l4(const rc_catalogue *c, const json_t *ctx) {
   const json_t *win = json_object_get(ctx, "window"), *cl = json_object_get(ctx, "cluster");
   const json_t *l1 = json_object_get(ctx, "l1"), *l2 = json_object_get(ctx, "l2_counts");
   strbuf b = {0};
@@ -176,28 +177,28 @@ char *rules_l4(const json_t *ctx) {
     sb_addf(&b, " L2 triage:");
     json_object_foreach((json_t *)l2, k, v) sb_addf(&b, " %s %lld;", k, (long long)json_integer_value(v));
   }
-  rp_incident inc[RP_FAMILIES];
-  rp_incidents(ctx, inc);
+  rp_incident inc[RC_MAX_FAMILIES];
+  rp_incidents(c, ctx, inc);
   int end = rp_minutes(rr_str(win, "to"));
   if (end == 0)
     end = 24 * 60; /* a window ending at midnight */
-  int active[RP_FAMILIES] = {0}, nactive = 0, nresolved = 0;
-  for (int f = RR_THERMAL; f < RP_FAMILIES; f++)
+  int active[RC_MAX_FAMILIES] = {0}, nactive = 0, nresolved = 0;
+  for (int f = 0; f < c->n; f++)
     if (inc[f].seen) {
       active[f] = end - inc[f].last_min <= RP_ACTIVE_MIN;
       nactive += active[f];
       nresolved += !active[f];
     }
   sb_addf(&b, "\n\n## Active incidents\n\n");
-  for (int f = RR_THERMAL; f < RP_FAMILIES; f++)
+  for (int f = 0; f < c->n; f++)
     if (inc[f].seen && active[f])
-      rp_incident_line(&b, (rr_family)f, &inc[f]);
+      rp_incident_line(&b, c->f[f].label, &inc[f]);
   if (!nactive)
     sb_addf(&b, "- None.\n");
   sb_addf(&b, "\n## Resolved incidents\n\n");
-  for (int f = RR_THERMAL; f < RP_FAMILIES; f++)
+  for (int f = 0; f < c->n; f++)
     if (inc[f].seen && !active[f])
-      rp_incident_line(&b, (rr_family)f, &inc[f]);
+      rp_incident_line(&b, c->f[f].label, &inc[f]);
   if (!nresolved)
     sb_addf(&b, "- None.\n");
   sb_addf(&b, "\n## SLA status\n\n");
@@ -206,20 +207,20 @@ char *rules_l4(const json_t *ctx) {
   int degraded = rp_training(&b, ctx);
   sb_addf(&b, "\n## Emerging risks\n\n");
   int risks = 0;
-  if (inc[RR_HBM].seen && active[RR_HBM]) { /* a slow burn: it has not failed yet */
-    sb_addf(&b, "- %s", rr_family_label(RR_HBM));
-    for (int i = 0; i < inc[RR_HBM].nplaces; i++)
-      sb_addf(&b, "%s%s", i ? ", " : " on ", inc[RR_HBM].places[i]);
-    sb_addf(&b, ": correctable errors still rising; an uncorrectable error would stop the "
-                "workload\n");
-    risks++;
-  }
+  for (int f = 0; f < c->n; f++)
+    if (c->f[f].l4_risk && inc[f].seen && active[f]) { /* a slow burn: it has not failed yet */
+      sb_addf(&b, "- %s", c->f[f].label);
+      for (int i = 0; i < inc[f].nplaces; i++)
+        sb_addf(&b, "%s%s", i ? ", " : " on ", inc[f].places[i]);
+      sb_addf(&b, ": %s\n", c->f[f].l4_risk);
+      risks++;
+    }
   if (!risks)
     sb_addf(&b, "- No slow trend is developing.\n");
   sb_addf(&b, "\n## Next-shift recommendations\n\n");
-  for (int f = RR_THERMAL; f < RP_FAMILIES; f++)
+  for (int f = 0; f < c->n; f++)
     if (inc[f].seen && active[f]) {
-      sb_addf(&b, "- Follow up the %s", rr_family_label((rr_family)f));
+      sb_addf(&b, "- Follow up the %s", c->f[f].label);
       for (int i = 0; i < inc[f].nplaces; i++)
         sb_addf(&b, "%s%s", i ? ", " : " on ", inc[f].places[i]);
       sb_addf(&b, ": verify the fix with the next detection steps\n");

@@ -12,16 +12,6 @@
 #include "src/core/errors.h"
 #include "src/core/strbuf.h"
 
-/* How the oracle names each fault, in words of its own. */
-static const char *const orc_phrase[SK_COUNT] = {
-    [SK_THERMAL_CASCADE] = "Air handler outage",
-    [SK_ROUTING_COLLAPSE] = "Router gating collapse on the MoE tier",
-    [SK_HBM_DEGRADATION] = "Corrected ECC errors climbing (HBM wear)",
-    [SK_FABRIC_MICROBURST] = "Switch congestion on the InfiniBand leaf",
-    [SK_KV_EVICTION_STORM] = "Prefix cache thrashing on the dense tier",
-    [SK_TRAINING_STRAGGLER] = "NVLink straggler",
-};
-
 static double orc_num(const json_t *o, const char *key) {
   json_t *v = json_object_get(o, key);
   return json_is_number(v) ? json_number_value(v) : NAN;
@@ -45,33 +35,27 @@ static json_t *orc_tenant_array(unsigned bits) {
   return a;
 }
 
-/* The place that localizes s for an event: its rack (the event's when it is
- * one of the fault's), its straggler node, or its faulty GPU on the event's
- * node (else the first). */
-static void orc_place(const scn_def *s, const fleet *f, const tmap_event *e, char *out, size_t cap) {
-  switch (s->kind) {
-  case SK_THERMAL_CASCADE:
-  case SK_FABRIC_MICROBURST: {
+/* The place that localizes s for an event, by its kind's entity: its rack
+ * (the event's when it is one of the fault's), its node, or its faulty GPU on
+ * the event's node (else the first); the oracle's own words otherwise. */
+static void orc_place(const scn_def *s, const fleet *f, const chk_kind_info *ki,
+                      const tmap_event *e, char *out, size_t cap) {
+  if (s->nnodes == 0 || ki->entity == CHK_ENTITY_NONE || ki->entity == CHK_ENTITY_HOT_GPU) {
+    snprintf(out, cap, "%s", ki->oracle.place ? ki->oracle.place : "the fleet");
+  } else if (ki->entity == CHK_ENTITY_RACK) {
     int rack = f->node_rack[s->nodes[0]];
     for (int i = 0; i < s->nnodes; i++)
       if (f->node_rack[s->nodes[i]] == e->rack)
         rack = e->rack;
     snprintf(out, cap, "rack-%02d", rack);
-    return;
-  }
-  case SK_TRAINING_STRAGGLER:
+  } else if (ki->entity == CHK_ENTITY_NODE) {
     snprintf(out, cap, "node-%04d", s->nodes[0]);
-    return;
-  case SK_HBM_DEGRADATION: {
+  } else { /* CHK_ENTITY_GPU */
     int g = s->ngpus ? s->gpus[0] : 0;
     for (int i = 0; i < s->ngpus; i++)
       if (s->gpus[i] / FLEET_GPUS == e->node)
         g = s->gpus[i];
     snprintf(out, cap, "node-%04d/gpu%d", g / FLEET_GPUS, g % FLEET_GPUS);
-    return;
-  }
-  default:
-    snprintf(out, cap, "%s", s->kind == SK_ROUTING_COLLAPSE ? "the MoE tier" : "the dense tier");
   }
 }
 
@@ -87,6 +71,53 @@ static void orc_hot(const scn_def *s, char *out, size_t cap) {
     snprintf(out, cap, "GPU %d", n ? idx[0] : 0);
 }
 
+/* What the oracle's placeholders stand for, for one scenario and event. */
+typedef struct {
+  char place[48], hot[32], job[48], lot[16];
+} orc_names;
+
+static void orc_names_of(orc_names *n, const scn_def *s, const fleet *f, const chk_kind_info *ki,
+                         const tmap_event *e) {
+  orc_place(s, f, ki, e, n->place, sizeof n->place);
+  orc_hot(s, n->hot, sizeof n->hot);
+  snprintf(n->job, sizeof n->job, "%s", s->job >= 0 ? f->cfg->jobs[s->job].id : "");
+  snprintf(n->lot, sizeof n->lot, "%d", s->lot);
+}
+
+/* Appends text with its placeholders ({place}, {hot}, {job}, {lot}; checked
+ * when the checklists were parsed) filled from n. */
+static void orc_fill(strbuf *b, const char *text, const orc_names *n) {
+  static const char *const keys[] = {"{place}", "{hot}", "{job}", "{lot}"};
+  const char *vals[] = {n->place, n->hot, n->job, n->lot};
+  while (*text) {
+    size_t k = 0, len = strcspn(text, "{");
+    sb_addf(b, "%.*s", (int)len, text);
+    text += len;
+    if (!*text)
+      break;
+    while (k < 4 && strncmp(text, keys[k], strlen(keys[k])) != 0)
+      k++;
+    sb_addf(b, "%s", k < 4 ? vals[k] : "{");
+    text += k < 4 ? strlen(keys[k]) : 1;
+  }
+}
+
+/* A JSON array of the strings list[0..n) filled from names. */
+static json_t *orc_fill_list(const char *const *list, int n, const orc_names *names) {
+  json_t *a = json_array();
+  for (int i = 0; a && i < n; i++) {
+    strbuf b = {0};
+    orc_fill(&b, list[i], names);
+    char *t = sb_take(&b);
+    if (!t || json_array_append_new(a, json_string(t))) {
+      json_decref(a);
+      a = NULL;
+    }
+    free(t);
+  }
+  return a;
+}
+
 static char *orc_dump(json_t *o) {
   char *s = o ? json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
   json_decref(o);
@@ -96,20 +127,6 @@ static char *orc_dump(json_t *o) {
 /* ---- L2 ------------------------------------------------------------------- */
 
 static char *orc_l2(const tmap_truth *t, const scn_def *s, const tmap_event *e) {
-  static const char *const why[SK_COUNT] = {
-      [SK_THERMAL_CASCADE] = "Air handler trouble: intake air is well above the usual level for "
-                             "this rack and several nodes show it.",
-      [SK_ROUTING_COLLAPSE] = "Router gating skew: expert usage is concentrated and routing "
-                              "entropy sits well below normal across many nodes.",
-      [SK_HBM_DEGRADATION] = "Corrected ECC errors on this GPU keep rising: a hardware memory "
-                             "fault, not noise.",
-      [SK_FABRIC_MICROBURST] = "Switch congestion: InfiniBand receive errors and retransmissions "
-                               "are climbing on several nodes behind the same leaf.",
-      [SK_KV_EVICTION_STORM] = "Prefix cache thrashing: the cache hit rate is well below normal "
-                               "while prompts grow longer.",
-      [SK_TRAINING_STRAGGLER] = "A straggler with NVLink CRC errors holds the job back; the other "
-                                "nodes are normal and just wait.",
-  };
   if (!s)
     return orc_dump(json_pack("{s:s,s:s,s:s,s:f,s:s}", "classification", "noise", "scope",
                               e->scope >= 0 ? ev_scope_name((ev_scope)e->scope) : "node",
@@ -136,7 +153,7 @@ static char *orc_l2(const tmap_truth *t, const scn_def *s, const tmap_event *e) 
         tenant = orc_tenants_all[k];
   return orc_dump(json_pack("{s:s,s:s,s:s,s:f,s:s}", "classification", "real_anomaly", "scope",
                             scope, "tenant_type", tenant, "confidence", 0.9, "rationale",
-                            why[s->kind]));
+                            ki->oracle.why));
 }
 
 /* ---- L3 ------------------------------------------------------------------- */
@@ -152,120 +169,15 @@ static char *orc_l3(const tmap_truth *t, const scn_def *s, const tmap_event *e) 
                               "recommended_actions", "Take no action beyond normal monitoring",
                               "priority", "P4"));
   const fleet *f = t->f;
-  char place[48], hot[32], job[48] = "";
-  orc_place(s, f, e, place, sizeof place);
-  orc_hot(s, hot, sizeof hot);
-  if (s->kind == SK_TRAINING_STRAGGLER && s->job >= 0)
-    snprintf(job, sizeof job, "%s", f->cfg->jobs[s->job].id);
+  const chk_kind_info *ki = chk_kind(t->knowledge, (int)s->kind);
+  orc_names names;
+  orc_names_of(&names, s, f, ki, e);
   strbuf root = {0}, cross = {0}, scope = {0};
-  json_t *chain = NULL, *acts = NULL; /* the kind's causal chain and actions */
-  switch (s->kind) {
-  case SK_THERMAL_CASCADE:
-    sb_addf(&root, "Air handler outage: the unit feeding %s has stopped delivering cold air, so "
-                   "intake air there climbs and the GPUs overheat.", place);
-    sb_addf(&cross, "The training servers, which already run closest to their thermal limit, "
-                    "lose clock speed ahead of the serving nodes; serving latency only suffers "
-                    "later, once their extra headroom is used up.");
-    sb_addf(&scope, "%s, many nodes at once", place);
-    chain = json_pack("[s,s,s,s]", "the air handler of the row stops",
-                      "intake (inlet) air warms by several degrees",
-                      "warmer inlet air drives junction temperatures up until "
-                      "the clocks throttle and training steps take longer",
-                      "serving latency follows later");
-    acts = json_pack("[s,s,s]",
-                     "Save a checkpoint of every training job on the "
-                     "rack first",
-                     "After that, migrate the hottest training workloads to "
-                     "cooler racks",
-                     "Ask facilities to repair the air handler");
-    break;
-  case SK_ROUTING_COLLAPSE:
-    sb_addf(&root,
-            "The MoE router's gating has collapsed onto a few experts: routing entropy is "
-            "far below normal, %s take most tokens and the load across GPUs is badly "
-            "skewed.",
-            hot);
-    sb_addf(&cross, "No single GPU is out of bounds; the problem is the spread across them. The "
-                    "moe-inference SLA budget burns faster.");
-    sb_addf(&scope, "every MoE node, %s in particular", hot);
-    chain = json_pack("[s,s,s,s]",
-                      "a change in the incoming request mix shifts "
-                      "which experts the tokens need",
-                      "routing entropy drops",
-                      "the favoured GPUs saturate while the rest sit mostly idle",
-                      "tokens per second fall across the tier");
-    acts = json_pack("[s,s]",
-                     "Retune the router: raise the capacity factor and "
-                     "the load-balancing loss so tokens spread out again",
-                     "Add replicas of the favoured experts");
-    break;
-  case SK_HBM_DEGRADATION:
-    sb_addf(&root,
-            "Memory wear on %s: its corrected ECC error count keeps climbing; the part "
-            "comes from manufacturing lot %d, like the other flagged GPUs.",
-            place, s->lot);
-    sb_addf(&cross, "Workloads see nothing yet: throughput and latency are unaffected. The lot "
-                    "spans training and inference hosts.");
-    sb_addf(&scope, "%s and the other GPUs of lot %d", place, s->lot);
-    chain = json_pack("[s,s,s]", "HBM cells of one production lot wear out",
-                      "corrected ECC errors climb hour after hour",
-                      "an uncorrectable error would end the workload");
-    acts = json_pack("[s,s,s]",
-                     "Proactively cordon and drain the host before "
-                     "it throws an uncorrectable error",
-                     "For training, take a checkpoint and then migrate to a "
-                     "spare host",
-                     "File a warranty return (RMA) with the vendor");
-    break;
-  case SK_FABRIC_MICROBURST:
-    sb_addf(&root,
-            "Top-of-rack switch congestion on %s: bursts of MoE all-to-all traffic "
-            "overflow the switch buffers and the InfiniBand ports report receive errors.",
-            place);
-    sb_addf(&cross, "Both kinds of tenant suffer, in different ways: serving sees longer tail "
-                    "latency, while training sees jittery all-reduce times.");
-    sb_addf(&scope, "%s behind one leaf", place);
-    chain = json_pack("[s,s,s]", "MoE all-to-all bursts hit the leaf",
-                      "buffers overflow, packets are retransmitted",
-                      "serving tail latency and training all-reduce jitter");
-    acts = json_pack("[s,s]",
-                     "Put the MoE all-to-all flows in a separate "
-                     "traffic class with its own buffers (QoS)",
-                     "Turn on ECN-based congestion control on the leaf");
-    break;
-  case SK_KV_EVICTION_STORM:
-    sb_addf(&root, "Prefix cache thrashing on the dense tier: requests now carry much longer "
-                   "prompts, the cache hit rate collapsed and time-to-first-token roughly "
-                   "doubled.");
-    sb_addf(&cross, "Inter-token latency stays steady, so this is not a compute bottleneck; the "
-                    "dense-inference SLO budget takes the hit.");
-    sb_addf(&scope, "all dense serving nodes");
-    chain = json_pack("[s,s,s]", "much longer prompts arrive",
-                      "the cache cannot hold them and keeps evicting",
-                      "prefill is redone, so the first token comes late");
-    acts = json_pack("[s,s]",
-                     "Give the KV cache more memory (a larger share of "
-                     "GPU memory, or offload to host memory)",
-                     "Send long-prompt traffic to replicas with bigger caches");
-    break;
-  case SK_TRAINING_STRAGGLER:
-    sb_addf(&root,
-            "One slow node in %s: %s keeps retrying NVLink transfers (CRC errors), "
-            "probably because its baseboard heats up, and the whole job waits for it at "
-            "every all-reduce.",
-            job, place);
-    sb_addf(&cross, "Only this job is hurt; the iteration time of the job climbs, and every "
-                    "remaining node of the job looks healthy and just waits on the barrier.");
-    sb_addf(&scope, "%s, caused by %s", job, place);
-    chain = json_pack("[s,s,s]", "baseboard heat makes NVLink retry transfers",
-                      "the node's all-reduce share arrives late", "the whole job waits each step");
-    acts = json_pack("[s,s,s]", "Write a checkpoint of the job",
-                     "Next, cordon the slow node and take it out of the job",
-                     "Restart the job without it; its completion date slips by the hours lost");
-    break;
-  case SK_COUNT:
-    break;
-  }
+  orc_fill(&root, ki->oracle.root_cause, &names);
+  orc_fill(&cross, ki->oracle.cross_tenant_impact, &names);
+  orc_fill(&scope, ki->oracle.affected_scope, &names);
+  json_t *chain = orc_fill_list(ki->oracle.causal_chain, ki->oracle.nchain, &names);
+  json_t *acts = orc_fill_list(ki->oracle.recommended_actions, ki->oracle.nactions, &names);
   char *r = sb_take(&root), *c = sb_take(&cross), *sc = sb_take(&scope);
   json_t *o = NULL;
   if (r && c && sc && chain && acts) /* json_pack takes chain and acts (o) */
@@ -285,13 +197,14 @@ static char *orc_l3(const tmap_truth *t, const scn_def *s, const tmap_event *e) 
 
 /* ---- L4 ------------------------------------------------------------------- */
 
-static void orc_incident(strbuf *b, const scn_def *s, const fleet *f, const char *verb) {
+static void orc_incident(strbuf *b, const tmap_truth *t, const scn_def *s, const char *verb) {
   tmap_event none = {0, -1, -1, -1, -1, -1, NULL};
+  const chk_kind_info *ki = chk_kind(t->knowledge, (int)s->kind);
   char place[48];
-  orc_place(s, f, &none, place, sizeof place);
-  sb_addf(b, "- %s%s on %s", verb, orc_phrase[s->kind], place);
-  if (s->kind == SK_TRAINING_STRAGGLER && s->job >= 0)
-    sb_addf(b, " (%s)", f->cfg->jobs[s->job].id);
+  orc_place(s, t->f, ki, &none, place, sizeof place);
+  sb_addf(b, "- %s%s on %s", verb, ki->oracle.phrase, place);
+  if (s->job >= 0)
+    sb_addf(b, " (%s)", t->f->cfg->jobs[s->job].id);
   sb_addf(b, "\n");
 }
 
@@ -313,14 +226,14 @@ static char *orc_l4(const tmap_truth *t, const json_t *ctx, const llm_call *c,
   int any = 0;
   for (int i = 0; i < n; i++)
     if (st[i] & TMAP_ACTIVE) {
-      orc_incident(&b, &t->scenarios->s[idx[i]], t->f, "");
+      orc_incident(&b, t, &t->scenarios->s[idx[i]], "");
       any = 1;
     }
   sb_addf(&b, "%s\n## Resolved incidents\n\n", any ? "" : "- Nothing open.\n");
   any = 0;
   for (int i = 0; i < n; i++)
     if (st[i] == TMAP_RESOLVED) {
-      orc_incident(&b, &t->scenarios->s[idx[i]], t->f, "Cleared: ");
+      orc_incident(&b, t, &t->scenarios->s[idx[i]], "Cleared: ");
       any = 1;
     }
   sb_addf(&b, "%s\n## SLA status\n\n", any ? "" : "- Nothing cleared.\n");
@@ -343,14 +256,14 @@ static char *orc_l4(const tmap_truth *t, const json_t *ctx, const llm_call *c,
   for (int i = 0; i < n; i++) {
     const scn_def *s = &t->scenarios->s[idx[i]];
     if ((st[i] & TMAP_ACTIVE) && chk_kind(t->knowledge, (int)s->kind)->slow_burn) {
-      orc_incident(&b, s, t->f, "Watch: ");
+      orc_incident(&b, t, s, "Watch: ");
       any = 1;
     }
   }
   sb_addf(&b, "%s\n## Next-shift recommendations\n\n", any ? "" : "- Nothing developing.\n");
   for (int i = 0; i < n; i++)
     if (st[i] & TMAP_ACTIVE)
-      orc_incident(&b, &t->scenarios->s[idx[i]], t->f, "Chase down: ");
+      orc_incident(&b, t, &t->scenarios->s[idx[i]], "Chase down: ");
   sb_addf(&b, "- Keep an eye on the pager.\n");
   free(idx);
   free(st);

@@ -16,10 +16,6 @@
 #include "src/core/errors.h"
 #include "src/core/textfile.h"
 
-#ifndef FLEETSIM_SOURCE_DIR
-#define FLEETSIM_SOURCE_DIR "."
-#endif
-
 /* with match offsets: the strict scorer looks around each match */
 enum { CHK_REGFLAGS = REG_EXTENDED | REG_ICASE };
 
@@ -56,7 +52,64 @@ struct chk_list {
   int n;
 };
 
-const char *chk_default_path(void) { return FLEETSIM_SOURCE_DIR "/scenarios/checklists.json"; }
+/* The compiled-in files (CMakeLists.txt): scenarios/checklists.json, and
+ * the array of every scenarios/kinds/<kind>.json in scn_kind order. */
+const char *chk_shared_text(void);
+const char *chk_kinds_text(void);
+
+/* The built-in document from the shared file and the kinds' files, as
+ * malloc'd JSON text; NULL with the reason in diag. */
+static char *chk_assemble(void) {
+  json_error_t err;
+  json_t *shared = json_loads(chk_shared_text(), JSON_REJECT_DUPLICATES, &err);
+  json_t *files = shared ? json_loads(chk_kinds_text(), JSON_REJECT_DUPLICATES, &err) : NULL;
+  if (!shared || !files) {
+    diag_addf("built-in %s: line %d: %s",
+              shared ? "scenarios/kinds/*.json" : "scenarios/checklists.json", err.line, err.text);
+    json_decref(shared);
+    return NULL;
+  }
+  char *text = NULL;
+  json_t *root = json_object(), *kinds = json_object();
+  int bad = !root || !kinds, said = 0;
+  if (!bad && json_array_size(files) != SK_COUNT) {
+    diag_addf("built-in scenarios/kinds/*.json: %zu files for the %d kinds of kinds.def",
+              json_array_size(files), SK_COUNT);
+    bad = said = 1;
+  }
+  const char *key;
+  json_t *v;
+  if (!bad)
+    json_object_foreach(shared, key, v) {
+      bad |= json_object_set(root, key, v);
+      if (strcmp(key, "version") == 0)
+        bad |= json_object_set(root, "kinds", kinds);
+    }
+  for (int k = 0; !bad && k < SK_COUNT; k++) {
+    json_t *kind = json_copy(json_array_get(files, (size_t)k));
+    if (json_is_object(kind))
+      json_object_del(kind, "reasoning"); /* the rules backend's, not the scorer's */
+    bad |= !json_is_object(kind) || json_object_set(kinds, scn_kind_name((scn_kind)k), kind);
+    json_decref(kind);
+  }
+  if (!bad && !(text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+    bad = 1;
+  if (bad && !said)
+    diag_addf("built-in checklists: cannot assemble scenarios/checklists.json and "
+              "scenarios/kinds/*.json (out of memory, or a kind's file is not an object)");
+  json_decref(kinds);
+  json_decref(root);
+  json_decref(files);
+  json_decref(shared);
+  return text;
+}
+
+const char *chk_default_text(void) {
+  static char *text; /* built once, kept for the process */
+  if (!text)
+    text = chk_assemble();
+  return text;
+}
 
 /* ---- substitution ------------------------------------------------------- */
 

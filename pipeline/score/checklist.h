@@ -1,13 +1,17 @@
 /* Ground-truth checklists and the scorer's knowledge of each fault kind
- * (the benchmark's "Scoring Methodology"): scenarios/checklists.json loaded and
+ * (the benchmark's "Scoring Methodology"): the checklists document loaded and
  * validated, its patterns compiled with the scenario's ground-truth names
- * substituted, and one answer scored the benchmark's way (its regex score; pipeline/score/strict_score.h scores the same items strictly).
+ * substituted, and one answer scored the benchmark's way (its regex score;
+ * pipeline/score/strict_score.h scores the same items strictly).
  * Scorer side only: nothing here feeds back into detection or into what a
  * backend is asked.
  *
- * File layout (version 2): {"kinds": {KIND: {knowledge..., "L2": [items],
- * "L3": [items], "L4": [items]} for every scenario kind}, "none": {"L2":
- * [items], "L3": [items]}, "shift": {"L4": [items]}}. A kind's knowledge:
+ * Document layout (version 2): {"kinds": {KIND: {knowledge..., "L2": [items],
+ * "L3": [items], "L4": [items], "oracle": {...}} for every scenario kind},
+ * "none": {"L2": [items], "L3": [items]}, "shift": {"L4": [items]}}. The
+ * built-in one (chk_default_text) is scenarios/checklists.json ("none",
+ * "shift") with each kind's scenarios/kinds/<kind>.json under "kinds" (its
+ * "reasoning", the rules backend's, left out). A kind's knowledge:
  *   "family"            regexes that name this fault family as a cause
  *   "compatible"        kinds whose family may be named beside it
  *   "signature_metrics" the metrics the fault moves (archive names), the most
@@ -17,6 +21,9 @@
  *                       or null
  *   "l2_scopes"         L2 scopes that describe it (gpu node rack job cluster)
  *   "slow_burn"         optional true: a risk to name before it fails
+ *   "about"             optional: what the file is, for its reader
+ *   "oracle"            the calibration oracle's own wording of the fault
+ *                       (chk_oracle below)
  * An item is {"id", "text", "patterns": [regex, ...]} plus, in L2 lists,
  * "field": classification | scope | tenant_type | rationale, and optionally:
  *   "benchmark": false  strict-only (left out of the benchmark's regex score)
@@ -55,10 +62,6 @@ enum { CHK_ITEM_LEN = 64, CHK_NOTE_LEN = 160 };
 typedef struct chk_set chk_set;   /* a validated checklists file */
 typedef struct chk_list chk_list; /* one compiled list of items */
 
-/* Path of the checklists file in the source tree
- * (FLEETSIM_SOURCE_DIR "/scenarios/checklists.json"). */
-const char *chk_default_path(void);
-
 /* Parses and validates checklist text; source names it in messages. Every
  * problem is added to diag naming the source, kind, layer, item and pattern,
  * e.g. "checklists.json: kind 'thermal_cascade' L3 item 'rack_scope'
@@ -77,7 +80,10 @@ int chk_parse(chk_set **out, const char *text, const char *source);
  * FS_ENOMEM. */
 int chk_load(chk_set **out, const char *path);
 
-/* The built-in scenarios/checklists.json, compiled in. */
+/* The built-in document (see the layout above), assembled once from the
+ * compiled-in scenarios/checklists.json and scenarios/kinds/<kind>.json;
+ * NULL (the reason in diag) when they do not fit together, which is a
+ * build's bug. */
 const char *chk_default_text(void);
 
 /* Frees a set; accepts NULL and clears the pointer. */
@@ -158,6 +164,18 @@ const chk_item *chk_list_item(const chk_list *l, int i);
 typedef enum { CHK_ENTITY_NONE, CHK_ENTITY_RACK, CHK_ENTITY_NODE, CHK_ENTITY_GPU,
                CHK_ENTITY_HOT_GPU } chk_entity;
 
+/* The calibration oracle's own wording of a kind, its "oracle" object:
+ * strings in which {place} (the fault's rack, node or GPU, else `place`),
+ * {hot} ("GPUs 2 and 5"), {job} and {lot} stand for the scenario's. */
+typedef struct {
+  const char *phrase;     /* names the fault in a shift report line */
+  const char *why;        /* L2 rationale */
+  const char *place;      /* where it is when its entity does not say; NULL otherwise */
+  const char *root_cause, *cross_tenant_impact, *affected_scope; /* L3 */
+  const char **causal_chain, **recommended_actions;             /* L3, borrowed */
+  int nchain, nactions;
+} chk_oracle;
+
 /* The scorer's knowledge of one fault kind (see the file layout above). */
 typedef struct {
   regex_t *family; /* [nfamily], with match offsets */
@@ -168,6 +186,7 @@ typedef struct {
   chk_entity entity;
   unsigned l2_scopes;        /* bit per ev_scope */
   int slow_burn;
+  chk_oracle oracle;
 } chk_kind_info;
 
 /* The knowledge of kind k (a scn_kind), or NULL when k is out of range. */

@@ -1,5 +1,5 @@
 /* A fault kind's scorer knowledge (see kind_knowledge.h): parse, validate,
- * compile. Reads the checklists file only; no ground truth of a run. */
+ * compile. Reads the checklists document only; no ground truth of a run. */
 #include "pipeline/score/kind_knowledge.h"
 
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #include "src/model/metrics.h"
 
 static const char *const kk_keys[] = {"family", "compatible", "signature_metrics", "entity",
-                                      "l2_scopes", "slow_burn", NULL};
+                                      "l2_scopes", "slow_burn", "about", "oracle", NULL};
 static const char *const kk_entities[] = {"rack", "node", "gpu", "hot_gpu", NULL};
 
 int kk_is_key(const char *key) {
@@ -64,7 +64,97 @@ void kk_free(chk_kind_info *k) {
     regfree(&k->family[i]);
   free(k->family);
   free(k->signature);
+  free(k->oracle.causal_chain);
+  free(k->oracle.recommended_actions);
   memset(k, 0, sizeof *k);
+}
+
+/* 1 (a problem in diag) unless every "{name}" of text is a placeholder the
+ * oracle fills: place, hot, job, lot. */
+static int kk_placeholders(const char *text, const char *where, const char *key) {
+  static const char *const known[] = {"place", "hot", "job", "lot"};
+  for (const char *p = strchr(text, '{'); p; p = strchr(p + 1, '{')) {
+    const char *end = strchr(p, '}');
+    int ok = 0;
+    for (size_t i = 0; end && i < sizeof known / sizeof known[0]; i++)
+      ok |= (size_t)(end - p - 1) == strlen(known[i]) &&
+            strncmp(p + 1, known[i], strlen(known[i])) == 0;
+    if (!ok) {
+      diag_addf("%s: oracle.%s: '%.40s' is not a placeholder (place, hot, job, lot)", where, key,
+                p);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* A non-empty string of o at key (a problem in diag otherwise); placeholders checked. */
+static const char *kk_oracle_text(json_t *o, const char *key, const char *where, int *bad) {
+  const char *t = json_string_value(json_object_get(o, key));
+  if (!t || !t[0]) {
+    diag_addf("%s: oracle.%s must be a non-empty string", where, key);
+    (*bad)++;
+    return NULL;
+  }
+  *bad += kk_placeholders(t, where, key);
+  return t;
+}
+
+/* The strings of the array o.key into a malloc'd list; -1 on allocation failure. */
+static int kk_oracle_list(json_t *o, const char *key, const char *where, const char ***out,
+                          int *n) {
+  json_t *a = json_object_get(o, key), *v;
+  if (kk_strings(a, where, key, 0))
+    return 1;
+  if (!(*out = calloc(json_array_size(a), sizeof **out)))
+    return -1;
+  int bad = 0;
+  size_t i;
+  json_array_foreach(a, i, v) {
+    (*out)[(*n)++] = json_string_value(v);
+    bad += kk_placeholders(json_string_value(v), where, key);
+  }
+  return bad;
+}
+
+/* The "oracle" object of a kind whose entity is e: its keys, strings and
+ * placeholders. Returns the number of problems, -1 on allocation failure. */
+static int kk_oracle(chk_oracle *out, json_t *o, chk_entity e, const char *where) {
+  static const char *const keys[] = {"phrase", "why", "place", "root_cause",
+                                     "cross_tenant_impact", "affected_scope", "causal_chain",
+                                     "recommended_actions"};
+  if (!json_is_object(o)) {
+    diag_addf("%s: \"oracle\" must be an object (the calibration oracle's wording)", where);
+    return 1;
+  }
+  int bad = 0;
+  const char *key;
+  json_t *v;
+  json_object_foreach(o, key, v) {
+    int known = 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+      known |= strcmp(key, keys[i]) == 0;
+    if (!known) {
+      diag_addf("%s: oracle: unknown key '%s'", where, key);
+      bad++;
+    }
+  }
+  out->phrase = kk_oracle_text(o, "phrase", where, &bad);
+  out->why = kk_oracle_text(o, "why", where, &bad);
+  out->root_cause = kk_oracle_text(o, "root_cause", where, &bad);
+  out->cross_tenant_impact = kk_oracle_text(o, "cross_tenant_impact", where, &bad);
+  out->affected_scope = kk_oracle_text(o, "affected_scope", where, &bad);
+  int where_known = e == CHK_ENTITY_RACK || e == CHK_ENTITY_NODE || e == CHK_ENTITY_GPU;
+  if (!where_known)
+    out->place = kk_oracle_text(o, "place", where, &bad);
+  else if (json_object_get(o, "place")) {
+    diag_addf("%s: oracle.place: the entity says where the fault is; leave it out", where);
+    bad++;
+  }
+  int a = kk_oracle_list(o, "causal_chain", where, &out->causal_chain, &out->nchain);
+  int b = a < 0 ? 0 : kk_oracle_list(o, "recommended_actions", where, &out->recommended_actions,
+                                     &out->nactions);
+  return a < 0 || b < 0 ? -1 : bad + a + b;
 }
 
 int kk_parse(chk_kind_info *out, json_t *o, const char *source, const char *kind) {
@@ -139,6 +229,11 @@ int kk_parse(chk_kind_info *out, json_t *o, const char *source, const char *kind
   }
   if (bad)
     return bad;
+  int ob = kk_oracle(&out->oracle, json_object_get(o, "oracle"), out->entity, where);
+  if (ob != 0) {
+    kk_free(out);
+    return ob;
+  }
   size_t nf = json_array_size(fam), ns = json_array_size(sig);
   if (!(out->family = calloc(nf, sizeof *out->family)) ||
       !(out->signature = calloc(ns, sizeof *out->signature))) {

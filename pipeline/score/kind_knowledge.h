@@ -1,7 +1,8 @@
-/* The scorer's knowledge of one fault kind, from its object in
- * scenarios/checklists.json (family regexes, compatible kinds, signature
- * metrics, entity, L2 scopes, slow burn; see checklist.h): validated and
- * compiled into a chk_kind_info. Used by checklist.c only. */
+/* The scorer's knowledge of one fault kind, from its object in the
+ * checklists document (scenarios/kinds/<kind>.json: family regexes,
+ * compatible kinds, signature metrics, entity, L2 scopes, slow burn, the
+ * oracle's wording; see checklist.h): validated and compiled into a
+ * chk_kind_info. Used by checklist.c only. */
 #ifndef FLEETSIM_KIND_KNOWLEDGE_H
 #define FLEETSIM_KIND_KNOWLEDGE_H
 #include <jansson.h>

@@ -76,7 +76,7 @@ static const cli_command_info cli_commands[] = {
      "--metrics gpu_temp_celsius"},
     {CLI_SCENARIOS, "scenarios", "",
      "Writes a random but valid scenario file for the configured fleet, for robustness "
-     "studies.",
+     "studies; with --kinds, lists every fault kind's scenario-file keys instead.",
      "fleetsim scenarios --random 6 --seed 7 --out random.json"},
     {CLI_HELP, "help", "",
      "Prints this reference (also `fleetsim --help`); with --markdown as Markdown, which is "
@@ -110,6 +110,7 @@ typedef enum {
   OPT_RANDOM,
   OPT_RANDOM_SEED,
   OPT_RANDOM_OUT,
+  OPT_KINDS,
   OPT_MARKDOWN
 } cli_option_id;
 
@@ -194,11 +195,13 @@ static const cli_option cli_options[] = {
     {"--start-epoch", "S", CB_EXPORT, 0, OPT_START_EPOCH,
      "Unix time of t = 0 (default: start_hour:00 UTC of the latest day on which the whole "
      "run ends before the archive's created_utc)"},
-    {"--random", "N", CB_SCENARIOS, CLI_REQUIRED, OPT_RANDOM,
-     "number of scenarios, 1-1000"},
+    {"--random", "N", CB_SCENARIOS, 0, OPT_RANDOM, "number of scenarios, 1-1000"},
     {"--seed", "K", CB_SCENARIOS, 0, OPT_RANDOM_SEED,
      "seed of the generator (default: the config's seed)"},
     {"--out", "FILE", CB_SCENARIOS, 0, OPT_RANDOM_OUT, "file to write (default: stdout)"},
+    {"--kinds", NULL, CB_SCENARIOS, 0, OPT_KINDS,
+     "print every fault kind's keys as Markdown (targets; magnitudes with their default, "
+     "bounds, units and what they set) from the kinds' own tables, and write no file"},
     {"--quiet", NULL, CB_RUN | CB_ESCALATE | CB_SCORE | CB_EXPORT, 0, OPT_QUIET,
      "no progress on stderr (summaries still go to stdout)"},
     {"--markdown", NULL, CB_HELP, 0, OPT_MARKDOWN, "print the reference as Markdown"},
@@ -384,6 +387,9 @@ static int cli_apply(cli_args *a, const cli_option *o, const char *v) {
   case OPT_RANDOM_OUT:
     a->out_dir = v;
     return 0;
+  case OPT_KINDS:
+    a->list_kinds = 1;
+    return 0;
   }
   return FS_EUSAGE;
 }
@@ -427,9 +433,13 @@ static int cli_check(const cli_args *a) {
     }
     return 0;
   case CLI_SCENARIOS:
-    if (a->random_count == 0) {
-      diag_addf("scenarios: --random N is required (e.g. fleetsim scenarios --random 6 --seed "
-                "7)");
+    if (a->random_count > 0 && a->list_kinds) {
+      diag_addf("scenarios: --random and --kinds exclude each other");
+      return FS_EUSAGE;
+    }
+    if (a->random_count == 0 && !a->list_kinds) {
+      diag_addf("scenarios: --random N (or --kinds) is required (e.g. fleetsim scenarios "
+                "--random 6 --seed 7)");
       return FS_EUSAGE;
     }
     return 0;

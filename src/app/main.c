@@ -123,6 +123,22 @@ static int main_validate(const cli_args *a, const fs_config *cfg, const llm_spec
 }
 
 /* fleetsim scenarios --random N: writes a random valid scenario file. */
+/* `scenarios --kinds`: every kind's keys, on the printing rank. */
+static int main_list_kinds(void) {
+  if (!par_prints())
+    return 0;
+  char *text = scn_kinds_markdown();
+  if (!text)
+    return FS_ENOMEM;
+  int bad = fputs(text, stdout) < 0 || fflush(stdout) != 0;
+  free(text);
+  if (bad) {
+    diag_addf("scenarios --kinds: cannot write to stdout: %s", strerror(errno));
+    return FS_EIO;
+  }
+  return 0;
+}
+
 static int main_random_scenarios(const cli_args *a, const fs_config *cfg) {
   uint64_t seed = cfg->seed;
   if (a->random_seed) {
@@ -390,7 +406,9 @@ int main(int argc, char **argv) {
       break;
     case CLI_SCENARIOS:
       rc = cli_load_config(&args, &cfg);
-      if (rc == 0)
+      if (rc == 0 && args.list_kinds)
+        rc = par_agree(main_list_kinds());
+      else if (rc == 0)
         rc = par_agree(main_random_scenarios(&args, &cfg));
       break;
     case CLI_ESCALATE:

@@ -4,6 +4,7 @@
  * drive every scrape of every scenario without touching memory it should not. */
 #include <math.h>
 
+#include "scenarios/inject.h"
 #include "scenarios/scenario.h"
 #include "src/model/config.h"
 #include "src/core/diag.h"
