@@ -197,7 +197,8 @@ int main(void) {
   fleet *f = NULL;
   chk_set *chk = NULL;
   CHECK_EQ(fleet_init(&f, &cfg), 0);
-  if (chk_load(&chk, chk_default_path()) != 0)
+  const char *text = chk_default_text();
+  if (!text || chk_parse(&chk, text, "built-in checklists") != 0)
     CHECK_FAIL("checklists: %s", diag_first());
   llm_call calls[NCALLS];
   make_calls(calls);
