@@ -188,6 +188,37 @@ chain_wait() {
   return "$status"
 }
 
+# chain_job_opts: the sbatch options of the chain's jobs into the arrays
+# sim_opts (with FLEETSIM_NTASKS ranks, default 2, unless its options give
+# the tasks), esc_opts and score_opts.
+chain_job_opts() {
+  chain_opts FLEETSIM_SBATCH_SIMULATE
+  sim_opts=(${CHAIN_OPTS[@]+"${CHAIN_OPTS[@]}"})
+  if chain_has_opt --ntasks || chain_has_opt --ntasks-per-node; then
+    [ -z "${FLEETSIM_NTASKS:-}" ] ||
+      chain_die "FLEETSIM_NTASKS=$FLEETSIM_NTASKS and FLEETSIM_SBATCH_SIMULATE='$FLEETSIM_SBATCH_SIMULATE' both set the ranks: keep one"
+  else
+    chain_count FLEETSIM_NTASKS 2
+    sim_opts+=("--ntasks=$FLEETSIM_NTASKS")
+  fi
+  chain_opts FLEETSIM_SBATCH_ESCALATE
+  esc_opts=(${CHAIN_OPTS[@]+"${CHAIN_OPTS[@]}"})
+  chain_opts FLEETSIM_SBATCH_SCORE
+  score_opts=(${CHAIN_OPTS[@]+"${CHAIN_OPTS[@]}"})
+}
+
+# chain_run_paths SLURM_DIR: exports FLEETSIM_ROOT (default: the folder above
+# SLURM_DIR) and FLEETSIM_RUN (absolute; default fleetsim-run), and makes the
+# log folder, absolute, in logs (FLEETSIM_LOGS, default logs).
+chain_run_paths() {
+  export FLEETSIM_ROOT=${FLEETSIM_ROOT:-$(dirname "$1")}
+  export FLEETSIM_RUN=${FLEETSIM_RUN:-fleetsim-run}
+  case $FLEETSIM_RUN in /*) ;; *) FLEETSIM_RUN=$PWD/$FLEETSIM_RUN ;; esac
+  logs=${FLEETSIM_LOGS:-logs}
+  mkdir -p "$logs"
+  logs=$(cd "$logs" && pwd)
+}
+
 # chain_field NAME LINE: the value of NAME=value in one `scontrol -o` line.
 chain_field() {
   sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"

@@ -60,27 +60,8 @@ count=$(grep -c -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$backends" || true)
 
 chain_check_common
 [ -z "${FLEETSIM_ARRAY_MAX:-}" ] || chain_count FLEETSIM_ARRAY_MAX 1
-# simulate: FLEETSIM_NTASKS ranks unless its options give the tasks
-chain_opts FLEETSIM_SBATCH_SIMULATE
-sim_opts=(${CHAIN_OPTS[@]+"${CHAIN_OPTS[@]}"})
-if chain_has_opt --ntasks || chain_has_opt --ntasks-per-node; then
-  [ -z "${FLEETSIM_NTASKS:-}" ] ||
-    chain_die "FLEETSIM_NTASKS=$FLEETSIM_NTASKS and FLEETSIM_SBATCH_SIMULATE='$FLEETSIM_SBATCH_SIMULATE' both set the ranks: keep one"
-else
-  chain_count FLEETSIM_NTASKS 2
-  sim_opts+=("--ntasks=$FLEETSIM_NTASKS")
-fi
-chain_opts FLEETSIM_SBATCH_ESCALATE
-esc_opts=(${CHAIN_OPTS[@]+"${CHAIN_OPTS[@]}"})
-chain_opts FLEETSIM_SBATCH_SCORE
-score_opts=(${CHAIN_OPTS[@]+"${CHAIN_OPTS[@]}"})
-
-export FLEETSIM_ROOT=${FLEETSIM_ROOT:-$(dirname "$here")}
-export FLEETSIM_RUN=${FLEETSIM_RUN:-fleetsim-run}
-case $FLEETSIM_RUN in /*) ;; *) FLEETSIM_RUN=$PWD/$FLEETSIM_RUN ;; esac
-logs=${FLEETSIM_LOGS:-logs}
-mkdir -p "$logs"
-logs=$(cd "$logs" && pwd)
+chain_job_opts
+chain_run_paths "$here"
 
 array="1-$count${FLEETSIM_ARRAY_MAX:+%$FLEETSIM_ARRAY_MAX}"
 sim_args=("${sim_opts[@]}" --output="$logs/%x-%j.out" "$here/simulate.sbatch" --no-llm "$@")

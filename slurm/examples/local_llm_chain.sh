@@ -69,28 +69,10 @@ chain_count FLEETSIM_LLM_START_S 1800
 chain_count FLEETSIM_LLM_WAIT_S 3600
 [[ -v FLEETSIM_SBATCH_LLM_SERVER ]] || FLEETSIM_SBATCH_LLM_SERVER=--gres=gpu:1
 
-chain_opts FLEETSIM_SBATCH_SIMULATE
-sim_opts=(${CHAIN_OPTS[@]+"${CHAIN_OPTS[@]}"})
-if chain_has_opt --ntasks || chain_has_opt --ntasks-per-node; then
-  [ -z "${FLEETSIM_NTASKS:-}" ] ||
-    chain_die "FLEETSIM_NTASKS=$FLEETSIM_NTASKS and FLEETSIM_SBATCH_SIMULATE='$FLEETSIM_SBATCH_SIMULATE' both set the ranks: keep one"
-else
-  chain_count FLEETSIM_NTASKS 2
-  sim_opts+=("--ntasks=$FLEETSIM_NTASKS")
-fi
+chain_job_opts
 chain_opts FLEETSIM_SBATCH_LLM_SERVER
 server_opts=(${CHAIN_OPTS[@]+"${CHAIN_OPTS[@]}"})
-chain_opts FLEETSIM_SBATCH_ESCALATE
-esc_opts=(${CHAIN_OPTS[@]+"${CHAIN_OPTS[@]}"})
-chain_opts FLEETSIM_SBATCH_SCORE
-score_opts=(${CHAIN_OPTS[@]+"${CHAIN_OPTS[@]}"})
-
-export FLEETSIM_ROOT=${FLEETSIM_ROOT:-$(dirname "$slurm")}
-export FLEETSIM_RUN=${FLEETSIM_RUN:-fleetsim-run}
-case $FLEETSIM_RUN in /*) ;; *) FLEETSIM_RUN=$PWD/$FLEETSIM_RUN ;; esac
-logs=${FLEETSIM_LOGS:-logs}
-mkdir -p "$logs"
-logs=$(cd "$logs" && pwd)
+chain_run_paths "$slurm"
 if [ "$simulate" -eq 0 ]; then
   [ $# -eq 0 ] || chain_die "--no-simulate takes no fleetsim run arguments (got: $*)"
   [ -f "$FLEETSIM_RUN/fleet.h5" ] ||
