@@ -7,7 +7,7 @@ active over [start_s, end_s), when
 
 - time: start_s <= t_s <= end_s + 10 min,
 - evidence: its trigger metric is a signature metric of S's kind
-  (`signature_metrics` in scenarios/checklists.json),
+  (`signature_metrics` in scenarios/kinds/<kind>.json),
 - place: its node is a root-cause or impacted node of S, or it is a rack
   event on a rack, a job event on a job or a cluster event on the tenant of
   a root-cause node of S.
@@ -23,20 +23,26 @@ event counts and first detections.
 """
 import json
 import os
+import re
 
 import numpy as np
 
 GRACE_S = 600.0
-CHECKLISTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios",
-                          "checklists.json")
+KINDS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios", "kinds")
 
 
-def signature_metrics(path=CHECKLISTS):
-    """{kind: [signature metric, ...]} in the checklist file's order (the
-    order ranks an event's evidence, as in chk_signature_rank)."""
-    with open(path) as f:
-        kinds = json.load(f)["kinds"]
-    return {k: list(v.get("signature_metrics", [])) for k, v in kinds.items()}
+def signature_metrics(folder=KINDS):
+    """{kind: [signature metric, ...]} from each kind's knowledge file
+    (scenarios/kinds/<kind>.json), the kinds in the registry's order
+    (kinds.def); each list in the file's order (the order ranks an event's
+    evidence, as in chk_signature_rank)."""
+    with open(os.path.join(folder, "kinds.def")) as f:
+        names = re.findall(r"^SCN_KIND\((\w+)\)$", f.read(), re.M)
+    out = {}
+    for k in names:
+        with open(os.path.join(folder, k + ".json")) as f:
+            out[k] = list(json.load(f).get("signature_metrics", []))
+    return out
 
 
 def _relation(run, s, ev, sig):
