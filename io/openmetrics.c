@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "io/archive_check.h"
+#include "io/compression.h"
 #include "io/openmetrics_text.h"
 #include "src/core/diag.h"
 #include "src/core/errors.h"
@@ -115,16 +116,18 @@ static int om_read_1d(const om_archive *a, const char *name, hid_t mtype, size_t
   hid_t ds = H5Dopen2(a->file, name, H5P_DEFAULT);
   hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
   hsize_t dim = 0;
-  int rc = 0;
-  if (sp < 0 || H5Sget_simple_extent_ndims(sp) != 1 || H5Sget_simple_extent_dims(sp, &dim, NULL) < 0)
+  int rc = ds >= 0 ? h5c_check_dataset(ds, a->path, name) : 0; /* its filters load? */
+  if (rc == 0 && (sp < 0 || H5Sget_simple_extent_ndims(sp) != 1 ||
+                  H5Sget_simple_extent_dims(sp, &dim, NULL) < 0))
     rc = om_hdf5_fail(a, "open", name);
-  else if (*n >= 0 && (int64_t)dim != *n) {
+  if (rc == 0 && *n >= 0 && (int64_t)dim != *n) {
     diag_addf("%s: %s has %llu entries, expected %lld", a->path, name, (unsigned long long)dim,
               (long long)*n);
     rc = FS_EHDF5;
-  } else if (!(*out = calloc(dim ? dim : 1, elem)))
+  }
+  if (rc == 0 && !(*out = calloc(dim ? dim : 1, elem)))
     rc = FS_ENOMEM;
-  else if (dim > 0 && H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0)
+  if (rc == 0 && dim > 0 && H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0)
     rc = om_hdf5_fail(a, "read", name);
   if (rc == 0)
     *n = (int64_t)dim;
@@ -171,6 +174,11 @@ static int om_describe(const om_archive *a, hid_t grp, om_scope scope, const cha
     if (ds >= 0)
       H5Dclose(ds);
     return om_hdf5_fail(a, "read the type of", full);
+  }
+  int rc = h5c_check_dataset(ds, a->path, full); /* its filters must load before any read */
+  if (rc) {
+    H5Dclose(ds);
+    return rc;
   }
   m->is_int = cls == H5T_INTEGER;
   size_t n = strlen(name);
@@ -270,6 +278,7 @@ static int om_list_metrics(om_archive *a) {
 static int om_open(om_archive *a, const char *path) {
   memset(a, 0, sizeof *a);
   a->path = path;
+  h5c_init();
   a->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (a->file < 0)
     return om_hdf5_fail(a, "open", "the file");

@@ -40,7 +40,8 @@ typedef struct {
  * --from/--to outside the run or selecting no scrape, an unreadable
  * created_utc without --start-epoch (all FS_EUSAGE); FS_EIO when FILE cannot
  * be written (nothing is left behind: FILE.partial is removed), FS_EHDF5 when
- * the archive cannot be read, FS_ENOMEM. Before writing, the size of FILE is
+ * the archive cannot be read (or its compression filter cannot be loaded:
+ * the message says how to get it), FS_ENOMEM. Before writing, the size of FILE is
  * estimated (printed when o->progress) and an export larger than the free
  * space of FILE's file system is refused (FS_EIO, nothing written). Returns
  * 0 and fills *st on success. */
