@@ -125,9 +125,10 @@ grep -qE "^fleetsim: escalate again: ([0-9]+)/\1 calls \(0 errors, 0 skipped\)" 
 "$FLEETSIM" export --run first --format openmetrics --out first.om --nodes 0-9 >exp.out 2>exp.err ||
   fail "export: $(cat exp.err)"
 no_cr exp.err
-est=$(sed -n 's/^fleetsim: export: 60 families, \([0-9]*\) samples, about .* to first.om$/\1/p' exp.err)
+# 62 families: the 60 telemetry datasets and the two annotation series
+est=$(sed -n 's/^fleetsim: export: 62 families, \([0-9]*\) samples, about .* to first.om$/\1/p' exp.err)
 [ -n "$est" ] || fail "no estimate line: $(cat exp.err)"
-grep -q "^fleetsim: export: 100.0% (\([0-9]*\) of $est samples, .* of ~.*), family 60/60 .*, ETA 0:00:00$" exp.err ||
+grep -q "^fleetsim: export: 100.0% (\([0-9]*\) of $est samples, .* of ~.*), family 62/62 .*, ETA 0:00:00$" exp.err ||
   fail "no final export progress line of $est samples: $(cat exp.err)"
 "$PY" - first.om "$est" <<'EOF' || fail "estimate vs file"
 import os, sys
