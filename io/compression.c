@@ -38,6 +38,8 @@ void h5c_init(void) {
   /* mallopt returns 0 where the C library refuses: that costs speed only */
   (void)mallopt(M_MMAP_THRESHOLD, H5C_MMAP_THRESHOLD);
   (void)mallopt(M_TRIM_THRESHOLD, H5C_TRIM_THRESHOLD);
+  /* a failure below leaves the search path as it was: a filter it hides is
+   * then reported by h5c_require or h5c_check_dataset, with the way out */
   unsigned n = 0;
   if (H5PLsize(&n) < 0)
     return;
@@ -48,13 +50,13 @@ void h5c_init(void) {
     if (len < 0 || len >= (ssize_t)sizeof dir)
       continue;
     if (!h5c_is_dir(dir))
-      H5PLremove(i); /* a missing directory would end every search here */
+      (void)H5PLremove(i); /* a missing directory would end every search here */
     else if (strcmp(dir, FLEETSIM_HDF5_PLUGIN_DIR) == 0)
       present = 1;
   }
   /* HDF5_PLUGIN_PATH, when set, is the whole search path, as for every HDF5 program */
   if (!present && !getenv("HDF5_PLUGIN_PATH") && h5c_is_dir(FLEETSIM_HDF5_PLUGIN_DIR))
-    H5PLappend(FLEETSIM_HDF5_PLUGIN_DIR);
+    (void)H5PLappend(FLEETSIM_HDF5_PLUGIN_DIR);
 }
 
 /* 1 when filter id can be applied here; loads its plugin if need be. HDF5's
