@@ -20,12 +20,33 @@ one open file (every function also accepts a `Run` in place of the path):
 
 Requires Debian's /usr/bin/python3 with python3-h5py and python3-numpy.
 """
+import glob
 import json
 import os
 import warnings
 
-import h5py
-import numpy as np
+
+def _plugin_dir():
+    """The directory of the HDF5 LZ4 filter plugin (Debian: hdf5-filter-plugin).
+
+    A run with archive_compression=lz4 (the default) stores its telemetry
+    with that filter. Debian's h5py (serial HDF5) searches this directory by
+    default; another h5py (a pip wheel) searches it only through
+    HDF5_PLUGIN_PATH, which is therefore set to it, when unset, before h5py
+    is imported. Returns the directory or None."""
+    for d in sorted(glob.glob("/usr/lib/*/hdf5/serial/plugins")) + ["/usr/lib/hdf5/plugins"]:
+        if os.path.isfile(os.path.join(d, "libh5lz4.so")):
+            return d
+    return None
+
+
+if "HDF5_PLUGIN_PATH" not in os.environ and _plugin_dir():
+    os.environ["HDF5_PLUGIN_PATH"] = _plugin_dir()
+
+import h5py  # noqa: E402 (after HDF5_PLUGIN_PATH)
+import numpy as np  # noqa: E402
+
+LZ4_FILTER = 32004  # the registered HDF5 filter id of LZ4
 
 TENANTS = ("moe-inference", "dense-inference", "training")
 SCOPES = ("gpu", "node", "rack", "job", "cluster")
@@ -98,8 +119,26 @@ class Run:
             self.f.close()
             raise FleetDataError(f"{self.path}: attribute complete = {complete!r}, not 1 "
                                  "(an unfinished or damaged run)")
+        self._check_filters()
         self._topo = None
         self._scn = None
+
+    def _check_filters(self):
+        """Refuses an archive whose telemetry filter this h5py cannot load,
+        with the way to get it (reads would fail later, less clearly)."""
+        d = self.f.get("/telemetry/gpu/gpu_temp_celsius")
+        if d is None:
+            return
+        plist = d.id.get_create_plist()
+        codes = [plist.get_filter(i)[0] for i in range(plist.get_nfilters())]
+        if LZ4_FILTER not in codes or h5py.h5z.filter_avail(LZ4_FILTER):
+            return
+        self.f.close()
+        raise FleetDataError(
+            f"{self.path}: its telemetry is compressed with the HDF5 LZ4 filter "
+            f"({LZ4_FILTER}), which this h5py cannot load: install the HDF5 filter plugins "
+            "(Debian: apt-get install hdf5-filter-plugin) or point HDF5_PLUGIN_PATH at the "
+            "directory holding libh5lz4.so")
 
     def __enter__(self):
         return self

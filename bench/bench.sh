@@ -2,8 +2,11 @@
 # fleetsim benchmarks; prints markdown tables (progress on stderr).
 # Usage: bash bench/bench.sh [BUILD_DIR] [OUT_DIR]
 # Environment:
-#   BENCH_SECTIONS  any of "default noarchive weak llm" (default: all four)
+#   BENCH_SECTIONS  any of "default noarchive weak llm compression" (default: all five)
 #   BENCH_REPEAT    runs of each noarchive configuration, median reported (default 3)
+#   BENCH_COMPRESSION_REPEAT runs of each compression and of dd, median reported (default 1)
+#   BENCH_COMPRESSIONS archive_compression values of the compression section
+#                   (default "none lz4 deflate"; none is always run: it is the reference)
 #   BENCH_HOURS     simulated hours of the default/noarchive runs (default 24;
 #                   below 24 the compressed bench/scenarios_4h.json is used, >= 2 h)
 #   BENCH_WEAK_HOURS hours of the weak-scaling runs (default 4)
@@ -21,6 +24,12 @@
 #              writes; the median run and strong scaling T1 / (2 T2) of the
 #              medians.
 #   weak       12 racks (480 nodes) per rank at 1, 2 and 4 ranks, archive=0.
+#   compression the full default run at np 2 once per archive_compression, timed
+#              up to a `sync`, next to `dd` writing none's bytes (today's
+#              uncompressed archive) with fdatasync, in the same invocation:
+#              archive size and ratio to none, wall and wall / dd. Every row
+#              says the 1-minute load average it started under. Needs the
+#              archive's uncompressed size free (6 GB at 24 h).
 #   llm        `fleetsim escalate` against the loopback stub
 #              (tests/llm_stub_server.py, slow/<ms> mode) at concurrency 1, 4,
 #              16, 64 with N = ROUNDS C L2 calls: the whole command's wall and
@@ -37,7 +46,7 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 export OMPI_MCA_rmaps_base_oversubscribe=1 # the weak section runs 4 ranks on small machines
 mkdir -p "$OUT"
-SECTIONS=${BENCH_SECTIONS:-"default noarchive weak llm"}
+SECTIONS=${BENCH_SECTIONS:-"default noarchive weak llm compression"}
 HOURS=${BENCH_HOURS:-24}
 SCN=()
 if awk -v h="$HOURS" 'BEGIN { exit !(h < 24) }'; then SCN=(--scenarios bench/scenarios_4h.json); fi
@@ -158,6 +167,59 @@ EOF
     awk -v np="$np" -v w="$wall" -v p="$(points_of "$log")" -v t1="$t1w" -v note="$note" \
       -v ts="$(timer_of "$log" simulate)" -v tc="$(timer_of "$log" collectives)" -v td="$(timer_of "$log" detect)" \
       'BEGIN { printf "| %d | %d | %.2f | %.3g | %.2f | %.2f | %.2f | %.0f%% | %s |\n", np, 480 * np, w, p / w, ts, tc, td, 100 * t1 / w, note }'
+  done
+  echo
+fi
+
+if has compression; then
+  CREP=${BENCH_COMPRESSION_REPEAT:-1}
+  COMPS="none"
+  for c in ${BENCH_COMPRESSIONS:-lz4 deflate}; do [ "$c" = none ] || COMPS+=" $c"; done
+  load() { cut -d' ' -f1 /proc/loadavg; }
+  median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+  declare -A CWALL CLOAD CBYTES
+  DDS="" DDLOADS=""
+  for rep in $(seq "$CREP"); do
+    for c in $COMPS; do
+      echo "bench: compression $c (run $rep of $CREP)" >&2
+      d="$OUT/cmp-$c"
+      rm -rf "$d"
+      sync
+      l=$(load)
+      t0=$(now)
+      mpirun -np 2 "$FLEETSIM" run --quiet --hours "$HOURS" "${SCN[@]}" \
+        --set archive_compression="$c" --out "$d" >"$OUT/cmp-$c-$rep.log"
+      sync
+      t1=$(now)
+      CWALL[$c]+="$(elapsed "$t0" "$t1") "
+      CLOAD[$c]+="$l "
+      CBYTES[$c]=$(stat -c %s "$d/fleet.h5")
+      rm -rf "$d"
+      if [ "$c" = none ]; then # dd: none's bytes, today's uncompressed archive
+        sync
+        l=$(load)
+        t0=$(now)
+        dd if=/dev/zero of="$OUT/dd.bin" bs=8M count=$(((CBYTES[none] + 8388607) / 8388608)) \
+          conv=fdatasync status=none
+        t1=$(now)
+        rm -f "$OUT/dd.bin"
+        DDS+="$(elapsed "$t0" "$t1") "
+        DDLOADS+="$l "
+      fi
+    done
+  done
+  dd_s=$(tr ' ' '\n' <<<"$DDS" | grep . | median)
+  echo "## Archive compression: the default run (${HOURS} h) at np 2, to \`sync\`"
+  echo
+  echo "dd of none's $(awk -v b="${CBYTES[none]}" 'BEGIN { printf "%.2f", b / 1e9 }') GB with fdatasync: ${dd_s} s (runs: ${DDS% }; load ${DDLOADS% })"
+  echo
+  echo "| archive_compression | GB | smaller than none | wall s (median) | wall / dd | walls s (all runs) | load at start |"
+  echo "|---|---|---|---|---|---|---|"
+  for c in $COMPS; do
+    w=$(tr ' ' '\n' <<<"${CWALL[$c]}" | grep . | median)
+    awk -v c="$c" -v b="${CBYTES[$c]}" -v n="${CBYTES[none]}" -v w="$w" -v d="$dd_s" \
+      -v all="${CWALL[$c]% }" -v l="${CLOAD[$c]% }" \
+      'BEGIN { printf "| %s | %.2f | %.2f x | %.1f | %.2f | %s | %s |\n", c, b / 1e9, n / b, w, w / d, all, l }'
   done
   echo
 fi

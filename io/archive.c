@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "io/archive_internal.h"
+#include "io/compression.h"
 #include "mpi/io_hints.h"
 #include "mpi/par.h"
 #include "src/core/diag.h"
@@ -249,12 +250,15 @@ static int h5a_series(const h5a_writer *w, hid_t group, const char *scope, const
 }
 
 /* Chunked dataset-creation properties for parallel writing: no fill, all
- * chunks allocated at creation, no filters. */
+ * chunks allocated at creation, the filters of the archive's compression
+ * (filtered chunks get their space when written; every window write is
+ * collective, as parallel HDF5 needs for filters). */
 static int h5a_series_dcpl(const h5a_writer *w, int rank, const hsize_t *chunk, hid_t *out) {
   *out = H5Pcreate(H5P_DATASET_CREATE);
   if (*out < 0 || H5Pset_chunk(*out, rank, chunk) < 0 ||
       H5Pset_fill_time(*out, H5D_FILL_TIME_NEVER) < 0 ||
-      H5Pset_alloc_time(*out, H5D_ALLOC_TIME_EARLY) < 0)
+      H5Pset_alloc_time(*out, H5D_ALLOC_TIME_EARLY) < 0 ||
+      h5c_set_filters(*out, w->compression) < 0)
     return h5a_fail(w, "set up chunked storage for", "/telemetry");
   return 0;
 }
@@ -424,6 +428,7 @@ static int h5a_check_layout(const h5a_layout *lay) {
  * and collective transfer properties. Collective. */
 static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hid_t *fapl) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages, not HDF5's stack dumps */
+  h5c_init();
   int rc = path && lay ? h5a_check_layout(lay) : FS_EINVAL;
   h5a_writer *w = NULL;
   *fapl = H5I_INVALID_HID;
@@ -481,6 +486,10 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
   hid_t fapl;
   h5a_writer *w = NULL;
   int rc = prov ? h5a_new(&w, path, lay, &fapl) : par_agree(FS_EINVAL);
+  if (rc == 0) { /* a filter that cannot be loaded is found before the file exists */
+    rc = h5c_from_config(prov->config_json, &w->compression);
+    rc = h5a_agree(w, rc == 0 ? h5c_require(w->compression) : rc);
+  }
   if (rc != 0)
     return h5a_settle(out, w, &fapl, rc);
 
@@ -542,7 +551,7 @@ static int h5a_open_series(const h5a_writer *w, const char *name, int rank, cons
               w->partial, name, (unsigned long long)got[0], (unsigned long long)dims[0]);
     return FS_EINVAL;
   }
-  return 0;
+  return h5c_check_dataset(*out, w->partial, name); /* its compression must be writable here */
 }
 
 int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay, int ranks) {
@@ -733,6 +742,11 @@ int h5a_finish(h5a_writer **wp) {
   rc = h5a_agree(w, rc);
   if (w->broken)
     h5a_left_open = 1;
+  /* the file is closed: the reservation it did not fill (all but the
+   * compressed size) goes back to the file system; where that fails the
+   * blocks stay reserved, and the archive is complete all the same */
+  if (rc == 0 && par_rank() == 0)
+    (void)path_release_reserve(w->partial);
   if (rc == 0 && par_rank() == 0 && rename(w->partial, w->path) != 0) {
     diag_addf("archive %s: cannot rename it to %s: %s", w->partial, w->path, strerror(errno));
     rc = FS_EIO;

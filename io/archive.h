@@ -20,9 +20,10 @@ typedef struct {
   int nodes_per_rack;     /* node-dimension chunk size */
   int window_scrapes;     /* time-dimension chunk size (clipped to T) */
   int node0, nnodes;      /* this rank's node range */
-  double reserve_bytes;   /* h5a_create: disk the file will take, reserved at
-                             creation so that no later write runs out of
-                             space (0: no reservation) */
+  double reserve_bytes;   /* h5a_create: disk the file will take uncompressed,
+                             reserved at creation so that no later write runs
+                             out of space (0: no reservation); h5a_finish
+                             gives back what the file did not use */
 } h5a_layout;
 
 /* Provenance written as root attributes. */
@@ -46,17 +47,21 @@ typedef struct {
  * /telemetry/time and time_utc: netCDF-4 dimension scales time, node and gpu
  * attached to every telemetry dataset, and the soft-link views
  * /xarray/<scope>), and the provenance (including the run fingerprint). The
- * file is opened with the MPI-IO hints of FLEETSIM_MPIIO_HINTS
- * (mpi/io_hints.h). A failure removes the file it made. Returns 0, FS_EIO
- * (message in diag names the path), FS_ECONFIG (a bad hint, named) or
- * FS_EHDF5. All ranks get the same result. */
+ * telemetry and /time/seconds are compressed with the archive_compression
+ * of prov->config_json (io/compression.h); a filter this process cannot load
+ * is FS_ECONFIG, found before the file is created. The file is opened with
+ * the MPI-IO hints of FLEETSIM_MPIIO_HINTS (mpi/io_hints.h). A failure
+ * removes the file it made. Returns 0, FS_EIO (message in diag names the
+ * path), FS_ECONFIG (a bad hint or filter, named) or FS_EHDF5. All ranks get
+ * the same result. */
 int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
                const h5a_provenance *prov);
 
 /* Collective. Reopens "<path>.partial" of an interrupted run for writing
  * (--resume): opens every telemetry dataset and /time/seconds and checks
  * their shapes against lay (FS_EINVAL, naming the dataset, when they
- * differ); an /events group left by a cut-short finish is removed, since
+ * differ) and that their filters can be loaded (FS_EHDF5 naming the filter
+ * and how to get it); an /events group left by a cut-short finish is removed, since
  * h5a_write_events writes it again. The root attribute `ranks` becomes
  * `ranks` (this leg's rank count); topology, ground truth and the rest of
  * the provenance stay as the first run wrote them. Opened with the MPI-IO
@@ -118,8 +123,9 @@ int h5a_write_ground_truth(h5a_writer *w, const h5a_scenario *list, int n);
  * or events NULL with n > 0 on rank 0) or FS_EHDF5; all ranks get the same. */
 int h5a_write_events(h5a_writer *w, const ev_event *events, int n);
 
-/* Collective. Sets complete = 1, closes the file and renames it from
- * "<path>.partial" to <path> (rank 0). Frees the writer and clears *w. */
+/* Collective. Sets complete = 1, closes the file, gives back the disk
+ * reserved beyond its end and renames it from "<path>.partial" to <path>
+ * (rank 0). Frees the writer and clears *w. */
 int h5a_finish(h5a_writer **w);
 
 /* Collective. Closes without marking complete; the ".partial" file stays for

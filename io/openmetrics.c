@@ -16,30 +16,40 @@
 #include <unistd.h>
 
 #include "io/archive_check.h"
+#include "io/compression.h"
+#include "io/openmetrics_annotations.h"
+#include "io/openmetrics_names.h"
 #include "io/openmetrics_text.h"
 #include "src/core/diag.h"
 #include "src/core/errors.h"
-#include "src/model/fleet.h"
-#include "src/core/safefile.h"
-#include "src/model/metrics.h"
 #include "src/core/paths.h"
 #include "src/core/progress.h"
+#include "src/core/safefile.h"
+#include "src/model/fleet.h"
+#include "src/model/metrics.h"
 
 /* Largest hyperslab read at once: bounds memory whatever the archive size. */
-enum { OM_READ_BUDGET_BYTES = 8 << 20, OM_OUT_BUFFER_BYTES = 1 << 20, OM_NAME_LEN = 96 };
+enum {
+  OM_READ_BUDGET_BYTES = 8 << 20,
+  OM_OUT_BUFFER_BYTES = 1 << 20,
+  OM_NAME_LEN = 96,
+  OM_PREFIX_LEN = 640, /* a sample name with every label (dcgm: ten) */
+};
 
 typedef enum { OM_GPU, OM_NODE, OM_CLUSTER, OM_SCOPES } om_scope;
 static const char *const om_scope_names[OM_SCOPES] = {"gpu", "node", "cluster"};
 
+/* A family: a telemetry dataset, or one of the two annotation families. */
+typedef enum { OM_TELEMETRY, OM_SCENARIOS, OM_EVENTS } om_kind;
+
 typedef struct {
-  om_scope scope;
-  char name[OM_NAME_LEN];   /* dataset name = sample name */
-  char family[OM_NAME_LEN]; /* family name (counters without _total) */
-  char unit[32];            /* # UNIT word, or "" */
-  char help[512];           /* escaped # HELP text */
-  int is_int;               /* stored as uint32 */
-  int counter;              /* name ends in _total */
-  unsigned tenants;         /* bit k: tenant k reports the metric */
+  om_kind kind;
+  om_scope scope;         /* annotations: OM_CLUSTER (no node, --nodes ignored) */
+  char name[OM_NAME_LEN]; /* dataset name (annotations: the family name) */
+  om_name out;            /* family, sample name, type, unit and scaling written */
+  char help[512];         /* escaped # HELP text */
+  int is_int;             /* stored as uint32 */
+  unsigned tenants;       /* bit k: tenant k reports the metric */
 } om_metric;
 
 typedef struct {
@@ -55,6 +65,11 @@ typedef struct {
   char (*job_id)[CFG_JOB_ID_LEN];
   om_metric *metrics;
   int nmetrics;
+  om_naming naming;
+  om_scenario *scn; /* ground truth, for OM_SCENARIOS */
+  int nscn;
+  om_event *events; /* /events/l1, for OM_EVENTS */
+  int nevents;
 } om_archive;
 
 /* ---- reading ---------------------------------------------------------------- */
@@ -115,16 +130,18 @@ static int om_read_1d(const om_archive *a, const char *name, hid_t mtype, size_t
   hid_t ds = H5Dopen2(a->file, name, H5P_DEFAULT);
   hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
   hsize_t dim = 0;
-  int rc = 0;
-  if (sp < 0 || H5Sget_simple_extent_ndims(sp) != 1 || H5Sget_simple_extent_dims(sp, &dim, NULL) < 0)
+  int rc = ds >= 0 ? h5c_check_dataset(ds, a->path, name) : 0; /* its filters load? */
+  if (rc == 0 && (sp < 0 || H5Sget_simple_extent_ndims(sp) != 1 ||
+                  H5Sget_simple_extent_dims(sp, &dim, NULL) < 0))
     rc = om_hdf5_fail(a, "open", name);
-  else if (*n >= 0 && (int64_t)dim != *n) {
+  if (rc == 0 && *n >= 0 && (int64_t)dim != *n) {
     diag_addf("%s: %s has %llu entries, expected %lld", a->path, name, (unsigned long long)dim,
               (long long)*n);
     rc = FS_EHDF5;
-  } else if (!(*out = calloc(dim ? dim : 1, elem)))
+  }
+  if (rc == 0 && !(*out = calloc(dim ? dim : 1, elem)))
     rc = FS_ENOMEM;
-  else if (dim > 0 && H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0)
+  if (rc == 0 && dim > 0 && H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0)
     rc = om_hdf5_fail(a, "read", name);
   if (rc == 0)
     *n = (int64_t)dim;
@@ -172,10 +189,12 @@ static int om_describe(const om_archive *a, hid_t grp, om_scope scope, const cha
       H5Dclose(ds);
     return om_hdf5_fail(a, "read the type of", full);
   }
+  int rc = h5c_check_dataset(ds, a->path, full); /* its filters must load before any read */
+  if (rc) {
+    H5Dclose(ds);
+    return rc;
+  }
   m->is_int = cls == H5T_INTEGER;
-  size_t n = strlen(name);
-  m->counter = n > 6 && strcmp(name + n - 6, "_total") == 0;
-  om_family_name(name, m->counter, m->family, sizeof m->family);
   char units[64], long_name[320], dcgm[96], tenants[128], help[480];
   om_attr_text(ds, "units", units, sizeof units);
   om_attr_text(ds, "long_name", long_name, sizeof long_name);
@@ -183,14 +202,16 @@ static int om_describe(const om_archive *a, hid_t grp, om_scope scope, const cha
   m->tenants = om_attr_text(ds, "tenants", tenants, sizeof tenants) == 0 ? om_tenant_mask(tenants)
                                                                           : (1u << TENANT_COUNT) - 1;
   H5Dclose(ds);
-  const char *word = om_unit_word(m->family, units);
-  snprintf(m->unit, sizeof m->unit, "%s", word ? word : "");
-  /* HELP: the long name, the archive's unit symbol, the DCGM field */
+  om_name_of(a->naming, name, units, scope == OM_GPU, &m->out);
+  /* HELP: the long name, the unit of the values written, the DCGM field or
+   * (renamed series) the archive's name */
   int k = snprintf(help, sizeof help, "%s", long_name[0] ? long_name : name);
-  if (units[0] && strcmp(units, "1") != 0 && k < (int)sizeof help)
-    k += snprintf(help + k, sizeof help - (size_t)k, " (%s)", units);
-  if (dcgm[0] && k < (int)sizeof help)
-    snprintf(help + k, sizeof help - (size_t)k, "; %s", dcgm);
+  if (m->out.symbol[0] && k < (int)sizeof help)
+    k += snprintf(help + k, sizeof help - (size_t)k, " (%s)", m->out.symbol);
+  if (dcgm[0] && strcmp(dcgm, m->out.family) != 0 && k < (int)sizeof help)
+    k += snprintf(help + k, sizeof help - (size_t)k, "; %s", dcgm);
+  if (strcmp(name, m->out.sample) != 0 && k < (int)sizeof help)
+    snprintf(help + k, sizeof help - (size_t)k, "; fleetsim %s", name);
   om_escape(help, m->help, sizeof m->help);
   return 0;
 }
@@ -266,10 +287,45 @@ static int om_list_metrics(om_archive *a) {
   return rc;
 }
 
+/* The two annotation families, after the telemetry: the ground truth's
+ * scenarios (1 at every scrape a scenario is active, else 0) and the L1
+ * events (1 at each event's time). */
+static int om_add_annotations(om_archive *a) {
+  om_metric *grown = realloc(a->metrics, (size_t)(a->nmetrics + 2) * sizeof *grown);
+  if (!grown)
+    return FS_ENOMEM;
+  a->metrics = grown;
+  static const struct {
+    om_kind kind;
+    const char *name, *help;
+  } annot[2] = {
+      {OM_SCENARIOS, OM_SCENARIO_FAMILY,
+       "1 while the ground-truth fault scenario id is active, else 0 (Grafana annotation)"},
+      {OM_EVENTS, OM_EVENT_FAMILY,
+       "1 at the end of the detection block of each L1 event (Grafana annotation)"},
+  };
+  for (int i = 0; i < 2; i++) {
+    om_metric *m = &a->metrics[a->nmetrics++];
+    memset(m, 0, sizeof *m);
+    m->kind = annot[i].kind;
+    m->scope = OM_CLUSTER;
+    snprintf(m->name, sizeof m->name, "%s", annot[i].name);
+    snprintf(m->out.family, sizeof m->out.family, "%s", annot[i].name);
+    snprintf(m->out.sample, sizeof m->out.sample, "%s", annot[i].name);
+    m->out.type = "gauge";
+    m->is_int = 1;
+    m->tenants = (1u << TENANT_COUNT) - 1;
+    om_escape(annot[i].help, m->help, sizeof m->help);
+  }
+  return 0;
+}
+
 /* Opens the archive and reads everything but the telemetry itself. */
-static int om_open(om_archive *a, const char *path) {
+static int om_open(om_archive *a, const char *path, om_naming naming) {
   memset(a, 0, sizeof *a);
   a->path = path;
+  a->naming = naming;
+  h5c_init();
   a->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (a->file < 0)
     return om_hdf5_fail(a, "open", "the file");
@@ -307,6 +363,12 @@ static int om_open(om_archive *a, const char *path) {
       rc = om_hdf5_fail(a, "use the topology of", "/topology (tenant or job out of range)");
   if (rc == 0)
     rc = om_list_metrics(a);
+  if (rc == 0)
+    rc = om_read_scenarios(a->file, a->path, &a->scn, &a->nscn);
+  if (rc == 0)
+    rc = om_read_events(a->file, a->path, &a->events, &a->nevents);
+  if (rc == 0)
+    rc = om_add_annotations(a);
   return rc;
 }
 
@@ -319,6 +381,8 @@ static void om_close(om_archive *a) {
   free(a->node_tenant);
   free(a->job_id);
   free(a->metrics);
+  free(a->scn);
+  free(a->events);
   memset(a, 0, sizeof *a);
   a->file = H5I_INVALID_HID;
 }
@@ -396,39 +460,51 @@ static void om_progress(om_writer *w, int final) {
                        w->family_index + 1, w->nfamilies, w->family, rate, eta);
 }
 
-/* The sample-name prefix of one series: `name{labels} ` or `name `. */
+/* `,job="train-001"` for a job index (-1: none), else "", into out (cap bytes). */
+static void om_job_label(const om_archive *a, int32_t job, char *out, size_t cap) {
+  out[0] = '\0';
+  if (job >= 0 && job < a->njobs) {
+    char esc[80];
+    om_escape(a->job_id[job], esc, sizeof esc);
+    snprintf(out, cap, ",job=\"%s\"", esc);
+  }
+}
+
+/* The sample-name prefix of one series: `sample{labels} ` or `sample `. */
 static int om_prefix(const om_archive *a, const om_metric *m, int node, int gpu, char *out,
                      size_t cap) {
   if (m->scope == OM_CLUSTER)
-    return snprintf(out, cap, "%s ", m->name);
-  char gpu_label[24] = "", job_label[96] = "";
+    return snprintf(out, cap, "%s ", m->out.sample);
+  char gpu_label[320] = "", job_label[96];
+  om_job_label(a, a->node_job[node], job_label, sizeof job_label);
+  const char *tenant = fleet_tenant_name(a->node_tenant[node]);
+  if (m->out.dcgm_labels) { /* dcgm-exporter's labels first, then fleetsim's */
+    om_dcgm_gpu_labels(node, gpu, gpu_label, sizeof gpu_label);
+    return snprintf(out, cap, "%s{%s,rack=\"rack-%02d\",tenant=\"%s\"%s} ", m->out.sample,
+                    gpu_label, (int)a->node_rack[node], tenant, job_label);
+  }
   if (gpu >= 0)
     snprintf(gpu_label, sizeof gpu_label, ",gpu=\"%d\"", gpu);
-  if (a->node_job[node] >= 0) {
-    char esc[80];
-    om_escape(a->job_id[a->node_job[node]], esc, sizeof esc);
-    snprintf(job_label, sizeof job_label, ",job=\"%s\"", esc);
-  }
-  return snprintf(out, cap, "%s{node=\"node-%04d\",rack=\"rack-%02d\"%s,tenant=\"%s\"%s} ",
-                  m->name, node, (int)a->node_rack[node], gpu_label,
-                  fleet_tenant_name(a->node_tenant[node]), job_label);
+  return snprintf(out, cap, "%s{%s=\"node-%04d\",rack=\"rack-%02d\"%s,tenant=\"%s\"%s} ",
+                  m->out.sample, om_host_label(a->naming), node, (int)a->node_rack[node], gpu_label,
+                  tenant, job_label);
 }
 
 /* Writes n samples of one series: vals[k * stride] at row `row0 + k`. */
 static int om_emit(om_writer *w, const om_metric *m, const char *prefix, int plen,
                    const tel_cell *vals, size_t stride, int64_t row0, int64_t n, int *any) {
-  char line[512];
+  char line[OM_PREFIX_LEN + 2 * OM_NUM_LEN];
   memcpy(line, prefix, (size_t)plen);
   for (int64_t k = 0; k < n; k++) {
     const tel_cell *c = &vals[(size_t)k * stride];
     char *p = line + plen;
     if (m->is_int) {
-      p += om_format_u32(c->u, p);
+      p += om_format_u32_pow10(c->u, m->out.pow10, p);
     } else if (isnan(c->f)) {
       w->st->nan_skipped++;
       continue;
     } else {
-      p += om_format_f32(c->f, p);
+      p += om_format_f32(om_scale_f32(c->f, m->out.pow10, m->out.shift), p);
     }
     *p++ = ' ';
     int64_t ms = w->base_ms + llround(w->a->time_s[row0 + k] * 1000.0);
@@ -448,7 +524,7 @@ static int om_emit(om_writer *w, const om_metric *m, const char *prefix, int ple
 /* One series read in time slices of at most the budget (runs too long for
  * whole series to fit): node < 0 for a cluster metric. */
 static int om_series_sliced(om_writer *w, hid_t ds, const om_metric *m, int node, int gpu) {
-  char prefix[320];
+  char prefix[OM_PREFIX_LEN];
   int plen = om_prefix(w->a, m, node, gpu, prefix, sizeof prefix), any = 0, rc = 0;
   int64_t slice = w->budget / (int64_t)sizeof(tel_cell);
   for (int64_t t = w->i0; rc == 0 && t < w->i1; t += slice) {
@@ -503,7 +579,7 @@ static int om_family_nodes(om_writer *w, hid_t ds, const om_metric *m) {
       if (!om_wanted(w, m, a + j))
         continue;
       for (int g = 0; rc == 0 && g < width; g++) {
-        char prefix[320];
+        char prefix[OM_PREFIX_LEN];
         int plen =
             om_prefix(w->a, m, a + j, m->scope == OM_GPU ? g : -1, prefix, sizeof prefix);
         int any = 0;
@@ -537,14 +613,100 @@ static int om_check_shape(const om_archive *a, hid_t ds, const om_metric *m) {
   return 0;
 }
 
+/* ---- annotations ------------------------------------------------------------ */
+
+/* The prefix of scenario sc's series. */
+static int om_scenario_prefix(const om_scenario *sc, char *out, size_t cap) {
+  char id[2 * OM_SCN_ID_LEN], kind[2 * OM_SCN_KIND_LEN], nodes[2 * OM_SCN_NODES_LEN];
+  om_escape(sc->id, id, sizeof id);
+  om_escape(sc->kind, kind, sizeof kind);
+  om_escape(sc->nodes, nodes, sizeof nodes);
+  return snprintf(out, cap, OM_SCENARIO_FAMILY "{id=\"%s\",kind=\"%s\",nodes=\"%s\"} ", id, kind,
+                  nodes);
+}
+
+/* The prefix of event e's series: event_id, scope, metric, then its node
+ * (under the naming's host label), rack, job and GPU where it has them. */
+static int om_event_prefix(const om_archive *a, const om_event *e, char *out, size_t cap) {
+  char scope[2 * OM_EV_SCOPE_LEN], metric[2 * EV_METRIC_LEN], where[160] = "", job[96];
+  om_escape(e->scope, scope, sizeof scope);
+  om_escape(e->metric, metric, sizeof metric);
+  size_t n = 0;
+  if (e->node >= 0 && e->node < a->nodes)
+    n += (size_t)snprintf(where + n, sizeof where - n, ",%s=\"node-%04d\"",
+                          om_host_label(a->naming), (int)e->node);
+  if (e->rack >= 0 && n < sizeof where)
+    n += (size_t)snprintf(where + n, sizeof where - n, ",rack=\"rack-%02d\"", (int)e->rack);
+  if (e->gpu >= 0 && n < sizeof where)
+    snprintf(where + n, sizeof where - n, ",gpu=\"%d\"", (int)e->gpu);
+  om_job_label(a, e->job, job, sizeof job);
+  return snprintf(out, cap,
+                  OM_EVENT_FAMILY
+                  "{event_id=\"%lld\",scope=\"%s\",metric=\"%s\"%s%s,escalated=\"%d\"} ",
+                  (long long)e->event_id, scope, metric, where, job, e->escalated ? 1 : 0);
+}
+
+/* 1 when event e falls in the exported time range (from, to]: its block
+ * ends after the first exported scrape and no later than the last one's
+ * interval, so consecutive ranges split the events between them. */
+static int om_event_in_range(const om_archive *a, const om_event *e, int64_t i0, int64_t i1) {
+  return e->t_s > a->time_s[i0] && e->t_s <= a->time_s[i1 - 1] + a->interval_s;
+}
+
+/* fleetsim_scenario_active: per scenario, 1 or 0 at every exported scrape. */
+static int om_scenarios(om_writer *w, const om_metric *m) {
+  const om_archive *a = w->a;
+  int64_t slice = w->budget / (int64_t)sizeof(tel_cell);
+  int rc = 0;
+  for (int i = 0; rc == 0 && i < a->nscn; i++) {
+    const om_scenario *sc = &a->scn[i];
+    char prefix[OM_PREFIX_LEN];
+    int plen = om_scenario_prefix(sc, prefix, sizeof prefix), any = 0;
+    for (int64_t t = w->i0; rc == 0 && t < w->i1; t += slice) {
+      int64_t nt = w->i1 - t < slice ? w->i1 - t : slice;
+      for (int64_t k = 0; k < nt; k++)
+        w->buf[k].u = a->time_s[t + k] >= sc->start_s && a->time_s[t + k] < sc->end_s;
+      rc = om_emit(w, m, prefix, plen, w->buf, 1, t, nt, &any);
+    }
+    w->st->series += any;
+  }
+  return rc;
+}
+
+/* fleetsim_l1_event: 1 at the time of each event in the exported range. */
+static int om_events(om_writer *w) {
+  const om_archive *a = w->a;
+  int rc = 0;
+  for (int i = 0; rc == 0 && i < a->nevents; i++) {
+    const om_event *e = &a->events[i];
+    if (!om_event_in_range(a, e, w->i0, w->i1))
+      continue;
+    char line[OM_PREFIX_LEN + 2 * OM_NUM_LEN];
+    int n = om_event_prefix(a, e, line, OM_PREFIX_LEN);
+    n = n < OM_PREFIX_LEN ? n : OM_PREFIX_LEN - 1;
+    line[n++] = '1';
+    line[n++] = ' ';
+    n += om_format_ts_ms(w->base_ms + llround(e->t_s * 1000.0), line + n);
+    line[n++] = '\n';
+    rc = om_put(w, line, (size_t)n);
+    w->st->samples++;
+    w->st->series++;
+  }
+  return rc;
+}
+
 static int om_family(om_writer *w, const om_metric *m) {
   char head[1400];
-  int n = snprintf(head, sizeof head, "# TYPE %s %s\n", m->family, m->counter ? "counter" : "gauge");
-  if (m->unit[0])
-    n += snprintf(head + n, sizeof head - (size_t)n, "# UNIT %s %s\n", m->family, m->unit);
-  n += snprintf(head + n, sizeof head - (size_t)n, "# HELP %s %s\n", m->family, m->help);
+  int n = snprintf(head, sizeof head, "# TYPE %s %s\n", m->out.family, m->out.type);
+  if (m->out.unit[0])
+    n += snprintf(head + n, sizeof head - (size_t)n, "# UNIT %s %s\n", m->out.family, m->out.unit);
+  n += snprintf(head + n, sizeof head - (size_t)n, "# HELP %s %s\n", m->out.family, m->help);
   int rc = om_put(w, head, (size_t)n);
-  if (rc)
+  if (rc == 0 && m->kind != OM_TELEMETRY) {
+    rc = m->kind == OM_SCENARIOS ? om_scenarios(w, m) : om_events(w);
+    w->st->families++;
+  }
+  if (rc || m->kind != OM_TELEMETRY)
     return rc;
   char full[160];
   snprintf(full, sizeof full, "/telemetry/%s/%s", om_scope_names[m->scope], m->name);
@@ -585,6 +747,11 @@ static int om_distance(const char *s, size_t n, const char *t) {
   return row[m];
 }
 
+/* 1 when name is p[0..len). */
+static int om_name_is(const char *name, const char *p, size_t len) {
+  return strlen(name) == len && strncmp(name, p, len) == 0;
+}
+
 /* --metrics: indices into a->metrics in the given order (all, in archive
  * order, when NULL). Collects every unknown or repeated name. */
 static int om_select_metrics(const om_archive *a, const char *list, int *idx, int *n) {
@@ -600,28 +767,33 @@ static int om_select_metrics(const om_archive *a, const char *list, int *idx, in
     size_t len = strcspn(p, ",");
     int found = -1;
     for (int i = 0; i < a->nmetrics; i++)
-      if (strlen(a->metrics[i].name) == len && strncmp(a->metrics[i].name, p, len) == 0)
+      if (om_name_is(a->metrics[i].name, p, len) || om_name_is(a->metrics[i].out.sample, p, len) ||
+          om_name_is(a->metrics[i].out.family, p, len))
         found = i;
     if (found < 0) {
       char hint[OM_NAME_LEN + 32] = "";
-      int best = (int)len / 3 + 1, near = -1;
-      for (int i = 0; i < a->nmetrics; i++) {
-        int d = om_distance(p, len, a->metrics[i].name);
-        if (d < best) {
-          best = d;
-          near = i;
+      int best = (int)len / 3 + 1;
+      const char *near = NULL;
+      for (int i = 0; i < a->nmetrics; i++)
+        for (int k = 0; k < 2; k++) { /* the archive's name and the naming's */
+          const char *cand = k ? a->metrics[i].out.sample : a->metrics[i].name;
+          int d = om_distance(p, len, cand);
+          if (d < best) {
+            best = d;
+            near = cand;
+          }
         }
-      }
-      if (near >= 0)
-        snprintf(hint, sizeof hint, " (did you mean %s?)", a->metrics[near].name);
+      if (near)
+        snprintf(hint, sizeof hint, " (did you mean %s?)", near);
       char valid[320];
       size_t used = 0;
       int shown = 0;
       for (int i = 0; i < a->nmetrics && used + strlen(a->metrics[i].name) + 8 < sizeof valid; i++)
         used += (size_t)snprintf(valid + used, sizeof valid - used, "%s%s", shown++ ? ", " : "",
                                  a->metrics[i].name);
-      diag_addf("--metrics %s: unknown metric '%.*s'%s; valid: %s%s (%d in all; "
-                "h5ls -r DIR/fleet.h5/telemetry lists them)",
+      diag_addf("--metrics %s: unknown metric '%.*s'%s; valid: %s%s (%d in all: the datasets "
+                "h5ls -r DIR/fleet.h5/telemetry lists, then " OM_SCENARIO_FAMILY
+                " and " OM_EVENT_FAMILY "; docs/export.md has their names under each naming)",
                 list, (int)len, p, hint, valid, shown < a->nmetrics ? ", ..." : "", a->nmetrics);
       rc = FS_EUSAGE;
     } else {
@@ -743,13 +915,31 @@ static void om_estimate(const om_archive *a, const int *idx, int n, const unsign
   for (int f = 0; f < n; f++) {
     const om_metric *m = &a->metrics[idx[f]];
     int width = m->scope == OM_GPU ? FLEET_GPUS : 1, nodes = m->scope == OM_CLUSTER ? 1 : a->nodes;
-    double per_sample = (m->is_int ? OM_EST_INT_CHARS : OM_EST_FLOAT_CHARS) + 3; /* blanks, \n */
-    st->est_bytes += (int64_t)(strlen(m->help) + 3 * strlen(m->family) + 40);
+    /* a value, its blanks and \n; integers scaled up by 10^k take k digits more */
+    int digits =
+        m->is_int ? OM_EST_INT_CHARS + (m->out.pow10 > 0 ? m->out.pow10 : 0) : OM_EST_FLOAT_CHARS;
+    double per_sample = digits + 3;
+    st->est_bytes += (int64_t)(strlen(m->help) + 3 * strlen(m->out.family) + 40);
+    char prefix[OM_PREFIX_LEN];
+    for (int i = 0; m->kind == OM_SCENARIOS && i < a->nscn; i++) {
+      st->est_samples += rows;
+      st->est_bytes +=
+          (int64_t)((double)rows * (om_scenario_prefix(&a->scn[i], prefix, sizeof prefix) + 4) +
+                    ts_chars);
+    }
+    for (int i = 0; m->kind == OM_EVENTS && i < a->nevents; i++) {
+      if (!om_event_in_range(a, &a->events[i], i0, i1))
+        continue;
+      st->est_samples++;
+      st->est_bytes += om_event_prefix(a, &a->events[i], prefix, sizeof prefix) + 4 +
+                       om_format_ts_ms(base_ms + llround(a->events[i].t_s * 1000.0), ts);
+    }
+    if (m->kind != OM_TELEMETRY)
+      continue;
     for (int node = 0; node < nodes; node++) {
       if (m->scope != OM_CLUSTER && !om_selected(a, sel, m, node))
         continue;
       for (int g = 0; g < width; g++) {
-        char prefix[320];
         int plen = om_prefix(a, m, node, m->scope == OM_GPU ? g : -1, prefix, sizeof prefix);
         st->est_samples += rows;
         st->est_bytes += (int64_t)((double)rows * (plen + per_sample) + ts_chars);
@@ -784,7 +974,7 @@ static int om_write_all(om_writer *w, const int *idx, int n) {
   w->nfamilies = n;
   for (int i = 0; rc == 0 && i < n; i++) {
     w->family_index = i;
-    w->family = w->a->metrics[idx[i]].family;
+    w->family = w->a->metrics[idx[i]].out.family;
     rc = om_family(w, &w->a->metrics[idx[i]]);
   }
   if (rc == 0)
@@ -809,7 +999,7 @@ int om_export(const om_options *o, om_stats *st) {
   H5Eget_auto2(H5E_DEFAULT, &efunc, &edata);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   om_archive a;
-  int rc = om_open(&a, path), bad = 0;
+  int rc = om_open(&a, path, o->naming), bad = 0;
   int *idx = NULL, n = 0;
   unsigned char *sel = NULL;
   int64_t i0 = 0, i1 = 0, epoch = 0;

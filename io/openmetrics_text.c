@@ -72,9 +72,9 @@ void om_family_name(const char *dataset, int counter, char *out, size_t cap) {
 static const struct {
   const char *symbol, *word;
 } om_units[] = {
-    {"C", "celsius"}, {"W", "watts"},     {"J", "joules"},   {"MHz", "mhz"},
-    {"%", "percent"}, {"1", "ratio"},     {"B", "bytes"},    {"B/s", "bytes_per_second"},
-    {"s", "seconds"}, {"1/s", "per_second"},
+    {"C", "celsius"}, {"W", "watts"},        {"J", "joules"}, {"MHz", "mhz"},
+    {"%", "percent"}, {"1", "ratio"},        {"B", "bytes"},  {"B/s", "bytes_per_second"},
+    {"s", "seconds"}, {"1/s", "per_second"}, {"Hz", "hertz"},
 };
 
 /* 1 when name ends in "_" + word. */
@@ -179,6 +179,48 @@ int om_format_u32(uint32_t v, char *buf) {
     buf[i] = tmp[n - 1 - i];
   buf[n] = '\0';
   return n;
+}
+
+int om_format_u32_pow10(uint32_t v, int pow10, char *buf) {
+  if (pow10 == 0 || v == 0)
+    return om_format_u32(v, buf);
+  if (pow10 < -9 || pow10 > 9)
+    return snprintf(buf, OM_NUM_LEN, "%.9g", (double)v * pow(10.0, pow10));
+  int n = om_format_u32(v, buf);
+  if (pow10 > 0) {
+    memset(buf + n, '0', (size_t)pow10);
+    buf[n + pow10] = '\0';
+    return n + pow10;
+  }
+  int frac = -pow10; /* the last `frac` digits go after the point */
+  if (n <= frac) {   /* 0.00ddd: pad with leading zeros */
+    memmove(buf + 2 + (frac - n), buf, (size_t)n + 1);
+    buf[0] = '0';
+    buf[1] = '.';
+    memset(buf + 2, '0', (size_t)(frac - n));
+    n = frac + 2;
+  } else {
+    memmove(buf + n - frac + 1, buf + n - frac, (size_t)frac + 1);
+    buf[n - frac] = '.';
+    n++;
+  }
+  while (buf[n - 1] == '0')
+    buf[--n] = '\0';
+  if (buf[n - 1] == '.')
+    buf[--n] = '\0';
+  return n;
+}
+
+float om_scale_f32(float v, int pow10, int shift) {
+  if (pow10 == 0 && shift == 0)
+    return v;
+  double d = v;
+  for (int i = 0; i < pow10; i++)
+    d *= 10.0;
+  double div = 1.0;
+  for (int i = 0; i < -pow10; i++)
+    div *= 10.0;
+  return (float)(d / div / (double)(1ull << shift));
 }
 
 int om_format_ts_ms(int64_t ms, char *buf) {

@@ -40,6 +40,16 @@ int om_format_f32(float v, char *buf);
 /* Decimal text of v into buf (OM_NUM_LEN bytes); returns the length. */
 int om_format_u32(uint32_t v, char *buf);
 
+/* Exact decimal text of v x 10^pow10 (-9 <= pow10 <= 9) into buf
+ * (OM_NUM_LEN bytes), without trailing fraction zeros; returns the length.
+ * Examples: (1500, -3) -> "1.5", (7, 6) -> "7000000", (0, 3) -> "0". */
+int om_format_u32_pow10(uint32_t v, int pow10, char *buf);
+
+/* v x 10^pow10 / 2^shift rounded once to float (computed in double; a
+ * negative pow10 divides by the exact power of ten). v itself when both
+ * are 0. Example: om_scale_f32(45.5f, -2, 0) = 0.455f. */
+float om_scale_f32(float v, int pow10, int shift);
+
 /* An OpenMetrics timestamp (seconds) for ms milliseconds since the Unix
  * epoch: "1764547200" when whole, else "1764547200.5" (up to 3 decimals).
  * ms must be >= 0. buf holds OM_NUM_LEN bytes; returns the length. */

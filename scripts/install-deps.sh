@@ -7,10 +7,10 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git
   libopenmpi-dev openmpi-bin
-  libhdf5-openmpi-dev hdf5-tools
+  libhdf5-openmpi-dev hdf5-tools hdf5-filter-plugin
   libjansson-dev libcurl4-openssl-dev
   python3-h5py python3-numpy python3-matplotlib python3-pytest python3-xarray python3-h5netcdf
-  slurm-wlm munge prometheus
+  slurm-wlm munge prometheus curl
   clang libclang-rt-14-dev valgrind
 )
 

@@ -79,6 +79,17 @@ row "0" 2 "key 'nodes': value '' is not a number" validate --set nodes=
 row "0" 2 "--set =5: bad key" validate --set =5
 row "0" 2 "--set nodes: expected KEY=VALUE" validate --set nodes
 row "0" 2 "unknown key 'bogus'" validate --set bogus=1
+row "0" 2 "key 'archive_compression': value 'zstd' is not none, lz4 or deflate" \
+  validate --set archive_compression=zstd
+put "$cfg" '{"archive_compression": 1}'
+row "0" 2 "key 'archive_compression': expected a string \(none, lz4 or deflate\), got 1" \
+  validate --config "$cfg"
+# the LZ4 filter plugin missing (HDF5_PLUGIN_PATH is then the whole search
+# path): one message naming the setting and the package, no archive
+mkdir -p "$SCRATCH/no-plugins"
+HDF5_PLUGIN_PATH="$SCRATCH/no-plugins" row "0 2" 2 \
+  "archive_compression lz4: the HDF5 LZ4 filter \(filter 32004\) cannot be loaded: install .*hdf5-filter-plugin.*archive_compression=deflate" \
+  run "${S[@]}" --no-llm --out "$SCRATCH/no-lz4"
 row "0" 2 "--concurrency 0: expected an integer in \[1, 256\]" escalate --run x --backend rules --concurrency 0
 row "0" 2 "--concurrency 1e3: expected an integer" escalate --run x --backend rules --concurrency 1e3
 row "0" 2 "--random 0: expected a count" scenarios --random 0

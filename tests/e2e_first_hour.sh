@@ -125,8 +125,8 @@ grep -qE "^fleetsim: escalate again: ([0-9]+)/\1 calls \(0 errors, 0 skipped\)" 
 "$FLEETSIM" export --run first --format openmetrics --out first.om --nodes 0-9 >exp.out 2>exp.err ||
   fail "export: $(cat exp.err)"
 no_cr exp.err
-# one family per telemetry dataset of the archive
-fams=$("$PY" -c "import h5py; f = h5py.File('first/fleet.h5'); print(sum(len(f['/telemetry/' + s]) for s in ('gpu', 'node', 'cluster')))")
+# one family per telemetry dataset of the archive, and the two annotation series
+fams=$("$PY" -c "import h5py; f = h5py.File('first/fleet.h5'); print(2 + sum(len(f['/telemetry/' + s]) for s in ('gpu', 'node', 'cluster')))")
 est=$(sed -n "s/^fleetsim: export: $fams families, \([0-9]*\) samples, about .* to first.om$/\1/p" exp.err)
 [ -n "$est" ] || fail "no estimate line of $fams families: $(cat exp.err)"
 grep -q "^fleetsim: export: 100.0% (\([0-9]*\) of $est samples, .* of ~.*), family $fams/$fams .*, ETA 0:00:00$" exp.err ||

@@ -1,8 +1,9 @@
 /* MPI test of the archive writer (io/archive.c): every rank writes its racks
  * of a small fleet (3 racks x 4 nodes, 50 scrapes in windows of 20, so the
- * last window is partial), plus topology and ground truth; rank 0 then reopens
- * the file with plain serial HDF5 and check_count every value and attribute,
- * the dimension scales and the /xarray views. Also
+ * last window is partial), plus topology and ground truth, once with every
+ * archive_compression (none, lz4, deflate: filtered collective writes); rank
+ * 0 then reopens each file with plain serial HDF5 and check_count every value,
+ * attribute and filter, the dimension scales and the /xarray views. Also
  * check_count h5a_abandon (the .partial stays) and a create that must fail. */
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -14,16 +15,19 @@
 #include <unistd.h>
 
 #include "io/archive.h"
+#include "io/compression.h"
 #include "mpi/par.h"
-#include "src/model/config.h"
 #include "src/core/diag.h"
 #include "src/core/errors.h"
+#include "src/model/config.h"
 #include "src/model/fleet.h"
 #include "src/model/metrics.h"
 #include "tests/check.h"
 
 enum { T = 50, WINDOW = 20, NODES = 12, RACKS = 3, NPR = NODES / RACKS };
 
+/* The archive_compression of the file being verified. */
+static int compression;
 
 /* ---- the values every rank writes: functions of (metric, t, node, gpu) ---- */
 
@@ -101,6 +105,12 @@ static long long read_attr_int(hid_t obj, const char *name) {
   return v;
 }
 
+static long long file_size(const char *path) {
+  struct stat st;
+  CHECK(stat(path, &st) == 0);
+  return (long long)st.st_size;
+}
+
 /* Reads a whole dataset in memory type mtype; check_count its element count. */
 static void read_all(hid_t file, const char *path, hid_t mtype, void *buf, hsize_t want) {
   hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
@@ -123,7 +133,16 @@ static void check_layout(hid_t d, const char *path, int rank, const hsize_t *dim
   H5Sget_simple_extent_dims(s, got, NULL);
   CHECK_EQ(H5Pget_layout(p), H5D_CHUNKED);
   CHECK_EQ(H5Pget_chunk(p, 3, gotc), rank);
-  CHECK_EQ(H5Pget_nfilters(p), 0);
+  /* the filters of `compression`: none, or byte shuffle then the compressor */
+  CHECK_EQ(H5Pget_nfilters(p), compression == CFG_COMPRESSION_NONE ? 0 : 2);
+  if (compression != CFG_COMPRESSION_NONE) {
+    unsigned flags = 0, cd[4] = {0};
+    size_t ncd = 4;
+    CHECK_EQ(H5Pget_filter2(p, 0, &flags, &ncd, cd, 0, NULL, NULL), H5Z_FILTER_SHUFFLE);
+    ncd = 4;
+    CHECK_EQ(H5Pget_filter2(p, 1, &flags, &ncd, cd, 0, NULL, NULL),
+             compression == CFG_COMPRESSION_LZ4 ? H5C_FILTER_LZ4 : H5Z_FILTER_DEFLATE);
+  }
   for (int i = 0; i < rank; i++) {
     if (got[i] != dims[i] || gotc[i] != chunk[i])
       CHECK_FAIL("%s: dim %d is %llu chunk %llu, want %llu chunk %llu", path, i,
@@ -489,11 +508,13 @@ int main(int argc, char **argv) {
   par_rack_range(RACKS, &rack0, &nracks);
   const h5a_layout lay = {.scrapes = T, .nodes = NODES, .nodes_per_rack = NPR,
                           .window_scrapes = WINDOW, .node0 = rack0 * NPR, .nnodes = nracks * NPR};
-  const h5a_provenance prov = {.version = "0.0-test", .git_commit = "abcdef123456",
-                               .config_json = config_json,
-                               .scenarios_json = "{\"scenarios\": []}",
-                               .seed = 0xFEEDFACECAFEBEEFull, .ranks = par_size(),
-                               .scrape_interval_s = 15};
+  h5a_provenance prov = {.version = "0.0-test",
+                         .git_commit = "abcdef123456",
+                         .config_json = config_json,
+                         .scenarios_json = "{\"scenarios\": []}",
+                         .seed = 0xFEEDFACECAFEBEEFull,
+                         .ranks = par_size(),
+                         .scrape_interval_s = 15};
 
   /* window buffers, [WINDOW][nnodes][8] resp. [WINDOW][nnodes] */
   const int nl = lay.nnodes;
@@ -508,48 +529,61 @@ int main(int argc, char **argv) {
     CHECK((cluster[m] = malloc(sizeof(float) * WINDOW)) != NULL);
 
   h5a_writer *w = NULL;
-  CHECK_EQ(h5a_create(&w, path, &lay, &prov), 0);
-  CHECK(w != NULL);
-  CHECK_EQ(h5a_write_topology(w, f), 0);
-  CHECK_EQ(write_ground_truth(w), 0);
-  for (int t0 = 0; t0 < T; t0 += WINDOW) {
-    int n = T - t0 < WINDOW ? T - t0 : WINDOW;
-    for (int r = 0; r < n; r++) {
-      for (int i = 0; i < nl; i++) {
-        for (int m = 0; m < GM_COUNT; m++)
-          for (int g = 0; g < FLEET_GPUS; g++)
-            gpu[m][(r * nl + i) * FLEET_GPUS + g] = gpu_value(m, t0 + r, lay.node0 + i, g);
-        for (int m = 0; m < NM_COUNT; m++)
-          node[m][r * nl + i] = node_value(m, t0 + r, lay.node0 + i, f);
+  /* the same archive with each compression; the last (deflate) file stays
+   * for the checks below and the clean-up */
+  for (compression = CFG_COMPRESSION_NONE; compression <= CFG_COMPRESSION_DEFLATE; compression++) {
+    cfg.archive_compression = compression;
+    free(config_json);
+    CHECK((config_json = cfg_to_json(&cfg)) != NULL);
+    prov.config_json = config_json;
+    if (root && compression > CFG_COMPRESSION_NONE)
+      CHECK(unlink(path) == 0);
+    CHECK_EQ(par_agree(0), 0);
+    CHECK_EQ(h5a_create(&w, path, &lay, &prov), 0);
+    CHECK(w != NULL);
+    CHECK_EQ(h5a_write_topology(w, f), 0);
+    CHECK_EQ(write_ground_truth(w), 0);
+    for (int t0 = 0; t0 < T; t0 += WINDOW) {
+      int n = T - t0 < WINDOW ? T - t0 : WINDOW;
+      for (int r = 0; r < n; r++) {
+        for (int i = 0; i < nl; i++) {
+          for (int m = 0; m < GM_COUNT; m++)
+            for (int g = 0; g < FLEET_GPUS; g++)
+              gpu[m][(r * nl + i) * FLEET_GPUS + g] = gpu_value(m, t0 + r, lay.node0 + i, g);
+          for (int m = 0; m < NM_COUNT; m++)
+            node[m][r * nl + i] = node_value(m, t0 + r, lay.node0 + i, f);
+        }
+        for (int m = 0; m < CM_COUNT; m++)
+          cluster[m][r] = cluster_value(m, t0 + r);
+        time_s[r] = (t0 + r) * 15.0;
       }
-      for (int m = 0; m < CM_COUNT; m++)
-        cluster[m][r] = cluster_value(m, t0 + r);
-      time_s[r] = (t0 + r) * 15.0;
+      /* only rank 0's cluster and time buffers are read */
+      CHECK_EQ(h5a_write_window(w, t0, n, gpu, node, root ? (const float *const *)cluster : NULL,
+                                root ? time_s : NULL),
+               0);
     }
-    /* only rank 0's cluster and time buffers are read */
-    CHECK_EQ(h5a_write_window(w, t0, n, gpu, node, root ? (const float *const *)cluster : NULL,
-                              root ? time_s : NULL),
-             0);
-  }
-  /* a window past the end is refused on every rank */
-  CHECK_EQ(h5a_write_window(w, T - 5, 10, gpu, node, (const float *const *)cluster, time_s),
-           FS_EINVAL);
-  diag_clear();
-  CHECK_EQ(h5a_finish(&w), 0);
-  CHECK(w == NULL);
+    /* a window past the end is refused on every rank */
+    CHECK_EQ(h5a_write_window(w, T - 5, 10, gpu, node, (const float *const *)cluster, time_s),
+             FS_EINVAL);
+    diag_clear();
+    CHECK_EQ(h5a_finish(&w), 0);
+    CHECK(w == NULL);
 
-  if (root) {
-    CHECK(access(partial, F_OK) != 0);
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    CHECK(file >= 0);
-    verify_root(file, config_json, 0xFEEDFACECAFEBEEFull);
-    verify_telemetry(file, f);
-    verify_coordinates(file, 6.5);
-    verify_topology(file, f);
-    verify_ground_truth(file);
-    CHECK(H5Fclose(file) >= 0);
+    if (root) {
+      CHECK(access(partial, F_OK) != 0);
+      hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+      CHECK(file >= 0);
+      verify_root(file, config_json, 0xFEEDFACECAFEBEEFull);
+      verify_telemetry(file, f);
+      verify_coordinates(file, 6.5);
+      verify_topology(file, f);
+      verify_ground_truth(file);
+      CHECK(H5Fclose(file) >= 0);
+      printf("mpi_archive: archive_compression %s: %lld bytes\n", cfg_compression_name(compression),
+             (long long)file_size(path));
+    }
+    CHECK_EQ(par_agree(0), 0);
   }
-  CHECK_EQ(par_agree(0), 0);
 
   /* abandon: the .partial stays, complete = 0, no final file */
   char apath[600], apartial[700];

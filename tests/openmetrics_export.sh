@@ -14,7 +14,7 @@ fi
 "$PY" -c 'import h5py, numpy' || fail "$PY lacks python3-h5py or python3-numpy"
 "$FLEETSIM" --help >"$SCRATCH/help.txt"
 for word in "fleetsim export --run DIR --format openmetrics --out FILE" --nodes --metrics \
-  "--from H" "--to H" --start-epoch "FILE.partial"; do
+  "--from H" "--to H" --start-epoch "FILE.partial" "--naming N"; do
   grep -q -- "$word" "$SCRATCH/help.txt" || fail "--help does not mention $word"
 done
 
@@ -186,8 +186,9 @@ bad_export() { # STATUS PATTERN ARGS...
 }
 bad_export 2 "--run $SCRATCH/incomplete: .*not complete" ex --run "$SCRATCH/incomplete" --out "$bad"
 bad_export 2 "--run $SCRATCH/nowhere: .*missing" ex --run "$SCRATCH/nowhere" --out "$bad"
-# every telemetry dataset of the archive is a metric the export knows
-nmetrics=$("$PY" -c "import h5py; f = h5py.File('$run/fleet.h5'); print(sum(len(f['/telemetry/' + s]) for s in ('gpu', 'node', 'cluster')))")
+# every telemetry dataset of the archive is a metric the export knows, and
+# the two annotation series
+nmetrics=$("$PY" -c "import h5py; f = h5py.File('$run/fleet.h5'); print(2 + sum(len(f['/telemetry/' + s]) for s in ('gpu', 'node', 'cluster')))")
 bad_export 2 "--metrics gpu_temp_celsius,bogus_metric: unknown metric 'bogus_metric'; valid: gpu_clock_event_reasons, .* \($nmetrics in all" \
   ex --run "$run" --out "$bad" --metrics gpu_temp_celsius,bogus_metric
 bad_export 2 "unknown metric 'gpu_tmp_celsius' \(did you mean gpu_temp_celsius\?\)" \
@@ -204,6 +205,10 @@ bad_export 2 "--from 0.001 --to 0.002: no scrape in that range" \
   ex --run "$run" --out "$bad" --from 0.001 --to 0.002
 bad_export 2 "--from abc: expected simulated hours" ex --run "$run" --out "$bad" --from abc
 bad_export 2 "--start-epoch -5: expected Unix seconds" ex --run "$run" --out "$bad" --start-epoch -5
+bad_export 2 "--naming DCGM: unknown naming \(fleetsim, dcgm or prometheus\)" \
+  ex --run "$run" --out "$bad" --naming DCGM
+bad_export 2 "unknown metric 'DCGM_FI_DEV_GPU_TMP' \(did you mean DCGM_FI_DEV_GPU_TEMP\?\)" \
+  ex --run "$run" --out "$bad" --naming dcgm --metrics DCGM_FI_DEV_GPU_TMP
 bad_export 2 "--format csv: unknown format \(supported: openmetrics\)" \
   "$FLEETSIM" export --run "$run" --format csv --out "$bad"
 bad_export 2 "--run DIR, --format openmetrics and --out FILE are required" ex --run "$run"

@@ -61,6 +61,8 @@ static void test_defaults(void) {
   CHECK_EQ(c.moe_nodes, 300);
   CHECK_EQ(c.dense_nodes, 350);
   CHECK_EQ(c.training_nodes, 350);
+  CHECK_EQ(c.archive_compression, CFG_COMPRESSION_LZ4);
+  CHECK(strcmp(cfg_compression_name(c.archive_compression), "lz4") == 0);
   CHECK_EQ(c.njobs, 5);
   static const struct {
     const char *id, *model;
@@ -159,10 +161,18 @@ static void test_set(void) {
   CHECK_EQ(c.gpu_lots, 1000);
   CHECK_EQ(cfg_set(&c, "seed", "9007199254740991", "--seed"), 0);
   CHECK(c.seed == 9007199254740991ULL);
+  CHECK_EQ(cfg_set(&c, "archive_compression", "deflate", "--set"), 0); /* a choice, by name */
+  CHECK_EQ(c.archive_compression, CFG_COMPRESSION_DEFLATE);
+  CHECK_EQ(cfg_set(&c, "archive_compression", "none", "--set"), 0);
+  CHECK_EQ(c.archive_compression, CFG_COMPRESSION_NONE);
   CHECK_EQ(diag_count(), 0);
 
   expect_set_error("bogus", "1");
   CK_DIAG("--set", "bogus");
+  expect_set_error("archive_compression", "1"); /* a choice's index is no name */
+  CK_DIAG("--set", "'archive_compression'", "'1' is not none, lz4 or deflate");
+  expect_set_error("archive_compression", "LZ4");
+  CK_DIAG("--set", "'archive_compression'", "'LZ4'");
   expect_set_error("nodes", "abc");
   CK_DIAG("--set", "'nodes'", "abc");
   expect_set_error("nodes", "");
@@ -222,6 +232,10 @@ static void test_json_errors(void) {
   CK_DIAG("bad.json", "object");
   expect_json_error("{\"nodez\": 1000}");
   CK_DIAG("bad.json", "unknown key", "nodez");
+  expect_json_error("{\"archive_compression\": 1}");
+  CK_DIAG("bad.json", "'archive_compression'", "expected a string (none, lz4 or deflate), got 1");
+  expect_json_error("{\"archive_compression\": \"zstd\"}");
+  CK_DIAG("bad.json", "'archive_compression'", "'zstd' is not none, lz4 or deflate");
   expect_json_error("{\"nodes\": \"1000\"}");
   CK_DIAG("bad.json", "'nodes'", "\"1000\"", "integer");
   expect_json_error("{\"hours\": \"24\"}");
@@ -405,6 +419,7 @@ static void check_same(const fs_config *a, const fs_config *b) {
   CHECK_EQ(a->window_scrapes, b->window_scrapes);
   CHECK_EQ(a->checkpoint_every_min, b->checkpoint_every_min);
   CHECK_EQ(a->archive, b->archive);
+  CHECK_EQ(a->archive_compression, b->archive_compression);
   CHECK_EQ(a->njobs, b->njobs);
   for (int i = 0; i < a->njobs && i < b->njobs; i++) {
     CHECK_STREQ(a->jobs[i].id, b->jobs[i].id);
@@ -448,6 +463,7 @@ static void test_round_trip(void) {
   a.window_scrapes = 100;
   a.checkpoint_every_min = 45;
   a.archive = 0;
+  a.archive_compression = CFG_COMPRESSION_DEFLATE;
   a.njobs = 3;
   a.jobs[0] = (cfg_job){"alpha", "model-with-\"quotes\"", 10, 0.1};
   a.jobs[1] = (cfg_job){"beta", "b", 20, 1234.5678};

@@ -1,14 +1,20 @@
 /* Unit tests of the OpenMetrics text rules (io/openmetrics_text.c): the
  * --nodes syntax and its errors, counter family names, UNIT words that must
  * be the family's suffix, float formatting that reads back exactly (pinned
- * texts and a million random bit patterns), timestamps, created_utc parsing
- * and the default base epoch. No MPI, no files. */
+ * texts and a million random bit patterns), exact scaled integers, timestamps,
+ * created_utc parsing and the default base epoch; and the namings
+ * (io/openmetrics_names.c): dcgm and prometheus names, types, units and
+ * scalings of every catalogue metric, and the DCGM GPU labels. No MPI, no
+ * files. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "io/openmetrics_names.h"
 #include "io/openmetrics_text.h"
 #include "src/core/diag.h"
 #include "src/core/errors.h"
+#include "src/model/metrics.h"
 #include "tests/check.h"
 
 static void test_nodes(void) {
@@ -140,10 +146,143 @@ static void test_epoch(void) {
   }
 }
 
+static void test_scaled(void) {
+  static const struct {
+    uint32_t v;
+    int pow10;
+    const char *want;
+  } pins[] = {
+      {1500, -3, "1.5"},
+      {0, 3, "0"},
+      {7, 6, "7000000"},
+      {7329, 3, "7329000"},
+      {5, -3, "0.005"},
+      {12345, -2, "123.45"},
+      {100, -2, "1"},
+      {4294967295u, 6, "4294967295000000"},
+      {4294967295u, -6, "4294.967295"},
+      {42, 0, "42"},
+      {10, -6, "0.00001"},
+      {1, -1, "0.1"},
+  };
+  for (size_t i = 0; i < sizeof pins / sizeof pins[0]; i++) {
+    char buf[OM_NUM_LEN];
+    int n = om_format_u32_pow10(pins[i].v, pins[i].pow10, buf);
+    if (strcmp(buf, pins[i].want) != 0 || n != (int)strlen(pins[i].want))
+      CHECK_FAIL("om_format_u32_pow10(%u, %d) = \"%s\", want \"%s\"", pins[i].v, pins[i].pow10, buf,
+                 pins[i].want);
+    check_count++;
+  }
+  CHECK(om_scale_f32(45.5f, -2, 0) == 0.455f);
+  CHECK(om_scale_f32(1980.0f, 6, 0) == 1.98e9f);
+  CHECK(om_scale_f32(85899345920.0f, 0, 20) == 81920.0f); /* 80 GiB in MiB, exact */
+  CHECK(om_scale_f32(390.005f, -3, 0) == (float)(390.005f / 1000.0));
+  CHECK(om_scale_f32(71.5f, 0, 0) == 71.5f);
+}
+
+/* om_name_of(naming, dataset) has these sample and family names, type,
+ * unit word, HELP symbol and scaling. */
+static void check_name(om_naming naming, const char *dataset, const char *units, int gpu,
+                       const char *sample, const char *family, const char *type, const char *unit,
+                       const char *symbol, int pow10, int shift, int dcgm) {
+  om_name n;
+  om_name_of(naming, dataset, units, gpu, &n);
+  if (strcmp(n.sample, sample) || strcmp(n.family, family) || strcmp(n.type, type) ||
+      strcmp(n.unit, unit) || strcmp(n.symbol, symbol) || n.pow10 != pow10 || n.shift != shift ||
+      n.dcgm_labels != dcgm)
+    CHECK_FAIL("%s under naming %d: %s/%s %s unit '%s' symbol '%s' x10^%d /2^%d dcgm %d", dataset,
+               (int)naming, n.sample, n.family, n.type, n.unit, n.symbol, n.pow10, n.shift,
+               n.dcgm_labels);
+  check_count++;
+}
+
+static void test_namings(void) {
+  om_naming g = OM_NAMING_DCGM;
+  CHECK_EQ(om_parse_naming("prometheus", &g), 0);
+  CHECK_EQ(g, OM_NAMING_PROMETHEUS);
+  CHECK_EQ(om_parse_naming("fleetsim", &g), 0);
+  CHECK_EQ(g, OM_NAMING_FLEETSIM);
+  diag_clear();
+  CHECK_EQ(om_parse_naming("DCGM", &g), FS_EUSAGE);
+  CHECK(strstr(diag_first(), "--naming DCGM: unknown naming (fleetsim, dcgm or prometheus)"));
+  diag_clear();
+  CHECK(strcmp(om_host_label(OM_NAMING_DCGM), "Hostname") == 0);
+  CHECK(strcmp(om_host_label(OM_NAMING_PROMETHEUS), "node") == 0);
+
+  const om_naming F = OM_NAMING_FLEETSIM, D = OM_NAMING_DCGM, P = OM_NAMING_PROMETHEUS;
+  /* fleetsim: the archive's names and units */
+  check_name(F, "gpu_temp_celsius", "C", 1, "gpu_temp_celsius", "gpu_temp_celsius", "gauge",
+             "celsius", "C", 0, 0, 0);
+  check_name(F, "gpu_ecc_sbe_total", "errors", 1, "gpu_ecc_sbe_total", "gpu_ecc_sbe", "counter", "",
+             "errors", 0, 0, 0);
+  check_name(F, "kv_cache_hit_ratio", "1", 0, "kv_cache_hit_ratio", "kv_cache_hit_ratio", "gauge",
+             "ratio", "", 0, 0, 0);
+  /* dcgm: the DCGM field, dcgm-exporter's units, its labels; counters unknown */
+  check_name(D, "gpu_temp_celsius", "C", 1, "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_GPU_TEMP", "gauge",
+             "", "C", 0, 0, 1);
+  check_name(D, "gpu_energy_joules_total", "J", 1, "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION",
+             "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "unknown", "", "mJ", 3, 0, 1);
+  check_name(D, "gpu_thermal_violation_ms_total", "ms", 1, "DCGM_FI_DEV_THERMAL_VIOLATION",
+             "DCGM_FI_DEV_THERMAL_VIOLATION", "unknown", "", "ns", 6, 0, 1);
+  check_name(D, "gpu_fb_used_bytes", "B", 1, "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_USED", "gauge",
+             "", "MiB", 0, 20, 1);
+  check_name(D, "gpu_sm_util_percent", "%", 1, "DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_GPU_UTIL",
+             "gauge", "", "%", 0, 0, 1);
+  check_name(D, "gpu_sm_active_ratio", "1", 1, "DCGM_FI_PROF_SM_ACTIVE", "DCGM_FI_PROF_SM_ACTIVE",
+             "gauge", "", "", 0, 0, 1);
+  check_name(D, "ttft_ms", "ms", 0, "ttft_ms", "ttft_ms", "gauge", "ms", "ms", 0, 0, 0);
+  check_name(D, "rdma_retransmits_total", "packets", 0, "rdma_retransmits_total",
+             "rdma_retransmits", "counter", "", "packets", 0, 0, 0);
+  /* prometheus: base units */
+  check_name(P, "ttft_ms", "ms", 0, "ttft_seconds", "ttft_seconds", "gauge", "seconds", "s", -3, 0,
+             0);
+  check_name(P, "nccl_allreduce_latency_us", "us", 0, "nccl_allreduce_latency_seconds",
+             "nccl_allreduce_latency_seconds", "gauge", "seconds", "s", -6, 0, 0);
+  check_name(P, "gpu_power_violation_ms_total", "ms", 1, "gpu_power_violation_seconds_total",
+             "gpu_power_violation_seconds", "counter", "seconds", "s", -3, 0, 0);
+  check_name(P, "gpu_sm_util_percent", "%", 1, "gpu_utilization_ratio", "gpu_utilization_ratio",
+             "gauge", "ratio", "", -2, 0, 0);
+  check_name(P, "pdu_phase_imbalance_percent", "%", 0, "pdu_phase_imbalance_ratio",
+             "pdu_phase_imbalance_ratio", "gauge", "ratio", "", -2, 0, 0);
+  check_name(P, "gpu_sm_clock_mhz", "MHz", 1, "gpu_sm_clock_hertz", "gpu_sm_clock_hertz", "gauge",
+             "hertz", "Hz", 6, 0, 0);
+  check_name(P, "gpu_energy_joules_total", "J", 1, "gpu_energy_joules_total", "gpu_energy_joules",
+             "counter", "joules", "J", 0, 0, 0);
+  check_name(P, "facility_pue", "1", 0, "facility_pue", "facility_pue", "gauge", "", "", 0, 0, 0);
+  /* a dataset the catalogue does not know keeps its archive name everywhere */
+  check_name(P, "custom_ms", "ms", 0, "custom_ms", "custom_ms", "gauge", "ms", "ms", 0, 0, 0);
+  check_name(D, "custom_total", "errors", 1, "custom_total", "custom", "counter", "", "errors", 0,
+             0, 0);
+
+  /* every GPU metric has a DCGM name under dcgm, every name is unique */
+  for (int m = 0; m < GM_COUNT; m++) {
+    om_name a;
+    om_name_of(D, metric_gpu[m].name, metric_gpu[m].units, 1, &a);
+    CHECK(strncmp(a.sample, "DCGM_FI_", 8) == 0 && a.dcgm_labels == 1);
+    for (int k = 0; k < m; k++) {
+      om_name b;
+      om_name_of(D, metric_gpu[k].name, metric_gpu[k].units, 1, &b);
+      CHECK(strcmp(a.sample, b.sample) != 0);
+    }
+  }
+
+  char labels[400];
+  int n = om_dcgm_gpu_labels(33, 3, labels, sizeof labels);
+  const char *want = "gpu=\"3\",UUID=\"GPU-00000033-0000-0000-0000-000000000003\","
+                     "pci_bus_id=\"00000000:5D:00.0\",device=\"nvidia3\","
+                     "modelName=\"NVIDIA H100 80GB HBM3\",Hostname=\"node-0033\","
+                     "instance=\"node-0033:9400\"";
+  if (strcmp(labels, want) != 0 || n != (int)strlen(want))
+    CHECK_FAIL("om_dcgm_gpu_labels(33, 3) = %s", labels);
+  check_count++;
+}
+
 int main(void) {
   test_nodes();
   test_names();
   test_numbers();
+  test_scaled();
+  test_namings();
   test_epoch();
   printf("unit_openmetrics: %ld checks passed\n", check_count);
   return 0;

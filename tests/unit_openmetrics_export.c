@@ -12,10 +12,11 @@
 
 #include "io/archive.h"
 #include "io/openmetrics.h"
+#include "io/openmetrics_names.h"
 #include "mpi/par.h"
-#include "src/model/config.h"
 #include "src/core/diag.h"
 #include "src/core/errors.h"
+#include "src/model/config.h"
 #include "src/model/fleet.h"
 #include "src/model/metrics.h"
 #include "tests/check.h"
@@ -99,6 +100,104 @@ static char *slurp(const char *path, long *len) {
   return s;
 }
 
+/* The value of the sample line that starts with prefix (after a newline) in s. */
+static float sample_value(const char *s, const char *prefix) {
+  char key[600];
+  snprintf(key, sizeof key, "\n%s", prefix);
+  const char *p = strstr(s, key);
+  if (!p)
+    CHECK_FAIL("no sample line %s", prefix);
+  return strtof(p + strlen(key), NULL);
+}
+
+/* node 2's labels after the name: dcgm-exporter's (GPU g) or fleetsim's. */
+static void node2_labels(const fleet *f, int dcgm, int g, char *out, size_t cap) {
+  char ids[400], job[40] = "";
+  if (f->node_job[2] >= 0)
+    snprintf(job, sizeof job, ",job=\"train-000\"");
+  const char *tenant = fleet_tenant_name(f->node_tenant[2]);
+  if (dcgm) {
+    om_dcgm_gpu_labels(2, g, ids, sizeof ids);
+    snprintf(out, cap, "{%s,rack=\"rack-00\",tenant=\"%s\"%s} ", ids, tenant, job);
+  } else {
+    snprintf(out, cap, "{node=\"node-0002\",rack=\"rack-00\",gpu=\"%d\",tenant=\"%s\"%s} ", g,
+             tenant, job);
+  }
+}
+
+/* The archive under --naming dcgm and prometheus: names, types, labels and
+ * converted values of node 2, GPU 5, rows 0-2 (t = 0, 15, 30 s). */
+static void test_namings(const char *dir, const fleet *f) {
+  char out[600], labels[600], line[900];
+  snprintf(out, sizeof out, "%s/naming.om", dir);
+  om_options o = {.run_dir = dir,
+                  .out_path = out,
+                  .nodes = "2",
+                  .from_h = NAN,
+                  .to_h = 0.01,
+                  .has_start_epoch = 1,
+                  .start_epoch = 1000000000,
+                  .naming = OM_NAMING_DCGM,
+                  .metrics = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION,gpu_fb_used_bytes,"
+                             "gpu_ecc_sbe_total,gpu_power_violation_ms_total"};
+  om_stats st;
+  if (om_export(&o, &st) != 0)
+    CHECK_FAIL("om_export --naming dcgm: %s", diag_first());
+  CHECK_EQ(st.families, 4);
+  long len;
+  char *s = slurp(out, &len);
+  node2_labels(f, 1, 5, labels, sizeof labels);
+  /* energy in mJ: row 1 holds 1 * 100 + 2 * 8 + 5 J */
+  snprintf(line, sizeof line, "\nDCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION%s121000 1000000015\n",
+           labels);
+  if (!strstr(s, line))
+    CHECK_FAIL("missing line: %s", line);
+  CHECK(strstr(s, "# TYPE DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION unknown\n# HELP "
+                  "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION Energy consumed since the run started "
+                  "(mJ); fleetsim gpu_energy_joules_total\n") != NULL);
+  /* violation time in ns: 121 ms */
+  snprintf(line, sizeof line, "\nDCGM_FI_DEV_POWER_VIOLATION%s121000000 1000000015\n", labels);
+  if (!strstr(s, line))
+    CHECK_FAIL("missing line: %s", line);
+  /* the counter's value is unchanged, its type unknown */
+  snprintf(line, sizeof line, "\nDCGM_FI_DEV_ECC_SBE_VOL_TOTAL%s121 1000000015\n", labels);
+  CHECK(strstr(s, line) != NULL);
+  CHECK(strstr(s, "# TYPE DCGM_FI_DEV_ECC_SBE_VOL_TOTAL unknown\n") != NULL);
+  /* framebuffer in MiB: the stored bytes / 2^20 */
+  snprintf(line, sizeof line, "DCGM_FI_DEV_FB_USED%s", labels);
+  CHECK(sample_value(s, line) == (float)((double)gpu_value(GM_FB_USED, 0, 2, 5).f / 1048576.0));
+  CHECK(strstr(s, "node=") == NULL); /* dcgm names the host Hostname */
+  free(s);
+
+  o.naming = OM_NAMING_PROMETHEUS;
+  o.metrics = "gpu_power_violation_seconds_total,gpu_sm_util_percent,gpu_sm_clock_mhz";
+  if (om_export(&o, &st) != 0)
+    CHECK_FAIL("om_export --naming prometheus: %s", diag_first());
+  s = slurp(out, &len);
+  node2_labels(f, 0, 5, labels, sizeof labels);
+  snprintf(line, sizeof line, "\ngpu_power_violation_seconds_total%s0.121 1000000015\n", labels);
+  if (!strstr(s, line))
+    CHECK_FAIL("missing line: %s", line);
+  CHECK(strstr(s, "# TYPE gpu_power_violation_seconds counter\n# UNIT gpu_power_violation_seconds "
+                  "seconds\n") != NULL);
+  CHECK(strstr(s, "# TYPE gpu_utilization_ratio gauge\n# UNIT gpu_utilization_ratio ratio\n") !=
+        NULL);
+  snprintf(line, sizeof line, "gpu_utilization_ratio%s", labels);
+  CHECK(sample_value(s, line) == (float)((double)gpu_value(GM_SM_UTIL, 0, 2, 5).f / 100.0));
+  snprintf(line, sizeof line, "gpu_sm_clock_hertz%s", labels);
+  CHECK(sample_value(s, line) == (float)((double)gpu_value(GM_SM_CLOCK, 0, 2, 5).f * 1e6));
+  free(s);
+
+  /* a DCGM name is no name under the fleetsim naming */
+  o.naming = OM_NAMING_FLEETSIM;
+  o.metrics = "DCGM_FI_DEV_GPU_TEMP";
+  diag_clear();
+  CHECK_EQ(om_export(&o, &st), FS_EUSAGE);
+  CHECK(strstr(diag_first(), "unknown metric 'DCGM_FI_DEV_GPU_TEMP'") != NULL);
+  diag_clear();
+  unlink(out);
+}
+
 int main(int argc, char **argv) {
   CHECK_EQ(par_init(&argc, &argv), 0);
   char tmpl[] = "/tmp/fleetsim-unit-om-XXXXXX";
@@ -157,7 +256,10 @@ int main(int argc, char **argv) {
         applicable[m]++;
     napp += applicable[m];
   }
-  CHECK_EQ(st[0].families, GM_COUNT + NM_COUNT + CM_COUNT);
+  /* + the two annotation families, without series: no ground truth, no events */
+  CHECK_EQ(st[0].families, GM_COUNT + NM_COUNT + CM_COUNT + 2);
+  CHECK(strstr(text[0], "# TYPE fleetsim_scenario_active gauge\n") != NULL);
+  CHECK(strstr(text[0], "# TYPE fleetsim_l1_event gauge\n") != NULL);
   CHECK_EQ(st[0].series, GM_COUNT * 7 * FLEET_GPUS + napp + CM_COUNT);
   CHECK_EQ(st[0].samples, (int64_t)rows * (GM_COUNT * 7 * FLEET_GPUS + napp + CM_COUNT));
   CHECK_EQ(st[0].nan_skipped, 0); /* other tenants' nodes are not even read */
@@ -202,6 +304,7 @@ int main(int argc, char **argv) {
   CHECK_EQ(diag_count(), 4); /* two names, the node range, the hours */
   CHECK(access(out, F_OK) != 0);
   diag_clear();
+  test_namings(dir, f);
 
   for (int b = 0; b < 3; b++) {
     char p[600];

@@ -107,6 +107,7 @@ typedef enum {
   OPT_FROM,
   OPT_TO,
   OPT_START_EPOCH,
+  OPT_NAMING,
   OPT_RANDOM,
   OPT_RANDOM_SEED,
   OPT_RANDOM_OUT,
@@ -186,8 +187,14 @@ static const cli_option cli_options[] = {
      "node indices and inclusive ranges, e.g. 0-7,40 (default: all); cluster metrics have "
      "no node and are always written"},
     {"--metrics", "LIST", CB_EXPORT, 0, OPT_METRICS,
-     "comma list of archive metric names, e.g. gpu_temp_celsius,ttft_ms,gpu_ecc_sbe_total "
-     "(default: all)"},
+     "comma list of archive metric names (or the naming's, e.g. DCGM_FI_DEV_GPU_TEMP), e.g. "
+     "gpu_temp_celsius,ttft_ms,gpu_ecc_sbe_total, and the annotation series "
+     "fleetsim_scenario_active and fleetsim_l1_event (default: all)"},
+    {"--naming", "N", CB_EXPORT, 0, OPT_NAMING,
+     "series names, labels and units: fleetsim (the archive's, the default), dcgm "
+     "(dcgm-exporter's DCGM_FI_* names, labels and units wherever a metric has a DCGM field) "
+     "or prometheus (base units: seconds, ratios 0-1, bytes, joules, hertz); docs/export.md "
+     "maps every metric"},
     {"--from", "H", CB_EXPORT, 0, OPT_FROM,
      "first simulated hour to write (default: the start of the run)"},
     {"--to", "H", CB_EXPORT, 0, OPT_TO,
@@ -368,6 +375,13 @@ static int cli_apply(cli_args *a, const cli_option *o, const char *v) {
       return FS_EUSAGE;
     }
     *(o->id == OPT_FROM ? &a->exp.from_h : &a->exp.to_h) = h;
+    return 0;
+  }
+  case OPT_NAMING: {
+    om_naming naming;
+    if (om_parse_naming(v, &naming) != 0)
+      return FS_EUSAGE;
+    a->exp.naming = naming;
     return 0;
   }
   case OPT_START_EPOCH:

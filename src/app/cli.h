@@ -5,6 +5,7 @@
  * prints nothing itself except the help text. */
 #ifndef FLEETSIM_CLI_H
 #define FLEETSIM_CLI_H
+#include "io/openmetrics_names.h"
 #include "src/model/config.h"
 
 typedef enum {
@@ -47,6 +48,7 @@ typedef struct {
     const char *out;          /* --out FILE */
     const char *nodes;        /* --nodes "0-7,40", NULL = all */
     const char *metrics;      /* --metrics "a,b", NULL = all */
+    om_naming naming;         /* --naming, default OM_NAMING_FLEETSIM */
     double from_h, to_h;      /* --from/--to simulated hours, NAN = not given */
     int has_start_epoch;      /* --start-epoch given */
     long long start_epoch;    /* Unix seconds of t = 0 */

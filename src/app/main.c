@@ -347,6 +347,7 @@ static int main_export(const cli_args *a) {
                   .out_path = a->exp.out,
                   .nodes = a->exp.nodes,
                   .metrics = a->exp.metrics,
+                  .naming = a->exp.naming,
                   .from_h = a->exp.from_h,
                   .to_h = a->exp.to_h,
                   .has_start_epoch = a->exp.has_start_epoch,

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -97,5 +98,14 @@ int path_reserve(const char *path, uint64_t bytes) {
     }
   }
   close(fd);
+  return rc;
+}
+
+int path_release_reserve(const char *path) {
+  int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  int rc = fd >= 0 && fstat(fd, &st) == 0 && ftruncate(fd, st.st_size) == 0 ? 0 : -1;
+  if (fd >= 0)
+    close(fd);
   return rc;
 }

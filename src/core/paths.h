@@ -20,6 +20,13 @@ int path_free_bytes(const char *path, uint64_t *bytes);
  * space left on device", in diag). */
 int path_reserve(const char *path, uint64_t bytes);
 
+/* Gives back the blocks path_reserve reserved beyond the end of the file at
+ * path (a compressed archive ends well short of its reservation): truncates
+ * it to its own size, which changes no byte of it. 0, or -1 (errno set) when
+ * the file cannot be opened or truncated; nothing is added to diag, since
+ * the file itself is fine either way. */
+int path_release_reserve(const char *path);
+
 enum {
   PATH_ID_MAX = 32,
   /* The longest path fleetsim takes as an argument (--out, --run, --config,

@@ -15,50 +15,62 @@
 #include "src/core/errors.h"
 #include "src/core/paths.h"
 
-typedef enum { CFG_T_INT, CFG_T_U64, CFG_T_DOUBLE } cfg_type;
+/* CFG_T_CHOICE: one of the names in `choices`, stored as its index (an int). */
+typedef enum { CFG_T_INT, CFG_T_U64, CFG_T_DOUBLE, CFG_T_CHOICE } cfg_type;
 
 typedef struct {
   const char *name;
   cfg_type type;
-  double min, max; /* inclusive bounds */
+  double min, max; /* inclusive bounds (a choice: its indices) */
   double def;
   size_t offset;
   const char *help;
+  const char *const *choices; /* CFG_T_CHOICE: the names, NULL-terminated; else NULL */
 } cfg_entry;
+
+static const char *const cfg_compressions[] = {[CFG_COMPRESSION_NONE] = "none",
+                                               [CFG_COMPRESSION_LZ4] = "lz4",
+                                               [CFG_COMPRESSION_DEFLATE] = "deflate",
+                                               NULL};
 
 #define CFG_FIELD(f) offsetof(fs_config, f)
 
 static const cfg_entry cfg_table[] = {
     {"seed", CFG_T_U64, 0, 9007199254740991.0, 42, CFG_FIELD(seed),
-     "seed of every random stream (same seed, same archive)"},
-    {"hours", CFG_T_DOUBLE, 0.01, 8760, 24, CFG_FIELD(hours),
-     "simulated duration in hours"},
+     "seed of every random stream (same seed, same archive)", NULL},
+    {"hours", CFG_T_DOUBLE, 0.01, 8760, 24, CFG_FIELD(hours), "simulated duration in hours", NULL},
     {"start_hour", CFG_T_DOUBLE, 0, 23.999, 0, CFG_FIELD(start_hour),
-     "hour of day at the start of the run (0 = midnight)"},
+     "hour of day at the start of the run (0 = midnight)", NULL},
     {"scrape_interval_s", CFG_T_INT, 1, 3600, 15, CFG_FIELD(scrape_interval_s),
-     "seconds between telemetry scrapes"},
+     "seconds between telemetry scrapes", NULL},
     {"nodes", CFG_T_INT, 1, 1000000, 1000, CFG_FIELD(nodes),
-     "compute nodes, 8 H100 SXM5 80 GB GPUs each"},
-    {"racks", CFG_T_INT, 1, 100000, 25, CFG_FIELD(racks),
-     "racks; nodes are split evenly over them"},
+     "compute nodes, 8 H100 SXM5 80 GB GPUs each", NULL},
+    {"racks", CFG_T_INT, 1, 100000, 25, CFG_FIELD(racks), "racks; nodes are split evenly over them",
+     NULL},
     {"racks_per_row", CFG_T_INT, 1, 100000, 5, CFG_FIELD(racks_per_row),
-     "racks per row; each row shares one CRAH cooling unit"},
+     "racks per row; each row shares one CRAH cooling unit", NULL},
     {"moe_nodes", CFG_T_INT, 0, 1000000, 300, CFG_FIELD(moe_nodes),
-     "nodes of the MoE inference tenant"},
+     "nodes of the MoE inference tenant", NULL},
     {"dense_nodes", CFG_T_INT, 0, 1000000, 350, CFG_FIELD(dense_nodes),
-     "nodes of the dense inference tenant"},
+     "nodes of the dense inference tenant", NULL},
     {"training_nodes", CFG_T_INT, 0, 1000000, 350, CFG_FIELD(training_nodes),
-     "nodes of the training tenant (jobs plus an idle pool)"},
-    {"gpu_lots", CFG_T_INT, 1, 1000000, 200, CFG_FIELD(gpu_lots),
-     "silicon lots the GPUs come from"},
+     "nodes of the training tenant (jobs plus an idle pool)", NULL},
+    {"gpu_lots", CFG_T_INT, 1, 1000000, 200, CFG_FIELD(gpu_lots), "silicon lots the GPUs come from",
+     NULL},
     {"window_scrapes", CFG_T_INT, 20, 100000, 240, CFG_FIELD(window_scrapes),
-     "scrapes buffered per archive write (bounds memory); a multiple of 20"},
+     "scrapes buffered per archive write (bounds memory); a multiple of 20", NULL},
     {"checkpoint_every_min", CFG_T_INT, 1, 10080, 30, CFG_FIELD(checkpoint_every_min),
-     "minutes between training checkpoints"},
+     "minutes between training checkpoints", NULL},
     {"archive", CFG_T_INT, 0, 1, 1, CFG_FIELD(archive),
-     "1: write DIR/fleet.h5; 0: simulate, detect and escalate without it (benchmarks, sizing)"},
+     "1: write DIR/fleet.h5; 0: simulate, detect and escalate without it (benchmarks, sizing)",
+     NULL},
     {"restart_every_windows", CFG_T_INT, 0, 1000000, 1, CFG_FIELD(restart_every_windows),
-     "archive windows between restart checkpoints for --resume (DIR/checkpoint/); 0: none"},
+     "archive windows between restart checkpoints for --resume (DIR/checkpoint/); 0: none", NULL},
+    {"archive_compression", CFG_T_CHOICE, 0, 2, CFG_COMPRESSION_LZ4, CFG_FIELD(archive_compression),
+     "filters of the archive's telemetry: lz4 (byte shuffle + LZ4; needs the HDF5 LZ4 "
+     "filter plugin, Debian package hdf5-filter-plugin), deflate (shuffle + deflate level 1: "
+     "smaller, several times slower) or none",
+     cfg_compressions},
 };
 enum { CFG_NENTRIES = sizeof cfg_table / sizeof cfg_table[0] };
 
@@ -74,6 +86,7 @@ static void cfg_store(fs_config *cfg, const cfg_entry *e, double v) {
   char *p = (char *)cfg + e->offset;
   switch (e->type) {
   case CFG_T_INT:
+  case CFG_T_CHOICE:
     *(int *)p = (int)v;
     break;
   case CFG_T_U64:
@@ -89,6 +102,7 @@ static double cfg_load(const fs_config *cfg, const cfg_entry *e) {
   const char *p = (const char *)cfg + e->offset;
   switch (e->type) {
   case CFG_T_INT:
+  case CFG_T_CHOICE:
     return *(const int *)p;
   case CFG_T_U64:
     return (double)*(const uint64_t *)p;
@@ -159,12 +173,45 @@ int cfg_parse_decimal(const char *text, double *out) {
   return 1;
 }
 
+const char *cfg_compression_name(int compression) {
+  return compression >= 0 && compression <= CFG_COMPRESSION_DEFLATE ? cfg_compressions[compression]
+                                                                    : "?";
+}
+
+/* "none, lz4 or deflate": the choices of e, for messages and --help. */
+static void cfg_choice_list(const cfg_entry *e, const char *last_sep, char *out, size_t cap) {
+  size_t n = 0;
+  out[0] = '\0';
+  for (int i = 0; e->choices[i] && n < cap; i++)
+    n += (size_t)snprintf(out + n, cap - n, "%s%s",
+                          i == 0              ? ""
+                          : e->choices[i + 1] ? ", "
+                                              : last_sep,
+                          e->choices[i]);
+}
+
+/* Stores the choice named value, or records that it is none of them. */
+static int cfg_set_choice(fs_config *cfg, const cfg_entry *e, const char *value,
+                          const char *source) {
+  for (int i = 0; e->choices[i]; i++)
+    if (strcmp(e->choices[i], value) == 0) {
+      cfg_store(cfg, e, i);
+      return 0;
+    }
+  char valid[128];
+  cfg_choice_list(e, " or ", valid, sizeof valid);
+  diag_addf("%s: key '%s': value '%.80s' is not %s", source, e->name, value, valid);
+  return FS_ECONFIG;
+}
+
 int cfg_set(fs_config *cfg, const char *key, const char *value, const char *source) {
   const cfg_entry *e = cfg_find(key);
   if (!e) {
     diag_addf("%s: unknown key '%s' (see 'fleetsim --help' for the settings)", source, key);
     return FS_ECONFIG;
   }
+  if (e->type == CFG_T_CHOICE)
+    return cfg_set_choice(cfg, e, value, source);
   double v;
   if (!cfg_parse_decimal(value, &v)) {
     diag_addf("%s: key '%s': value '%s' is not a number", source, key, value);
@@ -298,6 +345,21 @@ int cfg_apply_json(fs_config *cfg, const char *text, const char *source) {
       rc = FS_ECONFIG;
       continue;
     }
+    if (e->type == CFG_T_CHOICE) {
+      if (json_is_string(val) && strlen(json_string_value(val)) == json_string_length(val)) {
+        if (cfg_set_choice(cfg, e, json_string_value(val), source))
+          rc = FS_ECONFIG;
+      } else {
+        char *shown = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+        char valid[128];
+        cfg_choice_list(e, " or ", valid, sizeof valid);
+        diag_addf("%s: key '%s': expected a string (%s), got %.80s", source, key, valid,
+                  shown ? shown : "(unprintable)");
+        free(shown);
+        rc = FS_ECONFIG;
+      }
+      continue;
+    }
     if (!json_is_number(val) || (e->type != CFG_T_DOUBLE && !json_is_integer(val))) {
       char *shown = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
       diag_addf("%s: key '%s': expected %s, got %s", source, key,
@@ -368,7 +430,9 @@ char *cfg_to_json(const fs_config *cfg) {
   for (int i = 0; i < CFG_NENTRIES; i++) {
     const cfg_entry *e = &cfg_table[i];
     double v = cfg_load(cfg, e);
-    json_t *jv = e->type == CFG_T_DOUBLE ? json_real(v) : json_integer((json_int_t)v);
+    json_t *jv = e->type == CFG_T_CHOICE   ? json_string(e->choices[(int)v])
+                 : e->type == CFG_T_DOUBLE ? json_real(v)
+                                           : json_integer((json_int_t)v);
     if (!jv || json_object_set_new(root, e->name, jv))
       goto err;
   }
@@ -394,6 +458,13 @@ err_root:
 void cfg_print_table(FILE *out) {
   for (int i = 0; i < CFG_NENTRIES; i++) {
     const cfg_entry *e = &cfg_table[i];
+    if (e->type == CFG_T_CHOICE) {
+      char valid[128];
+      cfg_choice_list(e, ", ", valid, sizeof valid);
+      fprintf(out, "  %-22s %-7s default %-6s {%s}\n      %s\n", e->name, "choice",
+              e->choices[(int)e->def], valid, e->help);
+      continue;
+    }
     const char *t = e->type == CFG_T_DOUBLE ? "number" : "integer";
     fprintf(out, "  %-22s %-7s default %-6.15g [%.15g, %.15g]\n      %s\n", e->name, t,
             e->def, e->min, e->max, e->help);
@@ -407,6 +478,13 @@ void cfg_print_markdown(FILE *out) {
   fprintf(out, "| key | type | default | range | meaning |\n|---|---|---|---|---|\n");
   for (int i = 0; i < CFG_NENTRIES; i++) {
     const cfg_entry *e = &cfg_table[i];
+    if (e->type == CFG_T_CHOICE) {
+      char valid[128];
+      cfg_choice_list(e, ", ", valid, sizeof valid);
+      fprintf(out, "| `%s` | choice | %s | %s | %s |\n", e->name, e->choices[(int)e->def], valid,
+              e->help);
+      continue;
+    }
     fprintf(out, "| `%s` | %s | %.15g | [%.15g, %.15g] | %s |\n", e->name,
             e->type == CFG_T_DOUBLE ? "number" : "integer", e->def, e->min, e->max, e->help);
   }

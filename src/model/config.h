@@ -8,6 +8,10 @@
 
 enum { CFG_MAX_JOBS = 64, CFG_JOB_ID_LEN = 33 /* PATH_ID_MAX + 1 */, CFG_JOB_MODEL_LEN = 64 };
 
+/* archive_compression: the filters of the archive's telemetry datasets
+ * (io/compression.c). Every choice but none shuffles the bytes first. */
+typedef enum { CFG_COMPRESSION_NONE, CFG_COMPRESSION_LZ4, CFG_COMPRESSION_DEFLATE } cfg_compression;
+
 /* One distributed training job. */
 typedef struct {
   char id[CFG_JOB_ID_LEN];       /* "train-000": [A-Za-z0-9_-]{1,32} (path_is_id) */
@@ -32,6 +36,7 @@ typedef struct {
   int checkpoint_every_min;  /* training checkpoint period, minutes */
   int archive;               /* 1: write fleet.h5, 0: no HDF5 output at all */
   int restart_every_windows; /* windows between --resume checkpoints, 0 = none */
+  int archive_compression;   /* cfg_compression of the telemetry datasets */
   int njobs;
   cfg_job jobs[CFG_MAX_JOBS];
 } fs_config;
@@ -44,6 +49,9 @@ void cfg_defaults(fs_config *cfg);
  * FS_ECONFIG. Keys are those of the table plus "jobs" (an array of
  * {"id","model","nodes","step_time_s"}, replacing the default jobs). */
 int cfg_apply_json(fs_config *cfg, const char *text, const char *source);
+
+/* The name of an archive_compression choice ("none", "lz4", "deflate"). */
+const char *cfg_compression_name(int compression);
 
 /* Sets one key from text (a --seed/--hours/--set flag). Returns 0 or
  * FS_ECONFIG with the problem in diag. Example: cfg_set(c, "nodes", "200", "--set"). */
