@@ -1,7 +1,7 @@
 """L1 detection quality on archives written by tests/e2e_detection.sh.
 
-Checks the issue's requirements: every scenario of the default file and of a
-random file is detected, localized to its root cause and escalated; the
+Checks the detection requirements (docs/detection.md): every scenario of the
+default file and of a random file is detected, localized to its root cause and escalated; the
 straggler is the node of the job event; the HBM trend is flagged before its
 window ends while no performance metric has moved; a fault-free run yields
 few events and no escalation; at most 1,440 events a day; and at least 80%

@@ -108,8 +108,8 @@ void esc_close(esc_backend **b);
 
 /* ---- pure parts, exposed for the unit tests ---------------------------- */
 
-/* One transcript line (JSON, no newline), malloc'd. Fields as docs/design.md /
- * the issue: call_id, layer, event_id (null for L4), t_s, backend, kind,
+/* One transcript line (JSON, no newline), malloc'd. Fields as in docs/design.md:
+ * call_id, layer, event_id (null for L4), t_s, backend, kind,
  * model (null for rules/replay), status, latency_s, tokens_in, tokens_out,
  * cost_usd, gpu_hours, attempts, error (NULL -> null), response_text (NULL
  * -> null; invalid UTF-8 replaced, cut to LLM_ANSWER_MAX_BYTES); with pace >
