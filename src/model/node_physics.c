@@ -197,9 +197,10 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   memcpy(temp_c, &m->temp_c[gi], sizeof temp_c);
   float ubase[G], cap[G], hung_w[G];
   memcpy(ubase, gc->ubase, sizeof ubase);
-  memcpy(cap, d->clock_cap_mhz, sizeof cap);
+  memcpy(cap, d->clock_sag_mhz, sizeof cap); /* the sag below boost, then the ceiling */
   int hung[G];
   for (int g = 0; g < G; g++) { /* a stuck GPU: no work, its clocks up, extra watts */
+    cap[g] = cap[g] > 0 ? TEL_BOOST_MHZ - cap[g] : 0.0f;
     hung[g] = (d->hung_gpu_mask >> g) & 1;
     hung_w[g] = hung[g] ? d->hung_power_w : 0.0f;
   }
