@@ -34,7 +34,7 @@ static int scn_cooccur(json_t *o, const scn_kind_ops *ops, const json_t *prev,
   if ((hours - s0) * 60.0 < 10.0)
     return 0; /* no room left in the run: it stays where it was drawn */
   *start = s0;
-  *dur = fmin(*dur, (double)(long)((hours - s0) * 60.0));
+  *dur = fmin((double)(long)*dur, (double)(long)((hours - s0) * 60.0));
   int bad = json_object_set_new(o, "start_h", json_real(*start));
   bad |= json_object_set_new(o, "duration_min", json_real(*dur));
   const json_t *racks = json_object_get(prev, "racks");
