@@ -6,7 +6,7 @@
 #include "scenarios/kinds/kind.h"
 #include "src/core/strbuf.h"
 
-char *scn_kinds_markdown(void) {
+char *scn_kinds_markdown(const unsigned char *sel) {
   static const char *const target_range[] = {
       [SCN_TARGET_RACKS] = "array of rack indexes",
       [SCN_TARGET_HOT_GPUS] = "array of GPU indexes 0-7",
@@ -18,6 +18,8 @@ char *scn_kinds_markdown(void) {
               "out take their default.\n");
   for (int k = 0; k < SK_COUNT; k++) {
     const scn_kind_ops *ops = scn_kind_ops_of((scn_kind)k);
+    if (sel && !sel[k])
+      continue;
     sb_addf(&b,
             "\n### %s\n\n| key | default | range | units | what it sets |\n"
             "|---|---|---|---|---|\n",

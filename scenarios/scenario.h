@@ -83,13 +83,28 @@ int scn_lower_bound(const int32_t *v, int n, int32_t x);
 char *scn_params_json(const scn_def *s);
 
 /* Every kind's scenario-file keys as Markdown (caller frees): one table per
- * kind, its targets, then its magnitudes with default, bounds, units and
- * what they set, from the kinds' own tables. NULL on allocation failure. */
-char *scn_kinds_markdown(void);
+ * kind with sel[k] set (NULL: every kind), its targets, then its magnitudes
+ * with default, bounds, units and what they set, from the kinds' own
+ * tables. NULL on allocation failure. */
+char *scn_kinds_markdown(const unsigned char *sel);
 
 /* Writes a random but valid scenario file with n scenarios for fleet f (its
  * config's hours and topology) to text (caller frees); seed picks
- * everything. Returns 0 or FS_ENOMEM. */
-int scn_random(char **text, int n, uint64_t seed, const fleet *f);
+ * everything. Kinds are drawn from those with kinds[k] set (NULL: every
+ * kind) that the fleet can host, each once (in a rotation the seed picks)
+ * before kinds repeat; with probability overlap (0..1) a scenario co-occurs
+ * with the one before it (same time window, same racks where both kinds
+ * take racks). With overlap 0 and the same kinds it draws what the
+ * generator drew before these options existed. Returns 0, FS_EINVAL (no kind left to draw: the reason in
+ * diag) or FS_ENOMEM. */
+int scn_random(char **text, int n, uint64_t seed, const fleet *f, const unsigned char *kinds,
+               double overlap);
+
+/* Fills sel[SK_COUNT] from a comma list of kind names: include (NULL or
+ * "": every kind) less exclude (NULL or "": none). An unknown name or an
+ * empty selection is reported to diag naming the option (include_opt,
+ * exclude_opt), the name and the valid kinds; returns 0 or FS_EUSAGE. */
+int scn_kinds_select(const char *include, const char *exclude, const char *include_opt,
+                     const char *exclude_opt, unsigned char sel[]);
 
 #endif

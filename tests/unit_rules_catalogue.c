@@ -1,6 +1,7 @@
 /* Unit tests of the rules backend's catalogue (pipeline/llm/rules_catalogue.c)
  * and its expression language (rules_expr.c): the built-in catalogue
- * compiles, holds one family per fault kind with distinct labels and maps
+ * compiles, holds one family per fault kind that has reasoning (a kind may
+ * leave it out; a catalogue of no family compiles) with distinct labels and maps
  * metrics to families; expressions compute what they say (absent values,
  * comparisons that fail on them, text joins, series, tables, top/rest,
  * unique, join) and templates print at their precision; a broken catalogue
@@ -16,13 +17,35 @@
 #include "src/core/errors.h"
 #include "tests/check.h"
 
+const char *chk_kinds_text(void); /* every kind's JSON, embedded by CMake */
+
+/* How many kinds' JSON files have a "reasoning" object. */
+static int kinds_with_reasoning(void) {
+  json_t *all = json_loads(chk_kinds_text(), 0, NULL);
+  int n = 0;
+  for (size_t i = 0; i < json_array_size(all); i++)
+    n += json_object_get(json_array_get(all, i), "reasoning") != NULL;
+  CHECK_EQ((int)json_array_size(all), SK_COUNT);
+  json_decref(all);
+  return n;
+}
+
 static void test_builtin(void) {
   const rc_catalogue *c = rules_catalogue();
   if (!c) {
     diag_print(stderr);
     CHECK_FAIL("the built-in catalogue does not compile");
   }
-  CHECK_EQ(c->n, SK_COUNT);
+  CHECK_EQ(c->n, kinds_with_reasoning());
+  CHECK(c->n >= 6 && c->n <= SK_COUNT); /* the six built-in kinds keep theirs */
+  /* a catalogue of no family compiles: every answer is then the generic one */
+  rc_catalogue *none = NULL;
+  CHECK_EQ(rc_parse(&none, "[]", "test"), 0);
+  CHECK(none != NULL && none->n == 0);
+  json_t *ctx0 = json_object();
+  CHECK_EQ(rc_recognise(none, ctx0), -1);
+  json_decref(ctx0);
+  rc_destroy(&none);
   for (int i = 0; i < c->n; i++)
     for (int j = 0; j < i; j++)
       CHECK(strcmp(c->f[i].label, c->f[j].label) != 0);

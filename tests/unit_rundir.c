@@ -106,6 +106,8 @@ static void test_held_and_clear(const char *top) {
   put(d, "llm/contexts.jsonl", line);
   put(d, "llm/rules.jsonl", line);
   put(d, "results/summary.md", "x");
+  put(d, "results/kinds.json", "x");
+  put(d, "results/kinds.md", "x");
   put(d, "checkpoint/manifest.json", "x");
   put(d, "checkpoint/w000003-r0001.bin", "x");
   put(d, "checkpoint/w000003-root.bin.tmp", "x");
@@ -120,10 +122,10 @@ static void test_held_and_clear(const char *top) {
   put(d, "results/mine.csv", "mine");
   put(d, "judgment/rules/review.txt", "mine");
   put(d, "calibration/notes.txt", "mine");
-  CHECK_EQ(rundir_held(d, list, sizeof list), 11);
+  CHECK_EQ(rundir_held(d, list, sizeof list), 13);
   CHECK(strstr(list, "fleet.h5") && strstr(list, "llm/rules.jsonl"));
   put(d, "llm/mine.jsonl", "{\"a\": 1}\n"); /* in the way: --force must not take it */
-  CHECK_EQ(rundir_held(d, list, sizeof list), 12);
+  CHECK_EQ(rundir_held(d, list, sizeof list), 14);
   diag_clear();
   CHECK_EQ(rundir_clear(d), FS_EIO);
   CHECK(strstr(diag_first(), "llm/mine.jsonl is a file without a fleetsim run header") != NULL);

@@ -161,13 +161,49 @@ static void test_defaults_parse(const fleet *f) {
     scn_destroy(&set);
   }
   char *text = NULL;
-  CHECK_EQ(scn_random(&text, 2 * SK_COUNT, 11, f), 0);
+  CHECK_EQ(scn_random(&text, 2 * SK_COUNT, 11, f, NULL, 0.0), 0);
   scn_set *set = NULL;
   if (scn_parse(&set, text, "random.json", f) != 0)
     CHECK_FAIL("random file: %s\n%s", diag_first(), text);
   CHECK_EQ(set->n, 2 * SK_COUNT);
   scn_destroy(&set);
   free(text);
+  /* co-occurring faults: every scenario still valid, and some start inside
+   * the window of the one before them */
+  CHECK_EQ(scn_random(&text, 4 * SK_COUNT, 11, f, NULL, 0.5), 0);
+  if (scn_parse(&set, text, "random overlap.json", f) != 0)
+    CHECK_FAIL("random file with overlap: %s\n%s", diag_first(), text);
+  int inside = 0;
+  for (int i = 1; i < set->n; i++)
+    inside += set->s[i].t_start >= set->s[i - 1].t_start && set->s[i].t_start < set->s[i - 1].t_end;
+  CHECK(inside >= SK_COUNT);
+  scn_destroy(&set);
+  free(text);
+  /* a selection: only the kinds included, less those excluded */
+  unsigned char sel[SK_COUNT];
+  CHECK_EQ(scn_kinds_select("thermal_cascade,training_straggler,hbm_degradation",
+                            "hbm_degradation", "--kinds", "--exclude-kinds", sel),
+           0);
+  CHECK_EQ(scn_random(&text, 12, 5, f, sel, 0.25), 0);
+  CHECK_EQ(scn_parse(&set, text, "random selected.json", f), 0);
+  for (int i = 0; i < set->n; i++)
+    CHECK(set->s[i].kind == scn_kind_by_name("thermal_cascade") ||
+          set->s[i].kind == scn_kind_by_name("training_straggler"));
+  scn_destroy(&set);
+  free(text);
+  CHECK_EQ(scn_kinds_select(NULL, "thermal_cascade", "--kinds", "--exclude-kinds", sel), 0);
+  CHECK(!sel[scn_kind_by_name("thermal_cascade")] && sel[scn_kind_by_name("hbm_degradation")]);
+  diag_clear();
+  CHECK_EQ(scn_kinds_select("thermal_cascade,fan_fire", NULL, "--kinds", "--exclude-kinds", sel),
+           FS_EUSAGE);
+  CHECK(strstr(diag_first(), "unknown kind 'fan_fire'") &&
+        strstr(diag_first(), "training_straggler"));
+  diag_clear();
+  CHECK_EQ(scn_kinds_select("thermal_cascade", "thermal_cascade", "--kinds", "--exclude-kinds",
+                            sel),
+           FS_EUSAGE);
+  CHECK(strstr(diag_first(), "no kind is left"));
+  diag_clear();
 }
 
 /* A typo in a magnitude is refused at parse time: file, id, key and value. */
@@ -195,7 +231,7 @@ static void test_typo_refused(const fleet *f) {
 
 /* `fleetsim scenarios --kinds`: every kind, key, unit and help line. */
 static void test_markdown(void) {
-  char *md = scn_kinds_markdown();
+  char *md = scn_kinds_markdown(NULL);
   CHECK(md != NULL);
   for (int k = 0; k < SK_COUNT; k++) {
     const scn_kind_ops *ops = scn_kind_ops_of((scn_kind)k);

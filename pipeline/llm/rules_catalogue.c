@@ -355,17 +355,17 @@ int rc_parse(rc_catalogue **out, const char *text, const char *source) {
   *out = NULL;
   json_error_t err;
   json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &err);
-  if (!json_is_array(root) || json_array_size(root) == 0 ||
-      json_array_size(root) > RC_MAX_FAMILIES) {
+  if (!json_is_array(root) || json_array_size(root) > RC_MAX_FAMILIES) {
     if (!root)
       diag_addf("%s: line %d: %s", source, err.line, err.text);
     else
-      diag_addf("%s: expected an array of 1 to %d families", source, RC_MAX_FAMILIES);
+      diag_addf("%s: expected an array of 0 to %d families", source, RC_MAX_FAMILIES);
     json_decref(root);
     return FS_EINVAL;
   }
   rc_catalogue *c = calloc(1, sizeof *c);
-  if (!c || !(c->f = calloc(json_array_size(root), sizeof *c->f))) {
+  /* no family (no kind has reasoning): every answer is the generic one */
+  if (!c || !(c->f = calloc(json_array_size(root) + 1, sizeof *c->f))) {
     free(c);
     json_decref(root);
     return FS_ENOMEM;

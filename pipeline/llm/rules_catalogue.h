@@ -78,7 +78,9 @@ typedef struct {
   int order[RC_MAX_FAMILIES]; /* family indexes by precedence */
 } rc_catalogue;
 
-/* Parses and compiles catalogue text (a JSON array of families); source
+/* Parses and compiles catalogue text (a JSON array of 0 to RC_MAX_FAMILIES
+ * families: a kind's JSON may leave its "reasoning" out, and an event of a
+ * kind without one gets the generic answer of rules_diagnose.h); source
  * names it in messages, which go to diag naming the family (its position
  * and label), the key and the problem. 0, FS_EINVAL or FS_ENOMEM. */
 int rc_parse(rc_catalogue **out, const char *text, const char *source);

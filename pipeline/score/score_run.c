@@ -13,6 +13,7 @@
 #include "io/archive_check.h"
 #include "pipeline/score/calibration_report.h"
 #include "pipeline/score/checklist.h"
+#include "pipeline/score/kind_table.h"
 #include "pipeline/detect/contexts_file.h"
 #include "pipeline/score/scorer.h"
 #include "src/core/diag.h"
@@ -169,13 +170,45 @@ static void score_detection_md(FILE *fp, const char *dir) {
   json_decref(d);
 }
 
+/* The per-kind document (kind_table.h) of DIR's detection.json and the
+ * scored backends; NULL when the run wrote no detection.json or on
+ * allocation failure. */
+static json_t *score_kinds(const score_set *s) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/results/detection.json", s->dir);
+  json_t *d = json_load_file(path, 0, NULL);
+  json_t *sum = d ? scr_summary_json((const scr_backend *const *)s->b, s->n) : NULL;
+  json_t *k = sum ? ktab_json(d, sum) : NULL;
+  json_decref(sum);
+  json_decref(d);
+  return k;
+}
+
+static int score_write_kinds_json(FILE *fp, void *arg) {
+  json_t *k = score_kinds(arg);
+  int rc = k && json_dumpf(k, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? 0 : FS_EIO;
+  json_decref(k);
+  return rc;
+}
+
+static int score_write_kinds_md(FILE *fp, void *arg) {
+  json_t *k = score_kinds(arg);
+  int rc = k ? ktab_markdown(fp, k) : FS_EIO;
+  json_decref(k);
+  return rc;
+}
+
 static int score_write_md(FILE *fp, void *arg) {
   score_set *s = arg;
   int rc = scr_summary_markdown(fp, (const scr_backend *const *)s->b, s->n);
   if (rc)
     return rc;
   score_detection_md(fp, s->dir);
-  return ferror(fp) ? FS_EIO : 0;
+  json_t *k = score_kinds(s);
+  if (k && json_array_size(json_object_get(k, "kinds")) > 0)
+    rc = ktab_markdown(fp, k);
+  json_decref(k);
+  return rc ? rc : ferror(fp) ? FS_EIO : 0;
 }
 
 /* ---- judgment packages -------------------------------------------------- */
@@ -366,6 +399,14 @@ int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print
   if (rc == 0) {
     snprintf(path, sizeof path, "%s/results/summary.md", dir);
     rc = score_write(path, "the summary", score_write_md, &set);
+  }
+  if (rc == 0) {
+    snprintf(path, sizeof path, "%s/results/kinds.json", dir);
+    rc = score_write(path, "the per-kind table", score_write_kinds_json, &set);
+  }
+  if (rc == 0) {
+    snprintf(path, sizeof path, "%s/results/kinds.md", dir);
+    rc = score_write(path, "the per-kind table", score_write_kinds_md, &set);
   }
   if (rc == 0) /* packages of an earlier scoring (other backends, other calls) go */
     rc = rundir_clear_judgment(dir);

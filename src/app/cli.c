@@ -112,6 +112,8 @@ typedef enum {
   OPT_RANDOM_SEED,
   OPT_RANDOM_OUT,
   OPT_KINDS,
+  OPT_EXCLUDE_KINDS,
+  OPT_OVERLAP,
   OPT_MARKDOWN
 } cli_option_id;
 
@@ -206,9 +208,19 @@ static const cli_option cli_options[] = {
     {"--seed", "K", CB_SCENARIOS, 0, OPT_RANDOM_SEED,
      "seed of the generator (default: the config's seed)"},
     {"--out", "FILE", CB_SCENARIOS, 0, OPT_RANDOM_OUT, "file to write (default: stdout)"},
-    {"--kinds", NULL, CB_SCENARIOS, 0, OPT_KINDS,
-     "print every fault kind's keys as Markdown (targets; magnitudes with their default, "
-     "bounds, units and what they set) from the kinds' own tables, and write no file"},
+    {"--kinds", "[LIST]", CB_SCENARIOS, 0, OPT_KINDS,
+     "the fault kinds to use, a comma list of kind names (default: every kind), e.g. "
+     "thermal_cascade,fail_slow_gpu; with --random it draws only these; without --random it "
+     "prints their keys as Markdown (targets; magnitudes with their default, bounds, units "
+     "and what they set) from the kinds' own tables, and writes no file. Alone, `--kinds` "
+     "lists every kind"},
+    {"--exclude-kinds", "LIST", CB_SCENARIOS, 0, OPT_EXCLUDE_KINDS,
+     "comma list of kinds to leave out of --kinds (held-out evaluation: tune on some kinds, "
+     "test on the others)"},
+    {"--overlap", "P", CB_SCENARIOS, 0, OPT_OVERLAP,
+     "probability, 0-1, that a random scenario co-occurs with the one drawn before it: it "
+     "starts inside that one's window, on the same racks where both kinds take racks "
+     "(default 0.25; 0 draws what the generator drew before the option existed)"},
     {"--quiet", NULL, CB_RUN | CB_ESCALATE | CB_SCORE | CB_EXPORT, 0, OPT_QUIET,
      "no progress on stderr (summaries still go to stdout)"},
     {"--markdown", NULL, CB_HELP, 0, OPT_MARKDOWN, "print the reference as Markdown"},
@@ -403,13 +415,28 @@ static int cli_apply(cli_args *a, const cli_option *o, const char *v) {
     return 0;
   case OPT_KINDS:
     a->list_kinds = 1;
+    a->kinds = v;
     return 0;
+  case OPT_EXCLUDE_KINDS:
+    a->exclude_kinds = v;
+    return 0;
+  case OPT_OVERLAP: {
+    char *end = NULL;
+    errno = 0;
+    a->overlap = strtod(v, &end);
+    if (!*v || *end || errno || !(a->overlap >= 0 && a->overlap <= 1)) {
+      diag_addf("--overlap %s: expected a probability in [0, 1]", v);
+      return FS_EUSAGE;
+    }
+    return 0;
+  }
   }
   return FS_EUSAGE;
 }
 
-/* Checks between options and required ones, after the whole line is read. */
-static int cli_check(const cli_args *a) {
+/* Checks between options and required ones, after the whole line is read;
+ * settles what --kinds means (a selection with --random, else a listing). */
+static int cli_check(cli_args *a) {
   switch (a->command) {
   case CLI_RUN:
     if (a->no_llm && a->nbackends > 0) {
@@ -447,10 +474,10 @@ static int cli_check(const cli_args *a) {
     }
     return 0;
   case CLI_SCENARIOS:
-    if (a->random_count > 0 && a->list_kinds) {
-      diag_addf("scenarios: --random and --kinds exclude each other");
-      return FS_EUSAGE;
-    }
+    if (a->random_count > 0)
+      a->list_kinds = 0; /* --kinds LIST selects what --random draws */
+    else if (a->exclude_kinds)
+      a->list_kinds = 1;
     if (a->random_count == 0 && !a->list_kinds) {
       diag_addf("scenarios: --random N (or --kinds) is required (e.g. fleetsim scenarios "
                 "--random 6 --seed 7)");
@@ -466,6 +493,7 @@ int cli_parse(int argc, char **argv, cli_args *a) {
   memset(a, 0, sizeof *a);
   a->out_dir = "fleetsim-run";
   a->exp.from_h = a->exp.to_h = NAN;
+  a->overlap = 0.25;
   if (argc < 2) {
     diag_addf("no command given (try 'fleetsim --help')");
     return FS_EUSAGE;
@@ -505,7 +533,10 @@ int cli_parse(int argc, char **argv, cli_args *a) {
       return FS_EUSAGE;
     }
     const char *v = NULL;
-    if (o->arg && !(v = cli_value(argc, argv, &i, o->name)))
+    /* --kinds takes an optional list: alone, or before another option, none */
+    int bare = o->id == OPT_KINDS && strchr(arg, '=') == NULL &&
+               (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0);
+    if (o->arg && !bare && !(v = cli_value(argc, argv, &i, o->name)))
       return FS_EUSAGE;
     int rc = cli_apply(a, o, v);
     if (rc)

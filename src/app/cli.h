@@ -27,7 +27,10 @@ typedef struct {
   const char *scenarios_path; /* --scenarios F, "none", or NULL (built-in default) */
   long random_count;          /* scenarios --random N */
   const char *random_seed;    /* scenarios --seed K (text, checked later) */
-  int list_kinds;             /* scenarios --kinds */
+  int list_kinds;             /* scenarios --kinds without --random */
+  const char *kinds;          /* scenarios --kinds LIST (NULL: every kind) */
+  const char *exclude_kinds;  /* scenarios --exclude-kinds LIST */
+  double overlap;             /* scenarios --overlap P (default 0.25) */
   const char *out_dir;        /* run: --out DIR (default "fleetsim-run");
                                  scenarios: --out FILE (default stdout) */
   const char *sets[CLI_MAX_SETS]; /* "key=value" from --seed, --hours, --set */

@@ -124,10 +124,12 @@ static int main_validate(const cli_args *a, const fs_config *cfg, const llm_spec
 
 /* fleetsim scenarios --random N: writes a random valid scenario file. */
 /* `scenarios --kinds`: every kind's keys, on the printing rank. */
-static int main_list_kinds(void) {
-  if (!par_prints())
-    return 0;
-  char *text = scn_kinds_markdown();
+static int main_list_kinds(const cli_args *a) {
+  unsigned char sel[SK_COUNT];
+  int rc = scn_kinds_select(a->kinds, a->exclude_kinds, "--kinds", "--exclude-kinds", sel);
+  if (rc || !par_prints())
+    return rc;
+  char *text = scn_kinds_markdown(sel);
   if (!text)
     return FS_ENOMEM;
   int bad = fputs(text, stdout) < 0 || fflush(stdout) != 0;
@@ -151,14 +153,16 @@ static int main_random_scenarios(const cli_args *a, const fs_config *cfg) {
     }
     seed = v;
   }
-  if (!par_prints())
-    return 0;
+  unsigned char sel[SK_COUNT];
+  int rc = scn_kinds_select(a->kinds, a->exclude_kinds, "--kinds", "--exclude-kinds", sel);
+  if (rc || !par_prints())
+    return rc;
   fleet *f = NULL;
   char *text = NULL;
   scn_set *check = NULL;
-  int rc = fleet_init(&f, cfg);
+  rc = fleet_init(&f, cfg);
   if (rc == 0)
-    rc = scn_random(&text, (int)a->random_count, seed, f);
+    rc = scn_random(&text, (int)a->random_count, seed, f, sel, a->overlap);
   if (rc == 0) /* what we write must parse: a generator bug is ours, not the user's */
     rc = scn_parse(&check, text, "generated scenarios", f);
   if (rc == 0) {
@@ -408,7 +412,7 @@ int main(int argc, char **argv) {
     case CLI_SCENARIOS:
       rc = cli_load_config(&args, &cfg);
       if (rc == 0 && args.list_kinds)
-        rc = par_agree(main_list_kinds());
+        rc = par_agree(main_list_kinds(&args));
       else if (rc == 0)
         rc = par_agree(main_random_scenarios(&args, &cfg));
       break;

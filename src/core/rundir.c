@@ -117,6 +117,7 @@ static int rundir_is_judgment_name(const char *n) {
 
 static int rundir_is_results_name(const char *n) {
   return rundir_tail(n, "calls.jsonl") || rundir_tail(n, "summary.json") ||
+         rundir_tail(n, "kinds.json") || rundir_tail(n, "kinds.md") ||
          rundir_tail(n, "summary.md") || rundir_tail(n, "detection.json") ||
          rundir_tail(n, "calibration.json") || rundir_tail(n, "calibration.md");
 }

@@ -195,15 +195,22 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   memcpy(scale, &m->gpu_power_scale[gi], sizeof scale);
   memcpy(toff, &m->gpu_temp_offset_c[gi], sizeof toff);
   memcpy(temp_c, &m->temp_c[gi], sizeof temp_c);
-  float ubase[G];
+  float ubase[G], cap[G], hung_w[G];
   memcpy(ubase, gc->ubase, sizeof ubase);
+  memcpy(cap, d->clock_sag_mhz, sizeof cap); /* the sag below boost, then the ceiling */
+  int hung[G];
+  for (int g = 0; g < G; g++) { /* a stuck GPU: no work, its clocks up, extra watts */
+    cap[g] = cap[g] > 0 ? TEL_BOOST_MHZ - cap[g] : 0.0f;
+    hung[g] = (d->hung_gpu_mask >> g) & 1;
+    hung_w[g] = hung[g] ? d->hung_power_w : 0.0f;
+  }
   /* locals, not loads in the arms of a select: those would keep the loops scalar */
   const float unoise = gc->unoise, dyn_w = gc->dyn_w, target0 = gc->target0, board_c = gc->board_c;
   const float alpha = m->alpha, membw_a = gc->membw_a, membw_b = gc->membw_b, membw_k = gc->membw_k;
   const int membw_job = gc->membw_job;
   for (int g = 0; g < G; g++) {
     const float u0 = ubase[g];
-    const float u = u0 > 0 ? tel_clampf(u0 + unoise * zu[g], 0.5f, 100.0f) : 0.0f;
+    const float u = u0 > 0 && !hung[g] ? tel_clampf(u0 + unoise * zu[g], 0.5f, 100.0f) : 0.0f;
     /* clocks follow the lagged temperature: boost drops above 74 C, the
      * thermal slowdown cuts hard above 83 C (NaN before the first scrape:
      * every comparison is false, so boost clocks and no events) */
@@ -211,17 +218,18 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
     const float c1 = tp > TEL_BOOST_KNEE_C ? TEL_BOOST_MHZ - 6.0f * (tp - TEL_BOOST_KNEE_C) : TEL_BOOST_MHZ;
     const int sw = tp >= TEL_THROTTLE_C;
     const float c2 = sw ? c1 - 110.0f * (tp - TEL_THROTTLE_C + 1.0f) : c1;
-    const float ck = tel_clampf(c2, 900.0f, TEL_BOOST_MHZ);
+    const float ck0 = tel_clampf(c2, 900.0f, TEL_BOOST_MHZ);
+    const float ck = cap[g] > 0 && cap[g] < ck0 ? cap[g] : ck0; /* fail-slow, firmware */
     const float speed = ck / TEL_BOOST_MHZ;
     const float p0 = (TEL_IDLE_W + dyn_w * (u / 100.0f) * (0.55f + 0.45f * speed)) * scale[g] +
-                     6.0f * zp[g];
+                     6.0f * zp[g] + hung_w[g];
     const int capped = p0 > TEL_POWER_CAP_W;
     const float p = capped ? TEL_POWER_CAP_W : p0;
     const float target = target0 + 0.04f * p + toff[g] + board_c + 0.3f * zt[g];
     const float tn = tp != tp ? target : tp + alpha * (target - tp);
     const float mb0 = membw_job ? 62.0f * u / 96.0f : membw_a + membw_b * u * membw_k;
     events[g] = (sw ? CLOCK_EVENT_SW_THERMAL : 0u) | (tp >= TEL_HW_THROTTLE_C ? CLOCK_EVENT_HW_THERMAL : 0u) |
-                (capped ? CLOCK_EVENT_SW_POWER_CAP : 0u) | (u < 5.0f ? CLOCK_EVENT_IDLE : 0u);
+                (capped ? CLOCK_EVENT_SW_POWER_CAP : 0u) | (u < 5.0f && !hung[g] ? CLOCK_EVENT_IDLE : 0u);
     util[g] = u;
     clock[g] = ck;
     power[g] = p;
@@ -234,8 +242,10 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   const float fb_free = gc->fb_free, pcie_tx = gc->pcie_tx, pcie_rx_k = gc->pcie_rx_k;
   const int pcie_ckpt = gc->pcie_ckpt;
   float nvlink_bps[G];
+  const float link = d->link_scale > 0 ? d->link_scale : 1.0f;
   for (int g = 0; g < G; g++)
-    nvlink_bps[g] = nvlink_k * (util[g] / 100.0f) * (0.9f + 0.1f * (clock[g] / TEL_BOOST_MHZ));
+    nvlink_bps[g] =
+        nvlink_k * (util[g] / 100.0f) * (0.9f + 0.1f * (clock[g] / TEL_BOOST_MHZ)) * link;
   /* one loop per metric: each stores through one pointer and reads only
    * locals, so no run-time alias checks keep it from vectorising */
 #define TEL_STORE(k, field, expr)                                                                \
@@ -247,7 +257,7 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   TEL_STORE(GM_TEMP, f, temp[g]);
   TEL_STORE(GM_MEM_TEMP, f, temp[g] + 1.5f + 0.05f * membw[g]);
   TEL_STORE(GM_POWER, f, power[g]);
-  TEL_STORE(GM_SM_CLOCK, f, util[g] < 5.0f ? 345.0f : clock[g]);
+  TEL_STORE(GM_SM_CLOCK, f, util[g] < 5.0f && !hung[g] ? 345.0f : clock[g]);
   TEL_STORE(GM_MEM_CLOCK, f, TEL_MEM_MHZ);
   TEL_STORE(GM_SM_UTIL, f, util[g]);
   TEL_STORE(GM_MEM_BW_UTIL, f, membw[g]);
@@ -257,8 +267,8 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   TEL_STORE(GM_DRAM_ACTIVE, f, 0.009f * membw[g]);
   TEL_STORE(GM_FB_USED, f, fb_used);
   TEL_STORE(GM_FB_FREE, f, fb_free);
-  TEL_STORE(GM_PCIE_TX, f, pcie_ckpt ? pcie_tx : 4.0e8f * util[g] / 100.0f);
-  TEL_STORE(GM_PCIE_RX, f, pcie_rx_k * util[g] / 100.0f);
+  TEL_STORE(GM_PCIE_TX, f, (pcie_ckpt ? pcie_tx : 4.0e8f * util[g] / 100.0f) * link);
+  TEL_STORE(GM_PCIE_RX, f, pcie_rx_k * util[g] / 100.0f * link);
   TEL_STORE(GM_NVLINK_TX, f, nvlink_bps[g]);
   TEL_STORE(GM_NVLINK_RX, f, nvlink_bps[g]);
   TEL_STORE(GM_CLOCK_EVENTS, u, events[g]);
@@ -316,14 +326,16 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
 
   /* in GPU order, as the node's sums always were */
   float power_sum = 0, power_sq = 0, clock_min = TEL_BOOST_MHZ, clock_sum = 0;
+  int hung_any = 0;
   for (int g = 0; g < G; g++) {
     power_sum += power[g];
     power_sq += power[g] * power[g];
     clock_sum += clock[g];
     if (util[g] >= 5.0f && clock[g] < clock_min)
       clock_min = clock[g];
+    hung_any |= hung[g];
   }
-  *sum = (tel_gpu_sums){power_sum, power_sq, clock_sum, clock_min, replay_max};
+  *sum = (tel_gpu_sums){power_sum, power_sq, clock_sum, clock_min, replay_max, hung_any};
 }
 
 /* Advances the 8 GPUs of local node i (drivers d, node quantities nc, a
@@ -466,9 +478,12 @@ void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const te
   float base_ms = (float)(job->step_time_s * 1000.0);
   float compute = base_ms * 0.92f * powf(TEL_BOOST_MHZ / clock_min, 0.85f);
   float excess = replay_max > 3.0f ? replay_max - 2.0f : 0.0f;
-  float comm = base_ms * 0.08f + TEL_NVLINK_REPLAY_MS * excess +
+  const float link = d->link_scale > 0 ? d->link_scale : 1.0f;
+  float comm = base_ms * 0.08f / link + TEL_NVLINK_REPLAY_MS * excess +
                cong * (40.0f + 160.0f * (float)rng_uniform(m->node_bits[3][i] >> 1));
   float own = (compute + comm) * (1.0f + 0.002f * z_step);
+  if (sum.hung) /* a stuck GPU: no step completes in the interval */
+    own = fmaxf(own, 1000.0f * dt);
   /* a checkpoint stalls the interval: fewer steps, so a longer mean step */
   float busy = dt - nc.stall_s;
   float step_s = own / 1000.0f;

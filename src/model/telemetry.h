@@ -26,6 +26,11 @@ typedef struct {
   float nvlink_replays;    /* extra NVLink replays per interval on masked GPUs */
   uint8_t nvlink_gpu_mask;
   float sbe_per_interval[FLEET_GPUS]; /* extra single-bit ECC errors per interval */
+  /* silicon, firmware and stuck-kernel causes */
+  float clock_sag_mhz[FLEET_GPUS]; /* SM clock ceiling this far below boost; 0: none */
+  float link_scale;                /* NVLink and PCIe throughput factor; 0: unchanged */
+  uint8_t hung_gpu_mask;           /* GPUs stuck in a kernel that does no work */
+  float hung_power_w;              /* power above idle each stuck GPU draws */
 } tel_drivers;
 
 /* One window of this rank's telemetry: rows are scrapes. */

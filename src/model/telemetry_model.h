@@ -75,6 +75,7 @@ typedef struct {
 /* What the node part needs from its GPUs. */
 typedef struct {
   float power_sum, power_sq, clock_sum, clock_min, replay_max;
+  int hung; /* a GPU of the node is stuck in a kernel (tel_drivers.hung_gpu_mask) */
 } tel_gpu_sums;
 
 /* What every node of one scrape shares. */
