@@ -94,7 +94,9 @@ static void test_default_file(const chk_set *set) {
   CHECK(!chk_is_signature(set, 0, "gpu_ecc_sbe_total"));
   CHECK_EQ(chk_signature_rank(set, 0, NULL), -1);
   CHECK(chk_kind(set, 2)->slow_burn && !chk_kind(set, 0)->slow_burn);
-  CHECK(chk_kind(set, 0)->compatible == 1u << 5); /* thermal with straggler */
+  /* thermal with straggler, with the row's CRAH failure and with a lying sensor */
+  CHECK(chk_kind(set, 0)->compatible ==
+        (1u << SK_training_straggler | 1u << SK_crah_failure | 1u << SK_temp_sensor_fault));
   chk_list *l = NULL;
   CHECK_EQ(chk_compile(&l, set, "none", 2, NULL), 0);
   CHECK_EQ(benchmark_items(l), 1);

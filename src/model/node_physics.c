@@ -115,6 +115,9 @@ typedef struct {
   float nvlink_k;          /* NVLink bytes/s at 100% util */
   int pcie_ckpt;           /* a checkpoint write: pcie_tx is the constant below */
   float pcie_tx, pcie_rx_k;
+  float plim;                  /* driver: enforced GPU power limit, W */
+  float stuck[FLEET_GPUS];     /* driver: 1 where the temperature reading is stuck */
+  float stuck_c[FLEET_GPUS], off_c[FLEET_GPUS]; /* the stuck reading, else its offset */
 } tel_gpu_ctx;
 
 static void tel_gpu_ctx_set(const tel_model *m, const tel_drivers *d, const tel_node_ctx *nc,
@@ -149,6 +152,13 @@ static void tel_gpu_ctx_set(const tel_model *m, const tel_drivers *d, const tel_
   gc->pcie_ckpt = in_job && nc->stall_s > 0;
   gc->pcie_tx = gc->pcie_ckpt ? 1.2e10f * nc->stall_s / m->dt : 0.0f;
   gc->pcie_rx_k = inference ? 1.5e9f : 6.0e8f;
+  const float lim = d->gpu_power_limit_w;
+  gc->plim = lim > 0 && lim < TEL_POWER_CAP_W ? lim : TEL_POWER_CAP_W;
+  for (int g = 0; g < FLEET_GPUS; g++) {
+    gc->stuck[g] = (d->sensor_stuck_mask >> g) & 1 ? 1.0f : 0.0f;
+    gc->stuck_c[g] = d->sensor_stuck_c[g];
+    gc->off_c[g] = d->sensor_offset_c[g];
+  }
 }
 
 /* The scalar path of one GPU's event counts at one scrape (global index gi
@@ -188,7 +198,11 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   float util[G], clock[G], power[G], temp[G], membw[G];
   uint32_t events[G];
   /* local copies: a loop over locals only needs no run-time alias checks */
-  float zu[G], zp[G], zt[G], scale[G], toff[G], temp_c[G];
+  float zu[G], zp[G], zt[G], scale[G], toff[G], temp_c[G], reading[G];
+  float stuck[G], stuck_c[G], off_c[G];
+  memcpy(stuck, gc->stuck, sizeof stuck);
+  memcpy(stuck_c, gc->stuck_c, sizeof stuck_c);
+  memcpy(off_c, gc->off_c, sizeof off_c);
   memcpy(zu, z[GN_UTIL], sizeof zu);
   memcpy(zp, z[GN_POWER], sizeof zp);
   memcpy(zt, z[GN_TEMP], sizeof zt);
@@ -208,6 +222,7 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   const float unoise = gc->unoise, dyn_w = gc->dyn_w, target0 = gc->target0, board_c = gc->board_c;
   const float alpha = m->alpha, membw_a = gc->membw_a, membw_b = gc->membw_b, membw_k = gc->membw_k;
   const int membw_job = gc->membw_job;
+  const float plim = gc->plim;
   for (int g = 0; g < G; g++) {
     const float u0 = ubase[g];
     const float u = u0 > 0 && !hung[g] ? tel_clampf(u0 + unoise * zu[g], 0.5f, 100.0f) : 0.0f;
@@ -223,17 +238,32 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
     const float speed = ck / TEL_BOOST_MHZ;
     const float p0 = (TEL_IDLE_W + dyn_w * (u / 100.0f) * (0.55f + 0.45f * speed)) * scale[g] +
                      6.0f * zp[g] + hung_w[g];
-    const int capped = p0 > TEL_POWER_CAP_W;
-    const float p = capped ? TEL_POWER_CAP_W : p0;
-    const float target = target0 + 0.04f * p + toff[g] + board_c + 0.3f * zt[g];
+    /* a lowered power limit: the clocks fall until the board fits under it
+     * (the power law above solved for the speed), not below the floor */
+    const int limited = (p0 > plim) & (plim < TEL_POWER_CAP_W);
+    const float du = dyn_w * (u / 100.0f);
+    const float headroom = (plim - 6.0f * zp[g] - hung_w[g]) / scale[g] - TEL_IDLE_W;
+    const float f_lim = du > 0 ? headroom / du : 1.0f;
+    const float ck_lim = tel_clampf(TEL_BOOST_MHZ * (f_lim - 0.55f) / 0.45f, TEL_CAP_FLOOR_MHZ, ck);
+    const float ckp = limited ? ck_lim : ck;
+    const float p1 = (TEL_IDLE_W + du * (0.55f + 0.45f * (ckp / TEL_BOOST_MHZ))) * scale[g] +
+                     6.0f * zp[g] + hung_w[g];
+    const int capped = limited | (p0 > TEL_POWER_CAP_W);
+    const float p = limited ? p1 : (p0 > TEL_POWER_CAP_W ? TEL_POWER_CAP_W : p0);
+    /* the BMC sets the zone's fans from the reading: one too low under-cools */
+    const float rd = stuck[g] > 0 ? stuck_c[g] : tp + off_c[g];
+    const float fan = tp == tp ? tel_clampf(TEL_FAN_ZONE_GAIN * (tp - rd), 0.0f, TEL_FAN_ZONE_MAX_C)
+                               : 0.0f;
+    const float target = target0 + 0.04f * p + toff[g] + board_c + 0.3f * zt[g] + fan;
     const float tn = tp != tp ? target : tp + alpha * (target - tp);
     const float mb0 = membw_job ? 62.0f * u / 96.0f : membw_a + membw_b * u * membw_k;
     events[g] = (sw ? CLOCK_EVENT_SW_THERMAL : 0u) | (tp >= TEL_HW_THROTTLE_C ? CLOCK_EVENT_HW_THERMAL : 0u) |
                 (capped ? CLOCK_EVENT_SW_POWER_CAP : 0u) | (u < 5.0f && !hung[g] ? CLOCK_EVENT_IDLE : 0u);
     util[g] = u;
-    clock[g] = ck;
+    clock[g] = ckp;
     power[g] = p;
     temp[g] = tn;
+    reading[g] = stuck[g] > 0 ? stuck_c[g] : tn + off_c[g]; /* what the sensor reports */
     membw[g] = tel_clampf(mb0 + 1.5f * zu[g], 0.0f, 100.0f);
   }
   memcpy(&m->temp_c[gi], temp, sizeof temp);
@@ -254,7 +284,7 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
     for (int g = 0; g < G; g++)                                                                  \
       out_[g].field = (expr);                                                                    \
   } while (0)
-  TEL_STORE(GM_TEMP, f, temp[g]);
+  TEL_STORE(GM_TEMP, f, reading[g]);
   TEL_STORE(GM_MEM_TEMP, f, temp[g] + 1.5f + 0.05f * membw[g]);
   TEL_STORE(GM_POWER, f, power[g]);
   TEL_STORE(GM_SM_CLOCK, f, util[g] < 5.0f && !hung[g] ? 345.0f : clock[g]);
@@ -370,7 +400,9 @@ void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const te
   int in_job = nc.tenant == TENANT_TRAINING && nc.job >= 0;
   int inference = nc.tenant != TENANT_TRAINING;
   if (inference) {
-    nc.load = tel_clampf(sc->load * (1.0f + 0.05f * z_load), 0.05f, 1.0f);
+    float load = sc->load * (1.0f + 0.05f * z_load);
+    load += tel_clampf(d->load_burst, 0.0f, 1.0f) * (1.0f - load); /* a traffic burst */
+    nc.load = tel_clampf(load, 0.05f, 1.0f);
     nc.util_base = 100.0f * (0.15f + 0.75f * nc.load);
   } else if (in_job) {
     nc.stall_s = m->job_stall_s[nc.job];
@@ -406,7 +438,10 @@ void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const te
   float cv = mean_p > 0 ? sqrtf(var_p) / mean_p : 0.0f;
   float host_w = 850.0f + (inference ? 250.0f * nc.load : 300.0f);
   st->node[NM_INLET_TEMP][o].f = nc.inlet_c;
-  st->node[NM_PDU_IMBALANCE][o].f = 3.0f + 30.0f * cv + 0.4f * z_inlet;
+  /* a lost phase: its share x moves onto the other two, loads (1 - x, 1 + x/2,
+   * 1 + x/2) of mean 1, so the largest deviation from the mean is 100 x % */
+  st->node[NM_PDU_IMBALANCE][o].f =
+      3.0f + 30.0f * cv + 0.4f * z_inlet + 100.0f * tel_clampf(d->phase_loss, 0.0f, 1.0f);
   st->node[NM_POWER][o].f = power_sum + host_w;
   float z_rdma = m->node_noise[NN_RDMA][i];
   float rdma;

@@ -31,6 +31,13 @@ typedef struct {
   float link_scale;                /* NVLink and PCIe throughput factor; 0: unchanged */
   uint8_t hung_gpu_mask;           /* GPUs stuck in a kernel that does no work */
   float hung_power_w;              /* power above idle each stuck GPU draws */
+  /* power and thermal-telemetry faults */
+  float gpu_power_limit_w; /* enforced GPU power limit (W); 0: the board's own TDP */
+  float phase_loss;        /* share of its lost PDU phase's load the node no longer draws there */
+  float load_burst;        /* inference traffic pushed toward saturation, 0 normal .. 1 */
+  uint8_t sensor_stuck_mask;             /* GPUs whose temperature reading is stuck ... */
+  float sensor_stuck_c[FLEET_GPUS];      /* ... at this value (C) */
+  float sensor_offset_c[FLEET_GPUS];     /* the others: error added to the true reading (C) */
 } tel_drivers;
 
 /* One window of this rank's telemetry: rows are scrapes. */

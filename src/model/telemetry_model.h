@@ -26,6 +26,12 @@ static const float TEL_HW_THROTTLE_C = 88.0f;
 static const float TEL_CRAH_SUPPLY_C = 21.0f;
 static const float TEL_THERMAL_TAU_S = 45.0f; /* junction temperature lag */
 static const float TEL_NVLINK_REPLAY_MS = 7.0f; /* step slowdown per excess replay */
+/* The BMC drives a GPU zone's fans from the GPU temperature it reads: a
+ * reading that is low by e under-cools the GPU by TEL_FAN_ZONE_GAIN * e, at
+ * most TEL_FAN_ZONE_MAX_C (the fans at their floor speed). */
+static const float TEL_FAN_ZONE_GAIN = 0.4f;
+static const float TEL_FAN_ZONE_MAX_C = 16.0f;
+static const float TEL_CAP_FLOOR_MHZ = 900.0f; /* lowest clock a power limit drives to */
 
 /* Noise channels: per GPU and per node, each an AR(1) process. */
 enum { GN_UTIL, GN_POWER, GN_TEMP, GN_COUNT };
