@@ -75,15 +75,15 @@ static const cfg_entry cfg_table[] = {
      cfg_compressions},
     /* L1 detector (pipeline/detect/detect.c) */
     {"detect_z_node", CFG_T_DOUBLE, 0.5, 100, 4.5, CFG_FIELD(det.z_node),
-     "L1: peer |z| a node metric must exceed (against its workload class)", NULL},
+     "L1: absolute peer z a node metric must exceed (against its workload class)", NULL},
     {"detect_z_gpu", CFG_T_DOUBLE, 0.5, 100, 5.5, CFG_FIELD(det.z_gpu),
-     "L1: peer |z| a GPU metric must exceed (8 tests per node, so higher)", NULL},
+     "L1: absolute peer z a GPU metric must exceed (8 tests per node, so higher)", NULL},
     {"detect_z_own", CFG_T_DOUBLE, 0, 100, 3, CFG_FIELD(det.z_own),
      "L1: deviation from the node's own EWMA (in the larger of its own and the peers' sigma) "
      "that must confirm a peer test, in the same direction",
      NULL},
     {"detect_z_trend", CFG_T_DOUBLE, 0.5, 100, 5, CFG_FIELD(det.z_trend),
-     "L1: |z| of a class median's change per block (rate of change) that makes a class trend",
+     "L1: absolute z of a class median's change per block (rate of change) that makes a class trend",
      NULL},
     {"detect_ewma_alpha", CFG_T_DOUBLE, 0.001, 1, 0.2, CFG_FIELD(det.ewma_alpha),
      "L1: weight of each block in the own-history EWMA mean and variance", NULL},
@@ -111,11 +111,11 @@ static const cfg_entry cfg_table[] = {
     {"escalate_groups", CFG_T_INT, 0, 1, 1, CFG_FIELD(det.escalate_groups),
      "1: every job, rack and cluster event goes to L3; 0: only by the signal rules", NULL},
     {"escalate_signal_scale", CFG_T_DOUBLE, 0.01, 100, 1, CFG_FIELD(det.escalate_signal_scale),
-     "multiplies the |z| an event's high-signal metric (NVLink replays, IB errors, ECC, KV "
+     "multiplies the absolute z an event's high-signal metric (NVLink replays, IB errors, ECC, KV "
      "cache hit ratio, expert entropy) needs to go to L3",
      NULL},
     {"escalate_any_z", CFG_T_DOUBLE, 0, 1000, 0, CFG_FIELD(det.escalate_any_z),
-     "an event of any scope and metric whose |z| exceeds this goes to L3; 0: rule off", NULL},
+     "an event of any scope and metric whose absolute z exceeds this goes to L3; 0: rule off", NULL},
     {"l4_every_steps", CFG_T_INT, 1, 100000, 48, CFG_FIELD(det.l4_every_steps),
      "detection steps (5 min) between L4 shift summaries; one more ends the run", NULL},
     {"context_l4_incidents", CFG_T_INT, 0, 100000, 25, CFG_FIELD(det.l4_incidents),
