@@ -64,7 +64,8 @@ ctx_L2 667.5 1112.5
 ctx_L3 2043 3405
 ctx_L4 3284.25 5473.75
 detected 6 6
-" || fail "the seed-load profile misses the seed's load (figures above): re-tune profiles/seed-load.json"
+" || fail "the seed-load profile misses the seed's load (figures above): re-tune" \
+  "profiles/seed-load.json"
 
 def="$SCRATCH/default"
 run_np 2 run --quiet --set archive=0 --out "$def" >/dev/null

@@ -527,7 +527,8 @@ static void det_class_stat(det_state *s, const float *feat, int per_node, int c,
     *med = robust_median(s->scratch, n);
     mad = robust_mad(s->scratch, n, *med);
   }
-  *sig = fmaxf(1.4826f * mad, det_sigma_floor(m, kind, abs_floor, s->rel_floor, *med, (float)(sum / n)));
+  *sig = fmaxf(1.4826f * mad,
+               det_sigma_floor(m, kind, abs_floor, s->rel_floor, *med, (float)(sum / n)));
 }
 
 /* Class medians and sigmas: this rank's share of the pairs, then one
@@ -730,9 +731,8 @@ static void det_trends(det_state *s) {
       if (isnan(med) || isnan(prev))
         continue;
       float diff = med - prev;
-      float sig = fmaxf(sqrtf(s->trend_var[i]),
-                        fmaxf(det_sigma_floor(m, s->nkind[k], s->nfloor[k], s->rel_floor, prev, prev),
-                              s->trend_rel_floor * fabsf(prev)));
+      float sig_floor = det_sigma_floor(m, s->nkind[k], s->nfloor[k], s->rel_floor, prev, prev);
+      float sig = fmaxf(sqrtf(s->trend_var[i]), fmaxf(sig_floor, s->trend_rel_floor * fabsf(prev)));
       float z = diff / sig;
       int learning = s->trend_n[i] < s->warmup_blocks;
       if (learning || fabsf(z) <= s->z_trend)
