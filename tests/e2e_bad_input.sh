@@ -84,6 +84,18 @@ row "0" 2 "key 'archive_compression': value 'zstd' is not none, lz4 or deflate" 
 put "$cfg" '{"archive_compression": 1}'
 row "0" 2 "key 'archive_compression': expected a string \(none, lz4 or deflate\), got 1" \
   validate --config "$cfg"
+# the detector settings: bounds, integers and types, each naming key, value and bounds
+row "0" 2 "key 'detect_z_node': value 0.1 is out of range \[0.5, 100\]" \
+  validate --set detect_z_node=0.1
+row "0" 2 "key 'detect_max_events_per_step': value 0 is out of range \[1, 1000\]" \
+  validate --set detect_max_events_per_step=0
+row "0" 2 "key 'detect_warmup_blocks': value 2.5 is not an integer" \
+  validate --set detect_warmup_blocks=2.5
+row "0" 2 "key 'escalate_groups': value 2 is out of range \[0, 1\]" validate --set escalate_groups=2
+put "$cfg" '{"detect_ewma_alpha": 0}'
+row "0" 2 "key 'detect_ewma_alpha': value 0 is out of range \[0.001, 1\]" validate --config "$cfg"
+put "$cfg" '{"detect_z_gpu": "high"}'
+row "0" 2 "key 'detect_z_gpu': expected a number, got \"high\"" validate --config "$cfg"
 # the LZ4 filter plugin missing (HDF5_PLUGIN_PATH is then the whole search
 # path): one message naming the setting and the package, no archive
 mkdir -p "$SCRATCH/no-plugins"

@@ -277,7 +277,8 @@ static void test_cap(const fleet *f) {
     cand(&in, 3 * i, metric[i], -1, z[i]);
   int n;
   const ev_event *e = step(a, 0, &in, &n);
-  CHECK_EQ(n, AGG_MAX_EVENTS_PER_STEP);
+  CHECK_EQ(n, f->cfg->det.max_events_per_step);
+  CHECK_EQ(n, 5);
   static const int want[5] = {3, 12, 18, 15, 6}; /* |z| 8 (ties: lower node), 8, 7, 6, 5 */
   for (int i = 0; i < 5; i++)
     CHECK_EQ(e[i].node, want[i]);
@@ -289,7 +290,7 @@ static void test_cap(const fleet *f) {
   CHECK_EQ(e[2].node, 21);
   agg_destroy(&a);
   printf("ok: at most %d events a step, the most severe; debounced ones leave room\n",
-         AGG_MAX_EVENTS_PER_STEP);
+         f->cfg->det.max_events_per_step);
 }
 
 static void test_escalation(const fleet *f) {
@@ -322,6 +323,52 @@ static void test_escalation(const fleet *f) {
   CHECK_STREQ(e[0].escalation_reason, "ib_port_rcv_errors_total");
   agg_destroy(&a);
   printf("ok: escalation by scope and by high-signal metrics over their thresholds\n");
+}
+
+/* The settings of fs_config.det (cfg is f's configuration): cap, debounce,
+ * group sizes and the escalation rules take the configured values. */
+static void test_settings(const fleet *f, fs_config *cfg) {
+  const cfg_detect keep = cfg->det;
+  CHECK_EQ(cfg_set(cfg, "detect_max_events_per_step", "7", "test"), 0);
+  CHECK_EQ(cfg_set(cfg, "detect_debounce_node_steps", "0", "test"), 0);
+  CHECK_EQ(cfg_set(cfg, "escalate_signal_scale", "2", "test"), 0);
+  CHECK_EQ(cfg_set(cfg, "escalate_any_z", "7.5", "test"), 0);
+  agg_state *a = NULL;
+  CHECK_EQ(agg_init(&a, f), 0);
+  step_in in = {.f = f};
+  static const float z[8] = {3, -8, 5, 4, 8, 6, 7, -2};
+  for (int i = 0; i < 8; i++) /* nodes 0, 3, 6, ...: one metric, no job or rack groups */
+    cand(&in, 3 * i, "gpu_nvlink_replay_total", 0, z[i]);
+  int n;
+  const ev_event *e = step(a, 0, &in, &n);
+  CHECK_EQ(n, 7); /* the cap */
+  /* nvlink needs |z| > 30 now; any |z| > 7.5 escalates (8, -8) */
+  for (int i = 0; i < n; i++) {
+    CHECK_EQ(e[i].escalated, fabsf(e[i].top.z) > 7.5f);
+    CHECK_STREQ(e[i].escalation_reason, fabsf(e[i].top.z) > 7.5f ? "any_z" : "");
+  }
+  e = step(a, 1, &in, &n); /* no debounce: the same seven again */
+  CHECK_EQ(n, 7);
+  agg_destroy(&a);
+  /* a job of two flagged nodes is no job event when it takes three, and
+   * group scopes escalate only when escalate_groups is 1 */
+  cfg->det = keep;
+  CHECK_EQ(cfg_set(cfg, "detect_job_min_nodes", "3", "test"), 0);
+  CHECK_EQ(cfg_set(cfg, "escalate_groups", "0", "test"), 0);
+  CHECK_EQ(agg_init(&a, f), 0);
+  step_in two = {.f = f};
+  cand(&two, 2, "step_time_ms", -1, 6);
+  cand(&two, 5, "step_time_ms", -1, 7);
+  e = step(a, 0, &two, &n);
+  CHECK_EQ(n, 2);
+  CHECK(e[0].scope == EV_SCOPE_NODE && e[1].scope == EV_SCOPE_NODE);
+  cand(&two, 8, "step_time_ms", -1, 8);
+  e = step(a, 5, &two, &n);
+  CHECK_EQ(n, 1);
+  CHECK(e[0].scope == EV_SCOPE_JOB && e[0].nodes == 3 && e[0].escalated == 0);
+  agg_destroy(&a);
+  cfg->det = keep;
+  printf("ok: cap, debounce, job size and escalation rules follow the settings\n");
 }
 
 /* a's state into memory. */
@@ -414,6 +461,7 @@ int main(void) {
   test_debounce(f);
   test_cap(f);
   test_escalation(f);
+  test_settings(f, &cfg);
   test_checkpoint(f);
   test_impossible_count(f);
   fleet_destroy(&f);

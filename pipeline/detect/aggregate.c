@@ -8,10 +8,8 @@
 #include "src/core/checkpoint.h"
 #include "src/core/errors.h"
 
-/* Debounce windows in detection steps (5 min each), inclusive. */
-enum { AGG_DEBOUNCE_NODE_STEPS = 1, AGG_DEBOUNCE_GROUP_STEPS = 4 };
-
-/* Detector-driven escalation: high-signal infrastructure metrics. */
+/* Detector-driven escalation: high-signal infrastructure metrics and the |z|
+ * each needs (times the escalate_signal_scale setting). */
 static const struct {
   const char *metric;
   float z;
@@ -29,6 +27,7 @@ typedef struct {
 
 struct agg_state {
   const fleet *f;
+  const cfg_detect *t; /* the tuning: f->cfg->det */
   agg_last *last_node, *last_job, *last_rack, *last_tenant;
   ev_event *events;
   int n, cap;
@@ -45,6 +44,7 @@ int agg_init(agg_state **out, const fleet *f) {
   if (!a)
     return FS_ENOMEM;
   a->f = f;
+  a->t = &f->cfg->det;
   a->last_node = calloc((size_t)f->nodes, sizeof *a->last_node);
   a->last_job = calloc((size_t)f->njobs + 1, sizeof *a->last_job);
   a->last_rack = calloc((size_t)f->racks, sizeof *a->last_rack);
@@ -154,13 +154,15 @@ static int agg_cmp_severity(const void *x, const void *y) {
   return (a->node > b->node) - (a->node < b->node);
 }
 
-static void agg_escalate(ev_event *e) {
-  if (e->scope == EV_SCOPE_JOB) {
+/* Sets e->escalated and the reason by the rules of the tuning t: group
+ * scopes (escalate_groups), high-signal metrics, then any |z| (escalate_any_z). */
+static void agg_escalate(const cfg_detect *t, ev_event *e) {
+  if (t->escalate_groups && e->scope == EV_SCOPE_JOB) {
     e->escalated = 1;
     snprintf(e->escalation_reason, sizeof e->escalation_reason, "job_scope");
     return;
   }
-  if (e->scope == EV_SCOPE_RACK || e->scope == EV_SCOPE_CLUSTER) {
+  if (t->escalate_groups && (e->scope == EV_SCOPE_RACK || e->scope == EV_SCOPE_CLUSTER)) {
     /* a tenant-wide shift has 5+ anomalous nodes in every rack it touches */
     e->escalated = 1;
     snprintf(e->escalation_reason, sizeof e->escalation_reason, "%s",
@@ -171,11 +173,15 @@ static void agg_escalate(ev_event *e) {
     const ev_signal *s = i < 0 ? &e->top : &e->cooccur[i];
     for (size_t k = 0; k < sizeof agg_high_signal / sizeof agg_high_signal[0]; k++)
       if (strcmp(s->metric, agg_high_signal[k].metric) == 0 &&
-          fabsf(s->z) > agg_high_signal[k].z) {
+          fabsf(s->z) > agg_high_signal[k].z * t->escalate_signal_scale) {
         e->escalated = 1;
         snprintf(e->escalation_reason, sizeof e->escalation_reason, "%s", s->metric);
         return;
       }
+  }
+  if (t->escalate_any_z > 0 && agg_severity(e) > t->escalate_any_z) {
+    e->escalated = 1;
+    snprintf(e->escalation_reason, sizeof e->escalation_reason, "any_z");
   }
 }
 
@@ -196,8 +202,9 @@ static agg_last *agg_last_of(agg_state *a, const ev_event *e) {
 /* Whether the same alert (entity and metric) was raised within its window. */
 static int agg_debounced(agg_state *a, const ev_event *e, int32_t step) {
   const agg_last *l = agg_last_of(a, e);
-  int window = (e->scope == EV_SCOPE_GPU || e->scope == EV_SCOPE_NODE) ? AGG_DEBOUNCE_NODE_STEPS
-                                                                        : AGG_DEBOUNCE_GROUP_STEPS;
+  int window = (e->scope == EV_SCOPE_GPU || e->scope == EV_SCOPE_NODE)
+                   ? a->t->debounce_node_steps
+                   : a->t->debounce_group_steps;
   return step - l->step <= window && strcmp(l->metric, e->top.metric) == 0;
 }
 
@@ -285,7 +292,7 @@ int agg_step(agg_state *a, int32_t step, double t_s, const det_candidate *cands,
         count += a->group_of[k] < 0 && !cands[k].trend_member && kk == key &&
                  agg_has_metric(&cands[k], metric);
       }
-      if (count < (pass == 0 ? AGG_JOB_MIN_NODES : AGG_RACK_MIN_NODES))
+      if (count < (pass == 0 ? a->t->job_min_nodes : a->t->rack_min_nodes))
         continue;
       ev_event *e = pass == 0 ? agg_new_group(a, EV_SCOPE_JOB, -1, key, -1, TENANT_TRAINING)
                               : agg_new_group(a, EV_SCOPE_RACK, -1, -1, key, 0);
@@ -314,12 +321,12 @@ int agg_step(agg_state *a, int32_t step, double t_s, const det_candidate *cands,
     a->group_of[i] = a->ngroups - 1;
     agg_join(a, e, &cands[i]);
   }
-  /* 5. debounce, the most severe first, at most AGG_MAX_EVENTS_PER_STEP */
+  /* 5. debounce, the most severe first, at most max_events_per_step */
   for (int g = 0; g < a->ngroups; g++)
     a->groups[g].step = g; /* remember the group index through the sort */
   qsort(a->groups, (size_t)a->ngroups, sizeof a->groups[0], agg_cmp_severity);
   int emitted = 0;
-  for (int g = 0; g < a->ngroups && emitted < AGG_MAX_EVENTS_PER_STEP; g++) {
+  for (int g = 0; g < a->ngroups && emitted < a->t->max_events_per_step; g++) {
     ev_event *e = &a->groups[g];
     int group = e->step;
     if (agg_debounced(a, e, step))
@@ -336,7 +343,7 @@ int agg_step(agg_state *a, int32_t step, double t_s, const det_candidate *cands,
     e->event_id = a->n;
     e->step = step;
     e->t_s = t_s;
-    agg_escalate(e);
+    agg_escalate(a->t, e);
     a->events[a->n++] = *e;
     emitted++;
   }

@@ -3,15 +3,15 @@
  * same metric), cluster
  * events (a tenant-wide trend), rack events (5+ flagged nodes of a rack) and
  * node/GPU events; debounces (node 5 min; job, rack, cluster 20 min); keeps
- * the 5 most severe; sets the detector-driven escalation flag. */
+ * the 5 most severe; sets the detector-driven escalation flag. The numbers
+ * are the defaults of the settings in fs_config.det (the detect_* and
+ * escalate_* keys of the config table). */
 #ifndef FLEETSIM_AGGREGATE_H
 #define FLEETSIM_AGGREGATE_H
 #include <stdint.h>
 
 #include "pipeline/detect/detect.h"
 #include "src/model/events.h"
-
-enum { AGG_MAX_EVENTS_PER_STEP = 5, AGG_RACK_MIN_NODES = 5, AGG_JOB_MIN_NODES = 2 };
 
 typedef struct agg_state agg_state;
 

@@ -14,7 +14,7 @@
 #include "src/model/metrics.h"
 #include "src/model/telemetry.h"
 
-enum { CTX_RING = 2 * CTX_SERIES_HALF + 1, CTX_MAX_NEIGHBOURS = 10, CTX_MAX_INCIDENTS = 25 };
+enum { CTX_RING = 2 * CTX_SERIES_HALF + 1 };
 
 /* Job health of one step: the job's step time and its most suspicious nodes. */
 typedef struct {
@@ -533,7 +533,7 @@ static json_t *ctx_rack(const ctx_builder *b, const ev_event *e) {
     const det_candidate *c = &s->cands[i];
     if (c->trend_member || f->node_rack[c->node] != rack || c->node == e->node)
       continue;
-    if (nflagged++ < CTX_MAX_NEIGHBOURS) {
+    if (nflagged++ < f->cfg->det.l3_neighbours) {
       json_t *x = json_object();
       ctx_set(x, "node", ctx_node_name(c->node));
       ctx_set(x, "tenant", json_string(fleet_tenant_name(f->node_tenant[c->node])));
@@ -624,7 +624,7 @@ static json_t *ctx_same_signal(const ctx_builder *b, const ev_event *e) {
     qsort(v, n, sizeof *v, ctx_cmp_sighting);
   json_t *list = json_array();
   int kept = 0;
-  for (size_t i = 0; i < n && kept < CTX_MAX_NEIGHBOURS; i++) {
+  for (size_t i = 0; i < n && kept < f->cfg->det.l3_neighbours; i++) {
     int seen = 0;
     for (size_t k = 0; k < i; k++)
       seen |= v[k].node == v[i].node;
@@ -848,33 +848,37 @@ char *ctx_l4(const ctx_builder *b, int32_t from, int32_t to, const ev_event *eve
     ctx_set(sla, fleet_tenant_name(t), x);
   }
   ctx_set(root, "sla_budget_remaining", sla);
-  /* detector incidents of the window: escalated events as one-liners */
-  json_t *inc = json_array();
-  int nevents = 0, nesc = 0;
+  /* detector incidents of the window as one-liners: the first l4_incidents
+   * escalated events, and (context_l4_events > 0) the first l4_events others */
+  const cfg_detect *t = &f->cfg->det;
+  json_t *inc = json_array(), *other = json_array();
+  int nevents = 0, nesc = 0, nother = 0;
   for (int i = 0; i < n; i++) {
     const ev_event *e = &events[i];
     if (e->step <= from || e->step > to)
       continue;
     nevents++;
-    if (!e->escalated)
+    if (e->escalated ? nesc++ >= t->l4_incidents : nother++ >= t->l4_events)
       continue;
-    if (nesc++ < CTX_MAX_INCIDENTS) {
-      char line[256];
-      snprintf(line, sizeof line, "%s event on node-%04d (%s): %s z=%.1f",
-               ev_scope_name(e->scope), e->node, fleet_tenant_name(f->node_tenant[e->node]),
-               e->top.metric, e->top.z);
-      json_t *x = json_object();
-      ctx_set(x, "event_id", json_integer(e->event_id));
-      ctx_set(x, "time", ctx_clock(f, e->t_s));
-      ctx_set(x, "summary", json_string(line));
-      json_array_append_new(inc, x);
-    }
+    char line[256];
+    snprintf(line, sizeof line, "%s event on node-%04d (%s): %s z=%.1f",
+             ev_scope_name(e->scope), e->node, fleet_tenant_name(f->node_tenant[e->node]),
+             e->top.metric, e->top.z);
+    json_t *x = json_object();
+    ctx_set(x, "event_id", json_integer(e->event_id));
+    ctx_set(x, "time", ctx_clock(f, e->t_s));
+    ctx_set(x, "summary", json_string(line));
+    json_array_append_new(e->escalated ? inc : other, x);
   }
   json_t *l1 = json_object();
   ctx_set(l1, "events", json_integer(nevents));
   ctx_set(l1, "escalated", json_integer(nesc));
   ctx_set(root, "l1", l1);
   ctx_set(root, "escalated_incidents", inc);
+  if (t->l4_events > 0)
+    ctx_set(root, "other_events", other);
+  else
+    json_decref(other);
   json_t *jobs = json_array();
   for (int j = 0; j < f->njobs; j++) {
     const cfg_job *cj = &f->cfg->jobs[j];

@@ -16,14 +16,6 @@
 #include "src/model/metrics.h"
 #include "src/core/state_record.h"
 
-static const float DET_Z = 3.0f;        /* own-history deviation that confirms */
-static const float DET_Z_NODE = 4.5f;   /* peer |z| for a node metric (multiplicity) */
-static const float DET_Z_GPU = 5.5f;    /* peer |z| for a GPU metric: 8 per metric and node */
-static const float DET_Z_TREND = 5.0f;  /* class-median change per block */
-static const float DET_TREND_REL_FLOOR = 0.05f; /* class medians wander by a few % */
-static const float DET_ALPHA = 0.2f;    /* own-history EWMA weight per block */
-static const float DET_TREND_ALPHA = 0.2f;
-static const float DET_REL_FLOOR = 0.02f; /* sigma never below 2% of the median */
 static const float DET_SCRAPE_MS_NOMINAL = 15000.0f; /* floors of time counters */
 
 /* How a metric becomes a block feature (set once from the catalogue). */
@@ -37,6 +29,11 @@ typedef enum {
 
 struct det_state {
   const fleet *f;
+  /* the tuning (f->cfg->det, docs/design.md) in the precision it is used in */
+  float z_own, z_node, z_gpu, z_trend;  /* thresholds */
+  float alpha, trend_alpha;             /* EWMA weights per block */
+  float rel_floor, trend_rel_floor;     /* sigma floors, shares of the median */
+  int warmup_blocks;
   uint8_t gkind[GM_COUNT], nkind[NM_COUNT];   /* det_feature_kind per metric */
   float *med_rows;                /* [DET_BLOCK_SCRAPES][nn] scratch */
   tel_cell *fold;                 /* [window blocks][GM_COUNT][nn*8] det_fold_chunk's sums, maxima */
@@ -112,13 +109,13 @@ static float det_abs_floor(const metric_def *m) {
  * is mean: counts are Poisson-like (1 + 2 sqrt(mean)), throttle time has a
  * floor of 5% of the block, gauges max(unit floor, 2% of the median).
  * kind and abs_floor are the metric's det_feature_kind and det_abs_floor. */
-static float det_sigma_floor(const metric_def *m, int kind, float abs_floor, float med,
-                             float mean) {
+static float det_sigma_floor(const metric_def *m, int kind, float abs_floor, float rel_floor,
+                             float med, float mean) {
   if (kind == DET_F_COUNTER && strcmp(m->units, "ms") == 0)
     return 0.05f * DET_BLOCK_SCRAPES * DET_SCRAPE_MS_NOMINAL;
   if (kind == DET_F_COUNTER)
     return 1.0f + 2.0f * sqrtf(fabsf(mean));
-  return fmaxf(abs_floor, DET_REL_FLOOR * fabsf(med));
+  return fmaxf(abs_floor, rel_floor * fabsf(med));
 }
 
 /* The feature kind of a metric of scope gpu (per_gpu) or node. */
@@ -186,6 +183,16 @@ int det_init(det_state **out, const fleet *f, int node0, int nnodes, int window_
   if (!s)
     return FS_ENOMEM;
   s->f = f;
+  const cfg_detect *t = &f->cfg->det;
+  s->z_own = (float)t->z_own;
+  s->z_node = (float)t->z_node;
+  s->z_gpu = (float)t->z_gpu;
+  s->z_trend = (float)t->z_trend;
+  s->alpha = (float)t->ewma_alpha;
+  s->trend_alpha = (float)t->trend_alpha;
+  s->rel_floor = (float)t->sigma_rel_floor;
+  s->trend_rel_floor = (float)t->trend_rel_floor;
+  s->warmup_blocks = t->warmup_blocks;
   s->node0 = node0;
   s->nnodes = nnodes;
   s->nranks = par_size();
@@ -520,7 +527,8 @@ static void det_class_stat(det_state *s, const float *feat, int per_node, int c,
     *med = robust_median(s->scratch, n);
     mad = robust_mad(s->scratch, n, *med);
   }
-  *sig = fmaxf(1.4826f * mad, det_sigma_floor(m, kind, abs_floor, *med, (float)(sum / n)));
+  *sig = fmaxf(1.4826f * mad,
+               det_sigma_floor(m, kind, abs_floor, s->rel_floor, *med, (float)(sum / n)));
 }
 
 /* Class medians and sigmas: this rank's share of the pairs, then one
@@ -602,17 +610,18 @@ static void det_signal(ev_signal *sig, const char *metric, int gpu, float z, flo
 }
 
 /* Peer z and own-history deviation of n values x against their class
- * medians med[i] and sigmas sig[i]; updates the EWMAs mu/var. The deviation
+ * medians med[i] and sigmas sig[i]; updates the EWMAs mu/var (weight alpha). The deviation
  * is measured in the larger of the node's own spread and the peers' sigma:
  * a node must both stand out from its peers and have moved away from its
  * own recent level by as much. fire[i] is -1 (all ones) when both exceed their
- * thresholds (zmin, DET_Z) in the same direction; dev[i] gets the
+ * thresholds (zmin, zown) in the same direction; dev[i] gets the
  * deviation, 0 where x or med is missing or in the first block (which only
  * seeds the EWMA). Branch-free, so GCC vectorises it; the same floats as a
  * scalar test (sig is never NaN where med is not: det_class_stat). */
 __attribute__((noinline)) static void det_test_n(const float *restrict x, int n, const float *restrict med,
                               const float *restrict sig, float *restrict mu, float *restrict var,
-                              int warm, float zmin, int32_t *restrict fire, float *restrict dev_out) {
+                              int warm, float zmin, float zown, float alpha, int32_t *restrict fire,
+                              float *restrict dev_out) {
   if (!warm) {
     for (int i = 0; i < n; i++) {
       const int ok = (x[i] == x[i]) & (med[i] == med[i]);
@@ -629,10 +638,10 @@ __attribute__((noinline)) static void det_test_n(const float *restrict x, int n,
     const float sd = sqrtf(v0);
     const float dev = (xi - m0) / (sd > sg ? sd : sg);
     const float d = xi - m0;
-    const float mu1 = m0 + DET_ALPHA * d, var1 = (1.0f - DET_ALPHA) * (v0 + DET_ALPHA * d * d);
+    const float mu1 = m0 + alpha * d, var1 = (1.0f - alpha) * (v0 + alpha * d * d);
     /* all-ones masks, in the form GCC if-converts */
     const int32_t ok = -((xi == xi) & (md == md));
-    const int32_t f = ok & -(fabsf(z) > zmin) & -(fabsf(dev) > DET_Z) & -((z > 0) == (dev > 0));
+    const int32_t f = ok & -(fabsf(z) > zmin) & -(fabsf(dev) > zown) & -((z > 0) == (dev > 0));
     mu[i] = ok ? mu1 : m0;
     var[i] = ok ? var1 : v0;
     fire[i] = f;
@@ -642,7 +651,7 @@ __attribute__((noinline)) static void det_test_n(const float *restrict x, int n,
 
 static void det_node_signals(det_state *s) {
   const int warm = s->blocks > 0;
-  const int can_fire = s->blocks >= DET_WARMUP_BLOCKS;
+  const int can_fire = s->blocks >= s->warmup_blocks;
   const int nn = s->nnodes, ng = nn * FLEET_GPUS;
   const float *gl = s->local_pack, *nl = s->local_pack + (size_t)ng * GM_COUNT;
   int32_t *gfire = s->fire, *nfire = s->fire + (size_t)ng * GM_COUNT;
@@ -657,8 +666,8 @@ static void det_node_signals(det_state *s) {
       }
     }
     const size_t o = (size_t)k * ng;
-    det_test_n(&gl[o], ng, medv, sigv, s->gpu_mu[k], s->gpu_var[k], warm, DET_Z_GPU, &gfire[o],
-               s->test_dev);
+    det_test_n(&gl[o], ng, medv, sigv, s->gpu_mu[k], s->gpu_var[k], warm, s->z_gpu, s->z_own,
+               s->alpha, &gfire[o], s->test_dev);
   }
   for (int k = 0; k < NM_COUNT; k++) {
     for (int i = 0; i < nn; i++) {
@@ -667,8 +676,8 @@ static void det_node_signals(det_state *s) {
       sigv[i] = s->nsig[c * NM_COUNT + k];
     }
     const size_t o = (size_t)k * nn;
-    det_test_n(&nl[o], nn, medv, sigv, s->node_mu[k], s->node_var[k], warm, DET_Z_NODE,
-               &nfire[o], s->node_dev[k]);
+    det_test_n(&nl[o], nn, medv, sigv, s->node_mu[k], s->node_var[k], warm, s->z_node,
+               s->z_own, s->alpha, &nfire[o], s->node_dev[k]);
   }
   /* pass 2, per node: its signals in metric (then GPU) order */
   s->ncands = 0;
@@ -722,18 +731,17 @@ static void det_trends(det_state *s) {
       if (isnan(med) || isnan(prev))
         continue;
       float diff = med - prev;
-      float sig = fmaxf(sqrtf(s->trend_var[i]),
-                        fmaxf(det_sigma_floor(m, s->nkind[k], s->nfloor[k], prev, prev),
-                              DET_TREND_REL_FLOOR * fabsf(prev)));
+      float sig_floor = det_sigma_floor(m, s->nkind[k], s->nfloor[k], s->rel_floor, prev, prev);
+      float sig = fmaxf(sqrtf(s->trend_var[i]), fmaxf(sig_floor, s->trend_rel_floor * fabsf(prev)));
       float z = diff / sig;
-      int learning = s->trend_n[i] < DET_WARMUP_BLOCKS;
-      if (learning || fabsf(z) <= DET_Z_TREND)
+      int learning = s->trend_n[i] < s->warmup_blocks;
+      if (learning || fabsf(z) <= s->z_trend)
         s->trend_var[i] = s->trend_n[i] == 0
                               ? diff * diff
-                              : (1.0f - DET_TREND_ALPHA) * s->trend_var[i] +
-                                    DET_TREND_ALPHA * diff * diff;
+                              : (1.0f - s->trend_alpha) * s->trend_var[i] +
+                                    s->trend_alpha * diff * diff;
       s->trend_n[i]++;
-      if (!learning && fabsf(z) > DET_Z_TREND) {
+      if (!learning && fabsf(z) > s->z_trend) {
         ev_signal e;
         det_signal(&e, m->name, -1, z, med, prev);
         det_top_add(&top, &e);

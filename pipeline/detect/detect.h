@@ -21,7 +21,9 @@
  * sigma, must exceed 3 in the same direction: it must have moved, not just
  * sit a little apart (a warm slot at the top of a rack). A class trend
  * triggers at |z| > 5 with sigma floored at 5% of the median (checkpoint
- * durations and the diurnal curve move that much). */
+ * durations and the diurnal curve move that much). These are the defaults:
+ * every threshold, EWMA weight, floor and the warm-up (3 blocks) are
+ * settings (fs_config.det, the detect_* keys of the config table). */
 #ifndef FLEETSIM_DETECT_H
 #define FLEETSIM_DETECT_H
 #include <stddef.h>
@@ -31,7 +33,7 @@
 #include "src/model/fleet.h"
 #include "src/model/telemetry.h"
 
-enum { DET_BLOCK_SCRAPES = 20, DET_WARMUP_BLOCKS = 3 };
+enum { DET_BLOCK_SCRAPES = 20 };
 
 /* One node's anomaly in a block, produced on the rank that owns the node. */
 typedef struct {

@@ -35,7 +35,7 @@ static int lsched_call(lsched *s, llm_layer layer, int64_t id, int64_t event_id,
 
 /* After step `step`: L2 contexts for events [first_new, ...), L3 contexts
  * for escalated events whose 30 minutes after are in (all of them when
- * `final`), L4 every LSCHED_L4_STEPS steps and once more when `final`. */
+ * `final`), L4 every s->l4_steps steps and once more when `final`. */
 static int lsched_contexts(lsched *s, const agg_state *agg, const ctx_builder *ctx, int32_t step,
                            int first_new, int final, int scrape_interval_s) {
   int n;
@@ -50,8 +50,8 @@ static int lsched_contexts(lsched *s, const agg_state *agg, const ctx_builder *c
     if (e->escalated)
       rc = lsched_call(s, LLM_L3, e->event_id, e->event_id, e->t_s, ctx_l3(ctx, e));
   }
-  if (rc == 0 && ((step + 1) % LSCHED_L4_STEPS == 0 || final)) {
-    int32_t from = final ? -1 : step - LSCHED_L4_STEPS;
+  if (rc == 0 && ((step + 1) % s->l4_steps == 0 || final)) {
+    int32_t from = final ? -1 : step - s->l4_steps;
     double t_end = (double)(step + 1) * DET_BLOCK_SCRAPES * scrape_interval_s;
     rc = lsched_call(s, LLM_L4, s->next_l4++, -1, t_end, ctx_l4(ctx, from, step, ev, n));
   }
@@ -82,7 +82,9 @@ static int lsched_resubmit(lsched *s) {
   return rc;
 }
 
-int lsched_open(lsched *s, const sim_options *opt, const runid *run, int64_t contexts_bytes) {
+int lsched_open(lsched *s, const sim_options *opt, const runid *run, int64_t contexts_bytes,
+                int l4_steps) {
+  s->l4_steps = l4_steps;
   char llm_dir[4096];
   snprintf(llm_dir, sizeof llm_dir, "%s/llm", opt->out_dir);
   snprintf(s->contexts_path, sizeof s->contexts_path, "%s/contexts.jsonl", llm_dir);

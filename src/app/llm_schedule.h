@@ -1,7 +1,8 @@
 /* When the run asks the LLM tiers, on the printing rank: after each
  * detection step an L2 context for every new event, an L3 context
  * CTX_SERIES_HALF steps (30 min) after each escalated event, an L4 shift
- * summary every LSCHED_L4_STEPS steps (4 h) and once more at the end. Each
+ * summary every l4_every_steps steps (the setting; default 48 = 4 h) and
+ * once more at the end. Each
  * context goes to DIR/llm/contexts.jsonl and is queued on every backend
  * (never waiting on the network while the simulation runs); after the
  * simulation the schedule drains the backends. No MPI. */
@@ -16,8 +17,6 @@
 #include "src/app/sim.h"
 #include "src/core/runid.h"
 
-enum { LSCHED_L4_STEPS = 48 /* a shift summary every 4 hours of 5-minute steps */ };
-
 /* The schedule's state; zero-initialise, lsched_open on the printing rank.
  * next_l3 and next_l4 carry over a restart (src/app/restart.c saves them). */
 typedef struct {
@@ -28,15 +27,18 @@ typedef struct {
   int esc_rc;  /* first escalation failure (a transcript write): ends the run */
   int next_l3; /* first event whose L3 context is not written yet */
   int next_l4; /* index of the next L4 shift summary */
+  int l4_steps; /* detection steps between L4 shift summaries */
 } lsched;
 
 /* Printing rank: makes DIR/llm and opens contexts.jsonl (a fresh run
  * creates it with the run header of `run`; opt->resume cuts it back to
  * contexts_bytes, the checkpoint's length, and appends), opens every
  * backend of opt, and on resume gives them the calls already written again
- * (their transcripts skip the answered ones). 0 or a negative FS_* code
+ * (their transcripts skip the answered ones). l4_steps (>= 1) is the
+ * L4 cadence in detection steps. 0 or a negative FS_* code
  * (the reason in diag); lsched_close frees what was opened either way. */
-int lsched_open(lsched *s, const sim_options *opt, const runid *run, int64_t contexts_bytes);
+int lsched_open(lsched *s, const sim_options *opt, const runid *run, int64_t contexts_bytes,
+                int l4_steps);
 
 /* Printing rank, after detection step `step` was aggregated (agg) and
  * recorded (ctx): the L2 contexts of events [first_new, ...), the L3

@@ -321,7 +321,7 @@ static int sim_open(sim_state *s, const fs_config *cfg, const sim_options *opt, 
   if (rc == 0 && par_prints()) {
     rc = rst_prepare(&s->rst, opt, man);
     if (rc == 0)
-      rc = lsched_open(&s->llm, opt, &s->run, man->contexts_bytes);
+      rc = lsched_open(&s->llm, opt, &s->run, man->contexts_bytes, cfg->det.l4_every_steps);
   }
   rc = par_agree(rc);
   if (rc != 0)

@@ -20,6 +20,33 @@ typedef struct {
   double step_time_s;            /* fault-free step time, seconds */
 } cfg_job;
 
+/* L1 detection, aggregation and escalation (pipeline/detect, the L3/L4
+ * schedule): the detector's tuning, read by the pipeline from here. The
+ * defaults are the benchmark's tuning (docs/design.md, "L1 detector"). */
+typedef struct {
+  double z_node;           /* peer |z| of a node metric */
+  double z_gpu;            /* peer |z| of a GPU metric */
+  double z_own;            /* own-history deviation that confirms */
+  double z_trend;          /* class-median change (rate of change) */
+  double ewma_alpha;       /* own-history EWMA weight per block */
+  double trend_alpha;      /* EWMA weight of a class median's typical change */
+  double sigma_rel_floor;  /* peer sigma never below this share of the median */
+  double trend_rel_floor;  /* trend sigma never below this share of the median */
+  int warmup_blocks;       /* blocks before anything can fire */
+  int debounce_node_steps; /* same node/GPU alert suppressed this many steps */
+  int debounce_group_steps; /* same job/rack/cluster alert suppressed */
+  int max_events_per_step; /* the most severe events kept per step */
+  int rack_min_nodes;      /* flagged nodes of a rack that make a rack event */
+  int job_min_nodes;       /* flagged nodes of a job that make a job event */
+  int escalate_groups;     /* 1: job, rack and cluster events go to L3 */
+  double escalate_signal_scale; /* multiplies the high-signal metrics' z thresholds */
+  double escalate_any_z;   /* any event with |z| above it goes to L3; 0: rule off */
+  int l4_every_steps;      /* detection steps between L4 shift summaries */
+  int l4_incidents;        /* escalated-event one-liners in an L4 context */
+  int l4_events;           /* other events' one-liners in an L4 context */
+  int l3_neighbours;       /* rack neighbours and sightings in an L3 context */
+} cfg_detect;
+
 typedef struct {
   uint64_t seed;             /* keys every random stream */
   double hours;              /* simulated duration, hours */
@@ -37,6 +64,7 @@ typedef struct {
   int archive;               /* 1: write fleet.h5, 0: no HDF5 output at all */
   int restart_every_windows; /* windows between --resume checkpoints, 0 = none */
   int archive_compression;   /* cfg_compression of the telemetry datasets */
+  cfg_detect det;            /* detector, aggregation and escalation tuning */
   int njobs;
   cfg_job jobs[CFG_MAX_JOBS];
 } fs_config;

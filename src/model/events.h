@@ -35,7 +35,7 @@ typedef struct {
   int32_t ncooccur;
   float trend_z;      /* class-level (tenant or job) rate-of-change z, 0 if none */
   int32_t escalated;  /* detector-driven escalation flag */
-  char escalation_reason[EV_METRIC_LEN]; /* "job_scope", "rack_scope", or the metric */
+  char escalation_reason[EV_METRIC_LEN]; /* "job_scope", "rack_scope", the metric or "any_z" */
 } ev_event;
 
 /* "gpu", "node", "rack", "job", "cluster". */
