@@ -10,11 +10,14 @@
 
 #include "pipeline/score/calibration.h"
 #include "pipeline/score/calibration_oracle.h"
+#include "pipeline/score/checklist.h"
 #include "src/core/diag.h"
 #include "src/core/errors.h"
 #include "src/core/safefile.h"
 
-enum { CALREP_NULL, CALREP_REFERENCE };
+/* CALREP_UNJUDGED: the rules reference on a run with scenarios of kinds it
+ * has no rule for (chk_kind_has_rules); reported, its target not judged */
+enum { CALREP_NULL, CALREP_REFERENCE, CALREP_UNJUDGED };
 
 typedef struct {
   const char *name, *about;
@@ -29,13 +32,13 @@ static const double calrep_reference_min = 0.80;
 /* 1 when layer li of row r meets its target (or has no calls), else 0. */
 static int calrep_met(const calrep_row *r, int li) {
   const scr_layer_stats *s = scr_layer(r->b, li + 2);
-  if (s->calls == 0 || !isfinite(s->acc_macro))
+  if (s->calls == 0 || !isfinite(s->acc_macro) || r->role == CALREP_UNJUDGED)
     return 1;
   return r->role == CALREP_NULL ? s->acc_macro <= calrep_null_max[li]
                                 : s->acc_macro >= calrep_reference_min;
 }
 
-static void calrep_md(FILE *fp, const calrep_row *rows, int n, int all_met) {
+static void calrep_md(FILE *fp, const calrep_row *rows, int n, int all_met, int untuned, int nscn) {
   fprintf(fp, "# Scorer calibration\n\n"
               "Null operators answer every call without looking at what a good operator would "
               "find; a trustworthy score keeps them low. The references must stay high: `rules` "
@@ -63,16 +66,23 @@ static void calrep_md(FILE *fp, const calrep_row *rows, int n, int all_met) {
       fprintf(fp, "%s%.0f%%", li ? " / " : "", s->calls ? 100 * s->regex_mean : 0.0);
     }
     int met = calrep_met(r, 0) && calrep_met(r, 1) && calrep_met(r, 2);
-    fprintf(fp, " | %s |\n", met ? "yes" : "**no**");
+    if (r->role == CALREP_UNJUDGED)
+      fprintf(fp, " | not judged |\n");
+    else
+      fprintf(fp, " | %s |\n", met ? "yes" : "**no**");
   }
   fprintf(fp, "\nEvery target met: %s.\n\n", all_met ? "yes" : "no");
+  if (untuned)
+    fprintf(fp, "The rules reference is not judged here: %d of the %d scenarios are of kinds it "
+                "has no rule for (it answers them \"unexplained anomaly\"; per kind: "
+                "results/kinds.md).\n\n", untuned, nscn);
   for (int i = 0; i < n; i++)
     fprintf(fp, "- **%s**: %s\n", rows[i].name, rows[i].about);
   fprintf(fp, "\nThe answers are in DIR/calibration/<operator>.jsonl, replayable with "
               "`fleetsim escalate --backend replay:path=DIR/calibration/<operator>.jsonl`.\n");
 }
 
-static json_t *calrep_json(const calrep_row *rows, int n, int all_met) {
+static json_t *calrep_json(const calrep_row *rows, int n, int all_met, int untuned) {
   json_t *root = json_object(), *list = json_array();
   if (!root || !list) {
     json_decref(root);
@@ -82,9 +92,12 @@ static json_t *calrep_json(const calrep_row *rows, int n, int all_met) {
   json_object_set_new(root, "null_max", json_pack("{s:f,s:f,s:f}", "L2", calrep_null_max[0], "L3",
                                                   calrep_null_max[1], "L4", calrep_null_max[2]));
   json_object_set_new(root, "reference_min", json_real(calrep_reference_min));
+  json_object_set_new(root, "untuned_scenarios", json_integer(untuned));
   for (int i = 0; i < n; i++) {
     json_t *o = json_pack("{s:s,s:s,s:s}", "name", rows[i].name, "about", rows[i].about, "role",
                           rows[i].role == CALREP_NULL ? "null" : "reference");
+    if (o && rows[i].role == CALREP_UNJUDGED)
+      json_object_set_new(o, "judged", json_false());
     json_t *layers = json_object();
     for (int li = 0; o && layers && li < 3; li++) {
       const scr_layer_stats *s = scr_layer(rows[i].b, li + 2);
@@ -150,15 +163,16 @@ static int calrep_oracle(const char *dir, const runid *run, const scr_truth *t,
 /* Replaces path (through a temp file, never through a link) with the
  * table as Markdown (json = 0) or JSON. 0, FS_EIO (path in diag) or
  * FS_ENOMEM. */
-static int calrep_replace(const char *path, const calrep_row *rows, int n, int met, int json) {
+static int calrep_replace(const char *path, const calrep_row *rows, int n, int met, int json,
+                          int untuned, int nscn) {
   sf_replace r;
   if (sf_replace_open(&r, path) != 0)
     return FS_EIO;
   int rc = 0;
   if (!json) {
-    calrep_md(r.fp, rows, n, met);
+    calrep_md(r.fp, rows, n, met, untuned, nscn);
   } else {
-    json_t *j = calrep_json(rows, n, met);
+    json_t *j = calrep_json(rows, n, met, untuned);
     /* a write error stays in the stream for the commit to report */
     if (!j || (json_dumpf(j, r.fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 && !ferror(r.fp)))
       rc = FS_ENOMEM;
@@ -180,9 +194,14 @@ int calrep_write(const char *dir, const runid *run, const scr_truth *truth, cons
     rc = calrep_score(dir, rows[n].name, truth, calls, ncalls, &rows[n]);
     n++;
   }
+  const int nscn = truth->scenarios ? truth->scenarios->n : 0;
+  int untuned = 0;
+  for (int i = 0; i < nscn; i++)
+    untuned += !chk_kind_has_rules((int)truth->scenarios->s[i].kind);
   if (rc == 0 && rules)
     rows[n++] = (calrep_row){"rules", "the rule-based reference's answers in this run "
-                             "(DIR/llm/rules.jsonl)", CALREP_REFERENCE, rules, 0};
+                             "(DIR/llm/rules.jsonl)", untuned ? CALREP_UNJUDGED : CALREP_REFERENCE,
+                             rules, 0};
   if (rc == 0) {
     rows[n] = (calrep_row){"oracle", "the ground truth in words of its own (a positive control: "
                            "it reads the truth)", CALREP_REFERENCE, NULL, 0};
@@ -196,11 +215,11 @@ int calrep_write(const char *dir, const runid *run, const scr_truth *truth, cons
   char path[4400];
   if (rc == 0) {
     snprintf(path, sizeof path, "%s/results/calibration.md", dir);
-    rc = calrep_replace(path, rows, n, met, 0);
+    rc = calrep_replace(path, rows, n, met, 0, untuned, nscn);
   }
   if (rc == 0) {
     snprintf(path, sizeof path, "%s/results/calibration.json", dir);
-    rc = calrep_replace(path, rows, n, met, 1);
+    rc = calrep_replace(path, rows, n, met, 1, untuned, nscn);
   }
   for (int i = 0; i < n; i++)
     if (rows[i].owned) {

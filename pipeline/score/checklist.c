@@ -111,6 +111,18 @@ const char *chk_default_text(void) {
   return text;
 }
 
+int chk_kind_has_rules(int k) {
+  static int known, has[SK_COUNT]; /* read once, kept for the process */
+  if (!known) {
+    json_t *files = json_loads(chk_kinds_text(), 0, NULL);
+    for (int i = 0; i < SK_COUNT; i++)
+      has[i] = json_is_object(json_object_get(json_array_get(files, (size_t)i), "reasoning"));
+    json_decref(files);
+    known = 1;
+  }
+  return k >= 0 && k < SK_COUNT && has[k];
+}
+
 /* ---- substitution ------------------------------------------------------- */
 
 /* Value of placeholder name[0..len) from sub: 0 found (*val may be NULL),

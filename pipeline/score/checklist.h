@@ -86,6 +86,12 @@ int chk_load(chk_set **out, const char *path);
  * build's bug. */
 const char *chk_default_text(void);
 
+/* 1 when the built-in scenarios/kinds/<kind>.json of kind k has a
+ * "reasoning" object, i.e. the rules reference has a rule for the kind; 0
+ * when it has none (or k is out of range). The calibration report judges
+ * the rules reference only on runs whose scenarios all have one. */
+int chk_kind_has_rules(int k);
+
 /* Frees a set; accepts NULL and clears the pointer. */
 void chk_destroy(chk_set **set);
 
