@@ -128,13 +128,19 @@ static int family_matches(const chk_set *set, int k, const char *text) {
 }
 
 /* A short family word matches as a word, not inside another one: "roce"
- * names the fabric, "process" names no family. */
+ * names the fabric, "process" names no family, a link "down" flaps but a
+ * "downgraded" one does not. */
 static void test_family_words(const chk_set *set) {
   for (int k = 0; k < SK_COUNT; k++)
     if (family_matches(set, k, "the process, its processes and procedures, reprocessing"))
       CHECK_FAIL("a family pattern of %s matches inside 'process'", scn_kind_name((scn_kind)k));
   CHECK(family_matches(set, SK_fabric_microburst, "RoCE"));
   CHECK(family_matches(set, SK_fabric_microburst, "lossless RoCEv2 traffic"));
+  /* a link that goes down flaps; one that is downgraded has not */
+  CHECK(!family_matches(set, SK_nic_flap, "PCIe link downgraded on node-0396/gpu2"));
+  CHECK(!family_matches(set, SK_nic_flap, "the port downtrained to Gen4 x8"));
+  CHECK(family_matches(set, SK_nic_flap, "its link went down, then up"));
+  CHECK(family_matches(set, SK_nic_flap, "port down"));
 }
 
 static void test_l3(const chk_set *set) {
