@@ -462,9 +462,11 @@ void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const te
     hang_s = fminf(jd->hang_s, dt);
     nc.down_s = fminf(dt, jd->hang_s + jd->restart_s);
     /* GPUs near idle while the checkpoint writes or the job hangs in a
-     * collective, idle while it restarts */
+     * collective, idle while it restarts (without a restart: the same
+     * float operations as before the job drivers, bit for bit) */
     float busy = 1.0f - fminf(dt, nc.stall_s + nc.down_s) / dt;
-    nc.util_base = 96.0f * busy + 12.0f * fminf(1.0f - busy, (nc.stall_s + hang_s) / dt);
+    float restart_share = (nc.down_s - hang_s) / dt;
+    nc.util_base = 96.0f * busy + 12.0f * fmaxf(0.0f, 1.0f - busy - restart_share);
   } else {
     nc.util_base = 0.0f; /* idle pool */
   }
