@@ -2,7 +2,7 @@
 # The kinds that take a GPU or a link away or stop and stretch a training job
 # (gpu_off_bus on a job node and on an inference node, pcie_degradation,
 # hbm_uncorrectable, storage_slowdown, nic_flap), beside the six kinds of
-# the specification, on the default 24 h fleet (tests/data/k20c_kinds.json,
+# the specification, on the default 24 h fleet (tests/data/job_io_scenarios.json,
 # archive off, np 2). The generic L1 detector detects and localizes every
 # scenario (results/detection.json). The calibration oracle (the ground
 # truth in words of its own) scores >= 80% strict at every layer, and, when
@@ -10,7 +10,7 @@
 # at every layer: a right answer about a new kind scores, in any window.
 source "$(dirname "$0")/lib.sh"
 
-file="$DATA/k20c_kinds.json"
+file="$DATA/job_io_scenarios.json"
 out="$SCRATCH/run"
 run_np 2 run --quiet --set archive=0 --scenarios "$file" --out "$out" >/dev/null
 cp "$out/calibration/oracle.jsonl" "$SCRATCH/oracle.jsonl"
