@@ -17,4 +17,9 @@
 int scn_drive(const scn_set *set, const fleet *f, int64_t t, int node0, int nnodes,
                tel_drivers *drivers);
 
+/* Applies every scenario active at scrape t to the job drivers jd[njobs]
+ * (reset for this scrape), the same on every rank. Returns the number of
+ * scenarios that can have changed them (0: left as they were). */
+int scn_drive_jobs(const scn_set *set, const fleet *f, int64_t t, tel_job_drivers *jd);
+
 #endif

@@ -2,12 +2,14 @@
  * benchmark's regex score on hand-written answers: the built-in document
  * (scenarios/checklists.json with every scenarios/kinds/<kind>.json) loads
  * with the benchmark's item counts (plus the
- * strict-only items) and each kind's knowledge; full marks, partial and no
- * marks at L3; L2 on parsed fields, the "none" list and an unparsable
- * answer; field names never earn an item; placeholder substitution (right
- * name, wrong name, no value); L4 lists with prefixes; and bad checklist
+ * strict-only items) and each kind's knowledge; a short family word is
+ * matched as a word; full marks, partial and no marks at L3; L2 on parsed
+ * fields, the "none" list and an unparsable answer; field names never earn
+ * an item; placeholder substitution (right name, wrong name, no value); L4
+ * lists with prefixes; and bad checklist
  * files naming file, kind, layer, item, key and value. */
 #include <jansson.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +116,31 @@ static void test_default_file(const chk_set *set) {
   CHECK(l == NULL);
   CHECK(strstr(diag_first(), "shift") != NULL);
   diag_clear();
+}
+
+/* 1 when one of kind k's family patterns matches text. */
+static int family_matches(const chk_set *set, int k, const char *text) {
+  const chk_kind_info *ki = chk_kind(set, k);
+  for (int i = 0; i < ki->nfamily; i++)
+    if (regexec(&ki->family[i], text, 0, NULL, 0) == 0)
+      return 1;
+  return 0;
+}
+
+/* A short family word matches as a word, not inside another one: "roce"
+ * names the fabric, "process" names no family, a link "down" flaps but a
+ * "downgraded" one does not. */
+static void test_family_words(const chk_set *set) {
+  for (int k = 0; k < SK_COUNT; k++)
+    if (family_matches(set, k, "the process, its processes and procedures, reprocessing"))
+      CHECK_FAIL("a family pattern of %s matches inside 'process'", scn_kind_name((scn_kind)k));
+  CHECK(family_matches(set, SK_fabric_microburst, "RoCE"));
+  CHECK(family_matches(set, SK_fabric_microburst, "lossless RoCEv2 traffic"));
+  /* a link that goes down flaps; one that is downgraded has not */
+  CHECK(!family_matches(set, SK_nic_flap, "PCIe link downgraded on node-0396/gpu2"));
+  CHECK(!family_matches(set, SK_nic_flap, "the port downtrained to Gen4 x8"));
+  CHECK(family_matches(set, SK_nic_flap, "its link went down, then up"));
+  CHECK(family_matches(set, SK_nic_flap, "port down"));
 }
 
 static void test_l3(const chk_set *set) {
@@ -491,6 +518,7 @@ int main(void) {
     CHECK_FAIL("cannot parse the built-in checklists");
   }
   test_default_file(set);
+  test_family_words(set);
   test_l3(set);
   test_placeholders(set);
   test_l2(set);

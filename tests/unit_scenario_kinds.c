@@ -106,7 +106,7 @@ static void test_tables(void) {
     const scn_kind_ops *ops = scn_kind_ops_of((scn_kind)k);
     CHECK(ops != NULL);
     CHECK_EQ(scn_kind_by_name(name), k);
-    CHECK(ops->resolve && ops->inject && ops->random);
+    CHECK(ops->resolve && (ops->inject || ops->drive_jobs) && ops->random);
     CHECK(ops->random_min_lo > 0 && ops->random_min_lo <= ops->random_min_hi);
     CHECK_LE(ops->nmagnitudes, SCN_MAX_PARAMS);
     CHECK(ops->ntargets == 0 || ops->targets);

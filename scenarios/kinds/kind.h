@@ -94,8 +94,14 @@ typedef struct {
   double (*node_weight)(const scn_def *s, uint64_t key, int node);
   /* Sets the causes of s on s->nodes[k0..k1), all local: node n's drivers
    * are d[n - node0]. Called once per active scenario and scrape: no
-   * allocation, no I/O, no string lookup. */
+   * allocation, no I/O, no string lookup. NULL: the kind sets no node's
+   * causes (only drive_jobs). */
   void (*inject)(const scn_def *s, const scn_now *now, int k0, int k1, int node0, tel_drivers *d);
+  /* Optional (NULL: none): sets the job-level causes of s, jd[j] for job j
+   * of the fleet (tel_job_drivers). Called once per active scenario and
+   * scrape on every rank, whatever nodes are local: a pure function of the
+   * scenario and the scrape. */
+  void (*drive_jobs)(const scn_def *s, const scn_now *now, tel_job_drivers *jd);
   /* `fleetsim scenarios --random`: durations drawn in [lo, hi] minutes, and
    * the kind's targets and magnitudes added to o (drawn from key with
    * counters >= 10; some may be left to the simulator). 0, or nonzero when a
@@ -129,6 +135,42 @@ int scn_pick_tenant_nodes(const fleet *f, int tenant, double fraction, uint64_t 
 /* The smoothstep onset of a ramp: 0 at the start, 1 from ramp_min minutes
  * on (1 at once when ramp_min <= 0). */
 float scn_ramp(double elapsed_min, double ramp_min);
+
+/* One failing GPU, on a job node (magnitude s->param[job_node] and the
+ * "job" target, scn_pick_job_node) or, when s->param[inference_node] >= 0,
+ * on that inference node (s->job then -1): adds the node and the GPU
+ * (s->param[gpu], scn_pick_gpu) and sets s->gpu_mask. 0, FS_ESCENARIO
+ * (problem in diag) or FS_ENOMEM. */
+int scn_pick_node_gpu(scn_def *s, const fleet *f, const char *source, uint64_t key, int job_node,
+                      int inference_node, int gpu, scn_list *nodes, scn_list *gpus);
+
+/* For --random, the place of a scn_pick_node_gpu kind: one time in three
+ * (always when the fleet has no job) "inference_node", else "job" (counters
+ * 10 to 12 of key). 0, or nonzero when a JSON call failed. */
+int scn_random_node_target(json_t *o, uint64_t key, const fleet *f);
+
+/* Resolves a "job" target and magnitude s->param[job_node] (-1: from the
+ * seed) into s->job, s->job_node and the node, which it returns; the job
+ * when the file gives none is train-001, else one from key. A job_node out
+ * of range goes to diag and returns -1. The fleet must have a job. */
+int scn_pick_job_node(scn_def *s, const fleet *f, const char *source, uint64_t key, int job_node);
+
+/* GPU index s->param[gpu] of a kind (-1: 0..7 from counter 9 of key,
+ * stored back). */
+int scn_pick_gpu(scn_def *s, uint64_t key, int gpu);
+
+/* A job that lost a rank `crash_min` minutes into its scenario: it hangs in
+ * its collectives for hang_min (until a watchdog or the launcher notices),
+ * then relaunches and reads back its last checkpoint for restart_min, and
+ * loses the steps since that checkpoint. Adds the seconds of each phase
+ * inside scrape `now` to jd; returns 1 from the scrape the restart is over
+ * on, else 0. */
+int scn_job_restart(const scn_now *now, double crash_min, double hang_min, double restart_min,
+                    tel_job_drivers *jd);
+
+/* 1 when the job's restart (scn_job_restart) starts inside scrape now:
+ * the failed GPU is reset then. */
+int scn_job_restart_starts(const scn_now *now, double crash_min, double hang_min);
 
 /* Key of stream st of the kind for one entity (a node, a rack ...). */
 uint64_t scn_stream_key(const fleet *f, const scn_stream *st, uint64_t entity);

@@ -45,6 +45,7 @@ typedef struct {
   tel_window window;
   tel_drivers *drivers;   /* [local nodes] */
   int drivers_set;        /* scn_drive changed them since the last reset */
+  int jobs_set;           /* scn_drive_jobs changed the model's job drivers since */
   double *job_max_ms;     /* [window][jobs] */
   double *rack_agg;       /* [local racks][window][TEL_AGG_COUNT] */
   double *all_rack_agg;   /* [racks][window][TEL_AGG_COUNT], printing rank */
@@ -222,6 +223,10 @@ static int sim_window(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
     if (s->drivers_set)
       tel_drivers_reset(s->drivers, nnodes);
     s->drivers_set = scn_drive(s->scenarios, f, t0 + r, s->window.node0, nnodes, s->drivers) > 0;
+    tel_job_drivers *jd = tel_job_drivers_of(s->model);
+    if (s->jobs_set)
+      tel_job_drivers_reset(jd, f->njobs);
+    s->jobs_set = scn_drive_jobs(s->scenarios, f, t0 + r, jd) > 0;
     tel_scrape(s->model, t0 + r, s->drivers, &s->window, r, det_fold_chunk, s->det);
     intr_note_scrapes(t0 + r + 1);
   }
@@ -234,7 +239,7 @@ static int sim_window(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
   timer_stop(tm, TIMER_COLLECTIVES);
   timer_start(tm, TIMER_SIMULATE);
   tel_finish_training(s->model, &s->window, rows, s->job_max_ms);
-  tel_rack_aggregates(s->model, &s->window, t0, rows, s->rack_agg);
+  tel_rack_aggregates(s->model, &s->window, rows, s->rack_agg);
   timer_stop(tm, TIMER_SIMULATE);
   timer_start(tm, TIMER_COLLECTIVES);
   if (rc == 0)

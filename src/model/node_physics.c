@@ -131,7 +131,7 @@ static void tel_gpu_ctx_set(const tel_model *m, const tel_drivers *d, const tel_
       if (util > 95.0f) /* a saturated expert GPU: the router queues the rest */
         util = 95.0f;
     }
-    gc->ubase[g] = util;
+    gc->ubase[g] = ((d->gpu_off_bus_mask >> g) & 1) ? 0.0f : util; /* gone: no work */
   }
   gc->unoise = in_job ? 1.2f : 2.5f;
   /* decode-heavy inference is memory-bound: fewer watts per busy percent */
@@ -165,9 +165,9 @@ static void tel_gpu_ctx_set(const tel_model *m, const tel_drivers *d, const tel_
  * on this rank): the SBE and PCIe replay counts from the same draws as
  * tel_poisson_base, the remapped rows an SBE burst brings, and the NVLink
  * recovery (XID 74) a replay burst can trigger, added to the model. */
-static void tel_gpu_rare_events(tel_model *m, size_t gi, double lambda_sbe, uint64_t b_sbe,
-                                uint64_t b_pcie, uint32_t replays, const tel_scrape_rng *sr,
-                                uint32_t *sbe, uint32_t *pcie) {
+static void tel_gpu_rare_events(tel_model *m, size_t gi, double lambda_sbe, double lambda_pcie,
+                                uint64_t b_sbe, uint64_t b_pcie, uint32_t replays,
+                                const tel_scrape_rng *sr, uint32_t *sbe, uint32_t *pcie) {
   *sbe = tel_poisson_base(m, PR_SBE, lambda_sbe, b_sbe);
   if (*sbe > 0)
     m->gpu_cnt[GM_REMAP_CORR][gi] +=
@@ -176,7 +176,41 @@ static void tel_gpu_rare_events(tel_model *m, size_t gi, double lambda_sbe, uint
     m->gpu_cnt[GM_NVLINK_RECOVERY][gi] += 1;
     m->xid[gi] = 74; /* NVLink error */
   }
-  *pcie = tel_poisson_base(m, PR_PCIE, 0.002, b_pcie);
+  *pcie = tel_poisson_base(m, PR_PCIE, lambda_pcie, b_pcie);
+}
+
+/* The faults that leave a mark on a GPU for good, at the scrape they happen
+ * (local node i's GPUs from gi on): an uncorrectable HBM error (a DBE, XID
+ * 48), the row remap it brings at the next GPU reset (an uncorrectable
+ * remapped row, XID 63), and a GPU fallen off the bus (XID 79, the last code
+ * it ever reports). */
+static void tel_gpu_fatal_events(tel_model *m, size_t gi, const tel_drivers *d) {
+  for (int g = 0; g < FLEET_GPUS; g++) {
+    if ((d->dbe_gpu_mask >> g) & 1) {
+      m->gpu_cnt[GM_ECC_DBE][gi + g] += 1;
+      m->xid[gi + g] = 48; /* double-bit ECC error */
+    }
+    if ((d->remap_gpu_mask >> g) & 1) {
+      m->gpu_cnt[GM_REMAP_UNCORR][gi + g] += 1;
+      m->xid[gi + g] = 63; /* ECC page retirement or row remapping event */
+    }
+    if ((d->gpu_off_bus_mask >> g) & 1)
+      m->xid[gi + g] = 79; /* GPU has fallen off the bus */
+  }
+}
+
+/* A GPU off the bus answers no query: every float gauge of its cells from
+ * o on is NaN (a missing sample), its clock event reasons 0; its counters
+ * stay where they were and its last XID is 79 (a uint32 has no NaN). */
+static void tel_gpu_off_bus_cells(tel_window *w, size_t o, unsigned mask) {
+  for (int k = 0; k < GM_COUNT; k++)
+    for (int g = 0; g < FLEET_GPUS; g++)
+      if ((mask >> g) & 1) {
+        if (metric_gpu[k].type == MT_F32)
+          w->gpu[k][o + (size_t)g].f = NAN;
+        else if (k == GM_CLOCK_EVENTS)
+          w->gpu[k][o + (size_t)g].u = 0;
+      }
 }
 
 /* The 8 GPUs of local node i at one scrape, in phases: the draws (done for
@@ -271,6 +305,10 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   const float nvlink_k = gc->nvlink_k, tensor_k = gc->tensor_k, fb_used = gc->fb_used;
   const float fb_free = gc->fb_free, pcie_tx = gc->pcie_tx, pcie_rx_k = gc->pcie_rx_k;
   const int pcie_ckpt = gc->pcie_ckpt;
+  float pcie_cap[G]; /* a link retrained to a lower gen or width caps host-device traffic */
+  for (int g = 0; g < G; g++)
+    pcie_cap[g] = ((d->pcie_gpu_mask >> g) & 1) ? TEL_PCIE_BPS * (1.0f - d->pcie_link_loss)
+                                                : TEL_PCIE_BPS;
   float nvlink_bps[G];
   const float link = d->link_scale > 0 ? d->link_scale : 1.0f;
   for (int g = 0; g < G; g++)
@@ -297,8 +335,9 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   TEL_STORE(GM_DRAM_ACTIVE, f, 0.009f * membw[g]);
   TEL_STORE(GM_FB_USED, f, fb_used);
   TEL_STORE(GM_FB_FREE, f, fb_free);
-  TEL_STORE(GM_PCIE_TX, f, (pcie_ckpt ? pcie_tx : 4.0e8f * util[g] / 100.0f) * link);
-  TEL_STORE(GM_PCIE_RX, f, pcie_rx_k * util[g] / 100.0f * link);
+  TEL_STORE(GM_PCIE_TX, f,
+            fminf((pcie_ckpt ? pcie_tx : 4.0e8f * util[g] / 100.0f) * link, pcie_cap[g]));
+  TEL_STORE(GM_PCIE_RX, f, fminf(pcie_rx_k * util[g] / 100.0f * link, pcie_cap[g]));
   TEL_STORE(GM_NVLINK_TX, f, nvlink_bps[g]);
   TEL_STORE(GM_NVLINK_RX, f, nvlink_bps[g]);
   TEL_STORE(GM_CLOCK_EVENTS, u, events[g]);
@@ -318,7 +357,10 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   double *restrict power_v = &m->gpu_acc[GM_POWER_VIOL][gi];
   tel_cell *const *wg = w->gpu;
   const uint64_t sbe0 = m->base_zero[PR_SBE], pcie0 = m->base_zero[PR_PCIE];
-  const unsigned nvl_mask = d->nvlink_gpu_mask;
+  const unsigned nvl_mask = d->nvlink_gpu_mask, pcie_mask = d->pcie_gpu_mask;
+  const unsigned off_mask = d->gpu_off_bus_mask;
+  if (d->dbe_gpu_mask | d->remap_gpu_mask | off_mask)
+    tel_gpu_fatal_events(m, gi, d);
   const long nvl = lrintf(d->nvlink_replays);
   /* a failing link's count replaces the baseline r (1-3) when nvl > r */
   const uint32_t nvl_val = (uint32_t)nvl, nvl_cmp = nvl >= 4 ? UINT32_MAX : (nvl >= 2 ? (uint32_t)nvl : 0u);
@@ -326,12 +368,17 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   for (int g = 0; g < G; g++) {
     const size_t c = o + (size_t)g;
     const double lambda_sbe = 2e-4 + d->sbe_per_interval[g];
+    const double lambda_pcie = 0.002 + (((pcie_mask >> g) & 1u) ? d->pcie_replays : 0.0f);
+    const uint32_t live = !((off_mask >> g) & 1u); /* a GPU off the bus counts nothing */
     const uint32_t r0 = 1u + (uint32_t)(b_replay[g] % 3u);
-    const uint32_t replays = ((nvl_mask >> g) & 1u) && nvl_cmp > r0 ? nvl_val : r0;
+    const uint32_t replays = live * (((nvl_mask >> g) & 1u) && nvl_cmp > r0 ? nvl_val : r0);
     uint32_t sbe = 0, pcie = 0;
-    if ((lambda_sbe != tel_base_rate[PR_SBE]) | ((b_sbe[g] >> 11) > sbe0) |
-        ((b_pcie[g] >> 11) > pcie0) | (replays > 50))
-      tel_gpu_rare_events(m, gi + (size_t)g, lambda_sbe, b_sbe[g], b_pcie[g], replays, sr, &sbe, &pcie);
+    if ((lambda_sbe != tel_base_rate[PR_SBE]) | (lambda_pcie != tel_base_rate[PR_PCIE]) |
+        ((b_sbe[g] >> 11) > sbe0) | ((b_pcie[g] >> 11) > pcie0) | (replays > 50))
+      tel_gpu_rare_events(m, gi + (size_t)g, lambda_sbe, lambda_pcie, b_sbe[g], b_pcie[g], replays,
+                          sr, &sbe, &pcie);
+    sbe *= live;
+    pcie *= live;
     wg[GM_ECC_SBE][c].u = sbe_c[g] += sbe;
     wg[GM_PCIE_REPLAY][c].u = pcie_c[g] += pcie;
     wg[GM_NVLINK_REPLAY][c].u = replay_c[g] += replays;
@@ -341,7 +388,7 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
     wg[GM_REMAP_UNCORR][c].u = unc_c[g];
     wg[GM_NVLINK_RECOVERY][c].u = recov_c[g];
     replay_hi = replays > replay_hi ? replays : replay_hi;
-    energy[g] += power[g] * dt;
+    energy[g] += power[g] * dt * (float)live;
     if (events[g] & CLOCK_EVENT_SW_THERMAL)
       thermal_v[g] += 1000.0 * dt * tel_clampf((temp[g] - TEL_THROTTLE_C + 1.0f) / 3.0f, 0.2f, 1.0f);
     if (events[g] & CLOCK_EVENT_SW_POWER_CAP)
@@ -353,6 +400,8 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   const float replay_max = (float)replay_hi; /* the conversion keeps the order */
 #undef TEL_STORE
   memcpy(&w->gpu[GM_XID][o], &m->xid[gi], sizeof(uint32_t) * G);
+  if (off_mask)
+    tel_gpu_off_bus_cells(w, o, off_mask);
 
   /* in GPU order, as the node's sums always were */
   float power_sum = 0, power_sq = 0, clock_min = TEL_BOOST_MHZ, clock_sum = 0;
@@ -397,17 +446,27 @@ void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const te
   float z_load = m->node_noise[NN_LOAD][i];
   nc.inlet_c = TEL_CRAH_SUPPLY_C + m->inlet_offset_c[i] + 0.04f * (sc->outdoor_c - 16.0f) +
                0.25f * z_inlet + d->inlet_delta_c;
-  int in_job = nc.tenant == TENANT_TRAINING && nc.job >= 0;
+  /* a node its job restarted without: its GPUs idle, it reports no job metrics */
+  const int left_out = nc.tenant == TENANT_TRAINING && nc.job >= 0 && d->job_excluded;
+  int in_job = nc.tenant == TENANT_TRAINING && nc.job >= 0 && !left_out;
   int inference = nc.tenant != TENANT_TRAINING;
+  float hang_s = 0.0f, flap_s = d->nic_down_share * dt;
   if (inference) {
     float load = sc->load * (1.0f + 0.05f * z_load);
     load += tel_clampf(d->load_burst, 0.0f, 1.0f) * (1.0f - load); /* a traffic burst */
     nc.load = tel_clampf(load, 0.05f, 1.0f);
     nc.util_base = 100.0f * (0.15f + 0.75f * nc.load);
   } else if (in_job) {
+    const tel_job_drivers *jd = &m->jobd[nc.job];
     nc.stall_s = m->job_stall_s[nc.job];
-    float busy = 1.0f - nc.stall_s / dt; /* GPUs idle while the checkpoint writes */
-    nc.util_base = 96.0f * busy + 12.0f * (1.0f - busy);
+    hang_s = fminf(jd->hang_s, dt);
+    nc.down_s = fminf(dt, jd->hang_s + jd->restart_s);
+    /* GPUs near idle while the checkpoint writes or the job hangs in a
+     * collective, idle while it restarts (without a restart: the same
+     * float operations as before the job drivers, bit for bit) */
+    float busy = 1.0f - fminf(dt, nc.stall_s + nc.down_s) / dt;
+    float restart_share = (nc.down_s - hang_s) / dt;
+    nc.util_base = 96.0f * busy + 12.0f * fmaxf(0.0f, 1.0f - busy - restart_share);
   } else {
     nc.util_base = 0.0f; /* idle pool */
   }
@@ -450,24 +509,30 @@ void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const te
   else if (nc.tenant == TENANT_DENSE)
     rdma = 1.5e9f * nc.load;
   else
-    rdma = in_job ? 3.4e10f * (1.0f - nc.stall_s / dt) : 2.0e7f;
+    rdma = in_job ? 3.4e10f * (1.0f - fminf(dt, nc.stall_s + nc.down_s) / dt) : 2.0e7f;
+  rdma *= 1.0f - tel_clampf(d->nic_down_share, 0.0f, 1.0f); /* a port that is down carries nothing */
   /* Microbursts: MoE all-to-all surges overflow the leaf's buffers. The
    * senders (MoE) stall on PFC pauses (xmit wait) and push more bytes;
    * every port behind the leaf drops packets (receive errors, retransmits). */
   int moe_node = nc.tenant == TENANT_MOE;
   float surge = moe_node ? 1.0f + 0.35f * cong : 1.0f - 0.12f * cong;
   st->node[NM_RDMA_BYTES][o].f = rdma * (1.0f + 0.04f * z_rdma) * surge;
+  /* a flapping port: each down/up transition drops the packets in flight
+   * (retransmits) and receives symbol-corrupted ones while it retrains */
+  const double flaps = d->nic_flaps;
   st->node[NM_RDMA_RETX][o].u = m->node_cnt[NM_RDMA_RETX][i] +=
-      tel_poisson_base(m, PR_RETX, 0.4 + 900.0 * cong, m->node_bits[0][i]);
+      tel_poisson_base(m, PR_RETX, 0.4 + 900.0 * cong + 300.0 * flaps, m->node_bits[0][i]);
   st->node[NM_IB_RCV_ERR][o].u = m->node_cnt[NM_IB_RCV_ERR][i] +=
-      tel_poisson_base(m, PR_RCV_ERR, 0.01 + 160.0 * cong, m->node_bits[1][i]);
+      tel_poisson_base(m, PR_RCV_ERR, 0.01 + 160.0 * cong + 40.0 * flaps, m->node_bits[1][i]);
   st->node[NM_IB_XMIT_WAIT][o].u = m->node_cnt[NM_IB_XMIT_WAIT][i] +=
       tel_poisson_base(m, PR_XMIT, 4.0 + (moe_node ? 4000.0 : 600.0) * cong, m->node_bits[2][i]);
   float z_nccl = m->node_noise[NN_NCCL][i];
   float jitter = cong * (300.0f + 500.0f * (float)rng_uniform(m->node_bits[3][i]));
+  /* a hung collective or a port down stretches the mean all-reduce latency
+   * by the seconds it lost (in us) */
   st->node[NM_NCCL_LAT][o].f = (in_job ? 950.0f : (nc.tenant == TENANT_MOE ? 70.0f : 45.0f)) *
                                    (1.0f + 0.04f * z_nccl) +
-                               jitter;
+                               jitter + 1.0e6f * (hang_s + flap_s);
 
   /* ---- inference ---- */
   if (inference) {
@@ -486,7 +551,12 @@ void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const te
     float itl = itl0 * slow * skew_wait * (1.0f + 0.02f * z_itl) + tail_ms;
     float tokens = (moe ? 8.0f * 520.0f : 8.0f * 450.0f) * nc.load * nc.moe_thr / slow *
                    (0.85f + 0.15f * hit / 0.94f);
-    st->node[NM_REQ_RATE][o].f = (moe ? 11.0f : 9.0f) * nc.load * (1.0f + 0.03f * z_load);
+    /* replicas on GPUs off the bus are gone: the router sends them nothing */
+    const float live = (float)(FLEET_GPUS - __builtin_popcount(d->gpu_off_bus_mask)) / FLEET_GPUS;
+    /* prompts and KV blocks cross a downgraded PCIe link more slowly */
+    ttft *= 1.0f + 0.5f * d->pcie_link_loss * (float)__builtin_popcount(d->pcie_gpu_mask) / FLEET_GPUS;
+    tokens *= live;
+    st->node[NM_REQ_RATE][o].f = (moe ? 11.0f : 9.0f) * nc.load * live * (1.0f + 0.03f * z_load);
     st->node[NM_PROMPT_TOKENS][o].f = 1800.0f * ctx * (1.0f + 0.04f * z_prompt);
     st->node[NM_TTFT][o].f = ttft;
     st->node[NM_ITL][o].f = itl;
@@ -503,6 +573,14 @@ void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const te
   /* ---- training: own step time now; step_time_ms (the job's slowest
    * node) and allreduce_wait_ms after the all-reduce, in
    * tel_finish_training (their stage cells are left NaN) ---- */
+  if (left_out) { /* no training process: no job metrics, no share of the job's step */
+    st->node[NM_NCCL_LAT][o].f = NAN;
+    st->node[NM_CKPT_WRITE][o].f = NAN;
+    st->node[NM_GRAD_NORM][o].f = NAN;
+    st->node[NM_RESERVED_MEM][o].f = NAN;
+    st->step_own_ms[o] = -1.0f;
+    return;
+  }
   if (!in_job) {
     st->step_own_ms[o] = 0.0f;
     return;
@@ -514,15 +592,21 @@ void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const te
   float compute = base_ms * 0.92f * powf(TEL_BOOST_MHZ / clock_min, 0.85f);
   float excess = replay_max > 3.0f ? replay_max - 2.0f : 0.0f;
   const float link = d->link_scale > 0 ? d->link_scale : 1.0f;
-  float comm = base_ms * 0.08f / link + TEL_NVLINK_REPLAY_MS * excess +
+  /* GPUDirect RDMA crosses each GPU's PCIe link: a downgraded one slows the
+   * node's share of the all-reduce once it carries less than the job needs */
+  float pcie_link = d->pcie_gpu_mask ? 1.0f - d->pcie_link_loss : 1.0f;
+  float pcie_slow = pcie_link < TEL_PCIE_NEED ? TEL_PCIE_NEED / pcie_link : 1.0f;
+  float comm = base_ms * 0.08f * pcie_slow / link + TEL_NVLINK_REPLAY_MS * excess +
                cong * (40.0f + 160.0f * (float)rng_uniform(m->node_bits[3][i] >> 1));
   float own = (compute + comm) * (1.0f + 0.002f * z_step);
   if (sum.hung) /* a stuck GPU: no step completes in the interval */
     own = fmaxf(own, 1000.0f * dt);
-  /* a checkpoint stalls the interval: fewer steps, so a longer mean step */
-  float busy = dt - nc.stall_s;
+  /* a checkpoint, a hang, a restart or a port down stalls the interval:
+   * fewer steps, so a longer mean step */
+  float lost = fminf(dt, nc.stall_s + nc.down_s + flap_s);
+  float busy = dt - lost;
   float step_s = own / 1000.0f;
-  if (nc.stall_s > 0)
+  if (lost > 0)
     own *= dt / fmaxf(busy, step_s);
   st->step_own_ms[o] = own;
   double hours = (double)sc->t * dt / 3600.0;

@@ -19,8 +19,10 @@ double tel_hour_of_day(const fs_config *cfg, int64_t t) {
 }
 
 /* Jobs checkpoint every checkpoint_every_min, 7 min apart; each write takes
- * 15-45 s by job size (+-5 % per checkpoint, drawn from the job's key). */
-void tel_job_checkpoint(const tel_model *m, int j, int64_t t, float *stall_s, float *last_s) {
+ * 15-45 s by job size (+-5 % per checkpoint, drawn from the job's key),
+ * times the storage's slowdown `scale`. */
+void tel_job_checkpoint(const tel_model *m, int j, int64_t t, double scale, float *stall_s,
+                        float *last_s) {
   double period = m->cfg->checkpoint_every_min * 60.0;
   double offset = fmod(j * 420.0, period); /* jobs checkpoint 7 min apart */
   double t0 = (double)t * m->dt, t1 = t0 + m->dt;
@@ -32,7 +34,7 @@ void tel_job_checkpoint(const tel_model *m, int j, int64_t t, float *stall_s, fl
     uint64_t bits = rng_bits(m->job_key[j], (uint64_t)(int64_t)(kk + 1e6));
     /* write time grows with job size: 15-45 s, +-5% per checkpoint */
     double base = 15.0 + 30.0 * fmin(1.0, m->cfg->jobs[j].nodes / 128.0);
-    double write = base * (1.0 + 0.05 * rng_normal(bits));
+    double write = base * (1.0 + 0.05 * rng_normal(bits)) * scale;
     double lo = fmax(t0, start), hi = fmin(t1, start + write);
     if (hi > lo)
       stall += hi - lo;
@@ -76,6 +78,7 @@ int tel_init(tel_model **out, const fleet *f, int node0, int nnodes) {
   TEL_ALLOC(m->job_key, nj);
   TEL_ALLOC(m->job_stall_s, nj);
   TEL_ALLOC(m->job_ckpt_last_s, nj);
+  TEL_ALLOC(m->jobd, nj);
   for (int c = 0; c < GN_COUNT; c++) {
     TEL_ALLOC(m->gpu_noise[c], ng);
     TEL_ALLOC(m->gpu_key[c], ng);
@@ -168,6 +171,7 @@ int tel_init(tel_model **out, const fleet *f, int node0, int nnodes) {
   }
   for (int j = 0; j < f->njobs; j++)
     m->job_key[j] = rng_key(seed, RNG_STREAM_TELEMETRY + 30, (uint64_t)j);
+  tel_job_drivers_reset(m->jobd, f->njobs);
   *out = m;
   return 0;
 }
@@ -192,6 +196,7 @@ void tel_destroy(tel_model **mp) {
   free(m->job_key);
   free(m->job_stall_s);
   free(m->job_ckpt_last_s);
+  free(m->jobd);
   tel_window_destroy(&m->stage);
   for (int c = 0; c < GN_COUNT; c++) {
     free(m->gpu_noise[c]);
@@ -248,8 +253,15 @@ int tel_window_alloc(tel_window *w, int node0, int nnodes, int capacity) {
 
 int tel_window_init(tel_window *w, const tel_model *m, int capacity) {
   int rc = tel_window_alloc(w, m->node0, m->nnodes, capacity);
+  if (rc)
+    return rc;
   memset(w->gpu_kept, 1, sizeof w->gpu_kept);
-  return rc;
+  w->job_stall_s = calloc((size_t)capacity * (size_t)(m->f->njobs + 1), sizeof *w->job_stall_s);
+  if (!w->job_stall_s) {
+    tel_window_destroy(w);
+    return FS_ENOMEM;
+  }
+  return 0;
 }
 
 void tel_window_keep(tel_window *w, const unsigned char keep[GM_COUNT]) {
@@ -259,6 +271,7 @@ void tel_window_keep(tel_window *w, const unsigned char keep[GM_COUNT]) {
 
 void tel_window_destroy(tel_window *w) {
   free(w->block);
+  free(w->job_stall_s);
   memset(w, 0, sizeof *w);
 }
 
@@ -270,6 +283,15 @@ void tel_drivers_reset(tel_drivers *d, int n) {
     d[i].hot_share = 0.6f;
     d[i].hot_gpu_mask = 0x3;
   }
+}
+
+void tel_job_drivers_reset(tel_job_drivers *jd, int n) {
+  for (int j = 0; j < n; j++)
+    jd[j] = (tel_job_drivers){.hang_s = 0.0f, .restart_s = 0.0f, .ckpt_scale = 1.0f};
+}
+
+tel_job_drivers *tel_job_drivers_of(tel_model *m) {
+  return m->jobd;
 }
 
 /* ---- checkpoint (resume) ------------------------------------------------

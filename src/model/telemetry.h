@@ -38,7 +38,27 @@ typedef struct {
   uint8_t sensor_stuck_mask;             /* GPUs whose temperature reading is stuck ... */
   float sensor_stuck_c[FLEET_GPUS];      /* ... at this value (C) */
   float sensor_offset_c[FLEET_GPUS];     /* the others: error added to the true reading (C) */
+  /* GPU and link faults that end or interrupt work (the job side: tel_job_drivers) */
+  uint8_t gpu_off_bus_mask; /* GPUs fallen off the bus (XID 79): no reading, no work */
+  uint8_t job_excluded;     /* 1: the node's job restarted without it (its GPUs idle) */
+  uint8_t dbe_gpu_mask;     /* GPUs with an uncorrectable HBM error now (DBE, XID 48) */
+  uint8_t remap_gpu_mask;   /* GPUs remapping a row after one now (XID 63) */
+  uint8_t pcie_gpu_mask;    /* GPUs whose PCIe link retrained down */
+  float pcie_link_loss;     /* share of the link's bandwidth lost, 0 none .. <1 */
+  float pcie_replays;       /* extra PCIe replays per interval on pcie_gpu_mask */
+  float nic_down_share;     /* share of the interval the node's IB port is down, 0 .. 1 */
+  float nic_flaps;          /* IB port down/up transitions in the interval */
 } tel_drivers;
+
+/* Job-level state of one scrape: what stops or stretches a whole training
+ * job. Neutral (tel_job_drivers_reset): running, checkpoints at nominal
+ * speed. Set from outside the model (fault injectors, and later actions)
+ * through tel_job_drivers_of, for every job on every rank alike. */
+typedef struct {
+  float hang_s;     /* seconds of the interval hung in a collective (a rank is gone) */
+  float restart_s;  /* seconds relaunching and reading back the last checkpoint */
+  float ckpt_scale; /* checkpoint write time factor (shared storage), 1 nominal */
+} tel_job_drivers;
 
 /* One window of this rank's telemetry: rows are scrapes. */
 typedef struct {
@@ -47,8 +67,10 @@ typedef struct {
   int nnodes;                 /* local nodes per row */
   tel_cell *gpu[GM_COUNT];    /* [capacity][nnodes][FLEET_GPUS] */
   tel_cell *node[NM_COUNT];   /* [capacity][nnodes] */
-  float *step_own_ms;         /* [capacity][nnodes] own step time, 0 if none */
+  float *step_own_ms;         /* [capacity][nnodes] own step time, 0 if none, -1 if left out */
   void *block;                /* the one allocation the arrays above live in */
+  float *job_stall_s;         /* [capacity][njobs] checkpoint stall of each job, its own
+                                 allocation (tel_window_init's windows only) */
   unsigned char gpu_kept[GM_COUNT]; /* 0: tel_scrape leaves metric k's cells unwritten */
 } tel_window;
 
@@ -89,6 +111,14 @@ void tel_window_destroy(tel_window *w);
 /* Sets every driver of n nodes to its neutral value. */
 void tel_drivers_reset(tel_drivers *d, int n);
 
+/* Sets n jobs' drivers to their neutral value. */
+void tel_job_drivers_reset(tel_job_drivers *jd, int n);
+
+/* The model's job drivers, one per job of the fleet (neutral after
+ * tel_init): tel_scrape reads them for every job node, so they must be the
+ * same on every rank for a scrape (a pure function of the scrape). */
+tel_job_drivers *tel_job_drivers_of(tel_model *m);
+
 /* What tel_scrape hands each chunk of nodes it completes, while the cells
  * are still in cache: gpu[k] holds metric k of local nodes [i0, i0 + n)
  * (FLEET_GPUS cells each, node-major) of window row `row`. */
@@ -112,12 +142,10 @@ void tel_job_local_max(const tel_model *m, const tel_window *w, int rows, double
  * waiting for it plus the collective itself. */
 void tel_finish_training(tel_model *m, tel_window *w, int rows, const double *job_max_ms);
 
-/* Per-rack aggregates of this rank's racks for scrapes [t0, t0 + rows):
- * out[(lr * rows + row) * TEL_AGG_COUNT + k] for local rack lr. Call after
- * tel_finish_training (before the next tel_scrape: it reuses the model's
- * per-job checkpoint scratch). */
-void tel_rack_aggregates(tel_model *m, const tel_window *w, int64_t t0, int rows,
-                         double *out);
+/* Per-rack aggregates of this rank's racks for the rows [0, rows) of w
+ * (a tel_window_init window): out[(lr * rows + row) * TEL_AGG_COUNT + k]
+ * for local rack lr. Call after tel_finish_training. */
+void tel_rack_aggregates(const tel_model *m, const tel_window *w, int rows, double *out);
 
 /* Cluster-level state (outdoor temperature, PUE, SLA budgets), kept on the
  * printing rank only. */

@@ -46,21 +46,17 @@ void tel_finish_training(tel_model *m, tel_window *w, int rows, const double *jo
       float job_ms = (float)job_max_ms[(size_t)r * nj + j];
       float own = w->step_own_ms[o];
       float base_ms = (float)(m->cfg->jobs[j].step_time_s * 1000.0);
-      w->node[NM_STEP_TIME][o].f = job_ms;
-      w->node[NM_ALLREDUCE_WAIT][o].f = 0.08f * base_ms + (job_ms - own);
+      const int left_out = own < 0; /* the job restarted without this node */
+      w->node[NM_STEP_TIME][o].f = left_out ? NAN : job_ms;
+      w->node[NM_ALLREDUCE_WAIT][o].f = left_out ? NAN : 0.08f * base_ms + (job_ms - own);
     }
 }
 
-void tel_rack_aggregates(tel_model *m, const tel_window *w, int64_t t0, int rows,
-                         double *out) {
+void tel_rack_aggregates(const tel_model *m, const tel_window *w, int rows, double *out) {
   const fleet *f = m->f;
   memset(out, 0, sizeof *out * (size_t)m->nracks * (size_t)rows * TEL_AGG_COUNT);
   for (int r = 0; r < rows; r++) {
-    /* checkpoint stalls of this row, once per job (not once per node) */
-    for (int j = 0; j < f->njobs; j++) {
-      float last_s;
-      tel_job_checkpoint(m, j, t0 + r, &m->job_stall_s[j], &last_s);
-    }
+    const float *stall = &w->job_stall_s[(size_t)r * (size_t)f->njobs]; /* tel_scrape's */
     for (int i = 0; i < m->nnodes; i++) {
       int n = m->node0 + i;
       int lr = f->node_rack[n] - m->rack0;
@@ -79,7 +75,7 @@ void tel_rack_aggregates(tel_model *m, const tel_window *w, int64_t t0, int rows
           }
         } else {
           /* checkpoint stalls are planned, not SLO breaches */
-          if (m->job_stall_s[j] == 0 &&
+          if (stall[j] == 0 &&
               w->node[NM_STEP_TIME][o].f > 1.15f * 1000.0f * m->cfg->jobs[j].step_time_s)
             a[TEL_AGG_VIOL_TRAIN] += 1;
         }

@@ -32,6 +32,8 @@ static const float TEL_NVLINK_REPLAY_MS = 7.0f; /* step slowdown per excess repl
 static const float TEL_FAN_ZONE_GAIN = 0.4f;
 static const float TEL_FAN_ZONE_MAX_C = 16.0f;
 static const float TEL_CAP_FLOOR_MHZ = 900.0f; /* lowest clock a power limit drives to */
+static const float TEL_PCIE_BPS = 6.4e10f; /* PCIe Gen5 x16, one direction (~64 GB/s) */
+static const float TEL_PCIE_NEED = 0.8f;   /* share of it the job's GPUDirect traffic uses */
 
 /* Noise channels: per GPU and per node, each an AR(1) process. */
 enum { GN_UTIL, GN_POWER, GN_TEMP, GN_COUNT };
@@ -76,6 +78,7 @@ typedef struct {
   float moe_thr;     /* MoE throughput fraction under skew */
   float inlet_c;
   float stall_s;     /* training checkpoint stall in this scrape */
+  float down_s;      /* job hung or restarting in this scrape (tel_job_drivers) */
 } tel_node_ctx;
 
 /* What the node part needs from its GPUs. */
@@ -122,6 +125,7 @@ struct tel_model {
   /* per scrape scratch, per job */
   float *job_stall_s;           /* checkpoint stall inside this scrape */
   float *job_ckpt_last_s;       /* duration of the last checkpoint */
+  tel_job_drivers *jobd;        /* [njobs] job drivers of the next scrape (tel_job_drivers_of) */
   tel_window stage;             /* one row of TEL_STAGE_NODES nodes (tel_scrape) */
   /* constants, set once */
   double base_cdf[PR_COUNT][TEL_POISSON_KMAX + 1]; /* Poisson CDF of tel_base_rate[k] */
@@ -211,9 +215,11 @@ static inline uint64_t tel_event_bits(uint64_t key, const tel_scrape_rng *sr, in
 int tel_window_alloc(tel_window *w, int node0, int nnodes, int capacity);
 
 /* Seconds of checkpoint stall of job j inside scrape t, and the duration of
- * the job's most recent checkpoint (started at or before the scrape).
+ * the job's most recent checkpoint (started at or before the scrape), its
+ * write time scaled by `scale` (the storage's slowdown, 1 nominal).
  * (telemetry.c) */
-void tel_job_checkpoint(const tel_model *m, int j, int64_t t, float *stall_s, float *last_s);
+void tel_job_checkpoint(const tel_model *m, int j, int64_t t, double scale, float *stall_s,
+                        float *last_s);
 
 /* Phase one of a scrape, over every GPU and node of the rank: the AR(1)
  * noise states advance one step and the event draws land in gpu_bits and

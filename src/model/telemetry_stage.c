@@ -53,8 +53,13 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
   const double hour = tel_hour_of_day(m->cfg, t);
   tel_scrape_ctx sc = {
       .t = t, .load = tel_inference_load(hour), .outdoor_c = tel_outdoor_base(hour)};
-  for (int j = 0; j < m->f->njobs; j++)
-    tel_job_checkpoint(m, j, t, &m->job_stall_s[j], &m->job_ckpt_last_s[j]);
+  const int nj = m->f->njobs;
+  for (int j = 0; j < nj; j++) {
+    tel_job_checkpoint(m, j, t, m->jobd[j].ckpt_scale, &m->job_stall_s[j],
+                       &m->job_ckpt_last_s[j]);
+    if (w->job_stall_s)
+      w->job_stall_s[(size_t)row * (size_t)nj + (size_t)j] = m->job_stall_s[j];
+  }
   sc.sr.noise = rng_counter((uint64_t)t);
   for (int k = 0; k < EV_COUNT; k++)
     sc.sr.ev[k] = rng_counter((uint64_t)t * 16u + (uint64_t)k);
