@@ -2,16 +2,19 @@
  * telemetry_model.h): the rank-wide noise and event draws of the scrape;
  * per node its workload (inference load, training checkpoint stalls, MoE
  * routing skew), inlet air and KV cache; its 8 GPUs (power, junction
- * temperature with thermal lag, clocks and throttle reasons, utilisation,
+ * temperature with thermal lag, clocks that sag at the thermal and power
+ * limits with their throttle reasons, utilisation per tenant profile,
  * memory, PCIe and NVLink traffic, the event counters: ECC, NVLink replays
  * and recoveries, PCIe replays, remapped rows, throttle time, energy) as
  * branch-free loops over the 8 GPUs that GCC vectorises (IEEE single
  * precision without contraction gives the same bits as scalar code); then
  * the node metrics it reports: power, PDU imbalance, RDMA and InfiniBand
  * counters, NCCL latency, inference latency and throughput, training step
- * time. Which node metrics a node does not report is the catalogue's
- * (metrics.h); telemetry_stage.c writes their NaN. Hot path: no
- * allocation, no I/O, no indirect call. */
+ * time. Background operations (background.c) come in as the node's noise
+ * level, its status (a gap or a reboot) and, rarely, a GPU event (an XID,
+ * a reset) with its counters and missing samples. Which node metrics a node
+ * does not report is the catalogue's (metrics.h); telemetry_stage.c writes
+ * their NaN. Hot path: no allocation, no I/O, no indirect call. */
 #include "src/model/telemetry_model.h"
 
 #include <string.h>
@@ -270,7 +273,8 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
     const float u = u0 > 0 ? tel_clampf(u0 + unoise * zu[g], 0.5f, 100.0f) : 0.0f;
     /* clocks follow the lagged temperature: boost drops above 74 C, the
      * thermal slowdown cuts hard above 83 C (NaN before the first scrape:
-     * every comparison is false, so boost clocks and no events) */
+     * every comparison is false, so boost clocks and no events); then the
+     * power cap below */
     const float tp = temp_c[g];
     const float c1 = tp > TEL_BOOST_KNEE_C ? TEL_BOOST_MHZ - 6.0f * (tp - TEL_BOOST_KNEE_C) : TEL_BOOST_MHZ;
     const int sw = tp >= TEL_THROTTLE_C;
