@@ -254,7 +254,10 @@ def test_load_node_matches_h5py():
             assert series[m].shape == (T,), m
             np.testing.assert_array_equal(series[m], f["/telemetry/node/" + m][:, node])
         assert np.isnan(series["ttft_ms"]).all()          # a training node: no TTFT
-        assert np.isfinite(series["step_time_ms"]).all()
+        # step time at every scrape with samples (scrape gaps and reboots: NaN)
+        present = np.isfinite(series["inlet_temp_celsius"])
+        assert present.mean() > 0.99
+        assert np.isfinite(series["step_time_ms"][present]).all()
 
 
 def test_load_metric_order_and_time_range():
@@ -306,7 +309,7 @@ def test_block_means_and_medians_match_numpy():
         assert m.shape == ((T + 19) // 20, topo["racks"]) and len(hours) == m.shape[0]
         for r in racks:
             want = g[:, topo["node_rack"] == r, :].reshape(T // 20, -1)
-            np.testing.assert_allclose(m[:, r], want.mean(axis=1), rtol=1e-6)
+            np.testing.assert_allclose(m[:, r], np.nanmean(want, axis=1), rtol=1e-6)
         dense = run.tenant_nodes("dense-inference")
         np.testing.assert_allclose(run.median_over_nodes("kv_cache_hit_ratio", dense),
                                    np.nanmedian(k[:, dense], axis=1), rtol=1e-6)

@@ -92,6 +92,7 @@ def test_hbm_flagged_before_impact(archive):
     assert t_flag < end
     # no performance metric of those GPUs moved: their offset from same-tenant
     # peers (which carries the diurnal curve) is what it was before the onset
+    # (over the samples there are: scrape gaps and lost GPUs are NaN)
     dt = float(archive.attrs["scrape_interval_s"])
     tenant = archive["/topology/node_tenant"][:]
     before = slice(int((start - 3600) / dt), int(start / dt))
@@ -105,10 +106,12 @@ def test_hbm_flagged_before_impact(archive):
             offset = []
             for window in (before, at):
                 block = data[window]
-                offset.append(float(np.mean(block[:, n, k]) - np.median(block[:, peers, :])))
+                offset.append(float(np.nanmean(block[:, n, k]) - np.nanmedian(block[:, peers, :])))
             assert abs(offset[1] - offset[0]) < tol, (metric, n, k, offset)
-    dbe = archive["/telemetry/gpu/gpu_ecc_dbe_total"]
-    assert int(np.max(dbe[-1])) == 0
+    # the degrading GPUs never reach a double-bit error (background DBEs,
+    # XID 48/94/95, may hit other GPUs of the fleet)
+    dbe = archive["/telemetry/gpu/gpu_ecc_dbe_total"][-1]
+    assert all(int(dbe[int(g) // 8, int(g) % 8]) == 0 for g in gpus)
 
 
 def test_fault_free_run_is_quiet():

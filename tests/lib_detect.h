@@ -7,7 +7,12 @@
  *   - node 9 GPU 0 runs 12 C hotter from block 1 on (a jump during warm-up),
  *   - node 7 GPU 2 counts 3 single-bit ECC errors a scrape from block 5 on,
  *   - every dense-inference node's TTFT goes from 200 to 300 ms at block 6
- *     (a tenant-wide shift: a class trend, no node stands out).
+ *     (a tenant-wide shift: a class trend, no node stands out);
+ * and two background operations that must raise nothing:
+ *   - node 0 misses scrapes 3 and 4 of block 5 (a scrape gap: its float
+ *     metrics NaN, its counters as they were),
+ *   - node 11 GPU 3's energy counter restarts from 0 at the middle of block 6
+ *     (a GPU reset).
  * A driver runs one detection block of 20 scrapes through the public API
  * (det_fold_chunk, det_block_gather, det_block_finish) on the calling rank's
  * racks and gathers every rank's candidates, in node order, to rank 0.
@@ -31,8 +36,16 @@ enum {
   SYN_B = DET_BLOCK_SCRAPES,
   SYN_HOT_BLOCK = 4, /* node 3's jump */
   SYN_SBE_BLOCK = 5, /* node 7's ECC errors */
-  SYN_TTFT_BLOCK = 6 /* the dense tenant's TTFT shift */
+  SYN_TTFT_BLOCK = 6, /* the dense tenant's TTFT shift */
+  SYN_GAP_NODE = 0, SYN_GAP_BLOCK = 5, /* scrapes 3 and 4 of the block missing */
+  SYN_RESET_NODE = 11, SYN_RESET_GPU = 3, SYN_RESET_BLOCK = 6 /* at scrape 10 of the block */
 };
+
+/* 1 when node n has no sample at scrape t (the planted scrape gap). */
+static int syn_missing(int n, int64_t t) {
+  const int64_t t0 = (int64_t)SYN_GAP_BLOCK * SYN_B;
+  return n == SYN_GAP_NODE && (t == t0 + 3 || t == t0 + 4);
+}
 
 /* A deterministic draw in [0, 1) for one (metric, node, GPU, time) cell. */
 static double syn_u(int k, int n, int g, int64_t t) {
@@ -60,7 +73,9 @@ static tel_cell syn_gpu(const fleet *f, int k, int n, int g, int64_t t) {
               (n == 9 && g == 0 && block >= 1);
     c.f = hot ? 72.0f : 60.0f;
   } else if (k == GM_ENERGY) {
-    c.u = (uint32_t)(2 * t) + (syn_u(k, n, g, t) < 0.5);
+    const int64_t reset = (int64_t)SYN_RESET_BLOCK * SYN_B + 10;
+    const int64_t since = n == SYN_RESET_NODE && g == SYN_RESET_GPU && t >= reset ? t - reset : t;
+    c.u = (uint32_t)(2 * since) + (syn_u(k, n, g, t) < 0.5);
   } else if (k == GM_ECC_SBE) {
     int64_t t0 = (int64_t)SYN_SBE_BLOCK * SYN_B;
     c.u = n == 7 && g == 2 && t >= t0 ? (uint32_t)(3 * (t - t0 + 1)) : 0u;
@@ -68,6 +83,8 @@ static tel_cell syn_gpu(const fleet *f, int k, int n, int g, int64_t t) {
     double level = 100.0 + 10.0 * k + 3.0 * det_class_of(f, n);
     c.f = (float)(level * (1.0 + 0.02 * (syn_u(k, n, g, block) - 0.5)));
   }
+  if (metric_gpu[k].type == MT_F32 && syn_missing(n, t))
+    c.f = NAN;
   return c; /* other counters, codes and throttle reasons: 0 */
 }
 
@@ -84,20 +101,35 @@ static tel_cell syn_node(const fleet *f, int k, int n, int64_t t) {
   else if (metric_node[k].type == MT_F32)
     c.f = (float)((50.0 + 5.0 * k + 2.0 * det_class_of(f, n)) *
                   (1.0 + 0.02 * (syn_u(100 + k, n, 0, block) - 0.5)));
+  if (metric_node[k].type == MT_F32 && syn_missing(n, t))
+    c.f = NAN;
   return c;
+}
+
+/* 1 when node n misses a scrape of block `block`. */
+static int syn_block_gap(int n, int block) {
+  for (int64_t t = (int64_t)block * SYN_B; t < (int64_t)(block + 1) * SYN_B; t++)
+    if (syn_missing(n, t))
+      return 1;
+  return 0;
 }
 
 /* The block feature the detector must compute: a gauge's mean (summed row
  * by row in float, as the fold does), a counter's increase (from the
- * block's first row in block 0), the codes' maximum. */
+ * block's first row in block 0), the codes' maximum; NaN for the means and
+ * increases of a block with a missing scrape and for a counter that went
+ * down (a restart). */
 static float syn_gpu_feature(const fleet *f, int k, int n, int g, int block) {
   int64_t t0 = (int64_t)block * SYN_B, last = t0 + SYN_B - 1;
+  if (metric_gpu[k].type == MT_U32 && !metric_is_counter(&metric_gpu[k]))
+    return 0.0f; /* throttle share and codes: never set here */
+  if (syn_block_gap(n, block))
+    return NAN;
   if (metric_is_counter(&metric_gpu[k])) {
     double p = syn_gpu(f, k, n, g, block == 0 ? t0 : t0 - 1).u;
-    return (float)((double)syn_gpu(f, k, n, g, last).u - p);
+    double l = syn_gpu(f, k, n, g, last).u;
+    return l < p ? NAN : (float)(l - p);
   }
-  if (metric_gpu[k].type == MT_U32)
-    return 0.0f; /* throttle share and codes: never set here */
   float sum = 0.0f;
   for (int64_t t = t0; t <= last; t++)
     sum = (t == t0 ? 0.0f : sum) + syn_gpu(f, k, n, g, t).f;
@@ -107,10 +139,13 @@ static float syn_gpu_feature(const fleet *f, int k, int n, int g, int block) {
 static float syn_node_feature(const fleet *f, int k, int n, int block) {
   int64_t t0 = (int64_t)block * SYN_B, last = t0 + SYN_B - 1;
   if (metric_is_counter(&metric_node[k])) {
+    if (syn_block_gap(n, block))
+      return NAN;
     double p = syn_node(f, k, n, block == 0 ? t0 : t0 - 1).u;
     return (float)((double)syn_node(f, k, n, last).u - p);
   }
-  return syn_node(f, k, n, t0).f; /* constant over the block: its median */
+  /* constant over the block: its median (the gap's scrapes are not t0) */
+  return syn_node(f, k, n, t0).f;
 }
 
 /* One rank's window of SYN_B rows for its nodes [node0, node0 + nnodes). */

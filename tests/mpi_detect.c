@@ -1,8 +1,10 @@
 /* MPI test of the L1 detector (pipeline/detect/detect.c) and its root-side
  * aggregation, at np 1, 2 and 3 with the same expectations (rank-count
  * invariance): eight blocks of lib_detect.h's synthetic telemetry through
- * the public API. Clean data raises nothing; every rank holds every node's
- * block features, equal to the values computed from the input; a GPU that
+ * the public API. Clean data raises nothing, nor do a scrape gap (NaN
+ * samples) and a counter that restarts from 0; every rank holds every
+ * node's block features, equal to the values computed from the input (NaN
+ * where a block misses a scrape or a counter restarted); a GPU that
  * jumps 12 C after warm-up is flagged once, with its peer z-score, value
  * and baseline, while one that always ran hot (own history) and one that
  * jumped during warm-up are not; an ECC counter outlier is flagged and

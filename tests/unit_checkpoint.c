@@ -372,7 +372,7 @@ static void model_window(model_run *x, const fleet *f, int64_t t0) {
   }
   tel_job_local_max(x->m, &x->w, ROWS, jm);
   tel_finish_training(x->m, &x->w, ROWS, jm);
-  tel_rack_aggregates(x->m, &x->w, ROWS, agg);
+  tel_rack_aggregates(x->m, &x->w, t0, ROWS, agg);
   tel_cluster_window(x->c, t0, ROWS, agg, x->cluster);
 }
 

@@ -1,4 +1,5 @@
-/* Telemetry model checks without faults: the seed's operating ranges
+/* Telemetry model checks without faults (and without background
+ * operations, tests/unit_background.c): the seed's operating ranges
  * (training 72-78 C, inference 55-68 C, diurnal inference load peaking at
  * 14:00), monotonic counters, every GPU metric written, NaN exactly for the
  * node metrics the catalogue says a node does not report, and
@@ -186,8 +187,13 @@ int main(void) {
   cfg_defaults(&cfg);
   fleet *f = NULL;
   CHECK_EQ(fleet_init(&f, &cfg), 0);
+  test_split_invariance(f); /* background operations on (the default) */
+  fleet_destroy(&f);
+  /* the fault-free model alone: background operations (gaps, XIDs, counter
+   * resets) are unit_background's */
+  cfg.background_ops = 0;
+  CHECK_EQ(fleet_init(&f, &cfg), 0);
   test_operating_ranges(f);
-  test_split_invariance(f);
   fleet_destroy(&f);
   printf("unit_telemetry: %ld checks passed\n", check_count);
   return 0;

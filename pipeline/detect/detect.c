@@ -17,6 +17,10 @@
 #include "src/core/state_record.h"
 
 static const float DET_SCRAPE_MS_NOMINAL = 15000.0f; /* floors of time counters */
+/* The fold's slots per GPU cell: one per GPU metric, then the count of rows
+ * with samples (a GPU's gauges are all NaN in a scrape gap or while it is
+ * down, so GM_TEMP's count stands for every gauge). */
+enum { DET_FOLD_SLOTS = GM_COUNT + 1 };
 
 /* How a metric becomes a block feature (set once from the catalogue). */
 typedef enum {
@@ -36,7 +40,7 @@ struct det_state {
   int warmup_blocks;
   uint8_t gkind[GM_COUNT], nkind[NM_COUNT];   /* det_feature_kind per metric */
   float *med_rows;                /* [DET_BLOCK_SCRAPES][nn] scratch */
-  tel_cell *fold;                 /* [window blocks][GM_COUNT][nn*8] det_fold_chunk's sums, maxima */
+  tel_cell *fold; /* [window blocks][DET_FOLD_SLOTS][nn*8] det_fold_chunk's sums, maxima, counts */
   float gfloor[GM_COUNT], nfloor[NM_COUNT];   /* det_abs_floor per metric */
   int node0, nnodes, nranks, nclasses;
   int64_t blocks;                 /* blocks analysed so far */
@@ -228,7 +232,7 @@ int det_init(det_state **out, const fleet *f, int node0, int nnodes, int window_
   DET_ALLOC(s->fire, (ng * GM_COUNT + nn * NM_COUNT));
   DET_ALLOC(s->test_med, ng);
   DET_ALLOC(s->med_rows, nn * DET_BLOCK_SCRAPES);
-  DET_ALLOC(s->fold, (size_t)(window_rows / DET_BLOCK_SCRAPES + 1) * GM_COUNT * ng);
+  DET_ALLOC(s->fold, (size_t)(window_rows / DET_BLOCK_SCRAPES + 1) * DET_FOLD_SLOTS * ng);
   DET_ALLOC(s->test_sig, ng);
   DET_ALLOC(s->test_dev, ng);
   DET_ALLOC(s->all_pack, (N * FLEET_GPUS * GM_COUNT + N * NM_COUNT));
@@ -351,8 +355,9 @@ void det_destroy(det_state **sp) {
 _Static_assert(sizeof(tel_cell) == sizeof(float) && sizeof(tel_cell) == sizeof(uint32_t),
                "tel_cell is one float or one word");
 
-/* a[j] = (first ? 0.0f : a[j]) + x[j], or + whether x[j]'s word has a bit
- * of bit_mask set (bit_mask != 0: the throttle share's count). */
+/* a[j] = (first ? 0.0f : a[j]) + x[j] (NaN, a missing sample, adds 0), or
+ * + whether x[j]'s word has a bit of bit_mask set (bit_mask != 0: the
+ * throttle share's count). */
 static void det_fold_sum(float *restrict a, const float *restrict x, const uint32_t *restrict u,
                          size_t len, int first, uint32_t bit_mask) {
   if (bit_mask && first)
@@ -363,10 +368,16 @@ static void det_fold_sum(float *restrict a, const float *restrict x, const uint3
       a[j] += (float)((u[j] & bit_mask) != 0);
   else if (first)
     for (size_t j = 0; j < len; j++)
-      a[j] = 0.0f + x[j];
+      a[j] = 0.0f + (x[j] == x[j] ? x[j] : 0.0f);
   else
     for (size_t j = 0; j < len; j++)
-      a[j] += x[j];
+      a[j] += x[j] == x[j] ? x[j] : 0.0f;
+}
+
+/* a[j] = (first ? 0 : a[j]) + whether x[j] is a sample (not NaN). */
+static void det_fold_count(float *restrict a, const float *restrict x, size_t len, int first) {
+  for (size_t j = 0; j < len; j++)
+    a[j] = (first ? 0.0f : a[j]) + (float)(x[j] == x[j]);
 }
 
 /* a[j] = the largest of 0 and every row's x[j] so far. */
@@ -387,7 +398,9 @@ void det_fold_chunk(void *ctx, int row, size_t i0, size_t n, tel_cell *const *gp
   det_state *s = ctx;
   const size_t ng = (size_t)s->nnodes * FLEET_GPUS, len = n * FLEET_GPUS;
   const int first = row % DET_BLOCK_SCRAPES == 0;
-  tel_cell *fold = s->fold + (size_t)(row / DET_BLOCK_SCRAPES) * GM_COUNT * ng + i0 * FLEET_GPUS;
+  tel_cell *fold =
+      s->fold + (size_t)(row / DET_BLOCK_SCRAPES) * DET_FOLD_SLOTS * ng + i0 * FLEET_GPUS;
+  det_fold_count((float *)(fold + (size_t)GM_COUNT * ng), (const float *)gpu[GM_TEMP], len, first);
   /* each sum starts from 0.0f, as a loop over the rows would (0 + -0 is +0) */
   for (int k = 0; k < GM_COUNT; k++) {
     tel_cell *acc = fold + (size_t)k * ng;
@@ -410,20 +423,26 @@ void det_fold_chunk(void *ctx, int row, size_t i0, size_t n, tel_cell *const *gp
 
 /* out[i] = the increase of counter cell i over the block whose first row
  * is blk (n cells a row): from the block's first row in the run's first
- * block, else from prev[i], the value at the end of the block before; then
+ * block, else from prev[i], the value at the end of the block before (NaN
+ * when the last value is lower: the counter was reset in between); then
  * prev[i] = the block's last value. */
 static void det_counter_increase(float *out, const tel_cell *blk, size_t n, double *prev,
                                  int first_block) {
   const tel_cell *last = blk + (size_t)(DET_BLOCK_SCRAPES - 1) * n;
   for (size_t i = 0; i < n; i++) {
     double l = last[i].u, p = first_block ? blk[i].u : prev[i];
-    out[i] = (float)(l - p);
+    /* a counter below its last value restarted from 0 (a reboot or a GPU
+     * reset): the block's increase is unknown, not a fault (NaN: skipped) */
+    out[i] = l < p ? NAN : (float)(l - p);
     prev[i] = l;
   }
 }
 
 /* Block features of the local nodes into local_pack: [GM][nn*8] then
- * [NM][nn]. Gauges: GPU mean, node median (robust to checkpoint stalls);
+ * [NM][nn]. Gauges: GPU mean, node median of the samples there are
+ * (robust to checkpoint stalls); GPU means and every counter's increase
+ * are NaN (not tested) when a scrape of the block had no sample (a scrape
+ * gap, a reboot, a GPU down: inlet or GPU temperature NaN);
  * counters: increase over the block; throttle bits: fraction of scrapes.
  * The GPU gauges, throttle shares and codes come from det_fold_chunk's
  * sums and maxima (added row by row, the same floats as a pass over the
@@ -431,20 +450,29 @@ static void det_counter_increase(float *out, const tel_cell *blk, size_t n, doub
 static void det_features(det_state *s, const tel_window *w, int row0) {
   const int B = DET_BLOCK_SCRAPES, nn = s->nnodes, ng = nn * FLEET_GPUS;
   float *out = s->local_pack;
-  const tel_cell *fold = s->fold + (size_t)(row0 / B) * GM_COUNT * (size_t)ng;
+  const tel_cell *fold = s->fold + (size_t)(row0 / B) * DET_FOLD_SLOTS * (size_t)ng;
+  const tel_cell *count = fold + (size_t)GM_COUNT * ng; /* rows with samples */
   for (int k = 0; k < GM_COUNT; k++, out += ng, fold += ng) {
     switch ((det_feature_kind)s->gkind[k]) {
-    case DET_F_COUNTER:
+    case DET_F_COUNTER: /* not tested either when a scrape had no sample */
       det_counter_increase(out, &w->gpu[k][(size_t)row0 * ng], (size_t)ng, s->gpu_prev[k],
                            s->blocks == 0);
+      for (int gi = 0; gi < ng; gi++)
+        out[gi] = count[gi].f == (float)B ? out[gi] : NAN;
       break;
     case DET_F_MAX:
       for (int gi = 0; gi < ng; gi++)
         out[gi] = (float)fold[gi].u;
       break;
-    default: /* DET_F_MEAN, DET_F_THROTTLE: the block's sum over its rows */
+    case DET_F_THROTTLE: /* the share of the block's scrapes */
       for (int gi = 0; gi < ng; gi++)
         out[gi] = fold[gi].f / B;
+      break;
+    default: /* DET_F_MEAN: the block's mean; NaN (not tested) when a scrape of
+              * the block has no sample: the mean of the rest is biased by what
+              * the block holds (a checkpoint's PCIe burst in one scrape) */
+      for (int gi = 0; gi < ng; gi++)
+        out[gi] = count[gi].f == (float)B ? fold[gi].f / B : NAN;
       break;
     }
   }
@@ -453,6 +481,10 @@ static void det_features(det_state *s, const tel_window *w, int row0) {
     const tel_cell *blk = &w->node[k][(size_t)row0 * nn];
     if (s->nkind[k] == DET_F_COUNTER) {
       det_counter_increase(out, blk, (size_t)nn, s->node_prev[k], s->blocks == 0);
+      const tel_cell *inlet = &w->node[NM_INLET_TEMP][(size_t)row0 * nn]; /* every node's */
+      for (int i = 0; i < nn; i++)
+        for (int r = 0; r < B; r++)
+          out[i] = isnan(inlet[(size_t)r * nn + i].f) ? NAN : out[i];
       continue;
     }
     /* the element a sort puts at (B - 1) / 2, for all local nodes at once */
@@ -465,10 +497,12 @@ static void det_features(det_state *s, const tel_window *w, int row0) {
         nan_rows += isnan(blk[(size_t)r * nn + i].f);
       if (nan_rows == B) { /* the metric does not apply to this node's tenant */
         out[i] = NAN;
-      } else if (nan_rows > 0) { /* not in the model; kept exact anyway */
+      } else if (nan_rows > 0) { /* a scrape gap: the median of the samples there are */
+        int nv = 0;
         for (int r = 0; r < B; r++)
-          vals[r] = blk[(size_t)r * nn + i].f;
-        out[i] = robust_median(vals, B);
+          if (!isnan(blk[(size_t)r * nn + i].f))
+            vals[nv++] = blk[(size_t)r * nn + i].f;
+        out[i] = robust_median(vals, nv);
       } else {
         out[i] = med[i];
       }

@@ -18,11 +18,14 @@
 #include "src/core/errors.h"
 #include "src/core/strbuf.h"
 
-/* Metrics that only count hardware errors: any clear rise is real. */
+/* Metrics that only count hardware errors: any clear rise is real. An XID
+ * is not one of them: healthy fleets log XIDs every day (application
+ * faults, recovered links, single ECC events), so a code by itself says
+ * nothing; what moves with it does. */
 static int rules_is_error_counter(const char *m) {
   return strstr(m, "ecc_") || strstr(m, "nvlink_replay") || strstr(m, "nvlink_crc") ||
-         strstr(m, "rcv_errors") || strstr(m, "retransmits") || strstr(m, "xid") ||
-         strstr(m, "remapped_rows") || strstr(m, "thermal_violation");
+         strstr(m, "rcv_errors") || strstr(m, "retransmits") || strstr(m, "remapped_rows") ||
+         strstr(m, "thermal_violation");
 }
 
 /* The scope and tenant of the fault family f (-1: none) an event is about:
@@ -76,7 +79,10 @@ static void rules_evidence(strbuf *r, const rc_catalogue *c, int f, const json_t
 static char *rules_l2(const rc_catalogue *c, const json_t *ctx) {
   const json_t *ev = json_object_get(ctx, "event"), *trig = json_object_get(ev, "trigger");
   const char *metric = rr_str(trig, "metric"), *scope = rr_str(ev, "scope");
-  double z = rr_num(trig, "z"), az = isfinite(z) ? fabs(z) : 0;
+  double z = rr_num(trig, "z");
+  /* an XID's z is its code over a unit floor, not a distance from peers */
+  const int xid = strstr(metric, "xid") != NULL;
+  double az = isfinite(z) && !xid ? fabs(z) : 0;
   int fam = rc_recognise(c, ctx);
   /* co-occurring signals of the same family corroborate the trigger */
   const json_t *co = json_object_get(ev, "cooccurring");
@@ -123,6 +129,9 @@ static char *rules_l2(const rc_catalogue *c, const json_t *ctx) {
   } else if (strcmp(cls, "transient") == 0) {
     sb_addf(&r, "; a single corroborating signal and no known failure pattern: likely a "
                 "short-lived transient");
+  } else if (xid) {
+    sb_addf(&r, "; isolated: a single XID with no corroborating signal (no ECC, NVLink or "
+                "step-time change with it), as healthy GPUs log every day: a one-off to watch");
   } else {
     sb_addf(&r, "; isolated: no corroborating signal, within the normal variation of its peers");
   }

@@ -166,8 +166,8 @@ static void rd_generic(rd_answer *a, const json_t *ctx) {
   }
   const char *tenant = rx_str(json_object_get(ev, "tenant"));
   sb_addf(&a->root,
-          "No known failure signature: the deviation on %s is isolated (no "
-          "corroborating signal) and looks like normal variation of the workload.",
+          "Normal variation of the workload: the deviation on %s is isolated, with no "
+          "known failure signature and no corroborating signal.",
           node);
   strbuf b = {0};
   sb_addf(&b, "%s on %s: z=%.1f, %.4g against a baseline of %.4g",

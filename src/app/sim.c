@@ -239,7 +239,7 @@ static int sim_window(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
   timer_stop(tm, TIMER_COLLECTIVES);
   timer_start(tm, TIMER_SIMULATE);
   tel_finish_training(s->model, &s->window, rows, s->job_max_ms);
-  tel_rack_aggregates(s->model, &s->window, rows, s->rack_agg);
+  tel_rack_aggregates(s->model, &s->window, t0, rows, s->rack_agg);
   timer_stop(tm, TIMER_SIMULATE);
   timer_start(tm, TIMER_COLLECTIVES);
   if (rc == 0)

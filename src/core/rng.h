@@ -6,12 +6,14 @@
 #include <stdint.h>
 
 /* Stream ids: what a random stream is for. Ranges keep owners apart:
- * topology 1..15, telemetry 16..63, scenarios 64..127, detection 128.. */
+ * topology 1..15, telemetry 16..63, scenarios 64..127, detection 128..191,
+ * background operations (src/model/background.c) 192..255. */
 enum {
   RNG_STREAM_GPU_LOT = 1,
   RNG_STREAM_TELEMETRY = 16,
   RNG_STREAM_SCENARIO = 64,
   RNG_STREAM_DETECTION = 128,
+  RNG_STREAM_BACKGROUND = 192,
 };
 
 /* SplitMix64's finaliser: a bijective 64-bit mixer with full avalanche. */

@@ -33,6 +33,8 @@ static const char *const cfg_compressions[] = {[CFG_COMPRESSION_NONE] = "none",
                                                [CFG_COMPRESSION_DEFLATE] = "deflate",
                                                NULL};
 
+static const char *const cfg_onoff[] = {"off", "on", NULL};
+
 #define CFG_FIELD(f) offsetof(fs_config, f)
 
 static const cfg_entry cfg_table[] = {
@@ -129,6 +131,31 @@ static const cfg_entry cfg_table[] = {
      NULL},
     {"context_l3_neighbours", CFG_T_INT, 0, 1000, 10, CFG_FIELD(det.l3_neighbours),
      "flagged rack neighbours and same-signal sightings listed in an L3 context (each)", NULL},
+    {"background_ops", CFG_T_CHOICE, 0, 1, 1, CFG_FIELD(background_ops),
+     "background operations of a healthy fleet (XIDs at public rates, driver resets, reboots "
+     "with counter resets, scrape gaps as NaN, maintenance drains, per-node noise levels): "
+     "on, or off for the fault-free model alone",
+     cfg_onoff},
+    {"bg_xid_scale", CFG_T_DOUBLE, 0, 1000, 1, CFG_FIELD(bg_xid_scale),
+     "multiplier of the background XID rates per GPU-day (src/model/background.c cites them); "
+     "0: none",
+     NULL},
+    {"bg_gpu_resets_per_day", CFG_T_DOUBLE, 0, 100, 0.002, CFG_FIELD(bg_gpu_resets_per_day),
+     "benign GPU driver resets per GPU-day: 1-3 scrapes without samples, then the volatile "
+     "counters restart from 0",
+     NULL},
+    {"bg_reboots_per_day", CFG_T_DOUBLE, 0, 100, 0.01, CFG_FIELD(bg_reboots_per_day),
+     "node reboots per node-day: 20 scrapes without samples, then every counter restarts "
+     "from 0 (remapped rows persist)",
+     NULL},
+    {"bg_gaps_per_day", CFG_T_DOUBLE, 0, 1000, 2, CFG_FIELD(bg_gaps_per_day),
+     "scrape gaps per node-day: 1-3 scrapes whose gauges are NaN (counters and codes repeat "
+     "their last value)",
+     NULL},
+    {"bg_drains_per_day", CFG_T_DOUBLE, 0, 100, 0.05, CFG_FIELD(bg_drains_per_day),
+     "maintenance drains per idle-pool node-day: 1-6 h out of the spare capacity", NULL},
+    {"bg_noise_spread", CFG_T_DOUBLE, 0, 1, 0.15, CFG_FIELD(bg_noise_spread),
+     "spread (sd of the log) of each node's own noise level", NULL},
 };
 enum { CFG_NENTRIES = sizeof cfg_table / sizeof cfg_table[0] };
 

@@ -65,6 +65,15 @@ typedef struct {
   int restart_every_windows; /* windows between --resume checkpoints, 0 = none */
   int archive_compression;   /* cfg_compression of the telemetry datasets */
   cfg_detect det;            /* detector, aggregation and escalation tuning */
+  /* background operations (src/model/background.h): what a healthy fleet
+   * does anyway; background_ops 0 turns all of them off */
+  int background_ops;          /* 0 off, 1 on */
+  double bg_xid_scale;         /* multiplier of the XID rates per GPU-day */
+  double bg_gpu_resets_per_day;  /* driver resets per GPU-day */
+  double bg_reboots_per_day;   /* node reboots per node-day */
+  double bg_gaps_per_day;      /* scrape gaps per node-day */
+  double bg_drains_per_day;    /* maintenance drains per idle-pool node-day */
+  double bg_noise_spread;      /* sd of log per-node noise scale */
   int njobs;
   cfg_job jobs[CFG_MAX_JOBS];
 } fs_config;

@@ -2,16 +2,19 @@
  * telemetry_model.h): the rank-wide noise and event draws of the scrape;
  * per node its workload (inference load, training checkpoint stalls, MoE
  * routing skew), inlet air and KV cache; its 8 GPUs (power, junction
- * temperature with thermal lag, clocks and throttle reasons, utilisation,
+ * temperature with thermal lag, clocks that sag at the thermal and power
+ * limits with their throttle reasons, utilisation per tenant profile,
  * memory, PCIe and NVLink traffic, the event counters: ECC, NVLink replays
  * and recoveries, PCIe replays, remapped rows, throttle time, energy) as
  * branch-free loops over the 8 GPUs that GCC vectorises (IEEE single
  * precision without contraction gives the same bits as scalar code); then
  * the node metrics it reports: power, PDU imbalance, RDMA and InfiniBand
  * counters, NCCL latency, inference latency and throughput, training step
- * time. Which node metrics a node does not report is the catalogue's
- * (metrics.h); telemetry_stage.c writes their NaN. Hot path: no
- * allocation, no I/O, no indirect call. */
+ * time. Background operations (background.c) come in as the node's noise
+ * level, its status (a gap or a reboot) and, rarely, a GPU event (an XID,
+ * a reset) with its counters and missing samples. Which node metrics a node
+ * does not report is the catalogue's (metrics.h); telemetry_stage.c writes
+ * their NaN. Hot path: no allocation, no I/O, no indirect call. */
 #include "src/model/telemetry_model.h"
 
 #include <string.h>
@@ -77,6 +80,7 @@ static void tel_gpu_draws(tel_model *m, const tel_scrape_rng *sr) {
   tel_mix_keys(m->gpu_bits[0], m->gpu_event_key, sr->ev[EV_SBE], ng);
   tel_mix_keys(m->gpu_bits[1], m->gpu_event_key, sr->ev[EV_REPLAY], ng);
   tel_mix_keys(m->gpu_bits[2], m->gpu_event_key, sr->ev[EV_PCIE], ng);
+  tel_mix_keys(m->bg_bits, m->bg_gpu_key, sr->noise, ng);
 }
 
 /* The same for the nodes: every channel of every node advances, also those
@@ -118,6 +122,8 @@ typedef struct {
   float plim;                  /* driver: enforced GPU power limit, W */
   float stuck[FLEET_GPUS];     /* driver: 1 where the temperature reading is stuck */
   float stuck_c[FLEET_GPUS], off_c[FLEET_GPUS]; /* the stuck reading, else its offset */
+  float nscale;            /* the node's own noise level */
+  int status;              /* BG_NODE_* of this scrape */
 } tel_gpu_ctx;
 
 static void tel_gpu_ctx_set(const tel_model *m, const tel_drivers *d, const tel_node_ctx *nc,
@@ -133,16 +139,16 @@ static void tel_gpu_ctx_set(const tel_model *m, const tel_drivers *d, const tel_
     }
     gc->ubase[g] = ((d->gpu_off_bus_mask >> g) & 1) ? 0.0f : util; /* gone: no work */
   }
-  gc->unoise = in_job ? 1.2f : 2.5f;
-  /* decode-heavy inference is memory-bound: fewer watts per busy percent */
-  gc->dyn_w = TEL_DYN_W * (inference ? 0.8f : 1.0f);
+  /* decode batches of dense inference are steadier than MoE's */
+  gc->unoise = in_job ? 1.2f : (inference && !moe ? 2.0f : 2.5f);
+  gc->dyn_w = TEL_DYN_W * (moe ? TEL_DYN_MOE : (inference ? TEL_DYN_DENSE : TEL_DYN_TRAIN));
   gc->target0 = nc->inlet_c + 25.0f;
   gc->board_c = d->board_delta_c;
   gc->membw_job = in_job;
   gc->membw_a = nc->tenant == TENANT_DENSE ? 18.0f : 12.0f;
   gc->membw_b = nc->tenant == TENANT_DENSE ? 0.6f : 0.55f;
   gc->membw_k = nc->tenant == TENANT_DENSE ? 1.0f + 0.25f * (1.0f - kv_hit / 0.94f) : 1.0f;
-  gc->tensor_k = in_job ? 0.0066f : 0.0047f;
+  gc->tensor_k = in_job ? 0.0066f : (moe ? 0.0052f : 0.0041f);
   if (nc->tenant == TENANT_TRAINING)
     gc->fb_used = in_job ? (float)(0.905 * TEL_HBM_BYTES) : (float)(0.006 * TEL_HBM_BYTES);
   else
@@ -159,6 +165,63 @@ static void tel_gpu_ctx_set(const tel_model *m, const tel_drivers *d, const tel_
     gc->stuck_c[g] = d->sensor_stuck_c[g];
     gc->off_c[g] = d->sensor_offset_c[g];
   }
+  gc->nscale = nc->nscale;
+  gc->status = nc->status;
+}
+
+/* The counters a GPU reset restarts from 0 (the volatile ECC counts, link
+ * and PCIe counters, energy and throttle time; remapped rows live in the
+ * InfoROM and stay), and its last XID. */
+static void tel_gpu_reset(tel_model *m, size_t x) {
+  for (int k = 0; k < GM_COUNT; k++) {
+    if (k == GM_REMAP_CORR || k == GM_REMAP_UNCORR)
+      continue;
+    if (m->gpu_cnt[k])
+      m->gpu_cnt[k][x] = 0;
+    if (m->gpu_acc[k])
+      m->gpu_acc[k][x] = 0;
+  }
+  m->xid[x] = 0;
+}
+
+/* The background operations of the 8 GPUs from local GPU index gi at one
+ * scrape (node status: BG_NODE_*): a reboot resets every GPU; otherwise a
+ * GPU whose draw is below the plan's threshold gets an XID or a driver
+ * reset with its consequences, and a GPU that is down counts down to its
+ * reset. Returns the mask of GPUs without samples this scrape. Scalar: it
+ * is called only when something happens. */
+static unsigned tel_gpu_background(tel_model *m, size_t gi, int status) {
+  if (status == BG_NODE_REBOOT) {
+    for (int g = 0; g < FLEET_GPUS; g++) {
+      tel_gpu_reset(m, gi + (size_t)g);
+      m->gpu_down[gi + (size_t)g] = 0;
+    }
+    return 0xffu;
+  }
+  unsigned miss = status == BG_NODE_GAP ? 0xffu : 0u;
+  for (int g = 0; g < FLEET_GPUS; g++) {
+    const size_t x = gi + (size_t)g;
+    if (m->gpu_down[x] == 0 && (m->bg_bits[x] >> 11) < m->bg.gpu_thr) {
+      bg_gpu_event ev;
+      bg_gpu_event_draw(&m->bg, m->bg_bits[x], m->cfg->scrape_interval_s, &ev);
+      m->gpu_cnt[GM_ECC_SBE][x] += ev.sbe;
+      m->gpu_cnt[GM_ECC_DBE][x] += ev.dbe;
+      m->gpu_cnt[GM_REMAP_CORR][x] += ev.remap_corr;
+      m->gpu_cnt[GM_REMAP_UNCORR][x] += ev.remap_uncorr;
+      m->gpu_cnt[GM_NVLINK_RECOVERY][x] += ev.nvlink_recovery;
+      m->gpu_cnt[GM_NVLINK_REPLAY][x] += ev.nvlink_replays;
+      m->gpu_cnt[GM_NVLINK_CRC][x] += ev.nvlink_replays;
+      if (ev.xid)
+        m->xid[x] = ev.xid;
+      m->gpu_down[x] = ev.down_scrapes;
+    }
+    if (m->gpu_down[x] > 0) {
+      miss |= 1u << g;
+      if (--m->gpu_down[x] == 0) /* back after the reset: counters from 0 */
+        tel_gpu_reset(m, x);
+    }
+  }
+  return miss;
 }
 
 /* The scalar path of one GPU's event counts at one scrape (global index gi
@@ -231,6 +294,7 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
 
   float util[G], clock[G], power[G], temp[G], membw[G];
   uint32_t events[G];
+  float pover[G]; /* watts the workload asks above the cap (0: under it) */
   /* local copies: a loop over locals only needs no run-time alias checks */
   float zu[G], zp[G], zt[G], scale[G], toff[G], temp_c[G], reading[G];
   float stuck[G], stuck_c[G], off_c[G];
@@ -253,7 +317,10 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
     hung_w[g] = hung[g] ? d->hung_power_w : 0.0f;
   }
   /* locals, not loads in the arms of a select: those would keep the loops scalar */
-  const float unoise = gc->unoise, dyn_w = gc->dyn_w, target0 = gc->target0, board_c = gc->board_c;
+  /* the node's noise level scales its sensors' noise (power, temperature);
+   * utilisation follows the workload's batches, the fleet's */
+  const float unoise = gc->unoise, dyn_w = gc->dyn_w, target0 = gc->target0;
+  const float board_c = gc->board_c, pnoise = 6.0f * gc->nscale, tnoise = 0.3f * gc->nscale;
   const float alpha = m->alpha, membw_a = gc->membw_a, membw_b = gc->membw_b, membw_k = gc->membw_k;
   const int membw_job = gc->membw_job;
   const float plim = gc->plim;
@@ -262,39 +329,40 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
     const float u = u0 > 0 && !hung[g] ? tel_clampf(u0 + unoise * zu[g], 0.5f, 100.0f) : 0.0f;
     /* clocks follow the lagged temperature: boost drops above 74 C, the
      * thermal slowdown cuts hard above 83 C (NaN before the first scrape:
-     * every comparison is false, so boost clocks and no events) */
+     * every comparison is false, so boost clocks and no events); then the
+     * power cap below */
     const float tp = temp_c[g];
     const float c1 = tp > TEL_BOOST_KNEE_C ? TEL_BOOST_MHZ - 6.0f * (tp - TEL_BOOST_KNEE_C) : TEL_BOOST_MHZ;
     const int sw = tp >= TEL_THROTTLE_C;
     const float c2 = sw ? c1 - 110.0f * (tp - TEL_THROTTLE_C + 1.0f) : c1;
     const float ck0 = tel_clampf(c2, 900.0f, TEL_BOOST_MHZ);
-    const float ck = cap[g] > 0 && cap[g] < ck0 ? cap[g] : ck0; /* fail-slow, firmware */
-    const float speed = ck / TEL_BOOST_MHZ;
-    const float p0 = (TEL_IDLE_W + dyn_w * (u / 100.0f) * (0.55f + 0.45f * speed)) * scale[g] +
-                     6.0f * zp[g] + hung_w[g];
-    /* a lowered power limit: the clocks fall until the board fits under it
-     * (the power law above solved for the speed), not below the floor */
-    const int limited = (p0 > plim) & (plim < TEL_POWER_CAP_W);
+    const float ckt = cap[g] > 0 && cap[g] < ck0 ? cap[g] : ck0; /* fail-slow, firmware */
     const float du = dyn_w * (u / 100.0f);
-    const float headroom = (plim - 6.0f * zp[g] - hung_w[g]) / scale[g] - TEL_IDLE_W;
+    const float p0 = (TEL_IDLE_W + du * (0.55f + 0.45f * (ckt / TEL_BOOST_MHZ))) * scale[g] +
+                     pnoise * zp[g] + hung_w[g];
+    /* at the power limit (the board's cap, or a lowered one) the governor
+     * lowers the SM clock until the board draws the limit: the power law
+     * above solved for the speed, not below the floor */
+    const int capped = p0 > plim;
+    const float headroom = (plim - pnoise * zp[g] - hung_w[g]) / scale[g] - TEL_IDLE_W;
     const float f_lim = du > 0 ? headroom / du : 1.0f;
-    const float ck_lim = tel_clampf(TEL_BOOST_MHZ * (f_lim - 0.55f) / 0.45f, TEL_CAP_FLOOR_MHZ, ck);
-    const float ckp = limited ? ck_lim : ck;
-    const float p1 = (TEL_IDLE_W + du * (0.55f + 0.45f * (ckp / TEL_BOOST_MHZ))) * scale[g] +
-                     6.0f * zp[g] + hung_w[g];
-    const int capped = limited | (p0 > TEL_POWER_CAP_W);
-    const float p = limited ? p1 : (p0 > TEL_POWER_CAP_W ? TEL_POWER_CAP_W : p0);
+    const float ck_lim = tel_clampf(TEL_BOOST_MHZ * (f_lim - 0.55f) / 0.45f, TEL_CAP_FLOOR_MHZ, ckt);
+    const float ck = capped ? ck_lim : ckt;
+    const float p1 = (TEL_IDLE_W + du * (0.55f + 0.45f * (ck / TEL_BOOST_MHZ))) * scale[g] +
+                     pnoise * zp[g] + hung_w[g];
+    const float p = capped ? p1 : p0;
     /* the BMC sets the zone's fans from the reading: one too low under-cools */
     const float rd = stuck[g] > 0 ? stuck_c[g] : tp + off_c[g];
     const float fan = tp == tp ? tel_clampf(TEL_FAN_ZONE_GAIN * (tp - rd), 0.0f, TEL_FAN_ZONE_MAX_C)
                                : 0.0f;
-    const float target = target0 + 0.04f * p + toff[g] + board_c + 0.3f * zt[g] + fan;
+    const float target = target0 + 0.04f * p + toff[g] + board_c + tnoise * zt[g] + fan;
     const float tn = tp != tp ? target : tp + alpha * (target - tp);
     const float mb0 = membw_job ? 62.0f * u / 96.0f : membw_a + membw_b * u * membw_k;
     events[g] = (sw ? CLOCK_EVENT_SW_THERMAL : 0u) | (tp >= TEL_HW_THROTTLE_C ? CLOCK_EVENT_HW_THERMAL : 0u) |
                 (capped ? CLOCK_EVENT_SW_POWER_CAP : 0u) | (u < 5.0f && !hung[g] ? CLOCK_EVENT_IDLE : 0u);
     util[g] = u;
-    clock[g] = ckp;
+    pover[g] = capped ? p0 - plim : 0.0f;
+    clock[g] = ck;
     power[g] = p;
     temp[g] = tn;
     reading[g] = stuck[g] > 0 ? stuck_c[g] : tn + off_c[g]; /* what the sensor reports */
@@ -365,6 +433,12 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   /* a failing link's count replaces the baseline r (1-3) when nvl > r */
   const uint32_t nvl_val = (uint32_t)nvl, nvl_cmp = nvl >= 4 ? UINT32_MAX : (nvl >= 2 ? (uint32_t)nvl : 0u);
   uint32_t replay_hi = 0;
+  /* background operations: rare, so one cheap test decides the scalar pass */
+  int bg_any = gc->status != BG_NODE_OK;
+  for (int g = 0; g < G; g++)
+    bg_any |= ((m->bg_bits[gi + (size_t)g] >> 11) < m->bg.gpu_thr) |
+              (m->gpu_down[gi + (size_t)g] != 0);
+  const unsigned miss = bg_any ? tel_gpu_background(m, gi, gc->status) : 0u;
   for (int g = 0; g < G; g++) {
     const size_t c = o + (size_t)g;
     const double lambda_sbe = 2e-4 + d->sbe_per_interval[g];
@@ -391,8 +465,8 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
     energy[g] += power[g] * dt * (float)live;
     if (events[g] & CLOCK_EVENT_SW_THERMAL)
       thermal_v[g] += 1000.0 * dt * tel_clampf((temp[g] - TEL_THROTTLE_C + 1.0f) / 3.0f, 0.2f, 1.0f);
-    if (events[g] & CLOCK_EVENT_SW_POWER_CAP)
-      power_v[g] += 1000.0 * dt * 0.5;
+    if (events[g] & CLOCK_EVENT_SW_POWER_CAP) /* held down longer the further above */
+      power_v[g] += 1000.0 * dt * tel_clampf(0.3f + pover[g] / 40.0f, 0.3f, 1.0f);
     wg[GM_ENERGY][c].u = (uint32_t)energy[g];
     wg[GM_THERMAL_VIOL][c].u = (uint32_t)thermal_v[g];
     wg[GM_POWER_VIOL][c].u = (uint32_t)power_v[g];
@@ -402,6 +476,13 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
   memcpy(&w->gpu[GM_XID][o], &m->xid[gi], sizeof(uint32_t) * G);
   if (off_mask)
     tel_gpu_off_bus_cells(w, o, off_mask);
+  /* a GPU without samples this scrape: its gauges are missing (NaN); the
+   * integer counters and codes keep the value the exporter last had */
+  for (int g = 0; miss && g < G; g++)
+    if ((miss >> g) & 1u)
+      for (int k = 0; k < GM_COUNT; k++)
+        if (metric_gpu[k].type == MT_F32)
+          w->gpu[k][o + (size_t)g].f = NAN;
 
   /* in GPU order, as the node's sums always were */
   float power_sum = 0, power_sq = 0, clock_min = TEL_BOOST_MHZ, clock_sum = 0;
@@ -436,13 +517,22 @@ void tel_scrape_draws(tel_model *m, const tel_scrape_rng *sr) {
   tel_node_draws(m, sr);
 }
 
-void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const tel_drivers *d,
-                      tel_window *st, size_t o) {
+int tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const tel_drivers *d,
+                     tel_window *st, size_t o) {
   const fleet *f = m->f;
   const float dt = m->dt;
   const int n = m->node0 + (int)i;
-  tel_node_ctx nc = {.tenant = f->node_tenant[n], .job = f->node_job[n]};
-  float z_inlet = m->node_noise[NN_INLET][i];
+  const float ns = m->noise_scale[i];
+  tel_node_ctx nc = {.tenant = f->node_tenant[n], .job = f->node_job[n], .nscale = ns,
+                     .status = bg_node_status(&m->bg, n, sc->t)};
+  if (nc.status == BG_NODE_REBOOT) /* the node's counters restart with it */
+    for (int k = 0; k < NM_COUNT; k++)
+      if (m->node_cnt[k])
+        m->node_cnt[k][i] = 0;
+  /* the node's own noise level scales its instruments' and hardware's
+   * channels; traffic (load, prompt mix), routing and the job's gradient
+   * are the fleet's and keep the fleet's level */
+  float z_inlet = ns * m->node_noise[NN_INLET][i];
   float z_load = m->node_noise[NN_LOAD][i];
   nc.inlet_c = TEL_CRAH_SUPPLY_C + m->inlet_offset_c[i] + 0.04f * (sc->outdoor_c - 16.0f) +
                0.25f * z_inlet + d->inlet_delta_c;
@@ -502,7 +592,7 @@ void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const te
   st->node[NM_PDU_IMBALANCE][o].f =
       3.0f + 30.0f * cv + 0.4f * z_inlet + 100.0f * tel_clampf(d->phase_loss, 0.0f, 1.0f);
   st->node[NM_POWER][o].f = power_sum + host_w;
-  float z_rdma = m->node_noise[NN_RDMA][i];
+  float z_rdma = ns * m->node_noise[NN_RDMA][i];
   float rdma;
   if (nc.tenant == TENANT_MOE)
     rdma = 2.6e10f * nc.load * nc.moe_thr;
@@ -526,7 +616,7 @@ void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const te
       tel_poisson_base(m, PR_RCV_ERR, 0.01 + 160.0 * cong + 40.0 * flaps, m->node_bits[1][i]);
   st->node[NM_IB_XMIT_WAIT][o].u = m->node_cnt[NM_IB_XMIT_WAIT][i] +=
       tel_poisson_base(m, PR_XMIT, 4.0 + (moe_node ? 4000.0 : 600.0) * cong, m->node_bits[2][i]);
-  float z_nccl = m->node_noise[NN_NCCL][i];
+  float z_nccl = ns * m->node_noise[NN_NCCL][i];
   float jitter = cong * (300.0f + 500.0f * (float)rng_uniform(m->node_bits[3][i]));
   /* a hung collective or a port down stretches the mean all-reduce latency
    * by the seconds it lost (in us) */
@@ -537,11 +627,13 @@ void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const te
   /* ---- inference ---- */
   if (inference) {
     int moe = nc.tenant == TENANT_MOE;
-    float z_ttft = m->node_noise[NN_TTFT][i];
-    float z_itl = m->node_noise[NN_ITL][i];
-    float z_kv = m->node_noise[NN_KV][i];
+    float z_ttft = ns * m->node_noise[NN_TTFT][i];
+    float z_itl = ns * m->node_noise[NN_ITL][i];
+    float z_kv = ns * m->node_noise[NN_KV][i];
     float z_prompt = m->node_noise[NN_PROMPT][i];
-    float hit = tel_clampf(kv_hit + 0.006f * z_kv, 0.0f, 1.0f);
+    /* the prefix cache's hit ratio drifts with the traffic mix: busier
+     * hours bring more distinct prompts */
+    float hit = tel_clampf(kv_hit - 0.02f * (nc.load - 0.55f) + 0.008f * z_kv, 0.0f, 1.0f);
     float miss_growth = (1.0f - hit / 0.94f) / (1.0f - 0.45f / 0.94f); /* 1 at hit 0.45 */
     float ttft0 = moe ? 220.0f + 160.0f * nc.load : 180.0f + 140.0f * nc.load;
     float itl0 = moe ? 28.0f + 16.0f * nc.load : 22.0f + 14.0f * nc.load;
@@ -579,14 +671,14 @@ void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const te
     st->node[NM_GRAD_NORM][o].f = NAN;
     st->node[NM_RESERVED_MEM][o].f = NAN;
     st->step_own_ms[o] = -1.0f;
-    return;
+    return nc.status;
   }
   if (!in_job) {
     st->step_own_ms[o] = 0.0f;
-    return;
+    return nc.status;
   }
   const cfg_job *job = &m->cfg->jobs[nc.job];
-  float z_step = m->node_noise[NN_STEP][i];
+  float z_step = ns * m->node_noise[NN_STEP][i];
   float z_grad = m->node_noise[NN_GRAD][i];
   float base_ms = (float)(job->step_time_s * 1000.0);
   float compute = base_ms * 0.92f * powf(TEL_BOOST_MHZ / clock_min, 0.85f);
@@ -613,4 +705,5 @@ void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const te
   st->node[NM_CKPT_WRITE][o].f = m->job_ckpt_last_s[nc.job];
   st->node[NM_GRAD_NORM][o].f = (float)(0.35 + 0.9 * exp(-hours / 36.0)) * (1.0f + 0.03f * z_grad);
   st->node[NM_RESERVED_MEM][o].f = (float)(FLEET_GPUS * 0.88 * TEL_HBM_BYTES);
+  return nc.status;
 }

@@ -88,6 +88,10 @@ int tel_init(tel_model **out, const fleet *f, int node0, int nnodes) {
     TEL_ALLOC(m->node_key[c], nn);
   }
   TEL_ALLOC(m->reporter, nn);
+  TEL_ALLOC(m->noise_scale, nn);
+  TEL_ALLOC(m->bg_gpu_key, ng);
+  TEL_ALLOC(m->bg_bits, ng);
+  TEL_ALLOC(m->gpu_down, ng);
   /* an accumulator for every counter of the catalogue: a double for the
    * time and energy counters of tel_gpu_real_ctr, else uint32 */
   for (int c = 0; c < tel_gpu_real_ctr_count; c++)
@@ -142,6 +146,7 @@ int tel_init(tel_model **out, const fleet *f, int node0, int nnodes) {
     for (size_t c = 0; c < TEL_STAGE_NODES; c++)
       m->stage.node[k][c].f = NAN;
   uint64_t seed = f->cfg->seed;
+  bg_plan_init(&m->bg, f->cfg);
   uint64_t static_key = rng_key(seed, RNG_STREAM_TELEMETRY, 0);
   for (size_t i = 0; i < nn; i++) {
     int n = node0 + (int)i;
@@ -153,6 +158,7 @@ int tel_init(tel_model **out, const fleet *f, int node0, int nnodes) {
       m->node_noise[c][i] = rng_normal(rng_bits(m->node_key[c][i], UINT64_MAX));
     }
     m->min_clock_mhz[i] = TEL_BOOST_MHZ;
+    m->noise_scale[i] = bg_noise_scale(f->cfg, n);
     m->reporter[i] = (uint8_t)__builtin_ctz(metric_reporter(f->node_tenant[n], f->node_job[n]));
     for (int g = 0; g < FLEET_GPUS; g++) {
       size_t gi = i * FLEET_GPUS + (size_t)g;
@@ -162,6 +168,7 @@ int tel_init(tel_model **out, const fleet *f, int node0, int nnodes) {
       m->gpu_temp_offset_c[gi] = 0.5f * (float)(g % 4) + 1.0f * (float)rng_uniform(gb);
       m->gpu_power_scale[gi] = 1.0f + 0.02f * rng_normal(rng_bits(static_key, gid + ((uint64_t)2 << 40)));
       m->gpu_event_key[gi] = rng_key(seed, RNG_STREAM_TELEMETRY + 20, gid);
+      m->bg_gpu_key[gi] = rng_key(seed, BG_STREAM_GPU, gid);
       for (int c = 0; c < GN_COUNT; c++) {
         m->gpu_key[c][gi] = rng_key(seed, RNG_STREAM_TELEMETRY + 21 + c, gid);
         m->gpu_noise[c][gi] = rng_normal(rng_bits(m->gpu_key[c][gi], UINT64_MAX));
@@ -186,6 +193,10 @@ void tel_destroy(tel_model **mp) {
   free(m->temp_c);
   free(m->min_clock_mhz);
   free(m->reporter);
+  free(m->noise_scale);
+  free(m->bg_gpu_key);
+  free(m->bg_bits);
+  free(m->gpu_down);
   free(m->xid);
   free(m->gpu_event_key);
   for (int k = 0; k < 3; k++)
@@ -296,7 +307,8 @@ tel_job_drivers *tel_job_drivers_of(tel_model *m) {
 
 /* ---- checkpoint (resume) ------------------------------------------------
  * What evolves between scrapes, per node: lagged junction temperatures,
- * slowest clock, last XID, AR(1) noise states, counter accumulators. Keys,
+ * slowest clock, last XID, scrapes a GPU stays without samples, AR(1)
+ * noise states, counter accumulators. Keys,
  * offsets and power scales are derived from the seed at tel_init; the
  * per-job checkpoint stall is recomputed at the start of every scrape. */
 
@@ -310,6 +322,7 @@ static size_t tel_node_walk(tel_model *m, int i, unsigned char *rec, int save) {
   TEL_ITEM(&m->temp_c[gi], fg);
   TEL_ITEM(&m->min_clock_mhz[i], sizeof(float));
   TEL_ITEM(&m->xid[gi], sizeof(uint32_t) * FLEET_GPUS);
+  TEL_ITEM(&m->gpu_down[gi], sizeof(uint32_t) * FLEET_GPUS);
   for (int c = 0; c < GN_COUNT; c++)
     TEL_ITEM(&m->gpu_noise[c][gi], fg);
   for (int c = 0; c < NN_COUNT; c++)

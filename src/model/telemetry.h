@@ -143,9 +143,11 @@ void tel_job_local_max(const tel_model *m, const tel_window *w, int rows, double
 void tel_finish_training(tel_model *m, tel_window *w, int rows, const double *job_max_ms);
 
 /* Per-rack aggregates of this rank's racks for the rows [0, rows) of w
- * (a tel_window_init window): out[(lr * rows + row) * TEL_AGG_COUNT + k]
- * for local rack lr. Call after tel_finish_training. */
-void tel_rack_aggregates(const tel_model *m, const tel_window *w, int rows, double *out);
+ * (a tel_window_init window of scrapes [t0, t0 + rows)):
+ * out[(lr * rows + row) * TEL_AGG_COUNT + k] for local rack lr. Call after
+ * tel_finish_training. */
+void tel_rack_aggregates(const tel_model *m, const tel_window *w, int64_t t0, int rows,
+                         double *out);
 
 /* Cluster-level state (outdoor temperature, PUE, SLA budgets), kept on the
  * printing rank only. */

@@ -2,7 +2,9 @@
  * the ranks agree on each job's slowest node, per-rack sums of this rank's
  * racks, and on the printing rank the cluster metrics built from every
  * rack's sums (outdoor air, PUE, IT and facility power, spare GPUs, SLA
- * budgets, tokens per tenant), with the cluster state a checkpoint carries. */
+ * budgets, tokens per tenant), with the cluster state a checkpoint carries.
+ * Nodes without samples in a scrape add nothing to its sums; drained
+ * idle-pool nodes are not spare capacity. */
 #include "src/model/telemetry_model.h"
 
 #include <stdlib.h>
@@ -43,6 +45,8 @@ void tel_finish_training(tel_model *m, tel_window *w, int rows, const double *jo
       if (j < 0)
         continue;
       size_t o = (size_t)r * m->nnodes + i;
+      if (isnan(w->node[NM_INLET_TEMP][o].f))
+        continue; /* no samples from this node in this scrape (tel_stage_missing) */
       float job_ms = (float)job_max_ms[(size_t)r * nj + j];
       float own = w->step_own_ms[o];
       float base_ms = (float)(m->cfg->jobs[j].step_time_s * 1000.0);
@@ -52,7 +56,8 @@ void tel_finish_training(tel_model *m, tel_window *w, int rows, const double *jo
     }
 }
 
-void tel_rack_aggregates(const tel_model *m, const tel_window *w, int rows, double *out) {
+void tel_rack_aggregates(const tel_model *m, const tel_window *w, int64_t t0, int rows,
+                         double *out) {
   const fleet *f = m->f;
   memset(out, 0, sizeof *out * (size_t)m->nracks * (size_t)rows * TEL_AGG_COUNT);
   for (int r = 0; r < rows; r++) {
@@ -62,11 +67,15 @@ void tel_rack_aggregates(const tel_model *m, const tel_window *w, int rows, doub
       int lr = f->node_rack[n] - m->rack0;
       double *a = &out[((size_t)lr * rows + r) * TEL_AGG_COUNT];
       size_t o = (size_t)r * m->nnodes + i;
-      a[TEL_AGG_POWER_W] += w->node[NM_POWER][o].f;
+      /* a node without samples adds nothing to the scraped sums */
+      const float node_w = w->node[NM_POWER][o].f;
+      a[TEL_AGG_POWER_W] += isnan(node_w) ? 0.0f : node_w;
       int tenant = f->node_tenant[n];
       if (tenant == TENANT_TRAINING) {
         int j = f->node_job[n];
         if (j < 0) {
+          if (bg_node_drained(&m->bg, n, t0 + r)) /* out for maintenance: not spare */
+            continue;
           for (int g = 0; g < FLEET_GPUS; g++) {
             size_t go = o * FLEET_GPUS + (size_t)g;
             if (!(w->gpu[GM_CLOCK_EVENTS][go].u & CLOCK_EVENT_HW_THERMAL) &&
@@ -84,7 +93,8 @@ void tel_rack_aggregates(const tel_model *m, const tel_window *w, int rows, doub
         float ttft = w->node[NM_TTFT][o].f, itl = w->node[NM_ITL][o].f;
         if (ttft > (moe ? 600.0f : 520.0f) || itl > (moe ? 55.0f : 45.0f))
           a[moe ? TEL_AGG_VIOL_MOE : TEL_AGG_VIOL_DENSE] += 1;
-        a[moe ? TEL_AGG_TOK_MOE : TEL_AGG_TOK_DENSE] += w->node[NM_TOKENS][o].f;
+        const float tok = w->node[NM_TOKENS][o].f;
+        a[moe ? TEL_AGG_TOK_MOE : TEL_AGG_TOK_DENSE] += isnan(tok) ? 0.0f : tok;
       }
     }
   }
@@ -115,6 +125,8 @@ void tel_cluster_window(tel_cluster *c, int64_t t0, int rows, const double *agg,
   int tenant_nodes[TENANT_COUNT] = {f->cfg->moe_nodes, f->cfg->dense_nodes, 0};
   for (int j = 0; j < f->njobs; j++)
     tenant_nodes[TENANT_TRAINING] += f->cfg->jobs[j].nodes;
+  /* every node at its GPUs' power cap and the host's peak */
+  const double it_nameplate_w = (double)f->nodes * (FLEET_GPUS * TEL_POWER_CAP_W + 1150.0);
   for (int r = 0; r < rows; r++) {
     int64_t t = t0 + r;
     double sum[TEL_AGG_COUNT] = {0};
@@ -124,7 +136,12 @@ void tel_cluster_window(tel_cluster *c, int64_t t0, int rows, const double *agg,
     double hour = tel_hour_of_day(f->cfg, t);
     float z = tel_ar1(&c->outdoor_noise, c->outdoor_key, t, 0.995f);
     float outdoor = tel_outdoor_base(hour) + 0.8f * z;
-    float pue = 1.12f + 0.008f * fmaxf(0.0f, outdoor - 5.0f);
+    /* PUE: the facility's fixed overhead (lighting, UPS losses, pumps at
+     * their floor: 5% of the IT nameplate) over the IT load, plus cooling
+     * that grows with the IT heat and the outdoor air */
+    const double it_w = sum[TEL_AGG_POWER_W] > 0 ? sum[TEL_AGG_POWER_W] : 1.0;
+    float pue = (float)(1.0 + 0.05 * it_nameplate_w / it_w) + 0.06f +
+                0.008f * fmaxf(0.0f, outdoor - 5.0f);
     const int viol_k[TENANT_COUNT] = {TEL_AGG_VIOL_MOE, TEL_AGG_VIOL_DENSE, TEL_AGG_VIOL_TRAIN};
     for (int k = 0; k < TENANT_COUNT; k++) {
       double frac = tenant_nodes[k] > 0 ? sum[viol_k[k]] / tenant_nodes[k] : 0.0;

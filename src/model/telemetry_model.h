@@ -1,7 +1,8 @@
 /* The telemetry model's state and constants, shared by the files that make
  * up the model (telemetry.c: state, windows, records; node_physics.c: one
  * node's and its GPUs' advance; telemetry_stage.c: the scrape in
- * cache-sized chunks; telemetry_aggregate.c: jobs, racks, cluster). Private to them: everything
+ * cache-sized chunks; telemetry_aggregate.c: jobs, racks, cluster;
+ * background.c: background operations). Private to them: everything
  * else goes through telemetry.h. No MPI, no I/O. */
 #ifndef FLEETSIM_TELEMETRY_MODEL_H
 #define FLEETSIM_TELEMETRY_MODEL_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "src/core/rng.h"
+#include "src/model/background.h"
 #include "src/model/telemetry.h"
 
 /* ---- model constants (H100 SXM5 80 GB, the seed's figures) ------------- */
@@ -17,6 +19,10 @@
 static const double TEL_HBM_BYTES = 85899345920.0; /* 80 GiB */
 static const float TEL_IDLE_W = 70.0f;             /* GPU idle power */
 static const float TEL_DYN_W = 600.0f;             /* power at 100% util, above idle */
+/* workload profiles: dynamic power per busy percent against TEL_DYN_W
+ * (training's dense GEMMs run closest to the power cap; decode-heavy dense
+ * inference is memory-bound; MoE's expert GEMMs and all-to-all between) */
+static const float TEL_DYN_TRAIN = 1.0f, TEL_DYN_MOE = 0.85f, TEL_DYN_DENSE = 0.72f;
 static const float TEL_POWER_CAP_W = 700.0f;
 static const float TEL_BOOST_MHZ = 1980.0f;
 static const float TEL_MEM_MHZ = 2619.0f;
@@ -42,11 +48,12 @@ enum {
   NN_PROMPT, NN_GRAD, NN_COUNT
 };
 static const float tel_gpu_phi[GN_COUNT] = {0.90f, 0.85f, 0.95f};
-static const float tel_node_phi[NN_COUNT] = {0.98f, 0.97f, 0.80f, 0.80f, 0.90f, 0.90f,
+static const float tel_node_phi[NN_COUNT] = {0.98f, 0.97f, 0.80f, 0.80f, 0.70f, 0.90f,
                                              0.85f, 0.70f, 0.75f, 0.95f, 0.90f};
 /* Event streams (Poisson counts, checkpoints) use counter = t * 16 + slot. */
 enum { EV_SBE, EV_REPLAY, EV_RECOVERY, EV_PCIE, EV_REMAP, EV_RETX, EV_RCV_ERR, EV_XMIT,
        EV_JITTER, EV_COUNT };
+_Static_assert(EV_COUNT <= 16, "event slots of one scrape: counter t * 16 + slot");
 /* Fault-free Poisson rates per interval; exp(-rate) is taken once in tel_init. */
 enum { PR_SBE, PR_PCIE, PR_RETX, PR_RCV_ERR, PR_XMIT, PR_COUNT };
 static const double tel_base_rate[PR_COUNT] = {2e-4, 0.002, 0.4, 0.01, 4.0};
@@ -72,6 +79,8 @@ typedef struct {
 /* Per-node quantities computed once and shared by its GPUs. */
 typedef struct {
   int tenant, job;
+  float nscale;      /* the node's own noise level (bg_noise_scale) */
+  int status;        /* BG_NODE_* of this scrape */
   float load;        /* inference traffic 0..1 */
   float util_base;   /* SM util of a GPU at uniform load, % */
   float share[FLEET_GPUS]; /* MoE expert load shares (sum 1) */
@@ -106,6 +115,11 @@ struct tel_model {
   float *gpu_temp_offset_c;     /* [nn*8] airflow position in the chassis */
   float *gpu_power_scale;       /* [nn*8] silicon variation */
   uint8_t *reporter;            /* [nn] reporter index (bit 1 << index of metric_reporter) */
+  float *noise_scale;           /* [nn] the node's own noise level (bg_noise_scale) */
+  bg_plan bg;                   /* background operations' rates */
+  uint64_t *bg_gpu_key;         /* [nn*8] background stream of each GPU */
+  uint64_t *bg_bits;            /* [nn*8] per scrape: the GPU's background draw */
+  uint32_t *gpu_down;           /* [nn*8] scrapes the GPU stays without samples */
   /* state */
   float *temp_c;                /* [nn*8] lagged junction temperature */
   float *min_clock_mhz;         /* [nn] slowest GPU clock of the last scrape */
@@ -231,8 +245,10 @@ void tel_scrape_draws(tel_model *m, const tel_scrape_rng *sr);
  * o of the one-row stage st (GPU cells from o * FLEET_GPUS on). Writes
  * every GPU metric and every node metric the node reports, except
  * step_time_ms and allreduce_wait_ms (tel_finish_training), and the node's
- * own step time into st->step_own_ms[o]. (node_physics.c) */
-void tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const tel_drivers *d,
+ * own step time into st->step_own_ms[o]; a GPU without samples (XID 79, a
+ * reset) has NaN gauges. Returns the node's BG_NODE_* status: the caller
+ * blanks the node's gauges when it is not BG_NODE_OK. (node_physics.c) */
+int tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const tel_drivers *d,
                       tel_window *st, size_t o);
 
 #endif

@@ -48,6 +48,15 @@ static inline void tel_stage_unreported(const tel_model *m, tel_window *st, size
     st->node[m->unreported[r][j]][o].f = NAN;
 }
 
+/* NaN into every float node metric of slot o: a node without samples
+ * this scrape (a scrape gap or a reboot); its integer counters keep the
+ * value the exporter last had (0 during a reboot). */
+static inline void tel_stage_missing(tel_window *st, size_t o) {
+  for (int k = 0; k < NM_COUNT; k++)
+    if (metric_node[k].type == MT_F32)
+      st->node[k][o].f = NAN;
+}
+
 void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window *w, int row,
                 tel_chunk_fn on_chunk, void *ctx) {
   const double hour = tel_hour_of_day(m->cfg, t);
@@ -70,8 +79,10 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
   for (size_t i0 = 0; i0 < nn; i0 += TEL_STAGE_NODES) {
     const size_t i1 = nn - i0 < TEL_STAGE_NODES ? nn : i0 + TEL_STAGE_NODES;
     for (size_t i = i0; i < i1; i++) {
-      tel_node_advance(m, &sc, i, &drivers[i], st, i - i0);
-      tel_stage_unreported(m, st, i, i - i0);
+      if (tel_node_advance(m, &sc, i, &drivers[i], st, i - i0) != BG_NODE_OK)
+        tel_stage_missing(st, i - i0);
+      else
+        tel_stage_unreported(m, st, i, i - i0);
     }
     if (on_chunk)
       on_chunk(ctx, row, i0, i1 - i0, st->gpu);
