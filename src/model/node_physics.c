@@ -350,7 +350,8 @@ static void tel_node_gpus(tel_model *m, size_t i, const tel_drivers *d, const te
     const float ck = capped ? ck_lim : ckt;
     const float p1 = (TEL_IDLE_W + du * (0.55f + 0.45f * (ck / TEL_BOOST_MHZ))) * scale[g] +
                      pnoise * zp[g] + hung_w[g];
-    const float p = capped ? p1 : p0;
+    /* held at the limit, or above it where the clock floor binds */
+    const float p = capped ? (ck > TEL_CAP_FLOOR_MHZ ? plim : p1) : p0;
     /* the BMC sets the zone's fans from the reading: one too low under-cools */
     const float rd = stuck[g] > 0 ? stuck_c[g] : tp + off_c[g];
     const float fan = tp == tp ? tel_clampf(TEL_FAN_ZONE_GAIN * (tp - rd), 0.0f, TEL_FAN_ZONE_MAX_C)
