@@ -72,12 +72,12 @@ run_np 2 run --quiet --set archive=0 --out "$def" >/dev/null
 load "$def" default
 # the default profile's figures, exact (context tokens to the token)
 check "$def" default "
-L2 86 86
-L3 32 32
+L2 142 142
+L3 33 33
 L4 7 7
-ctx_L2 826 827
-ctx_L3 2975 2976
-ctx_L4 1029 1030
+ctx_L2 814 815
+ctx_L3 2981 2982
+ctx_L4 1038 1039
 detected 6 6
 " || fail "the default profile's load changed (figures above)"
 echo "ok: seed-load profile at the seed's load, default profile unchanged"
