@@ -51,6 +51,29 @@ def _quiet(fn, *args, **kw):
         return fn(*args, **kw)
 
 
+def percentiles(x, qs):
+    """Per-row percentiles qs of x [T, n], NaN ignored, interpolated as
+    np.nanpercentile does (all-NaN rows: NaN); one sort for every q, so far
+    faster than np.nanpercentile on rows with NaN. Returns [len(qs), T]."""
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    srt = np.sort(x, axis=1)                       # NaN sort last
+    n = (~np.isnan(x)).sum(axis=1)
+    rows = np.arange(len(x))
+    out = np.full((len(qs), len(x)), np.nan)
+    if x.shape[1] == 0:
+        return out
+    ok = n > 0
+    for k, q in enumerate(qs):
+        pos = (n - 1) * (q / 100.0)
+        lo = np.floor(pos).astype(np.int64).clip(0)
+        hi = np.ceil(pos).astype(np.int64).clip(0)
+        a, b = srt[rows, lo], srt[rows, hi]
+        with np.errstate(invalid="ignore"):
+            v = np.where(hi == lo, a, a + (b - a) * (pos - lo))
+        out[k, ok] = v[ok]
+    return out
+
+
 def _valid(a, n):
     a = np.asarray(a, dtype=np.int64)
     return np.unique(a[(a >= 0) & (a < n)])
@@ -141,14 +164,13 @@ def _panel(run, name, tg, i0, b):
         sub = x[:, [pos[int(v)] for v in nodes]]
         if gpu_metric and gpu is not None:
             sub = sub[:, :, gpu]
-        cols.append(_quiet(np.nanmedian, sub.reshape(T, -1), axis=1))
+        cols.append(percentiles(sub.reshape(T, -1), (50,))[0])
     aff = np.stack(cols, axis=1)
     if not np.isfinite(aff).any():
         return None
     peer = x[:, [pos[int(v)] for v in tg["peers"]]].reshape(T, -1)
     peer = peer[:, np.isfinite(peer).any(axis=0)]   # peers with samples of it
-    lo, med, hi = (_quiet(np.nanpercentile, peer, q, axis=1) if peer.shape[1] else
-                   np.full(T, np.nan) for q in (BAND[0], 50, BAND[1]))
+    lo, med, hi = percentiles(peer, (BAND[0], 50, BAND[1]))
     return {"metric": name, "units": pk.unit(run, name), "counter": info["counter"],
             "group": info["group"], "gpu": gpu_metric and columns is tg["gpu_columns"], "labels": [c[0] for c in columns],
             "affected": aff, "peer_median": med, "peer_lo": lo, "peer_hi": hi,
@@ -161,7 +183,7 @@ def score(p, inside):
     inside it minus the same outside it, in units of the peer band's
     median width (or of the peer median's or affected's scale where the band
     is flat). -inf when there is no sample inside."""
-    centre = _quiet(np.nanmedian, p["affected"], axis=1)
+    centre = percentiles(p["affected"], (50,))[0]
     diff = np.abs(centre - p["peer_median"])
     if not np.isfinite(diff[inside]).any():
         return -np.inf
@@ -222,8 +244,7 @@ def _draw(ax, hours, p):
             ax.plot(hours, p["affected"][:, j], color=COLOURS[j % len(COLOURS)], lw=1.2,
                     label=p["labels"][j], **step)
     else:
-        lo, med, hi = (_quiet(np.nanpercentile, p["affected"], q, axis=1)
-                       for q in (BAND[0], 50, BAND[1]))
+        lo, med, hi = percentiles(p["affected"], (BAND[0], 50, BAND[1]))
         ax.fill_between(hours, lo, hi, color="tab:red", alpha=0.2, lw=0,
                         label=f"affected {BAND[0]}-{BAND[1]} % ({k})")
         ax.plot(hours, med, color="tab:red", lw=1.2, label=f"affected, median of {k}", **step)

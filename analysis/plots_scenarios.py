@@ -210,11 +210,14 @@ def plot_fabric(run, out, s, det):
     nr = topo["racks"]
     member = np.zeros((topo["nodes"], nr))
     member[np.arange(topo["nodes"]), topo["node_rack"]] = 1.0
-    per_rack = np.nan_to_num(ib) @ member / member.sum(axis=0)      # [T', racks]
-    cols = np.arange(len(per_rack)) // step
-    heat = np.zeros((cols[-1] + 1, nr))
-    np.add.at(heat, cols, per_rack)
-    heat /= np.bincount(cols)[:, None]
+    seen = (~np.isnan(ib)).astype(np.float64)   # scrape gaps and the first increment: NaN
+    sums, counts = np.nan_to_num(ib) @ member, seen @ member      # [T', racks]
+    cols = np.arange(len(sums)) // step
+    hs, hc = np.zeros((cols[-1] + 1, nr)), np.zeros((cols[-1] + 1, nr))
+    np.add.at(hs, cols, sums)
+    np.add.at(hc, cols, counts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        heat = hs / hc                             # mean over the samples there are
     fig, (ax1, ax2, ax3) = plt.subplots(3, 1, figsize=(11, 9), sharex=True,
                                         gridspec_kw={"height_ratios": [1.3, 1, 0.8]})
     edges = np.append(h[sel][::step], h[sel][-1] + run.scrape_interval_s() / 3600.0)
@@ -251,7 +254,10 @@ def plot_fabric(run, out, s, det):
         # what the fleet shares (traffic, other scenarios) cancels in the difference
         diff = mine - rest
         k = min(len(diff), 5 * step)   # 5-minute running mean: the shift is a few ms
-        smooth = np.convolve(np.nan_to_num(diff), np.ones(k) / k, mode="same")
+        box = np.ones(k)
+        with np.errstate(invalid="ignore", divide="ignore"):   # of the samples there are
+            smooth = (np.convolve(np.nan_to_num(diff), box, mode="same")
+                      / np.convolve(np.isfinite(diff).astype(float), box, mode="same"))
         ax3.plot(h[sel], diff, color="tab:red", lw=0.6, alpha=0.4,
                  label=f"{names} minus the other racks, per scrape")
         ax3.plot(h[sel], smooth, color="tab:red", lw=1.5, label="5-minute running mean")
@@ -312,7 +318,8 @@ def plot_straggler(run, out, s, det):
     h, sel = _scrapes(run, a, b)
     step = run.median_over_nodes("step_time_ms", jnodes, a, b) / 1000.0
     own = run.load_node(node, ["gpu_nvlink_replay_total"])["gpu_nvlink_replay_total"]
-    rep = np.nansum(fd.increments(own, axis=0), axis=1)[sel]
+    inc = fd.increments(own, axis=0)
+    rep = np.where(np.isnan(inc).all(axis=1), np.nan, np.nansum(inc, axis=1))[sel]
     base = float(topo["job_step_time_s"][job])
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True)
     ax1.plot(h[sel], step, color="tab:blue", lw=1, label=f"{jid} step time (median of job nodes)")

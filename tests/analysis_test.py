@@ -223,18 +223,39 @@ def test_detection_markers_follow_the_scorer(run):
             open(os.path.join(RUNS, run, "results", "detection.json")))["unmatched_events"]
 
 
+def _spy_gpu_reads(monkeypatch):
+    """[the most values one read of a /telemetry/gpu dataset returned]."""
+    biggest = [0]
+    orig = h5py.Dataset.__getitem__
+
+    def spy(self, key):
+        out = orig(self, key)
+        if self.name.startswith("/telemetry/gpu/"):
+            biggest[0] = max(biggest[0], np.size(out))
+        return out
+    monkeypatch.setattr(h5py.Dataset, "__getitem__", spy)
+    return biggest
+
+
+def _whole_gpu_dataset(run):
+    with h5py.File(os.path.join(RUNS, run, "fleet.h5"), "r") as f:
+        return int(np.prod(f["/telemetry/gpu/gpu_temp_celsius"].shape))
+
+
 def _red_pixels(path):
     """Pixels of the affected entities' colour (tab:red lines) in a PNG."""
     img = matplotlib.image.imread(path)[..., :3] * 255.0
     return int((np.abs(img - np.array([214, 39, 40])).max(axis=2) < 40).sum())
 
 
-def test_generic_plots_are_not_empty():
+def test_generic_plots_are_not_empty(monkeypatch):
     """Every scenario of a kind without a hand-made plot gets the generic
     plot, whose panels hold signature metrics of its kind with samples of
-    the affected entities in the window and of their peers, drawn."""
+    the affected entities in the window and of their peers, drawn; and no
+    single read for it returns a whole GPU dataset."""
     specs = kinds.specs()
     seen = set()
+    biggest = _spy_gpu_reads(monkeypatch)
     with fd.Run(os.path.join(RUNS, "random")) as r:
         for s in r.scenarios():
             if s["kind"] in PREFIX:
@@ -271,9 +292,22 @@ def test_generic_plots_are_not_empty():
             path = os.path.join(report_dir("random"), f"{s['kind']}_{s['id']}.png")
             assert _red_pixels(path) > 300, f"{path}: the affected entities are not drawn"
     assert seen == set(GENERIC)
+    whole = _whole_gpu_dataset("random")
+    assert 0 < biggest[0] <= whole // 4, f"a read of {biggest[0]} of {whole} values"
     md = read_md("random")
     for k in GENERIC:
         assert re.search(rf"^### R\d+ {k}, .*: {plots_scenarios.GENERIC}$", md, re.M), k
+
+
+def test_generic_percentiles_match_numpy():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(200, 37))
+    x[rng.random(x.shape) < 0.3] = np.nan
+    x[5], x[7, 1:] = np.nan, np.nan
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        want = np.stack([np.nanpercentile(x, q, axis=1) for q in (10, 50, 90)])
+    np.testing.assert_allclose(plots_generic.percentiles(x, (10, 50, 90)), want)
+    assert np.isnan(plots_generic.percentiles(np.zeros((3, 0)), (50,))).all()
 
 
 def test_no_per_kind_code_for_other_kinds():
@@ -452,25 +486,13 @@ def test_scenarios_topology_events():
         assert set(ev["scope"]) <= set(fd.SCOPES)
 
 
-@pytest.mark.parametrize("run", ["full", "random"])
-def test_report_reads_hyperslabs_not_whole_gpu_datasets(run, tmp_path, monkeypatch):
-    """No single read of report.py returns a whole GPU dataset (random: the
-    generic plots of every other kind too)."""
+def test_report_reads_hyperslabs_not_whole_gpu_datasets(tmp_path, monkeypatch):
+    """No single read of report.py returns a whole GPU dataset."""
     sys.path.insert(0, ANALYSIS)
     import report
-    with h5py.File(os.path.join(RUNS, run, "fleet.h5"), "r") as f:
-        whole = int(np.prod(f["/telemetry/gpu/gpu_temp_celsius"].shape))
-    biggest = [0]
-    orig = h5py.Dataset.__getitem__
-
-    def spy(self, key):
-        out = orig(self, key)
-        if self.name.startswith("/telemetry/gpu/"):
-            biggest[0] = max(biggest[0], np.size(out))
-        return out
-    monkeypatch.setattr(h5py.Dataset, "__getitem__", spy)
-    monkeypatch.setattr(sys, "argv", ["report.py", os.path.join(RUNS, run), "--out",
-                                      str(tmp_path)])
+    whole = _whole_gpu_dataset("full")
+    biggest = _spy_gpu_reads(monkeypatch)
+    monkeypatch.setattr(sys, "argv", ["report.py", FULL, "--out", str(tmp_path)])
     assert report.main() == 0
     assert 0 < biggest[0] <= whole // 4, f"a read of {biggest[0]} of {whole} values"
 
