@@ -21,28 +21,19 @@ event counts and first detections.
     >>> first = first_detection(ev, hit, s)         # None, or dict
     >>> best = assign(run, ev, sig)                 # scenario index per event, -1 none
 """
-import json
-import os
-import re
-
 import numpy as np
 
+import kinds
+
 GRACE_S = 600.0
-KINDS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios", "kinds")
 
 
-def signature_metrics(folder=KINDS):
+def signature_metrics(folder=kinds.FOLDER):
     """{kind: [signature metric, ...]} from each kind's knowledge file
     (scenarios/kinds/<kind>.json), the kinds in the registry's order
     (kinds.def); each list in the file's order (the order ranks an event's
     evidence, as in chk_signature_rank)."""
-    with open(os.path.join(folder, "kinds.def")) as f:
-        names = re.findall(r"^SCN_KIND\((\w+)\)$", f.read(), re.M)
-    out = {}
-    for k in names:
-        with open(os.path.join(folder, k + ".json")) as f:
-            out[k] = list(json.load(f).get("signature_metrics", []))
-    return out
+    return {k: v["signature_metrics"] for k, v in kinds.specs(folder).items()}
 
 
 def _relation(run, s, ev, sig):

@@ -1,8 +1,9 @@
 """plotkit: what the report's plots share: units, node names, the plotted
 window around a scenario, the shaded ground-truth window, saving a figure,
-and the L1 detection markers every scenario plot carries.
+the L1 detection markers every scenario plot carries and finishing one.
 
-Used by analysis/plots_scenarios.py and analysis/plots_fleet.py.
+Used by analysis/plots_scenarios.py, analysis/plots_generic.py and
+analysis/plots_fleet.py.
 """
 import os
 
@@ -84,3 +85,16 @@ def mark_detections(axes, s, times_s, escalated, info):
     top.text(0.995, 0.96, detection_text(s, info), transform=top.transAxes, ha="right",
              va="top", fontsize=8, zorder=6,
              bbox={"boxstyle": "round", "fc": "white", "ec": DETECT_COLOUR, "alpha": 0.9})
+
+
+def finish(fig, axes, out, name, s, det, a, b, legend_loc="upper left"):
+    """Marks the L1 detection of s on a scenario plot (det: times_s,
+    escalated, info; see mark_detections), adds the legends and the time
+    axis over [a, b] hours, and saves it as out/name; returns name."""
+    mark_detections(axes, s, det["times_s"], det["escalated"], det["info"])
+    for ax in axes:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc=legend_loc, fontsize=8)
+    axes[-1].set_xlabel("simulated time (h)")
+    axes[-1].set_xlim(a, b)
+    return save(fig, out, name)

@@ -5,8 +5,9 @@ fleetdata.Run.scenarios()) into out/<prefix>_<id>.png and returns (file
 name, caption), or (None, sentence) when the run lacks what the plot needs.
 det holds the L1 events that detect s (`times_s`, `escalated`) and the first
 detection (`info`, see detections.first_detection); every plot marks them
-(plotkit.mark_detections). The kinds and their plots are in KINDS; a kind
-without a plot gets a sentence.
+(plotkit.mark_detections). The six kinds with a hand-made plot are in
+KINDS; every other kind of scenarios/kinds/kinds.def gets the generic plot
+of plots_generic.py, from its knowledge file and the ground truth.
 """
 import warnings
 
@@ -18,7 +19,9 @@ import numpy as np  # noqa: E402
 from mpl_toolkits.axes_grid1 import make_axes_locatable  # noqa: E402
 
 import fleetdata as fd  # noqa: E402
+import kinds  # noqa: E402
 import plotkit as pk  # noqa: E402
+import plots_generic  # noqa: E402
 
 THROTTLE_C = 83.0   # the model's software thermal slowdown (docs/scenarios.md)
 
@@ -33,16 +36,6 @@ def _nanpct(x, q):
 def _scrapes(run, a, b):
     h = run.time_hours()
     return h, (h >= a) & (h < b)
-
-
-def _finish(fig, axes, out, name, s, det, a, b, legend_loc="upper left"):
-    pk.mark_detections(axes, s, det["times_s"], det["escalated"], det["info"])
-    for ax in axes:
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(loc=legend_loc, fontsize=8)
-    axes[-1].set_xlabel("simulated time (h)")
-    axes[-1].set_xlim(a, b)
-    return pk.save(fig, out, name)
 
 
 # -- thermal cascade ------------------------------------------------------------
@@ -73,7 +66,7 @@ def plot_thermal(run, out, s, det):
                     label=f"thermal slowdown ({THROTTLE_C:g} °C)")
     axes[0].set_title(f"{s['id']} thermal_cascade on {names}: inlet air and GPU junction "
                       "temperature", pad=10)
-    name = _finish(fig, axes, out, f"thermal_{s['id']}.png", s, det, a, b)
+    name = pk.finish(fig, axes, out, f"thermal_{s['id']}.png", s, det, a, b)
     return name, (f"{s['id']}: inlet air and GPU junction temperature (median over nodes and "
                   f"GPUs) of the root-cause nodes, of the other nodes of {names} and of the "
                   "fleet. Shaded: the ground-truth window.")
@@ -110,8 +103,8 @@ def plot_moe(run, out, s, det):
              ls="--", lw=1, label="moe-inference median (all GPUs)")
     pk.shade(ax2, s, label=False)
     ax2.set_ylabel("SM utilisation (%)")
-    name = _finish(fig, [ax1, ax2], out, f"moe_{s['id']}.png", s, det, a, b,
-                   legend_loc="lower left")
+    name = pk.finish(fig, [ax1, ax2], out, f"moe_{s['id']}.png", s, det, a, b,
+                      legend_loc="lower left")
     hot_txt = ", ".join(f"gpu{g}" for g in hot) or "none listed"
     return name, (f"{s['id']}: expert-selection entropy of the affected MoE node "
                   f"{pk.node_name(node)} against the tenant median, and its per-GPU SM "
@@ -194,7 +187,7 @@ def plot_hbm(run, out, s, det):
     ax2.set_yscale("symlog", linthresh=1)
     ax2.set_ylabel("SBE since the plot starts")
     pk.shade(ax2, s, label=False)
-    name = _finish(fig, [ax1, ax2], out, f"hbm_{s['id']}.png", s, det, a, b)
+    name = pk.finish(fig, [ax1, ax2], out, f"hbm_{s['id']}.png", s, det, a, b)
     return name, (f"{s['id']}: single-bit ECC errors per GPU-hour (increments of "
                   f"gpu_ecc_sbe_total, 5-minute blocks) of the {r['ndeg']} degrading GPUs of "
                   f"silicon lot {r['lot']}, of the rest of that lot and of the other GPUs of "
@@ -217,11 +210,14 @@ def plot_fabric(run, out, s, det):
     nr = topo["racks"]
     member = np.zeros((topo["nodes"], nr))
     member[np.arange(topo["nodes"]), topo["node_rack"]] = 1.0
-    per_rack = np.nan_to_num(ib) @ member / member.sum(axis=0)      # [T', racks]
-    cols = np.arange(len(per_rack)) // step
-    heat = np.zeros((cols[-1] + 1, nr))
-    np.add.at(heat, cols, per_rack)
-    heat /= np.bincount(cols)[:, None]
+    seen = (~np.isnan(ib)).astype(np.float64)   # scrape gaps and the first increment: NaN
+    sums, counts = np.nan_to_num(ib) @ member, seen @ member      # [T', racks]
+    cols = np.arange(len(sums)) // step
+    hs, hc = np.zeros((cols[-1] + 1, nr)), np.zeros((cols[-1] + 1, nr))
+    np.add.at(hs, cols, sums)
+    np.add.at(hc, cols, counts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        heat = hs / hc                             # mean over the samples there are
     fig, (ax1, ax2, ax3) = plt.subplots(3, 1, figsize=(11, 9), sharex=True,
                                         gridspec_kw={"height_ratios": [1.3, 1, 0.8]})
     edges = np.append(h[sel][::step], h[sel][-1] + run.scrape_interval_s() / 3600.0)
@@ -258,7 +254,10 @@ def plot_fabric(run, out, s, det):
         # what the fleet shares (traffic, other scenarios) cancels in the difference
         diff = mine - rest
         k = min(len(diff), 5 * step)   # 5-minute running mean: the shift is a few ms
-        smooth = np.convolve(np.nan_to_num(diff), np.ones(k) / k, mode="same")
+        box = np.ones(k)
+        with np.errstate(invalid="ignore", divide="ignore"):   # of the samples there are
+            smooth = (np.convolve(np.nan_to_num(diff), box, mode="same")
+                      / np.convolve(np.isfinite(diff).astype(float), box, mode="same"))
         ax3.plot(h[sel], diff, color="tab:red", lw=0.6, alpha=0.4,
                  label=f"{names} minus the other racks, per scrape")
         ax3.plot(h[sel], smooth, color="tab:red", lw=1.5, label="5-minute running mean")
@@ -267,7 +266,7 @@ def plot_fabric(run, out, s, det):
     for ax in (ax2, ax3):
         pk.shade(ax, s, label=ax is ax2)
     ax2.set_ylabel("TTFT p99 (ms)")
-    name = _finish(fig, [ax1, ax2, ax3], out, f"fabric_{s['id']}.png", s, det, a, b)
+    name = pk.finish(fig, [ax1, ax2, ax3], out, f"fabric_{s['id']}.png", s, det, a, b)
     return name, (f"{s['id']}: InfiniBand receive errors per node and scrape (increments of "
                   "ib_port_rcv_errors_total), rack means per minute, the scenario's racks "
                   f"boxed ({names}); below, the 99th percentile over inference nodes of their "
@@ -298,8 +297,8 @@ def plot_kv(run, out, s, det):
         ax.set_ylabel(lab)
     axes[0].set_title(f"{s['id']} kv_cache_eviction_storm: dense-inference KV hit ratio, "
                       "TTFT and ITL", pad=10)
-    name = _finish(fig, list(axes), out, f"kv_{s['id']}.png", s, det, a, b,
-                   legend_loc="center left")
+    name = pk.finish(fig, list(axes), out, f"kv_{s['id']}.png", s, det, a, b,
+                      legend_loc="center left")
     return name, (f"{s['id']}: per-scrape median over the dense-inference nodes of KV cache "
                   "hit ratio, TTFT and ITL (p95 per node)"
                   + (", and over the affected nodes alone" if subset else "")
@@ -319,7 +318,8 @@ def plot_straggler(run, out, s, det):
     h, sel = _scrapes(run, a, b)
     step = run.median_over_nodes("step_time_ms", jnodes, a, b) / 1000.0
     own = run.load_node(node, ["gpu_nvlink_replay_total"])["gpu_nvlink_replay_total"]
-    rep = np.nansum(fd.increments(own, axis=0), axis=1)[sel]
+    inc = fd.increments(own, axis=0)
+    rep = np.where(np.isnan(inc).all(axis=1), np.nan, np.nansum(inc, axis=1))[sel]
     base = float(topo["job_step_time_s"][job])
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True)
     ax1.plot(h[sel], step, color="tab:blue", lw=1, label=f"{jid} step time (median of job nodes)")
@@ -344,7 +344,7 @@ def plot_straggler(run, out, s, det):
                  label=f"job peers, mean per node per scrape ({len(peers)} nodes, 5-min blocks)")
     pk.shade(ax2, s, label=False)
     ax2.set_ylabel("NVLink replays per scrape")
-    name = _finish(fig, [ax1, ax2], out, f"straggler_{s['id']}.png", s, det, a, b)
+    name = pk.finish(fig, [ax1, ax2], out, f"straggler_{s['id']}.png", s, det, a, b)
     return name, (f"{s['id']}: step time of {jid} (the slowest node sets it) and NVLink "
                   f"replays per {run.scrape_interval_s():g} s scrape on the straggler "
                   f"{pk.node_name(node)} (increments of the cumulative gpu_nvlink_replay_total) "
@@ -352,7 +352,9 @@ def plot_straggler(run, out, s, det):
                   "only on the job's nodes. Shaded: the ground-truth window.")
 
 
-# kind: (what the plot shows, plot function)
+# kind: (what the plot shows, plot function); every other registered kind
+# gets plots_generic's plot
+GENERIC = "signature metrics of the affected entities against their peers"
 KINDS = {
     "thermal_cascade": ("inlet and GPU temperature of the racks", plot_thermal),
     "expert_routing_collapse": ("expert entropy and per-GPU SM utilisation", plot_moe),
@@ -363,8 +365,19 @@ KINDS = {
 }
 
 
-def plot_scenario(run, out, s, det):
-    """(file name, caption) of scenario s's plot, or (None, why there is none)."""
-    if s["kind"] not in KINDS:
-        return None, f"{s['id']}: no plot for scenario kind {s['kind']}."
-    return KINDS[s["kind"]][1](run, out, s, det)
+def plot_scenario(run, out, s, det, specs=None):
+    """(file name, caption) of scenario s's plot, or (None, why there is
+    none): the hand-made plot of its kind (KINDS), else the generic plot
+    from the kind's knowledge file (plots_generic.py). specs:
+    kinds.specs() (read when None)."""
+    if s["kind"] in KINDS:
+        return KINDS[s["kind"]][1](run, out, s, det)
+    specs = kinds.specs() if specs is None else specs
+    if s["kind"] not in specs:
+        return None, f"{s['id']}: scenario kind {s['kind']} is not in scenarios/kinds/kinds.def."
+    return plots_generic.plot(run, out, s, det, specs[s["kind"]])
+
+
+def what(kind):
+    """What the plot of a kind shows, in words."""
+    return KINDS[kind][0] if kind in KINDS else GENERIC

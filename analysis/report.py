@@ -8,11 +8,13 @@ Usage:
 Reads RUN_DIR/fleet.h5 (through fleetdata.py, never a whole GPU dataset at
 once) and RUN_DIR/results/{summary.json,detection.json}; writes DIR/*.png,
 DIR/report.md and DIR/report.html (default DIR: RUN_DIR/report). Every
-ground-truth scenario gets the plot of its kind (plots_scenarios.py), with
-the L1 events that detect it (detections.py); the fleet gets temperature
+ground-truth scenario gets the plot of its kind (plots_scenarios.py; a kind
+without a hand-made plot, the generic one of plots_generic.py from its
+scenarios/kinds/<kind>.json), with the L1 events that detect it
+(detections.py); the fleet gets temperature
 heatmaps, the scenario timeline and the backends' accuracy and cost
 (plots_fleet.py). Exit status: 0 on success, 2 for a missing or incomplete
-run directory.
+run directory or an unreadable scenarios/kinds registry.
 """
 import argparse
 import json
@@ -22,6 +24,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import detections as dt  # noqa: E402
 import fleetdata as fd  # noqa: E402
+import kinds  # noqa: E402
 import plotkit as pk  # noqa: E402
 import plots_fleet  # noqa: E402
 import plots_scenarios  # noqa: E402
@@ -116,9 +119,11 @@ def read_json(path):
 
 
 # -- the page ------------------------------------------------------------------
-def scenario_blocks(run, out, ev, sig):
+def scenario_blocks(run, out, ev, specs):
     """One subsection per ground-truth scenario, in file order, with the plot
-    of its kind and its L1 detection."""
+    of its kind and its L1 detection; then the registered kinds (specs:
+    kinds.specs(), in kinds.def order) the run has no scenario of."""
+    sig = {k: v["signature_metrics"] for k, v in specs.items()}
     scn = run.scenarios()
     if not scn:
         return [("p", "The run has no scenarios: no scenario plots.")]
@@ -127,8 +132,8 @@ def scenario_blocks(run, out, ev, sig):
         hit = dt.matches(run, s, ev, sig)
         info = dt.first_detection(ev, hit, s)
         det = {"times_s": ev["t_s"][hit], "escalated": ev["escalated"][hit] != 0, "info": info}
-        name, caption = plots_scenarios.plot_scenario(run, out, s, det)
-        how = plots_scenarios.KINDS.get(s["kind"], ("no plot",))[0]
+        name, caption = plots_scenarios.plot_scenario(run, out, s, det, specs)
+        how = plots_scenarios.what(s["kind"])
         blocks.append(("h3", f"{s['id']} {s['kind']}, {s['start_h']:.2f}-{s['end_h']:.2f} h: "
                              f"{how}"))
         if name:
@@ -137,7 +142,7 @@ def scenario_blocks(run, out, ev, sig):
                            + pk.detection_text(s, info) + ".", s["id"]))
         else:
             blocks.append(("p", caption))
-    missing = sorted(set(plots_scenarios.KINDS) - {s["kind"] for s in scn})
+    missing = [k for k in specs if k not in {s["kind"] for s in scn}]
     if missing:
         blocks.append(("p", "Kinds without a scenario in this run: " + ", ".join(missing)
                        + "."))
@@ -164,13 +169,13 @@ def section(title, items):
     return blocks
 
 
-def build(run, out, block, det, summary):
+def build(run, out, block, det, summary, specs):
     ev = run.events()
-    sig = dt.signature_metrics()
+    sig = {k: v["signature_metrics"] for k, v in specs.items()}
     blocks = header_blocks(run)
     blocks += section("Rack temperatures, deviation from the fleet median",
                       plots_fleet.plot_heatmaps(run, out, block))
-    blocks += [("h2", "Scenarios and their L1 detection")] + scenario_blocks(run, out, ev, sig)
+    blocks += [("h2", "Scenarios and their L1 detection")] + scenario_blocks(run, out, ev, specs)
     blocks += section("Scenario timeline and L1 detections",
                       plots_fleet.plot_timeline(run, out, ev, dt.assign(run, ev, sig)))
     blocks += section("Accuracy and cost of the backends",
@@ -190,8 +195,9 @@ def main():
     if args.block_scrapes < 1:
         p.error("--block-scrapes must be at least 1")
     try:
+        specs = kinds.specs()
         run = fd.Run(args.run_dir)
-    except fd.FleetDataError as e:
+    except (kinds.KindError, fd.FleetDataError) as e:
         print(f"report: {e}", file=sys.stderr)
         return 2
     out = args.out or os.path.join(args.run_dir, "report")
@@ -200,7 +206,7 @@ def main():
     summary = read_json(os.path.join(res, "summary.json"))
     det = read_json(os.path.join(res, "detection.json"))
     with run:
-        blocks = build(run, out, args.block_scrapes, det, summary)
+        blocks = build(run, out, args.block_scrapes, det, summary, specs)
         title = f"fleetsim run report: {run.dir}"
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write(report_page.markdown(blocks))

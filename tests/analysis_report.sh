@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Offline analysis end to end: analysis/report.py on a small run with all six
-# scenario kinds and two backends (rules, and the loopback stub as a priced
-# openai backend), on a run whose scenario file has only a thermal cascade
-# (one backend), on a fault-free run without LLM calls and on a run of a
-# random scenario file (every kind, other ids and targets); then
+# Offline analysis end to end: analysis/report.py on a small run with the six
+# scenario kinds that have hand-made plots and two backends (rules, and the
+# loopback stub as a priced openai backend), on a run whose scenario file has
+# only a thermal cascade (one backend), on a fault-free run without LLM calls
+# and on a run of a random scenario file (every kind of kinds.def once, other
+# ids and targets; the kinds without a hand-made plot get the generic one); then
 # tests/analysis_test.py checks the PNGs, report.md, report.html, the
 # detection markers against results/detection.json, analysis/fleetdata.py
 # against direct h5py reads, and bad input.
@@ -44,7 +45,9 @@ run_np 2 run --quiet --config "$DATA/small.json" --scenarios "$SCRATCH/none.json
   --hours 1 --no-llm --out "$none" >/dev/null
 
 random="$SCRATCH/random"
-"$FLEETSIM" scenarios --random 6 --seed 11 --config "$DATA/small.json" --set hours=2 \
+# every registered kind once: as many scenarios as kinds.def has lines
+nkinds=$(grep -c '^SCN_KIND(' "$SOURCE_DIR/scenarios/kinds/kinds.def")
+"$FLEETSIM" scenarios --random "$nkinds" --seed 11 --config "$DATA/small.json" --set hours=2 \
   >"$SCRATCH/random.json"
 run_np 2 run --quiet --config "$DATA/small.json" --scenarios "$SCRATCH/random.json" \
   --hours 2 --no-llm --out "$random" >/dev/null

@@ -1,9 +1,10 @@
 """Checks of analysis/report.py and analysis/fleetdata.py on the runs that
 tests/analysis_report.sh made under $ANALYSIS_RUNS: `full` (small fleet, the
-six scenario kinds, backends rules and stub-openai), `reduced` (a thermal
-cascade alone, 1 h, rules), `none` (no scenarios, --no-llm, 1 h) and `random`
-(a `fleetsim scenarios --random 6` file, --no-llm, 2 h), each with its report
-in RUN/report.
+six kinds with hand-made plots, backends rules and stub-openai), `reduced` (a
+thermal cascade alone, 1 h, rules), `none` (no scenarios, --no-llm, 1 h) and
+`random` (a `fleetsim scenarios --random N` file with N the number of kinds
+in scenarios/kinds/kinds.def, so every registered kind once, --no-llm, 2 h),
+each with its report in RUN/report.
 Run: ANALYSIS_RUNS=DIR /usr/bin/python3 -m pytest -q tests/analysis_test.py
 """
 import base64
@@ -29,6 +30,9 @@ ANALYSIS = os.path.join(HERE, "..", "analysis")
 sys.path.insert(0, ANALYSIS)
 import detections as dt  # noqa: E402
 import fleetdata as fd  # noqa: E402
+import kinds  # noqa: E402
+import plots_generic  # noqa: E402
+import plots_scenarios  # noqa: E402
 
 RUNS = os.environ.get("ANALYSIS_RUNS")
 if not RUNS:
@@ -36,11 +40,16 @@ if not RUNS:
 FULL = os.path.join(RUNS, "full")
 REDUCED = os.path.join(RUNS, "reduced")
 ALL_RUNS = ["full", "none", "random", "reduced"]
-# the plot file of a scenario, by kind: <prefix>_<id>.png
+# the plot file of a scenario: <prefix>_<id>.png for the six kinds with a
+# hand-made plot, <kind>_<id>.png (the generic plot) for every other kind
 PREFIX = {"thermal_cascade": "thermal", "expert_routing_collapse": "moe",
           "hbm_degradation": "hbm", "fabric_microburst": "fabric",
           "kv_cache_eviction_storm": "kv", "training_straggler": "straggler"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+KINDS_DIR = os.path.join(HERE, "..", "scenarios", "kinds")
+with open(os.path.join(KINDS_DIR, "kinds.def")) as _f:
+    REGISTERED = re.findall(r"^SCN_KIND\((\w+)\)$", _f.read(), re.M)
+GENERIC = [k for k in REGISTERED if k not in PREFIX]
 
 
 def report_dir(run):
@@ -67,15 +76,17 @@ def ground_truth(run):
 def expected(run):
     """The PNGs a report of run must hold: the fleet's and one per scenario."""
     names = ["heatmap_temperature.png", "timeline.png"]
-    names += [f"{PREFIX[k]}_{i}.png" for i, k in ground_truth(run)]
+    names += [f"{PREFIX.get(k, k)}_{i}.png" for i, k in ground_truth(run)]
     if os.path.isfile(os.path.join(RUNS, run, "results", "summary.json")):
         names.append("accuracy_cost.png")
     return sorted(names)
 
 
 def test_runs_cover_every_kind():
+    assert set(PREFIX) <= set(REGISTERED) and len(GENERIC) >= 12
     assert {k for i, k in ground_truth("full")} == set(PREFIX)
-    assert {k for i, k in ground_truth("random")} == set(PREFIX)
+    # the random file has every registered kind, once
+    assert sorted(k for i, k in ground_truth("random")) == sorted(REGISTERED)
     assert all(i.startswith("R") for i, k in ground_truth("random"))
     assert expected("full") == sorted(
         ["heatmap_temperature.png", "thermal_S1.png", "moe_S2.png", "hbm_S3.png",
@@ -212,6 +223,145 @@ def test_detection_markers_follow_the_scorer(run):
             open(os.path.join(RUNS, run, "results", "detection.json")))["unmatched_events"]
 
 
+def _spy_gpu_reads(monkeypatch):
+    """[the most values one read of a /telemetry/gpu dataset returned]."""
+    biggest = [0]
+    orig = h5py.Dataset.__getitem__
+
+    def spy(self, key):
+        out = orig(self, key)
+        if self.name.startswith("/telemetry/gpu/"):
+            biggest[0] = max(biggest[0], np.size(out))
+        return out
+    monkeypatch.setattr(h5py.Dataset, "__getitem__", spy)
+    return biggest
+
+
+def _whole_gpu_dataset(run):
+    with h5py.File(os.path.join(RUNS, run, "fleet.h5"), "r") as f:
+        return int(np.prod(f["/telemetry/gpu/gpu_temp_celsius"].shape))
+
+
+def _red_pixels(path):
+    """Pixels of the affected entities' colour (tab:red lines) in a PNG."""
+    img = matplotlib.image.imread(path)[..., :3] * 255.0
+    return int((np.abs(img - np.array([214, 39, 40])).max(axis=2) < 40).sum())
+
+
+def test_generic_plots_are_not_empty(monkeypatch):
+    """Every scenario of a kind without a hand-made plot gets the generic
+    plot, whose panels hold signature metrics of its kind with samples of
+    the affected entities in the window and of their peers, drawn; and no
+    single read for it returns a whole GPU dataset."""
+    specs = kinds.specs()
+    seen = set()
+    biggest = _spy_gpu_reads(monkeypatch)
+    with fd.Run(os.path.join(RUNS, "random")) as r:
+        for s in r.scenarios():
+            if s["kind"] in PREFIX:
+                continue
+            seen.add(s["kind"])
+            spec = specs[s["kind"]]
+            data = plots_generic.series(r, s, spec)
+            assert data is not None, s["id"]
+            hours, panels = data["hours"], data["panels"]
+            inside = (hours >= s["start_h"]) & (hours < s["end_h"])
+            assert 1 <= len(panels) <= plots_generic.PANELS and inside.sum() >= 60, s["id"]
+            names = [p["metric"] for p in panels]
+            assert len(set(names)) == len(names)
+            assert set(names) <= set(spec["signature_metrics"]), (s["id"], names)
+            # the first panel: the kind's first signature metric with samples
+            assert names[0] == next(m for m in spec["signature_metrics"] if m in r.metrics()
+                                    and r.metrics()[m]["group"] != "cluster"), (s["id"], names)
+            for p in panels:
+                aff = p["affected"]
+                assert aff.shape[0] == len(hours) and aff.shape[1] >= 1, (s["id"], p["metric"])
+                # samples inside the window: most of it for the first panel (a node that
+                # leaves its job has no training metrics after its hang)
+                have = np.isfinite(aff[inside]).any(axis=1)
+                assert have.sum() >= 10, (s["id"], p["metric"], int(have.sum()))
+                assert p is not panels[0] or have.mean() > 0.5, (s["id"], p["metric"])
+                if p["peers"]:
+                    assert np.isfinite(p["peer_median"]).mean() > 0.5, (s["id"], p["metric"])
+                    assert (p["peer_lo"] <= p["peer_hi"] + 1e-9)[
+                        np.isfinite(p["peer_lo"])].all()
+                else:   # no peer band only where the peer nodes have no sample of it
+                    x = r.load_metric(p["metric"], nodes=data["targets"]["peers"],
+                                      t_from_h=hours[0], t_to_h=hours[-1] + 1e-6)
+                    assert np.isnan(x.astype(np.float64)).all(), (s["id"], p["metric"])
+            path = os.path.join(report_dir("random"), f"{s['kind']}_{s['id']}.png")
+            assert _red_pixels(path) > 300, f"{path}: the affected entities are not drawn"
+    assert seen == set(GENERIC)
+    whole = _whole_gpu_dataset("random")
+    assert 0 < biggest[0] <= whole // 4, f"a read of {biggest[0]} of {whole} values"
+    md = read_md("random")
+    for k in GENERIC:
+        assert re.search(rf"^### R\d+ {k}, .*: {plots_scenarios.GENERIC}$", md, re.M), k
+
+
+def test_generic_percentiles_match_numpy():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(200, 37))
+    x[rng.random(x.shape) < 0.3] = np.nan
+    x[5], x[7, 1:] = np.nan, np.nan
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        want = np.stack([np.nanpercentile(x, q, axis=1) for q in (10, 50, 90)])
+    np.testing.assert_allclose(plots_generic.percentiles(x, (10, 50, 90)), want)
+    assert np.isnan(plots_generic.percentiles(np.zeros((3, 0)), (50,))).all()
+
+
+def test_no_per_kind_code_for_other_kinds():
+    """The analysis names no kind beyond the six hand-made plots: the others
+    come from kinds.def and their knowledge files."""
+    for name in os.listdir(ANALYSIS):
+        if name.endswith(".py"):
+            with open(os.path.join(ANALYSIS, name)) as f:
+                text = f.read()
+            for k in GENERIC:
+                assert not re.search(rf"\b{k}\b", text), f"analysis/{name} names {k}"
+
+
+def test_a_kind_added_later_gets_a_plot(tmp_path):
+    """A kind appended to kinds.def with its knowledge file gets the generic
+    plot with no code change."""
+    folder = tmp_path / "kinds"
+    shutil.copytree(KINDS_DIR, folder, ignore=shutil.ignore_patterns("*.c", "*.h"))
+    with open(folder / "kinds.def", "a") as f:
+        f.write("SCN_KIND(later_fault)\n")
+    with open(os.path.join(KINDS_DIR, "nic_flap.json")) as f:
+        doc = json.load(f)
+    doc["signature_metrics"] = ["no_such_metric"] + doc["signature_metrics"][::-1]
+    with open(folder / "later_fault.json", "w") as f:
+        json.dump(doc, f)
+    specs = kinds.specs(str(folder))
+    assert list(specs)[-1] == "later_fault" and list(specs)[:-1] == REGISTERED
+    with fd.Run(os.path.join(RUNS, "random")) as r:
+        s = dict(next(x for x in r.scenarios() if x["kind"] == "nic_flap"), kind="later_fault")
+        det = {"times_s": np.array([s["start_s"] + 60.0]), "escalated": np.array([1]),
+               "info": {"t_s": s["start_s"] + 60.0, "latency_s": 60.0, "metric": "x",
+                        "events": 1, "escalated": True}}
+        name, caption = plots_scenarios.plot_scenario(r, str(tmp_path), s, det, specs)
+        assert name == f"later_fault_{s['id']}.png", caption
+        assert "later_fault" in caption and doc["signature_metrics"][1] in caption
+        assert _red_pixels(str(tmp_path / name)) > 300
+        # an unregistered kind: a sentence, no plot
+        name, caption = plots_scenarios.plot_scenario(r, str(tmp_path), dict(s, kind="x_y"), det,
+                                                      kinds.specs())
+        assert name is None and "not in scenarios/kinds/kinds.def" in caption
+
+
+def test_kind_registry_errors(tmp_path):
+    (tmp_path / "kinds.def").write_text("SCN_KIND(ghost)\n")
+    with pytest.raises(kinds.KindError, match=r"ghost\.json"):
+        kinds.specs(str(tmp_path))
+    (tmp_path / "ghost.json").write_text('{"signature_metrics": ["a"], "entity": "row"}')
+    with pytest.raises(kinds.KindError, match=r"ghost\.json: entity = 'row'"):
+        kinds.specs(str(tmp_path))
+    (tmp_path / "kinds.def").write_text("nothing\n")
+    with pytest.raises(kinds.KindError, match="no SCN_KIND"):
+        kinds.registered(str(tmp_path))
+
+
 def test_report_tables():
     md = read_md("full")
     for sid in ("S1", "S2", "S3", "S4", "S5", "S6"):
@@ -226,10 +376,13 @@ def test_report_tables():
 def test_reduced_report_names_the_missing_kinds():
     md = read_md("reduced")
     line = [x for x in md.splitlines() if x.startswith("Kinds without a scenario in this run: ")]
-    assert line == ["Kinds without a scenario in this run: expert_routing_collapse, "
-                    "fabric_microburst, hbm_degradation, kv_cache_eviction_storm, "
-                    "training_straggler."]
+    others = [k for k in REGISTERED if k != "thermal_cascade"]
+    assert others[:5] == [
+        "expert_routing_collapse", "hbm_degradation", "fabric_microburst",
+        "kv_cache_eviction_storm", "training_straggler"]
+    assert line == ["Kinds without a scenario in this run: " + ", ".join(others) + "."]
     assert "### T9 thermal_cascade" in md
+    assert "Kinds without a scenario" not in read_md("random")
 
 
 def test_fault_free_run_without_llm():
@@ -337,17 +490,8 @@ def test_report_reads_hyperslabs_not_whole_gpu_datasets(tmp_path, monkeypatch):
     """No single read of report.py returns a whole GPU dataset."""
     sys.path.insert(0, ANALYSIS)
     import report
-    with h5py.File(os.path.join(FULL, "fleet.h5"), "r") as f:
-        whole = int(np.prod(f["/telemetry/gpu/gpu_temp_celsius"].shape))
-    biggest = [0]
-    orig = h5py.Dataset.__getitem__
-
-    def spy(self, key):
-        out = orig(self, key)
-        if self.name.startswith("/telemetry/gpu/"):
-            biggest[0] = max(biggest[0], np.size(out))
-        return out
-    monkeypatch.setattr(h5py.Dataset, "__getitem__", spy)
+    whole = _whole_gpu_dataset("full")
+    biggest = _spy_gpu_reads(monkeypatch)
     monkeypatch.setattr(sys, "argv", ["report.py", FULL, "--out", str(tmp_path)])
     assert report.main() == 0
     assert 0 < biggest[0] <= whole // 4, f"a read of {biggest[0]} of {whole} values"
