@@ -8,6 +8,7 @@
 #include "io/archive.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -372,6 +373,8 @@ cleanup:
 }
 
 static void h5a_free(h5a_writer *w) {
+  if (w->wb_fd >= 0)
+    close(w->wb_fd); /* read-only: nothing to lose */
   free(w->path);
   free(w->partial);
   free(w);
@@ -436,6 +439,7 @@ static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hi
     rc = FS_ENOMEM;
   if (rc == 0) {
     w->file = w->dxpl = w->time_ds = H5I_INVALID_HID;
+    w->wb_fd = -1;
     for (int m = 0; m < GM_COUNT; m++)
       w->gpu_ds[m] = H5I_INVALID_HID;
     for (int m = 0; m < NM_COUNT; m++)
@@ -455,7 +459,8 @@ static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hi
     }
   }
   MPI_Info hints = MPI_INFO_NULL; /* the operator's FLEETSIM_MPIIO_HINTS (mpi/io_hints.h) */
-  if ((rc = h5a_agree(w, rc)) == 0 && (rc = par_io_hints(&hints)) == 0) {
+  if ((rc = h5a_agree(w, rc)) == 0 && (rc = par_io_hints(&hints)) == 0 &&
+      (rc = par_agree(par_io_archive_hints(&hints))) == 0) {
     if ((*fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
         H5Pset_fapl_mpio(*fapl, MPI_COMM_WORLD, hints) < 0 ||
         H5Pset_all_coll_metadata_ops(*fapl, 1) < 0 || H5Pset_coll_metadata_write(*fapl, 1) < 0 ||
@@ -467,6 +472,42 @@ static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hi
   par_io_hints_free(&hints); /* the file access list holds its own copy */
   *out = w;
   return rc;
+}
+
+/* Makes a failed I/O operation on the file about to be opened end every
+ * rank at once with one message naming it (par_io_abort_on; with more than
+ * one rank). Why not agree and exit like every other failure: a write or
+ * sync that fails inside one of HDF5's collective calls (H5Dwrite of
+ * filtered chunks, H5Fflush, H5Fclose) makes that rank leave the call's
+ * remaining collectives out, while its peers wait in them (an EIO in the
+ * H5Fflush of an lz4 archive left one rank in the metadata cache's
+ * sync-point barrier and the other in MPI_File_sync); no rank then returns
+ * to h5a_agree. Only MPI_Abort reaches a rank waiting inside HDF5. The
+ * checkpoint contract is untouched: fleet.h5.partial is not renamed, and
+ * --resume continues from the last checkpoint. FS_EMPI when MPI refuses
+ * the handler. */
+static int h5a_abort_on_io_failure(const h5a_writer *w) {
+  char what[4200];
+  snprintf(what, sizeof what, "archive %s", w->partial);
+  if (par_io_abort_on(what) == 0)
+    return 0;
+  diag_addf("archive %s: MPI refused the error handler for its I/O failures", w->partial);
+  return FS_EMPI;
+}
+
+/* Opens the new or reopened file read-only for h5a_writeback. Where that
+ * fails the writes are not hurried along, and nothing else changes. */
+static void h5a_open_writeback(h5a_writer *w) {
+  w->wb_fd = open(w->partial, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* Starts the write-back of everything written so far (path_writeback), so
+ * that the disk writes this window's datasets while the next ones are
+ * compressed and the checkpoint's H5Fflush (which fsyncs) waits for little.
+ * A hint: a failure costs speed only, and the flush reports write errors. */
+static void h5a_writeback(const h5a_writer *w) {
+  if (w->wb_fd >= 0)
+    (void)path_writeback(w->wb_fd);
 }
 
 /* Ends h5a_create/h5a_reopen: on failure everything is closed and freed. */
@@ -494,8 +535,11 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
     return h5a_settle(out, w, &fapl, rc);
 
   /* EXCL: a file or a link already at the name is never truncated or followed */
-  w->file = H5Fcreate(w->partial, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
-  if (w->file < 0) {
+  rc = h5a_abort_on_io_failure(w);
+  if (rc == 0)
+    w->file = H5Fcreate(w->partial, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+  par_io_abort_off();
+  if (rc == 0 && w->file < 0) {
     char reason[4200];
     h5a_create_reason(w->partial, reason, sizeof reason);
     H5Eclear2(H5E_DEFAULT);
@@ -504,6 +548,7 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
   }
   if ((rc = h5a_agree(w, rc)) != 0)
     return h5a_settle(out, w, &fapl, rc);
+  h5a_open_writeback(w);
   /* the disk the whole file will take is reserved before anything is
    * written to it, so no collective write later fails for lack of space
    * (where the file system cannot reserve, the caller's free-space check
@@ -561,14 +606,18 @@ int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay, int ra
   int rc = h5a_new(&w, path, lay, &fapl);
   if (rc != 0)
     return h5a_settle(out, w, &fapl, rc);
-  w->file = H5Fopen(w->partial, H5F_ACC_RDWR, fapl);
-  if (w->file < 0) {
+  rc = h5a_abort_on_io_failure(w);
+  if (rc == 0)
+    w->file = H5Fopen(w->partial, H5F_ACC_RDWR, fapl);
+  par_io_abort_off();
+  if (rc == 0 && w->file < 0) {
     H5Eclear2(H5E_DEFAULT);
     diag_addf("archive %s: cannot open it for writing (missing or damaged)", w->partial);
     rc = FS_EIO;
   }
   if ((rc = h5a_agree(w, rc)) != 0)
     return h5a_settle(out, w, &fapl, rc);
+  h5a_open_writeback(w);
   hsize_t T = (hsize_t)lay->scrapes;
   hsize_t d3[3] = {T, (hsize_t)lay->nodes, FLEET_GPUS}, d2[2] = {T, (hsize_t)lay->nodes};
   char name[256];
@@ -642,6 +691,7 @@ static int h5a_write_scope(const h5a_writer *w, const hid_t *ds, int count, cons
       snprintf(what, sizeof what, "/telemetry/%s/%s", scope, defs[m].name);
       rc = h5a_fail(w, "write dataset", what);
     }
+    h5a_writeback(w);
   }
   return rc;
 }

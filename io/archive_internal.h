@@ -17,6 +17,7 @@ struct h5a_writer {
   hid_t gpu_ds[GM_COUNT];
   hid_t node_ds[NM_COUNT];
   hid_t cluster_ds[CM_COUNT];
+  int wb_fd;       /* the file opened read-only for path_writeback, or -1 */
   int compression; /* cfg_compression of the telemetry datasets (h5a_create) */
   int broken; /* an HDF5 call on the open file failed on some rank: its
                  collective state may differ between ranks, so it is never

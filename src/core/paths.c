@@ -1,6 +1,6 @@
 /* File-system path helpers (see paths.h): names, checked formatting and
  * lengths, parents, free space, reservation. */
-#define _GNU_SOURCE /* fallocate(2) */
+#define _GNU_SOURCE /* fallocate(2), sync_file_range(2) */
 #include "src/core/paths.h"
 
 #include <errno.h>
@@ -109,3 +109,5 @@ int path_release_reserve(const char *path) {
     close(fd);
   return rc;
 }
+
+int path_writeback(int fd) { return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); }
