@@ -329,17 +329,20 @@ static int h5a_create_series(h5a_writer *w) {
   return rc;
 }
 
-/* Root attributes. Texts that ranks might hold differently (config,
- * scenarios, the clock) are taken from rank 0, since attributes are metadata
- * every rank must write identically. */
-static int h5a_provenance_attrs(h5a_writer *w, const h5a_provenance *prov) {
+/* Root attributes; created_utc is `created` or, when NULL, now. Texts that
+ * ranks might hold differently (config, scenarios, the clock) are taken
+ * from rank 0, since attributes are metadata every rank must write
+ * identically. */
+static int h5a_provenance_attrs(h5a_writer *w, const h5a_provenance *prov, const char *created_utc) {
   char stamp[32] = "";
   char *created = NULL, *config = NULL, *scenarios = NULL;
   int rc = 0;
   if (par_rank() == 0) {
     time_t now = time(NULL);
     struct tm utc;
-    if (gmtime_r(&now, &utc))
+    if (created_utc)
+      snprintf(stamp, sizeof stamp, "%s", created_utc);
+    else if (gmtime_r(&now, &utc))
       strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
     created = stamp;
     config = (char *)prov->config_json; /* only read: rank 0 is the source */
@@ -377,6 +380,7 @@ static void h5a_free(h5a_writer *w) {
     close(w->wb_fd); /* read-only: nothing to lose */
   free(w->path);
   free(w->partial);
+  free(w->replaces);
   free(w);
 }
 
@@ -426,10 +430,8 @@ static int h5a_check_layout(const h5a_layout *lay) {
   return 0;
 }
 
-/* A writer for path with every identifier invalid, and the MPI-IO file
- * access (*fapl, with the operator's hints: FS_ECONFIG when they are bad)
- * and collective transfer properties. Collective. */
-static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hid_t *fapl) {
+int h5a_new(h5a_writer **out, const char *path, const char *suffix, int coll_metadata,
+            const h5a_layout *lay, hid_t *fapl) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages, not HDF5's stack dumps */
   h5c_init();
   int rc = path && lay ? h5a_check_layout(lay) : FS_EINVAL;
@@ -449,13 +451,13 @@ static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hi
     w->lay = *lay;
     size_t n = strlen(path);
     w->path = malloc(n + 1);
-    w->partial = malloc(n + sizeof ".partial");
+    w->partial = malloc(n + strlen(suffix) + 1);
     if (!w->path || !w->partial)
       rc = FS_ENOMEM;
     else {
       memcpy(w->path, path, n + 1);
       memcpy(w->partial, path, n);
-      memcpy(w->partial + n, ".partial", sizeof ".partial");
+      memcpy(w->partial + n, suffix, strlen(suffix) + 1);
     }
   }
   MPI_Info hints = MPI_INFO_NULL; /* the operator's FLEETSIM_MPIIO_HINTS (mpi/io_hints.h) */
@@ -463,7 +465,8 @@ static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hi
       (rc = par_agree(par_io_archive_hints(&hints))) == 0) {
     if ((*fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
         H5Pset_fapl_mpio(*fapl, MPI_COMM_WORLD, hints) < 0 ||
-        H5Pset_all_coll_metadata_ops(*fapl, 1) < 0 || H5Pset_coll_metadata_write(*fapl, 1) < 0 ||
+        H5Pset_all_coll_metadata_ops(*fapl, coll_metadata) < 0 ||
+        H5Pset_coll_metadata_write(*fapl, coll_metadata) < 0 ||
         (w->dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
         H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
       rc = h5a_fail(w, "set up parallel access for", w->partial);
@@ -486,7 +489,7 @@ static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hi
  * checkpoint contract is untouched: fleet.h5.partial is not renamed, and
  * --resume continues from the last checkpoint. FS_EMPI when MPI refuses
  * the handler. */
-static int h5a_abort_on_io_failure(const h5a_writer *w) {
+int h5a_abort_on_io_failure(const h5a_writer *w) {
   char what[4200];
   snprintf(what, sizeof what, "archive %s", w->partial);
   if (par_io_abort_on(what) == 0)
@@ -505,7 +508,7 @@ static void h5a_open_writeback(h5a_writer *w) {
  * that the disk writes this window's datasets while the next ones are
  * compressed and the checkpoint's H5Fflush (which fsyncs) waits for little.
  * A hint: a failure costs speed only, and the flush reports write errors. */
-static void h5a_writeback(const h5a_writer *w) {
+void h5a_writeback(const h5a_writer *w) {
   if (w->wb_fd >= 0)
     (void)path_writeback(w->wb_fd);
 }
@@ -521,12 +524,12 @@ static int h5a_settle(h5a_writer **out, h5a_writer *w, hid_t *fapl, int rc) {
   return rc;
 }
 
-int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
-               const h5a_provenance *prov) {
+int h5a_create_as(h5a_writer **out, const char *path, const char *suffix, const h5a_layout *lay,
+                  const h5a_provenance *prov, const char *created_utc) {
   *out = NULL;
   hid_t fapl;
   h5a_writer *w = NULL;
-  int rc = prov ? h5a_new(&w, path, lay, &fapl) : par_agree(FS_EINVAL);
+  int rc = prov ? h5a_new(&w, path, suffix, 1, lay, &fapl) : par_agree(FS_EINVAL);
   if (rc == 0) { /* a filter that cannot be loaded is found before the file exists */
     rc = h5c_from_config(prov->config_json, &w->compression);
     rc = h5a_agree(w, rc == 0 ? h5c_require(w->compression) : rc);
@@ -564,7 +567,7 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
     if (rc == 0)
       rc = h5a_write_dimension_scales(w, prov);
     if (rc == 0)
-      rc = h5a_provenance_attrs(w, prov);
+      rc = h5a_provenance_attrs(w, prov, created_utc);
     rc = h5a_agree(w, rc);
   }
   int made = w->file >= 0;
@@ -572,10 +575,15 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
   /* a file that never held a run is not left behind to look like one */
   if (rc != 0 && made && !h5a_left_open && par_rank() == 0) {
     char partial[4200];
-    snprintf(partial, sizeof partial, "%s.partial", path);
+    snprintf(partial, sizeof partial, "%s%s", path, suffix);
     unlink(partial);
   }
   return rc;
+}
+
+int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
+               const h5a_provenance *prov) {
+  return h5a_create_as(out, path, ".partial", lay, prov, NULL);
 }
 
 /* Opens dataset name and checks its shape against dims[rank]. */
@@ -599,28 +607,12 @@ static int h5a_open_series(const h5a_writer *w, const char *name, int rank, cons
   return h5c_check_dataset(*out, w->partial, name); /* its compression must be writable here */
 }
 
-int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay, int ranks) {
-  *out = NULL;
-  hid_t fapl;
-  h5a_writer *w = NULL;
-  int rc = h5a_new(&w, path, lay, &fapl);
-  if (rc != 0)
-    return h5a_settle(out, w, &fapl, rc);
-  rc = h5a_abort_on_io_failure(w);
-  if (rc == 0)
-    w->file = H5Fopen(w->partial, H5F_ACC_RDWR, fapl);
-  par_io_abort_off();
-  if (rc == 0 && w->file < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    diag_addf("archive %s: cannot open it for writing (missing or damaged)", w->partial);
-    rc = FS_EIO;
-  }
-  if ((rc = h5a_agree(w, rc)) != 0)
-    return h5a_settle(out, w, &fapl, rc);
-  h5a_open_writeback(w);
+int h5a_open_all_series(h5a_writer *w) {
+  const h5a_layout *lay = &w->lay;
   hsize_t T = (hsize_t)lay->scrapes;
   hsize_t d3[3] = {T, (hsize_t)lay->nodes, FLEET_GPUS}, d2[2] = {T, (hsize_t)lay->nodes};
   char name[256];
+  int rc = 0;
   for (int m = 0; rc == 0 && m < GM_COUNT; m++) {
     snprintf(name, sizeof name, "/telemetry/gpu/%s", metric_gpu[m].name);
     rc = h5a_open_series(w, name, 3, d3, &w->gpu_ds[m]);
@@ -635,6 +627,29 @@ int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay, int ra
   }
   if (rc == 0)
     rc = h5a_open_series(w, "/time/seconds", 1, &T, &w->time_ds);
+  return rc;
+}
+
+int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay, int ranks) {
+  *out = NULL;
+  hid_t fapl;
+  h5a_writer *w = NULL;
+  int rc = h5a_new(&w, path, ".partial", 1, lay, &fapl);
+  if (rc != 0)
+    return h5a_settle(out, w, &fapl, rc);
+  rc = h5a_abort_on_io_failure(w);
+  if (rc == 0)
+    w->file = H5Fopen(w->partial, H5F_ACC_RDWR, fapl);
+  par_io_abort_off();
+  if (rc == 0 && w->file < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    diag_addf("archive %s: cannot open it for writing (missing or damaged)", w->partial);
+    rc = FS_EIO;
+  }
+  if ((rc = h5a_agree(w, rc)) != 0)
+    return h5a_settle(out, w, &fapl, rc);
+  h5a_open_writeback(w);
+  rc = h5a_open_all_series(w);
   /* the root attribute `ranks` names the rank count of the leg that finishes */
   if (rc == 0) {
     hid_t a = H5Aopen(w->file, "ranks", H5P_DEFAULT);
@@ -660,10 +675,7 @@ int h5a_flush(h5a_writer *w) {
 
 /* ---- windows ------------------------------------------------------------- */
 
-/* File space dims[rank] and memory space count[rank]; with mine, the file
- * selection is the block count at start and the memory selection all of it,
- * otherwise both select nothing (the rank still joins the collective write). */
-static herr_t h5a_select(int rank, const hsize_t *dims, const hsize_t *count, const hsize_t *start,
+herr_t h5a_select(int rank, const hsize_t *dims, const hsize_t *count, const hsize_t *start,
                          int mine, hid_t *fs, hid_t *ms) {
   if ((*fs = H5Screate_simple(rank, dims, NULL)) < 0 ||
       (*ms = H5Screate_simple(rank, count, NULL)) < 0)

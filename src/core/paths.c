@@ -111,3 +111,16 @@ int path_release_reserve(const char *path) {
 }
 
 int path_writeback(int fd) { return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); }
+
+int path_sync_parent(const char *path) {
+  char dir[4096];
+  path_parent(path, dir, sizeof dir);
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  int rc = fsync(fd);
+  int err = errno;
+  close(fd);
+  errno = err;
+  return rc;
+}

@@ -34,6 +34,10 @@ int path_release_reserve(const char *path);
  * no byte: 0, or -1 (errno set) where the kernel refuses. */
 int path_writeback(int fd);
 
+/* fsyncs the directory that holds path, so that a rename or a new name in
+ * it survives a crash. 0, or -1 (errno set). */
+int path_sync_parent(const char *path);
+
 enum {
   PATH_ID_MAX = 32,
   /* The longest path fleetsim takes as an argument (--out, --run, --config,
