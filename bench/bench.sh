@@ -231,7 +231,7 @@ if has compression; then
     awk -v c="$def" -v b="${CBYTES[$def]}" -v n="${CBYTES[none]}" -v w="$w" -v d="$dd_s" \
       'BEGIN { s = n / b; r = w / d
         printf "Targets, default archive_compression=%s at np 2: archive %.0f B = %.2f GB, %.2f x smaller than the uncompressed %.0f B (>= 2.5 x: %s); full run to sync %.2f s = %.2f x dd+fdatasync of the uncompressed bytes (%.2f s) (<= 0.6 x: %s)\n",
-          c, b, b / 1e9, s, n, s >= 2.5 ? "met" : "NOT met", w, r, d, r <= 0.6 ? "met" : "NOT met" }'
+          c, b, b / 1e9, s, n, (s >= 2.5 ? "met" : "NOT met"), w, r, d, (r <= 0.6 ? "met" : "NOT met") }'
   else
     echo "Targets: the default archive_compression ($def) was not among BENCH_COMPRESSIONS"
   fi

@@ -50,7 +50,7 @@ static int h5a_old_open(h5a_writer **out, const char *path, const h5a_layout *la
   h5a_writer *old = NULL;
   int rc = h5a_new(&old, path, ".partial", 0, lay, &fapl);
   if (rc == 0)
-    rc = h5a_abort_on_io_failure(old);
+    rc = h5a_agree(old, h5a_abort_on_io_failure(old));
   if (rc == 0 && (old->file = H5Fopen(old->partial, H5F_ACC_RDONLY, fapl)) < 0) {
     H5Eclear2(H5E_DEFAULT);
     diag_addf("archive %s: cannot open it to resume (missing or damaged)", old->partial);
@@ -185,10 +185,8 @@ int h5a_rebuild(h5a_writer **out, const char *path, const h5a_layout *lay,
     rc = h5a_agree(old, par_rank() == 0 ? h5a_rebuild_clear(old, tmp) : 0);
   if (rc == 0)
     rc = h5a_create_as(&w, path, ".partial.tmp", lay, prov, created[0] ? created : NULL);
-  if (rc == 0 && !(w->replaces = strdup(old->partial)))
-    rc = FS_ENOMEM;
   if (rc == 0)
-    rc = h5a_agree(w, rc);
+    rc = h5a_agree(w, (w->replaces = strdup(old->partial)) ? 0 : FS_ENOMEM);
   if (rc == 0)
     rc = h5a_copy_rows(old, w, rows);
   h5a_abandon(&old); /* read-only: closing it changes nothing on disk */
