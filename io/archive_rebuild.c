@@ -44,8 +44,8 @@ static int h5a_old_created(const h5a_writer *old, char *out, size_t cap) {
  * rank's failed read returns to it instead of stranding the others in a
  * collective) with every dataset checked as h5a_reopen checks them, and
  * reads its created_utc. Collective. */
-static int h5a_old_open(h5a_writer **out, const char *path, const h5a_layout *lay,
-                        char *created, size_t cap) {
+static int h5a_old_open(h5a_writer **out, const char *path, const h5a_layout *lay, char *created,
+                        size_t cap) {
   hid_t fapl;
   h5a_writer *old = NULL;
   int rc = h5a_new(&old, path, ".partial", 0, lay, &fapl);
@@ -68,15 +68,25 @@ static int h5a_old_open(h5a_writer **out, const char *path, const h5a_layout *la
   return rc;
 }
 
+/* h5a_fail for a failed read of the old file, naming it. The reads are
+ * independent (no HDF5 collective), so the new file's state stays the same
+ * on every rank: unlike a failed write, this does not mark it doubtful, and
+ * the new file is closed and removed as after any other failure. */
+static int h5a_read_fail(const h5a_writer *old, const char *name) {
+  h5a_writer named = {.partial = old->partial, .file = H5I_INVALID_HID};
+  return h5a_fail(&named, "read the checkpoint's rows of", name);
+}
+
 /* Copies one dataset's window: this rank's selection read from `from`
- * (independently; skipped where it selects nothing) and written to `to`
- * collectively (every rank, even after a failed read, so that the calls
- * stay matched). buf holds the memory selection. Local failures: FS_EHDF5. */
+ * (independently; skipped where it selects nothing, or with `mine` 0 after
+ * an earlier failure: one message) and written to `to` collectively (every
+ * rank, even after a failed read, so that the calls stay matched). buf
+ * holds the memory selection. Local failures: FS_EHDF5. */
 static int h5a_copy_one(const h5a_writer *old, const h5a_writer *w, hid_t from, hid_t to,
                         hid_t mtype, hid_t ms, hid_t fs, int mine, void *buf, const char *name) {
   int rc = 0;
   if (mine && H5Dread(from, mtype, ms, fs, H5P_DEFAULT, buf) < 0)
-    rc = h5a_fail(old, "read the checkpoint's rows of", name);
+    rc = h5a_read_fail(old, name);
   if (H5Dwrite(to, mtype, ms, fs, w->dxpl, buf) < 0 && rc == 0)
     rc = h5a_fail(w, "write dataset", name);
   h5a_writeback(w);
@@ -106,7 +116,7 @@ static int h5a_copy_window(const h5a_writer *old, h5a_writer *w, int64_t t0, int
   for (int m = 0; fs >= 0 && ms >= 0 && m < GM_COUNT; m++) {
     snprintf(name, sizeof name, "/telemetry/gpu/%s", metric_gpu[m].name);
     r = h5a_copy_one(old, w, old->gpu_ds[m], w->gpu_ds[m], h5a_mtype(&metric_gpu[m]), ms, fs,
-                     local, buf, name);
+                     local && rc == 0, buf, name);
     rc = rc ? rc : r;
   }
   h5a_close(w, &fs, "/telemetry/gpu", &rc);
@@ -117,7 +127,7 @@ static int h5a_copy_window(const h5a_writer *old, h5a_writer *w, int64_t t0, int
   for (int m = 0; fs >= 0 && ms >= 0 && m < NM_COUNT; m++) {
     snprintf(name, sizeof name, "/telemetry/node/%s", metric_node[m].name);
     r = h5a_copy_one(old, w, old->node_ds[m], w->node_ds[m], h5a_mtype(&metric_node[m]), ms, fs,
-                     local, buf, name);
+                     local && rc == 0, buf, name);
     rc = rc ? rc : r;
   }
   h5a_close(w, &fs, "/telemetry/node", &rc);
@@ -127,13 +137,13 @@ static int h5a_copy_window(const h5a_writer *old, h5a_writer *w, int64_t t0, int
     rc = h5a_fail(w, "select the window of", "/telemetry/cluster");
   for (int m = 0; fs >= 0 && ms >= 0 && m < CM_COUNT; m++) {
     snprintf(name, sizeof name, "/telemetry/cluster/%s", metric_cluster[m].name);
-    r = h5a_copy_one(old, w, old->cluster_ds[m], w->cluster_ds[m],
-                     h5a_mtype(&metric_cluster[m]), ms, fs, root, buf, name);
+    r = h5a_copy_one(old, w, old->cluster_ds[m], w->cluster_ds[m], h5a_mtype(&metric_cluster[m]),
+                     ms, fs, root && rc == 0, buf, name);
     rc = rc ? rc : r;
   }
   if (fs >= 0 && ms >= 0) {
-    r = h5a_copy_one(old, w, old->time_ds, w->time_ds, H5T_NATIVE_DOUBLE, ms, fs, root, buf,
-                     "/time/seconds");
+    r = h5a_copy_one(old, w, old->time_ds, w->time_ds, H5T_NATIVE_DOUBLE, ms, fs, root && rc == 0,
+                     buf, "/time/seconds");
     rc = rc ? rc : r;
   }
   h5a_close(w, &fs, "/telemetry/cluster", &rc);

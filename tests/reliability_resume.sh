@@ -5,7 +5,8 @@
 # uninterrupted run's, at np 1, 2 and 3, after a kill just past a
 # checkpoint, at an arbitrary moment (twice in one run), and with another
 # rank count on resume; for the default lz4 archive (rebuilt on resume)
-# and, once, an uncompressed one (continued in place). Also: --resume of a complete run, of a
+# and, once, an uncompressed one (continued in place). A compressed
+# archive whose checkpointed rows are damaged is refused, unchanged. Also: --resume of a complete run, of a
 # directory without a checkpoint, and with another config or scenario file.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/resume_lib.sh"
@@ -46,6 +47,23 @@ run_np 2 "${RUN_ARGS[@]}" --set archive_compression=none --out "$d" --resume \
   >"$d.resume.log" 2>&1 || fail "none: resume failed: $(tail -n5 "$d.resume.log")"
 same_run "$SCRATCH/ref" "$d"
 echo "ok: archive_compression=none killed after window $k, continued in place: identical"
+
+# the checkpoint's rows of a compressed archive damaged (4 MiB zeroed
+# where the early windows' chunks lie): --resume stops with one message
+# naming the file and the dataset, leaves the old file as it was and no
+# unfinished copy
+d="$SCRATCH/damaged"
+start_run 2 "$d"
+wait_windows "$d" 10
+kill_run
+expect_interrupted "$d"
+dd if=/dev/zero of="$d/fleet.h5.partial" bs=1M seek=3 count=4 conv=notrunc status=none
+cp "$d/fleet.h5.partial" "$SCRATCH/damaged.h5"
+expect_fail 1 "archive $d/fleet.h5.partial: cannot read the checkpoint's rows of /telemetry/" \
+  run_np 2 "${RUN_ARGS[@]}" --out "$d" --resume
+cmp -s "$d/fleet.h5.partial" "$SCRATCH/damaged.h5" || fail "damaged: --resume changed the old file"
+[ ! -e "$d/fleet.h5.partial.tmp" ] || fail "damaged: fleet.h5.partial.tmp left behind"
+[ ! -e "$d/fleet.h5" ] || fail "damaged: fleet.h5 exists"
 
 # kill at arbitrary moments (not at a boundary), twice, then finish; the
 # second leg and the finish run with other rank counts than the first
