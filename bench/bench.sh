@@ -6,7 +6,7 @@
 #   BENCH_REPEAT    runs of each noarchive configuration, median reported (default 3)
 #   BENCH_COMPRESSION_REPEAT runs of each compression and of dd, median reported (default 1)
 #   BENCH_COMPRESSIONS archive_compression values of the compression section
-#                   (default "none lz4 deflate"; none is always run: it is the reference)
+#                   (default "lz4 deflate"; none is always run: it is the reference)
 #   BENCH_HOURS     simulated hours of the default/noarchive runs (default 24;
 #                   below 24 the compressed bench/scenarios_4h.json is used, >= 2 h)
 #   BENCH_WEAK_HOURS hours of the weak-scaling runs (default 4)
@@ -28,7 +28,9 @@
 #              up to a `sync`, next to `dd` writing none's bytes (today's
 #              uncompressed archive) with fdatasync, in the same invocation:
 #              archive size and ratio to none, wall and wall / dd. Every row
-#              says the 1-minute load average it started under. Needs the
+#              says the 1-minute load average it started under. A last line
+#              states the two targets for the default compression (size vs
+#              none's >= 2.5 x, run to sync <= 0.6 x dd), met or not. Needs the
 #              archive's uncompressed size free (6 GB at 24 h).
 #   llm        `fleetsim escalate` against the loopback stub
 #              (tests/llm_stub_server.py, slow/<ms> mode) at concurrency 1, 4,
@@ -221,6 +223,18 @@ if has compression; then
       -v all="${CWALL[$c]% }" -v l="${CLOAD[$c]% }" \
       'BEGIN { printf "| %s | %.2f | %.2f x | %.1f | %.2f | %s | %s |\n", c, b / 1e9, n / b, w, w / d, all, l }'
   done
+  echo
+  # the targets, for the default compression (fleetsim help names it)
+  def=$("$FLEETSIM" help | awk '$1 == "archive_compression" && $3 == "default" { print $4; exit }')
+  if [ -n "$def" ] && [ -n "${CWALL[$def]:-}" ]; then
+    w=$(tr ' ' '\n' <<<"${CWALL[$def]}" | grep . | median)
+    awk -v c="$def" -v b="${CBYTES[$def]}" -v n="${CBYTES[none]}" -v w="$w" -v d="$dd_s" \
+      'BEGIN { s = n / b; r = w / d
+        printf "Targets, default archive_compression=%s at np 2: archive %.0f B = %.2f GB, %.2f x smaller than the uncompressed %.0f B (>= 2.5 x: %s); full run to sync %.2f s = %.2f x dd+fdatasync of the uncompressed bytes (%.2f s) (<= 0.6 x: %s)\n",
+          c, b, b / 1e9, s, n, (s >= 2.5 ? "met" : "NOT met"), w, r, d, (r <= 0.6 ? "met" : "NOT met") }'
+  else
+    echo "Targets: the default archive_compression ($def) was not among BENCH_COMPRESSIONS"
+  fi
   echo
 fi
 

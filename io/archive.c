@@ -8,6 +8,7 @@
 #include "io/archive.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -328,17 +329,20 @@ static int h5a_create_series(h5a_writer *w) {
   return rc;
 }
 
-/* Root attributes. Texts that ranks might hold differently (config,
- * scenarios, the clock) are taken from rank 0, since attributes are metadata
- * every rank must write identically. */
-static int h5a_provenance_attrs(h5a_writer *w, const h5a_provenance *prov) {
+/* Root attributes; created_utc is `created` or, when NULL, now. Texts that
+ * ranks might hold differently (config, scenarios, the clock) are taken
+ * from rank 0, since attributes are metadata every rank must write
+ * identically. */
+static int h5a_provenance_attrs(h5a_writer *w, const h5a_provenance *prov, const char *created_utc) {
   char stamp[32] = "";
   char *created = NULL, *config = NULL, *scenarios = NULL;
   int rc = 0;
   if (par_rank() == 0) {
     time_t now = time(NULL);
     struct tm utc;
-    if (gmtime_r(&now, &utc))
+    if (created_utc)
+      snprintf(stamp, sizeof stamp, "%s", created_utc);
+    else if (gmtime_r(&now, &utc))
       strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
     created = stamp;
     config = (char *)prov->config_json; /* only read: rank 0 is the source */
@@ -372,8 +376,11 @@ cleanup:
 }
 
 static void h5a_free(h5a_writer *w) {
+  if (w->wb_fd >= 0)
+    close(w->wb_fd); /* read-only: nothing to lose */
   free(w->path);
   free(w->partial);
+  free(w->replaces);
   free(w);
 }
 
@@ -423,10 +430,8 @@ static int h5a_check_layout(const h5a_layout *lay) {
   return 0;
 }
 
-/* A writer for path with every identifier invalid, and the MPI-IO file
- * access (*fapl, with the operator's hints: FS_ECONFIG when they are bad)
- * and collective transfer properties. Collective. */
-static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hid_t *fapl) {
+int h5a_new(h5a_writer **out, const char *path, const char *suffix, int coll_metadata,
+            const h5a_layout *lay, hid_t *fapl) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages, not HDF5's stack dumps */
   h5c_init();
   int rc = path && lay ? h5a_check_layout(lay) : FS_EINVAL;
@@ -436,6 +441,7 @@ static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hi
     rc = FS_ENOMEM;
   if (rc == 0) {
     w->file = w->dxpl = w->time_ds = H5I_INVALID_HID;
+    w->wb_fd = -1;
     for (int m = 0; m < GM_COUNT; m++)
       w->gpu_ds[m] = H5I_INVALID_HID;
     for (int m = 0; m < NM_COUNT; m++)
@@ -445,20 +451,22 @@ static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hi
     w->lay = *lay;
     size_t n = strlen(path);
     w->path = malloc(n + 1);
-    w->partial = malloc(n + sizeof ".partial");
+    w->partial = malloc(n + strlen(suffix) + 1);
     if (!w->path || !w->partial)
       rc = FS_ENOMEM;
     else {
       memcpy(w->path, path, n + 1);
       memcpy(w->partial, path, n);
-      memcpy(w->partial + n, ".partial", sizeof ".partial");
+      memcpy(w->partial + n, suffix, strlen(suffix) + 1);
     }
   }
   MPI_Info hints = MPI_INFO_NULL; /* the operator's FLEETSIM_MPIIO_HINTS (mpi/io_hints.h) */
-  if ((rc = h5a_agree(w, rc)) == 0 && (rc = par_io_hints(&hints)) == 0) {
+  if ((rc = h5a_agree(w, rc)) == 0 && (rc = par_io_hints(&hints)) == 0 &&
+      (rc = par_agree(par_io_archive_hints(&hints))) == 0) {
     if ((*fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
         H5Pset_fapl_mpio(*fapl, MPI_COMM_WORLD, hints) < 0 ||
-        H5Pset_all_coll_metadata_ops(*fapl, 1) < 0 || H5Pset_coll_metadata_write(*fapl, 1) < 0 ||
+        H5Pset_all_coll_metadata_ops(*fapl, coll_metadata) < 0 ||
+        H5Pset_coll_metadata_write(*fapl, coll_metadata) < 0 ||
         (w->dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
         H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
       rc = h5a_fail(w, "set up parallel access for", w->partial);
@@ -467,6 +475,42 @@ static int h5a_new(h5a_writer **out, const char *path, const h5a_layout *lay, hi
   par_io_hints_free(&hints); /* the file access list holds its own copy */
   *out = w;
   return rc;
+}
+
+/* Makes a failed I/O operation on the file about to be opened end every
+ * rank at once with one message naming it (par_io_abort_on; with more than
+ * one rank). Why not agree and exit like every other failure: a write or
+ * sync that fails inside one of HDF5's collective calls (H5Dwrite of
+ * filtered chunks, H5Fflush, H5Fclose) makes that rank leave the call's
+ * remaining collectives out, while its peers wait in them (an EIO in the
+ * H5Fflush of an lz4 archive left one rank in the metadata cache's
+ * sync-point barrier and the other in MPI_File_sync); no rank then returns
+ * to h5a_agree. Only MPI_Abort reaches a rank waiting inside HDF5. The
+ * checkpoint contract is untouched: fleet.h5.partial is not renamed, and
+ * --resume continues from the last checkpoint. FS_EMPI when MPI refuses
+ * the handler. */
+int h5a_abort_on_io_failure(const h5a_writer *w) {
+  char what[4200];
+  snprintf(what, sizeof what, "archive %s", w->partial);
+  if (par_io_abort_on(what) == 0)
+    return 0;
+  diag_addf("archive %s: MPI refused the error handler for its I/O failures", w->partial);
+  return FS_EMPI;
+}
+
+/* Opens the new or reopened file read-only for h5a_writeback. Where that
+ * fails the writes are not hurried along, and nothing else changes. */
+static void h5a_open_writeback(h5a_writer *w) {
+  w->wb_fd = open(w->partial, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* Starts the write-back of everything written so far (path_writeback), so
+ * that the disk writes this window's datasets while the next ones are
+ * compressed and the checkpoint's H5Fflush (which fsyncs) waits for little.
+ * A hint: a failure costs speed only, and the flush reports write errors. */
+void h5a_writeback(const h5a_writer *w) {
+  if (w->wb_fd >= 0)
+    (void)path_writeback(w->wb_fd);
 }
 
 /* Ends h5a_create/h5a_reopen: on failure everything is closed and freed. */
@@ -480,12 +524,12 @@ static int h5a_settle(h5a_writer **out, h5a_writer *w, hid_t *fapl, int rc) {
   return rc;
 }
 
-int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
-               const h5a_provenance *prov) {
+int h5a_create_as(h5a_writer **out, const char *path, const char *suffix, const h5a_layout *lay,
+                  const h5a_provenance *prov, const char *created_utc) {
   *out = NULL;
   hid_t fapl;
   h5a_writer *w = NULL;
-  int rc = prov ? h5a_new(&w, path, lay, &fapl) : par_agree(FS_EINVAL);
+  int rc = prov ? h5a_new(&w, path, suffix, 1, lay, &fapl) : par_agree(FS_EINVAL);
   if (rc == 0) { /* a filter that cannot be loaded is found before the file exists */
     rc = h5c_from_config(prov->config_json, &w->compression);
     rc = h5a_agree(w, rc == 0 ? h5c_require(w->compression) : rc);
@@ -494,8 +538,11 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
     return h5a_settle(out, w, &fapl, rc);
 
   /* EXCL: a file or a link already at the name is never truncated or followed */
-  w->file = H5Fcreate(w->partial, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
-  if (w->file < 0) {
+  rc = h5a_abort_on_io_failure(w);
+  if (rc == 0)
+    w->file = H5Fcreate(w->partial, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+  par_io_abort_off();
+  if (rc == 0 && w->file < 0) {
     char reason[4200];
     h5a_create_reason(w->partial, reason, sizeof reason);
     H5Eclear2(H5E_DEFAULT);
@@ -504,6 +551,7 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
   }
   if ((rc = h5a_agree(w, rc)) != 0)
     return h5a_settle(out, w, &fapl, rc);
+  h5a_open_writeback(w);
   /* the disk the whole file will take is reserved before anything is
    * written to it, so no collective write later fails for lack of space
    * (where the file system cannot reserve, the caller's free-space check
@@ -519,7 +567,7 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
     if (rc == 0)
       rc = h5a_write_dimension_scales(w, prov);
     if (rc == 0)
-      rc = h5a_provenance_attrs(w, prov);
+      rc = h5a_provenance_attrs(w, prov, created_utc);
     rc = h5a_agree(w, rc);
   }
   int made = w->file >= 0;
@@ -527,10 +575,15 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
   /* a file that never held a run is not left behind to look like one */
   if (rc != 0 && made && !h5a_left_open && par_rank() == 0) {
     char partial[4200];
-    snprintf(partial, sizeof partial, "%s.partial", path);
+    snprintf(partial, sizeof partial, "%s%s", path, suffix);
     unlink(partial);
   }
   return rc;
+}
+
+int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
+               const h5a_provenance *prov) {
+  return h5a_create_as(out, path, ".partial", lay, prov, NULL);
 }
 
 /* Opens dataset name and checks its shape against dims[rank]. */
@@ -554,24 +607,12 @@ static int h5a_open_series(const h5a_writer *w, const char *name, int rank, cons
   return h5c_check_dataset(*out, w->partial, name); /* its compression must be writable here */
 }
 
-int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay, int ranks) {
-  *out = NULL;
-  hid_t fapl;
-  h5a_writer *w = NULL;
-  int rc = h5a_new(&w, path, lay, &fapl);
-  if (rc != 0)
-    return h5a_settle(out, w, &fapl, rc);
-  w->file = H5Fopen(w->partial, H5F_ACC_RDWR, fapl);
-  if (w->file < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    diag_addf("archive %s: cannot open it for writing (missing or damaged)", w->partial);
-    rc = FS_EIO;
-  }
-  if ((rc = h5a_agree(w, rc)) != 0)
-    return h5a_settle(out, w, &fapl, rc);
+int h5a_open_all_series(h5a_writer *w) {
+  const h5a_layout *lay = &w->lay;
   hsize_t T = (hsize_t)lay->scrapes;
   hsize_t d3[3] = {T, (hsize_t)lay->nodes, FLEET_GPUS}, d2[2] = {T, (hsize_t)lay->nodes};
   char name[256];
+  int rc = 0;
   for (int m = 0; rc == 0 && m < GM_COUNT; m++) {
     snprintf(name, sizeof name, "/telemetry/gpu/%s", metric_gpu[m].name);
     rc = h5a_open_series(w, name, 3, d3, &w->gpu_ds[m]);
@@ -586,6 +627,29 @@ int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay, int ra
   }
   if (rc == 0)
     rc = h5a_open_series(w, "/time/seconds", 1, &T, &w->time_ds);
+  return rc;
+}
+
+int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay, int ranks) {
+  *out = NULL;
+  hid_t fapl;
+  h5a_writer *w = NULL;
+  int rc = h5a_new(&w, path, ".partial", 1, lay, &fapl);
+  if (rc != 0)
+    return h5a_settle(out, w, &fapl, rc);
+  rc = h5a_abort_on_io_failure(w);
+  if (rc == 0)
+    w->file = H5Fopen(w->partial, H5F_ACC_RDWR, fapl);
+  par_io_abort_off();
+  if (rc == 0 && w->file < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    diag_addf("archive %s: cannot open it for writing (missing or damaged)", w->partial);
+    rc = FS_EIO;
+  }
+  if ((rc = h5a_agree(w, rc)) != 0)
+    return h5a_settle(out, w, &fapl, rc);
+  h5a_open_writeback(w);
+  rc = h5a_open_all_series(w);
   /* the root attribute `ranks` names the rank count of the leg that finishes */
   if (rc == 0) {
     hid_t a = H5Aopen(w->file, "ranks", H5P_DEFAULT);
@@ -611,10 +675,7 @@ int h5a_flush(h5a_writer *w) {
 
 /* ---- windows ------------------------------------------------------------- */
 
-/* File space dims[rank] and memory space count[rank]; with mine, the file
- * selection is the block count at start and the memory selection all of it,
- * otherwise both select nothing (the rank still joins the collective write). */
-static herr_t h5a_select(int rank, const hsize_t *dims, const hsize_t *count, const hsize_t *start,
+herr_t h5a_select(int rank, const hsize_t *dims, const hsize_t *count, const hsize_t *start,
                          int mine, hid_t *fs, hid_t *ms) {
   if ((*fs = H5Screate_simple(rank, dims, NULL)) < 0 ||
       (*ms = H5Screate_simple(rank, count, NULL)) < 0)
@@ -642,6 +703,7 @@ static int h5a_write_scope(const h5a_writer *w, const hid_t *ds, int count, cons
       snprintf(what, sizeof what, "/telemetry/%s/%s", scope, defs[m].name);
       rc = h5a_fail(w, "write dataset", what);
     }
+    h5a_writeback(w);
   }
   return rc;
 }

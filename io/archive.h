@@ -69,6 +69,33 @@ int h5a_create(h5a_writer **out, const char *path, const h5a_layout *lay,
  * FS_ECONFIG (a bad hint) or FS_EHDF5 on every rank. */
 int h5a_reopen(h5a_writer **out, const char *path, const h5a_layout *lay, int ranks);
 
+/* Collective. --resume of an archive whose telemetry is compressed (any
+ * archive_compression but none): its "<path>.partial" is not written
+ * again, since a flush that the interruption cut short may have left its
+ * chunk index pointing into space that new chunks would take. Instead a
+ * new archive is made at "<path>.partial.tmp" (a stale one from an earlier
+ * attempt is removed first) exactly as h5a_create makes one, with the old
+ * file's created_utc, and rows [0, rows) of every telemetry dataset and
+ * /time/seconds (the checkpoint's) are copied into it from the old file,
+ * opened read-only, window by window through the same collective writes as
+ * h5a_write_window. The old file's disk reservation is given back first
+ * (it is read only from now on). The caller then writes what a new run
+ * writes after h5a_create (topology, ground truth) and calls
+ * h5a_rebuild_commit; until then "<path>.partial" stands unchanged, so an
+ * interruption or failure leaves the checkpoint resumable as before. A
+ * failure removes the new file. Returns 0, FS_EIO (no old file, or it is
+ * not HDF5), FS_EINVAL (another layout), FS_ECONFIG, FS_EHDF5 (a read of
+ * the old rows failed: the message names the dataset) or FS_ENOMEM, on
+ * every rank. */
+int h5a_rebuild(h5a_writer **out, const char *path, const h5a_layout *lay,
+                const h5a_provenance *prov, int64_t rows);
+
+/* Collective. Ends h5a_rebuild: flushes the new file to disk, renames it
+ * over "<path>.partial" (rank 0) and syncs the directory, so the writer
+ * goes on as h5a_reopen's would. 0, FS_EHDF5 or FS_EIO on every rank; on
+ * failure the old file still stands and the writer is to be abandoned. */
+int h5a_rebuild_commit(h5a_writer *w);
+
 /* Collective. Flushes everything written so far (data and metadata) to the
  * file, so that a crash after it leaves those windows intact. 0 or FS_EHDF5. */
 int h5a_flush(h5a_writer *w);

@@ -207,3 +207,24 @@ void par_io_hints_free(void *info) {
     MPI_Info_free(p);
   *p = MPI_INFO_NULL;
 }
+
+int par_io_archive_hints(void *info) {
+  static const char *const defaults[][2] = {{"romio_cb_write", "disable"},
+                                            {"romio_ds_write", "disable"}};
+  MPI_Info *p = info, made = *p;
+  int ok = made != MPI_INFO_NULL || MPI_Info_create(&made) == MPI_SUCCESS;
+  for (size_t i = 0; ok && i < sizeof defaults / sizeof defaults[0]; i++) {
+    char value[MPI_MAX_INFO_VAL + 1];
+    int set = 0;
+    ok = MPI_Info_get(made, defaults[i][0], MPI_MAX_INFO_VAL, value, &set) == MPI_SUCCESS &&
+         (set || MPI_Info_set(made, defaults[i][0], defaults[i][1]) == MPI_SUCCESS);
+  }
+  if (!ok) {
+    if (*p == MPI_INFO_NULL && made != MPI_INFO_NULL)
+      MPI_Info_free(&made);
+    diag_addf("archive: MPI could not store fleetsim's MPI-IO hints in an MPI_Info");
+    return FS_EMPI;
+  }
+  *p = made;
+  return 0;
+}

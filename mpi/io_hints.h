@@ -33,4 +33,16 @@ int par_io_hints(void *info);
  * MPI_INFO_NULL; accepts MPI_INFO_NULL. Local. */
 void par_io_hints_free(void *info);
 
+/* Local. Adds fleetsim's own hints for the archive to *info (the address
+ * of an MPI_Info from par_io_hints; an MPI_INFO_NULL there becomes a new
+ * info object), each only where the operator did not set that key:
+ * romio_cb_write=disable and romio_ds_write=disable. Every rank writes
+ * whole chunks of its own racks, so collective buffering would only ship
+ * them to an aggregator, and ROMIO's data sieving and collective buffering
+ * read and rewrite every gap between the pieces of a write (an H5Fflush's
+ * metadata spans the whole file: it rewrote the file at every checkpoint).
+ * OMPIO ignores these keys. 0, or FS_EMPI (*info unchanged) with one diag
+ * message. */
+int par_io_archive_hints(void *info);
+
 #endif

@@ -2,6 +2,7 @@
  * or a rack's contents are; callers pass plain arrays. */
 #include "mpi/par.h"
 
+#include <errno.h>
 #include <mpi.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,9 +28,21 @@ static void par_watch_parent(void) {
     _exit(1); /* the launcher is already gone */
 }
 
+/* Open MPI's own MPI-IO (OMPIO) reports a failed write only in the status's
+ * byte count, never as an error code, so no error handler sees it and HDF5
+ * goes on into its next collective (par_io_abort_on). Its ROMIO component
+ * returns MPI_ERR_IO and calls the file's handler: fleetsim asks for it
+ * unless the operator chose an io component (OMPI_MCA_io). Other MPI
+ * libraries (MPICH, Intel MPI) use ROMIO anyway and ignore the variable. */
+static void par_choose_mpiio(void) {
+  if (!getenv("OMPI_MCA_io"))
+    (void)setenv("OMPI_MCA_io", "romio321", 0); /* without it: OMPIO, errors unseen */
+}
+
 int par_init(int *argc, char ***argv) {
   int provided = 0;
   par_watch_parent();
+  par_choose_mpiio();
   if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
     return FS_EMPI;
   par_started = 1;
@@ -65,6 +78,50 @@ static int par_wait(MPI_Request *req, long max_nap_ns) {
  * naps of at most 250 us. */
 static int par_complete(int rc, MPI_Request *req) {
   return rc != MPI_SUCCESS ? FS_EMPI : par_wait(req, 250000);
+}
+
+/* ---- MPI-IO failures (par_io_abort_on) ------------------------------------ */
+
+static char par_io_what[4200];
+static MPI_Errhandler par_io_handler = MPI_ERRHANDLER_NULL;
+
+/* The file error handler: see par_io_abort_on. errno still holds what the
+ * failed system call said (MPI-IO's write, fsync) when it is one of the
+ * errors of a disk. */
+static void par_io_failed(MPI_File *fh, int *code, ...) {
+  int err = errno;
+  if (!fh || *fh == MPI_FILE_NULL || par_size() < 2)
+    return; /* an open that failed, or one rank: the caller reports the code */
+  char mpi_text[MPI_MAX_ERROR_STRING] = "";
+  int len = 0;
+  if (MPI_Error_string(*code, mpi_text, &len) != MPI_SUCCESS || len <= 0)
+    snprintf(mpi_text, sizeof mpi_text, "MPI error %d", *code);
+  int disk = err == EIO || err == ENOSPC || err == EDQUOT || err == EFBIG || err == EROFS;
+  if (par_rank() != 0) { /* rank 0's abort, if it failed too, ends this rank first */
+    struct timespec ts = {0, PAR_IO_ABORT_NAP_MS * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  fprintf(stderr,
+          "fleetsim: error: %s: an I/O operation failed on rank %d (%s)%s%s; every rank stops "
+          "now (MPI_Abort: the others may be waiting inside HDF5 for this one), leaving the "
+          "file unfinished\n",
+          par_io_what, par_rank(), mpi_text, disk ? ": " : "", disk ? strerror(err) : "");
+  fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, 1);
+  _exit(1); /* MPI_Abort does not return; should it, this rank still ends */
+}
+
+int par_io_abort_on(const char *what) {
+  snprintf(par_io_what, sizeof par_io_what, "%s", what ? what : "an MPI-IO file");
+  if (par_io_handler == MPI_ERRHANDLER_NULL &&
+      MPI_File_create_errhandler(par_io_failed, &par_io_handler) != MPI_SUCCESS)
+    return FS_EMPI;
+  return MPI_File_set_errhandler(MPI_FILE_NULL, par_io_handler) == MPI_SUCCESS ? 0 : FS_EMPI;
+}
+
+void par_io_abort_off(void) {
+  /* MPI_ERRORS_RETURN is MPI's own default for files: it cannot be refused */
+  (void)MPI_File_set_errhandler(MPI_FILE_NULL, MPI_ERRORS_RETURN);
 }
 
 _Noreturn void par_exit(int status) {

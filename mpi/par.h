@@ -33,6 +33,27 @@ int par_prints(void);
  * Flushes stdout and stderr first. */
 _Noreturn void par_exit(int status);
 
+/* Local. Until par_io_abort_off, every MPI-IO file this process opens
+ * (HDF5's archive file) gets an error handler for the life of the file:
+ * when an operation on the open file fails (a write, sync or read under
+ * HDF5: EIO, a full disk) and more than one rank runs, the failing rank
+ * prints one line "fleetsim: error: <what>: ..." to stderr (what names the
+ * file; MPI's and the system's reasons follow) and ends every rank with
+ * MPI_Abort (status 1). The peers may be inside one of HDF5's own
+ * collectives that the failing rank will never join (HDF5 goes on to
+ * another collective after a failed write), so no agreement can reach
+ * them. A rank other than 0 waits PAR_IO_ABORT_NAP_MS before it prints, so
+ * that when rank 0 fails too its abort ends the job first (one message).
+ * With one rank, and for a failed open, the error comes back as a code, as
+ * without the handler. Returns 0 or FS_EMPI. */
+int par_io_abort_on(const char *what);
+
+/* Local. Files opened from now on get MPI's default (errors returned); the
+ * ones opened under par_io_abort_on keep its handler. */
+void par_io_abort_off(void);
+
+enum { PAR_IO_ABORT_NAP_MS = 300 };
+
 /* Agreement: returns the lowest (worst) of every rank's rc, so all ranks take
  * the same branch after a step that may fail on some of them. */
 int par_agree(int rc);

@@ -101,7 +101,7 @@ row "0" 2 "key 'detect_z_gpu': expected a number, got \"high\"" validate --confi
 mkdir -p "$SCRATCH/no-plugins"
 HDF5_PLUGIN_PATH="$SCRATCH/no-plugins" row "0 2" 2 \
   "archive_compression lz4: the HDF5 LZ4 filter \(filter 32004\) cannot be loaded: install .*hdf5-filter-plugin.*archive_compression=deflate" \
-  run "${S[@]}" --no-llm --set archive_compression=lz4 --out "$SCRATCH/no-lz4"
+  run "${S[@]}" --no-llm --out "$SCRATCH/no-lz4"
 row "0" 2 "--concurrency 0: expected an integer in \[1, 256\]" escalate --run x --backend rules --concurrency 0
 row "0" 2 "--concurrency 1e3: expected an integer" escalate --run x --backend rules --concurrency 1e3
 row "0" 2 "--random 0: expected a count" scenarios --random 0

@@ -3,8 +3,12 @@
 # promptly with one line naming the file and the reason, no hang, no crash,
 # nothing marked complete; --resume after the fault is gone gives the same
 # archive as an uninterrupted run. Cases (np 1 and 2):
-#   - EIO from every archive write past 20 MB (tests/lib_fsfault.so, LD_PRELOAD):
-#     before, np 2 hung in H5Fclose and np 1 crashed in MPI_Finalize;
+#   - EIO from every archive write past 20 MB (tests/lib_fsfault.so, LD_PRELOAD),
+#     for each archive_compression: one process exits 1 cleanly; at np 2 the
+#     failing rank ends the job with MPI_Abort (exit 1, one message), since
+#     an EIO inside HDF5 (an lz4 archive's H5Fflush) left the ranks in
+#     different HDF5 collectives, hung (before: np 2 hung in H5Fclose, np 1
+#     crashed in MPI_Finalize);
 #   - a tmpfs too small for the run: refused before anything is written, with
 #     the size and the keys that drive it; with --force the archive's disk
 #     reservation fails with "No space left on device" and nothing is left;
@@ -36,16 +40,60 @@ trap 'for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || true; done; rm -rf 
 run_np 1 "${RUN_ARGS[@]}" --out "$SCRATCH/ref" >"$SCRATCH/ref.log"
 
 # --- EIO from the archive's writes past 20 MB (of 100): window 2 fails -------
-for np in 0 2; do
-  d="$SCRATCH/eio$np"
-  LD_PRELOAD=$FSFAULT_LIB FSFAULT_PATH=fleet.h5.partial FSFAULT_AFTER=20000000 FSFAULT_ERRNO=EIO \
-    row "$np" 1 "archive $d/fleet.h5.partial: cannot write dataset .*: Input/output error" \
-    "${RUN_ARGS[@]}" --out "$d"
-  [ -e "$d/checkpoint/manifest.json" ] || fail "eio np $np: no checkpoint before the failure"
-  run_np 2 "${RUN_ARGS[@]}" --out "$d" --resume >"$d.resume.log" 2>&1 \
-    || fail "eio np $np: resume failed: $(tail -n5 "$d.resume.log")"
-  same_run "$SCRATCH/ref" "$d"
-  echo "ok: np $np: EIO on the archive's writes: exit 1 on every rank, one message; resumed: identical"
+# abort_row NP PATTERN ARGS...: fleetsim ARGS at mpirun -np NP with an
+# archive write failing inside HDF5: the failing rank ends the job with
+# MPI_Abort (par_io_abort_on; its peers may wait inside HDF5's collectives),
+# so the check is on the job: mpirun exits 1 within the timeout, stderr
+# matches PATTERN exactly once (one message naming the file), no crash or
+# sanitizer report, and the run directory holds fleet.h5.partial, no
+# fleet.h5 and no results.
+abort_row() {
+  local np=$1 pattern=$2 rc=0 out="" prev="" err="$SCRATCH/abort.err"
+  shift 2
+  for a in "$@"; do
+    [ "$prev" = --out ] && out=$a
+    prev=$a
+  done
+  local what="np $np: fleetsim $*" t0=$SECONDS
+  timeout -k 5 "$BAD_TIMEOUT" "$MPIEXEC" -np "$np" "$FLEETSIM" "$@" >/dev/null 2>"$err" || rc=$?
+  [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || fail "$what: hung (killed after ${BAD_TIMEOUT} s)"
+  [ "$rc" -eq 1 ] || fail "$what: mpirun exited $rc, expected 1; stderr: $(cat "$err")"
+  if grep -qE 'Sanitizer|runtime error:|Segmentation fault|core dumped' "$err"; then
+    fail "$what: crash or sanitizer report: $(cat "$err")"
+  fi
+  local hits
+  hits=$(grep -cE -- "$pattern" "$err" || true)
+  [ "$hits" -eq 1 ] || fail "$what: stderr has /$pattern/ $hits times (want once): $(cat "$err")"
+  [ -e "$out/fleet.h5.partial" ] || fail "$what: no $out/fleet.h5.partial left"
+  [ ! -e "$out/fleet.h5" ] || fail "$what: $out/fleet.h5 exists after a failed run"
+  [ ! -e "$out/results" ] || fail "$what: $out/results exists after a failed run"
+  ROWS=$((ROWS + 1))
+  echo "ok: [$np] 1 in $((SECONDS - t0)) s: $(grep -m1 -E -- "$pattern" "$err" | cut -c1-150)"
+}
+
+for c in none lz4 deflate; do
+  for np in 0 2; do
+    d="$SCRATCH/eio-$c-$np"
+    args=("${RUN_ARGS[@]}" --set archive_compression="$c")
+    if [ "$np" -eq 0 ]; then # one process: HDF5's error comes back, the run ends cleanly
+      LD_PRELOAD=$FSFAULT_LIB FSFAULT_PATH=fleet.h5.partial FSFAULT_AFTER=20000000 \
+        FSFAULT_ERRNO=EIO row 0 1 \
+        "archive $d/fleet.h5.partial: cannot (write dataset|flush) .*: Input/output error" \
+        "${args[@]}" --out "$d"
+    else
+      LD_PRELOAD=$FSFAULT_LIB FSFAULT_PATH=fleet.h5.partial FSFAULT_AFTER=20000000 \
+        FSFAULT_ERRNO=EIO abort_row "$np" \
+        "archive $d/fleet.h5.partial: an I/O operation failed on rank [0-9]+ \(MPI_ERR_IO[^)]*\): Input/output error; every rank stops now" \
+        "${args[@]}" --out "$d"
+    fi
+    [ -e "$d/checkpoint/manifest.json" ] || fail "eio $c np $np: no checkpoint before the failure"
+    # a compressed archive is rebuilt from the checkpoint's rows on
+    # --resume (h5a_rebuild), not written again where the torn flush left it
+    run_np 2 "${args[@]}" --out "$d" --resume >"$d.resume.log" 2>&1 \
+      || fail "eio $c np $np: resume failed: $(tail -n5 "$d.resume.log")"
+    same_run "$SCRATCH/ref" "$d"
+    echo "ok: $c np $np: EIO on the archive's writes: exit 1, one message; resumed: identical"
+  done
 done
 
 if [ "$DISK_FULL_NS" != 1 ]; then

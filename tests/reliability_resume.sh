@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # fleetsim run --resume after kill -9: the resumed run's archive (/time,
-# /telemetry, /events, the coordinates), LLM contexts, detection report and rules transcript
-# are identical to an uninterrupted run's, at np 1, 2 and 3, after a kill
-# just past a checkpoint, at an arbitrary moment (twice in one run), and
-# with another rank count on resume. Also: --resume of a complete run, of a
+# /telemetry, /events, /topology, /ground_truth, the coordinates), LLM
+# contexts, detection report and rules transcript are identical to an
+# uninterrupted run's, at np 1, 2 and 3, after a kill just past a
+# checkpoint, at an arbitrary moment (twice in one run), and with another
+# rank count on resume; for the default lz4 archive (rebuilt on resume)
+# and, once, an uncompressed one (continued in place). A compressed
+# archive whose checkpointed rows are damaged is refused, unchanged. Also: --resume of a complete run, of a
 # directory without a checkpoint, and with another config or scenario file.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/resume_lib.sh"
@@ -26,6 +29,41 @@ for np in 1 2 3; do
   same_run "$SCRATCH/ref" "$d"
   echo "ok: np $np killed after window $k of 36, resumed: identical to the uninterrupted run"
 done
+
+# the rows above resume the default lz4 archive, which --resume rebuilds
+# from the checkpoint's rows (h5a_rebuild): it stays lz4, and no unfinished
+# copy is left; an uncompressed one is continued in place
+h5dump -p -H -d /time/seconds "$SCRATCH/np2/fleet.h5" | grep -q "32004" \
+  || fail "np 2: the resumed archive's /time/seconds has no LZ4 filter (32004)"
+[ ! -e "$SCRATCH/np2/fleet.h5.partial.tmp" ] || fail "np 2: fleet.h5.partial.tmp left behind"
+d="$SCRATCH/plain"
+start_run 2 "$d" --set archive_compression=none
+wait_windows "$d" 6
+sleep_part_of_window
+kill_run
+expect_interrupted "$d"
+k=$(windows_done "$d")
+run_np 2 "${RUN_ARGS[@]}" --set archive_compression=none --out "$d" --resume \
+  >"$d.resume.log" 2>&1 || fail "none: resume failed: $(tail -n5 "$d.resume.log")"
+same_run "$SCRATCH/ref" "$d"
+echo "ok: archive_compression=none killed after window $k, continued in place: identical"
+
+# the checkpoint's rows of a compressed archive damaged (4 MiB zeroed
+# where the early windows' chunks lie): --resume stops with one message
+# naming the file and the dataset, leaves the old file as it was and no
+# unfinished copy
+d="$SCRATCH/damaged"
+start_run 2 "$d"
+wait_windows "$d" 10
+kill_run
+expect_interrupted "$d"
+dd if=/dev/zero of="$d/fleet.h5.partial" bs=1M seek=3 count=4 conv=notrunc status=none
+cp "$d/fleet.h5.partial" "$SCRATCH/damaged.h5"
+expect_fail 1 "archive $d/fleet.h5.partial: cannot read the checkpoint's rows of /telemetry/" \
+  run_np 2 "${RUN_ARGS[@]}" --out "$d" --resume
+cmp -s "$d/fleet.h5.partial" "$SCRATCH/damaged.h5" || fail "damaged: --resume changed the old file"
+[ ! -e "$d/fleet.h5.partial.tmp" ] || fail "damaged: fleet.h5.partial.tmp left behind"
+[ ! -e "$d/fleet.h5" ] || fail "damaged: fleet.h5 exists"
 
 # kill at arbitrary moments (not at a boundary), twice, then finish; the
 # second leg and the finish run with other rank counts than the first

@@ -59,14 +59,14 @@ expect_interrupted() {
     || fail "$1: the kill came too late (checkpoint of window $(windows_done "$1"))"
 }
 
-# same_run REF DIR: archives (h5diff /time /telemetry /events and the
-# coordinates /node /gpu /rack /xarray), contexts,
+# same_run REF DIR: archives (h5diff /time /telemetry /events /topology
+# /ground_truth and the coordinates /node /gpu /rack /xarray), contexts,
 # detection report and the rules transcript (modulo latency) are identical.
 same_run() {
   local ref=$1 dir=$2 g
   [ -f "$dir/fleet.h5" ] && [ ! -e "$dir/fleet.h5.partial" ] || fail "$dir: no complete fleet.h5"
   [ ! -e "$dir/checkpoint" ] || fail "$dir: checkpoint left behind after completion"
-  for g in /time /telemetry /events /node /gpu /rack /xarray; do
+  for g in /time /telemetry /events /node /gpu /rack /xarray /topology /ground_truth; do
     h5diff -r "$ref/fleet.h5" "$dir/fleet.h5" "$g" "$g" >/dev/null \
       || fail "$dir differs from $ref in $g"
   done

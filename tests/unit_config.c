@@ -61,8 +61,8 @@ static void test_defaults(void) {
   CHECK_EQ(c.moe_nodes, 300);
   CHECK_EQ(c.dense_nodes, 350);
   CHECK_EQ(c.training_nodes, 350);
-  CHECK_EQ(c.archive_compression, CFG_COMPRESSION_NONE);
-  CHECK(strcmp(cfg_compression_name(c.archive_compression), "none") == 0);
+  CHECK_EQ(c.archive_compression, CFG_COMPRESSION_LZ4);
+  CHECK(strcmp(cfg_compression_name(c.archive_compression), "lz4") == 0);
   CHECK_EQ(c.njobs, 5);
   static const struct {
     const char *id, *model;

@@ -103,6 +103,7 @@ static void test_held_and_clear(const char *top) {
   snprintf(line, sizeof line, "%s\n", h);
   free(h);
   put(d, "fleet.h5", "x");
+  put(d, "fleet.h5.partial.tmp", "x"); /* a compressed archive being rebuilt by --resume */
   put(d, "llm/contexts.jsonl", line);
   put(d, "llm/rules.jsonl", line);
   put(d, "results/summary.md", "x");
@@ -117,15 +118,16 @@ static void test_held_and_clear(const char *top) {
   put(d, "results/calibration.json", "x");
   /* the user's: other names, a .jsonl without a run header */
   put(d, "notes.txt", "mine");
+  put(d, "fleet.h5.tmp", "mine");
   put(d, "checkpoint/w1-notes.bin", "mine");
   put(d, "checkpoint/mine.txt", "mine");
   put(d, "results/mine.csv", "mine");
   put(d, "judgment/rules/review.txt", "mine");
   put(d, "calibration/notes.txt", "mine");
-  CHECK_EQ(rundir_held(d, list, sizeof list), 13);
+  CHECK_EQ(rundir_held(d, list, sizeof list), 14);
   CHECK(strstr(list, "fleet.h5") && strstr(list, "llm/rules.jsonl"));
   put(d, "llm/mine.jsonl", "{\"a\": 1}\n"); /* in the way: --force must not take it */
-  CHECK_EQ(rundir_held(d, list, sizeof list), 14);
+  CHECK_EQ(rundir_held(d, list, sizeof list), 15);
   diag_clear();
   CHECK_EQ(rundir_clear(d), FS_EIO);
   CHECK(strstr(diag_first(), "llm/mine.jsonl is a file without a fleetsim run header") != NULL);
@@ -135,13 +137,15 @@ static void test_held_and_clear(const char *top) {
   diag_clear();
   CHECK_EQ(rundir_clear(d), 0);
   CHECK_EQ(rundir_held(d, list, sizeof list), 0);
-  static const char *const kept[] = {"notes.txt", "checkpoint/w1-notes.bin", "checkpoint/mine.txt",
+  static const char *const kept[] = {"notes.txt", "fleet.h5.tmp", "checkpoint/w1-notes.bin",
+                                     "checkpoint/mine.txt",
                                      "results/mine.csv", "judgment/rules/review.txt",
                                      "calibration/notes.txt"};
   for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
     CHECK(exists(d, kept[i]));
   CHECK(!exists(d, "llm")); /* emptied: removed; the ones with the user's files stay */
   CHECK(!exists(d, "calibration/salad.jsonl") && !exists(d, "results/calibration.json"));
+  CHECK(!exists(d, "fleet.h5.partial.tmp"));
   CHECK(exists(d, "checkpoint") && exists(d, "judgment/rules"));
 
   /* a link at one of fleetsim's names: listed, never followed or removed */

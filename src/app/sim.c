@@ -308,7 +308,8 @@ static int sim_claim(const fs_config *cfg, const sim_options *opt, const sizing 
 /* The run's buffers and outputs, collective: this rank's racks, the
  * printing rank's checkpoint directory and LLM schedule, then the archive:
  * created with topology and ground truth, or (--resume, man its checked
- * manifest) reopened and the checkpoint loaded. */
+ * manifest) reopened (uncompressed) or rebuilt with the checkpoint's rows
+ * (compressed), and the checkpoint loaded. */
 static int sim_open(sim_state *s, const fs_config *cfg, const sim_options *opt, const sizing *z,
                     const char *config_json, const ckpt_manifest *man, const char *path) {
   int rack0, nracks;
@@ -341,7 +342,10 @@ static int sim_open(sim_state *s, const fs_config *cfg, const sim_options *opt, 
       .nnodes = nracks * per_rack,
       .reserve_bytes = z->archive_bytes,
   };
-  if (opt->resume) {
+  /* an uncompressed archive has all its space from the start: it is
+   * continued in place; a compressed one is rebuilt (h5a_rebuild) */
+  int in_place = cfg->archive_compression == CFG_COMPRESSION_NONE;
+  if (opt->resume && in_place) {
     rc = h5a_reopen(&s->archive, path, &lay, par_size());
     return rc == 0 ? rst_load(&s->rst, man) : rc;
   }
@@ -357,12 +361,17 @@ static int sim_open(sim_state *s, const fs_config *cfg, const sim_options *opt, 
       .ranks = par_size(),
       .scrape_interval_s = cfg->scrape_interval_s,
   };
-  rc = h5a_create(&s->archive, path, &lay, &prov);
+  if (opt->resume)
+    rc = h5a_rebuild(&s->archive, path, &lay, &prov, man->next_scrape);
+  else
+    rc = h5a_create(&s->archive, path, &lay, &prov);
   if (rc == 0)
     rc = h5a_write_topology(s->archive, s->fleet);
   if (rc == 0)
     rc = record_ground_truth(s->archive, s->scenarios, cfg);
-  return rc;
+  if (rc == 0 && opt->resume)
+    rc = h5a_rebuild_commit(s->archive);
+  return rc == 0 && opt->resume ? rst_load(&s->rst, man) : rc;
 }
 
 /* The simulation after sim_open: every window from the first one not in

@@ -1,6 +1,6 @@
 /* File-system path helpers (see paths.h): names, checked formatting and
  * lengths, parents, free space, reservation. */
-#define _GNU_SOURCE /* fallocate(2) */
+#define _GNU_SOURCE /* fallocate(2), sync_file_range(2) */
 #include "src/core/paths.h"
 
 #include <errno.h>
@@ -107,5 +107,20 @@ int path_release_reserve(const char *path) {
   int rc = fd >= 0 && fstat(fd, &st) == 0 && ftruncate(fd, st.st_size) == 0 ? 0 : -1;
   if (fd >= 0)
     close(fd);
+  return rc;
+}
+
+int path_writeback(int fd) { return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); }
+
+int path_sync_parent(const char *path) {
+  char dir[4096];
+  path_parent(path, dir, sizeof dir);
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  int rc = fsync(fd);
+  int err = errno;
+  close(fd);
+  errno = err;
   return rc;
 }

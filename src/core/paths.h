@@ -27,6 +27,17 @@ int path_reserve(const char *path, uint64_t bytes);
  * the file itself is fine either way. */
 int path_release_reserve(const char *path);
 
+/* Starts the kernel writing the dirty pages of the open file fd back to
+ * disk now, without waiting for them (sync_file_range, SYNC_FILE_RANGE_WRITE;
+ * fd may be open read-only): the disk works while the writer goes on
+ * computing, and a later fsync finds less to wait for. A hint that changes
+ * no byte: 0, or -1 (errno set) where the kernel refuses. */
+int path_writeback(int fd);
+
+/* fsyncs the directory that holds path, so that a rename or a new name in
+ * it survives a crash. 0, or -1 (errno set). */
+int path_sync_parent(const char *path);
+
 enum {
   PATH_ID_MAX = 32,
   /* The longest path fleetsim takes as an argument (--out, --run, --config,

@@ -232,7 +232,7 @@ static void rundir_rmdir(rundir_walk *w, int dirfd, const char *sub) {
 }
 
 static int rundir_is_archive_name(const char *n) {
-  return strcmp(n, "fleet.h5") == 0 || strcmp(n, "fleet.h5.partial") == 0;
+  return strcmp(n, "fleet.h5") == 0 || rundir_tail(n, "fleet.h5.partial");
 }
 
 /* judgment/<backend>/ packages (with remove: and the folders left empty). */

@@ -10,7 +10,8 @@
  * warning and no protection.
  *
  * fleetsim's files in DIR (the only ones it creates, replaces or removes):
- *   fleet.h5, fleet.h5.partial, checkpoint/{manifest.json,
+ *   fleet.h5, fleet.h5.partial[.tmp] (.tmp: a compressed archive being
+ *   rebuilt by --resume), checkpoint/{manifest.json,
  *   wNNNNNN-rNNNN.bin, wNNNNNN-root.bin}[.tmp], llm/contexts.jsonl,
  *   llm/<backend>.jsonl and calibration/<operator>.jsonl (only with a run
  *   header, runid.h), results/{detection,summary,calibration}.json,
