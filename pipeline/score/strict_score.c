@@ -31,15 +31,19 @@ unsigned sct_foreign_families(const chk_set *kn, int k, const char *text) {
   return bits;
 }
 
-/* 1 when text names two fault families that are not compatible. */
+/* 1 when text names two fault families that are not compatible: neither
+ * kind lists the other (one declaration makes the pair coherent, so a
+ * rationale naming a fault and its consequence reads the same both ways). */
 static int sct_incoherent(const chk_set *kn, const char *text) {
   unsigned named = 0;
   for (int k = 0; k < SK_COUNT; k++)
     if (sct_names_family(kn, k, text))
       named |= 1u << k;
   for (int k = 0; k < SK_COUNT; k++)
-    if ((named >> k) & 1u && (named & ~(1u << k) & ~chk_kind(kn, k)->compatible))
-      return 1;
+    for (int o = k + 1; (named >> k) & 1u && o < SK_COUNT; o++)
+      if ((named >> o) & 1u && !((chk_kind(kn, k)->compatible >> o) & 1u) &&
+          !((chk_kind(kn, o)->compatible >> k) & 1u))
+        return 1;
   return 0;
 }
 
