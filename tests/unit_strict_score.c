@@ -2,7 +2,8 @@
  * scorer: a 12-node fleet with six scenarios, hand-written contexts and
  * answers, and each gate and check met and missed once: the L2
  * classification gate, scope and tenant (and when copying the event makes
- * them not applicable), family and incoherent rationales; the L3 family gate
+ * them not applicable), family and incoherent rationales, a rationale about
+ * another place (a pasted answer); the L3 family gate
  * (foreign, missing, compatible), entity precision, lot, tenants, order,
  * negation, the none list; L4 sections, active vs resolved, precision, SLA
  * verdicts, job health, risks and recommendations; honest mapping. */
@@ -159,6 +160,17 @@ int main(void) {
   int t_rack = add_event(LLM_L2, 2100, "rack", 6, "inlet_temp_celsius", -1,
                          a = l2("real_anomaly", "node", "moe-inference", "Cooling failure."));
   free(a);
+  /* the right words about another place (pasted from another event), and about this one */
+  int t_pasted = add_event(LLM_L2, 2100, "node", 7, "inlet_temp_celsius", -1,
+                           a = l2("real_anomaly", "rack", "mixed",
+                                  "Air handler trouble on node-0011: intake air is well above its "
+                                  "peers on several nodes."));
+  free(a);
+  int t_here = add_event(LLM_L2, 2100, "node", 7, "inlet_temp_celsius", -1,
+                         a = l2("real_anomaly", "rack", "mixed",
+                                "Air handler trouble on node-0006 and node-0007 of rack-01: "
+                                "intake air is well above its peers on several nodes."));
+  free(a);
   int n_quiet = add_event(LLM_L2, 900, "node", 9, "gradient_norm", -1,
                           a = l2("noise", "node", "moe-inference",
                                  "An isolated blip within the normal range of its peers."));
@@ -297,6 +309,10 @@ int main(void) {
   ITEM(b, t_salad, "key_metric", 0);
   ITEM(b, t_salad, "why_real", 0);
   ITEM(b, t_salad, "scope", 1);
+  ITEM(b, t_pasted, "classification", 1);
+  ITEM(b, t_pasted, "key_metric", 0); /* about node-0011, not this event or its fault */
+  ITEM(b, t_pasted, "why_real", 0);
+  CHECK_NEAR(scr_call_at(b, t_here)->result.score, 1.0, 1e-12);
   ITEM(b, t_rack, "scope", -1); /* the event says rack: not applicable */
   ITEM(b, t_rack, "tenant", 0);
   CHECK_STREQ(scr_call_at(b, n_quiet)->scenario, "none");

@@ -13,7 +13,9 @@
  *    no family of another kind but the compatible ones. An answer naming
  *    several incompatible families, another family, or none, earns nothing.
  * L2 and L3 answers that do not validate against their schema score 0; an
- * L2 rationale that names two incompatible fault families earns no item.
+ * L2 rationale that names two incompatible fault families (neither lists the
+ * other as compatible), or names places of which fewer than half are the
+ * event's or the fault's (an answer about another event), earns no item.
  *
  * Checks (truth for the call in sct_call):
  *   scope           L2 scope is one of the kind's l2_scopes (the fault's
