@@ -5,8 +5,9 @@
  * them not applicable), family and incoherent rationales, a rationale about
  * another place (a pasted answer); the L3 family gate
  * (foreign, missing, compatible), entity precision, lot, tenants, order,
- * negation, the none list; L4 sections, active vs resolved, precision, SLA
- * verdicts, job health, risks and recommendations; honest mapping. */
+ * negation, the none list (a metric's name invents no fault); L4 sections,
+ * active vs resolved, precision, SLA verdicts, job health, risks and
+ * recommendations; honest mapping. */
 #include <jansson.h>
 #include <math.h>
 #include <string.h>
@@ -259,6 +260,16 @@ int main(void) {
                             a = l3("A cooling failure.", "rack-02", "[]", "none", "[]",
                                    "[\"Keep monitoring\"]", "P4"));
   free(a);
+  int n3_metric = add_event(LLM_L3, 900, "node", 9, "rdma_bytes_per_second", -1,
+                            a = l3("Statistical noise: rdma_bytes_per_second (DCGM_FI_DEV_"
+                                   "NVLINK_REPLAY_ERROR_COUNT_TOTAL flat) on node-0009.",
+                                   "nothing", "[]", "None.", "[]", "[\"Keep monitoring\"]",
+                                   "P4"));
+  free(a);
+  int n3_rdma = add_event(LLM_L3, 900, "node", 9, "rdma_bytes_per_second", -1,
+                          a = l3("Statistical noise: rdma_bytes_per_second_x from RDMA congestion.",
+                                 "nothing", "[]", "None.", "[]", "[\"Keep monitoring\"]", "P4"));
+  free(a);
   int n3_drain = add_event(LLM_L3, 900, "node", 9, "gradient_norm", -1,
                            a = l3("Noise.", "nothing", "[]", "none", "[]", "[\"Drain node-0009\"]",
                                   "P1"));
@@ -355,6 +366,8 @@ int main(void) {
   CHECK_STREQ(scr_call_at(b, n3_right)->scenario, "none");
   CHECK_NEAR(scr_call_at(b, n3_right)->result.score, 1.0, 1e-12);
   CHECK_NEAR(scr_call_at(b, n3_invent)->result.score, 0.0, 0);
+  CHECK_NEAR(scr_call_at(b, n3_metric)->result.score, 1.0, 1e-12); /* a metric's name */
+  CHECK_NEAR(scr_call_at(b, n3_rdma)->result.score, 0.0, 0);       /* a family in words */
   ITEM(b, n3_drain, "no_intrusive_action", 0);
   ITEM(b, n3_drain, "low_priority", 0);
   ITEM(b, n3_drain, "no_fault", 1);

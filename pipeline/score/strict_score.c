@@ -417,10 +417,14 @@ static int sct_l3_item(const sct_ctx *x, const chk_item *it, const scn_def *s) {
     unsigned truth = sct_truth_tenants(s, x->f), got = sct_answer_tenants(x->answer);
     return (truth & (truth - 1)) ? (got & ~truth) == 0 && (got & (got - 1)) != 0 : got == truth;
   }
-  case CHK_NO_FAMILY:
-    for (int i = 0; i < nv; i++)
-      if (sct_foreign_families(x->kn, -1, vals[i]))
+  case CHK_NO_FAMILY: /* a metric's name is the signal, not a fault claimed */
+    for (int i = 0; i < nv; i++) {
+      char *plain = atx_blank_metric_names(vals[i]);
+      unsigned named = plain ? sct_foreign_families(x->kn, -1, plain) : 1u;
+      free(plain);
+      if (named)
         return 0;
+    }
     return 1;
   case CHK_ABSENT:
     return !sct_any_value(it->re, it->nre, vals, nv);

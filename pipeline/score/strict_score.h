@@ -40,7 +40,8 @@
  *   cross_tenant    when those span tenants: tenant_types names two or more
  *                   of them and no other (a sample of a fault that spans
  *                   tenants shows its cross-tenant scope); else as tenants
- *   no_family       names no fault family at all
+ *   no_family       names no fault family at all (metric names, the
+ *                   signals that fired, do not count: atx_blank_metric_names)
  *   absent          none of the patterns is mentioned positively
  *   incident        L4: a line names the kind's family, and no incompatible
  *                   family, under "Active incidents" when the fault is still
