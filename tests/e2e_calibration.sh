@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The scorer's calibration suite, regenerated: the default 24 h fleet and
-# three `fleetsim scenarios --random` files (archive off, np 2) each write
+# The scorer's calibration suite, regenerated: the default 24 h fleet, three
+# `fleetsim scenarios --random` files of the six rule-covered kinds and one
+# over every registered kind (archive off, np 2) each write
 # results/calibration.md and .json, and every target holds (null operators
 # <= 45% at L2 and <= 25% at L3 and L4, rules and the oracle >= 80%, strict,
 # macro). README.md shows the default run's table exactly as regenerated. On
@@ -40,12 +41,26 @@ sed -n '/<!-- calibration table -->/,/<!-- \/calibration table -->/p' "$SOURCE_D
 diff -u "$SCRATCH/readme.md" "$SCRATCH/want.md" \
   || fail "README.md's calibration table differs from the regenerated one (above)"
 
+# random files of the six kinds the rules reference has a rule for (judged)
+six=thermal_cascade,expert_routing_collapse,hbm_degradation,fabric_microburst
+six+=,kv_cache_eviction_storm,training_straggler
 for seed in 101 202 303; do
-  "$FLEETSIM" scenarios --random 6 --seed "$seed" --out "$SCRATCH/random$seed.json"
+  "$FLEETSIM" scenarios --random 6 --seed "$seed" --kinds "$six" --out "$SCRATCH/random$seed.json"
   run_np 2 run --quiet --set archive=0 --scenarios "$SCRATCH/random$seed.json" \
     --out "$SCRATCH/r$seed" >/dev/null
   check_met "$SCRATCH/r$seed" "random $seed"
+  grep -q '"untuned_scenarios": 0' "$SCRATCH/r$seed/results/calibration.json" \
+    || fail "random $seed: rules not judged on a file of rule-covered kinds"
 done
+
+# a random file over every registered kind (two scenarios a kind): the null
+# operators and the oracle judged; rules not judged (kinds it has no rule for)
+nkinds=$("$FLEETSIM" scenarios --kinds | grep -c '^### ')
+"$FLEETSIM" scenarios --random $((2 * nkinds)) --seed 3 --out "$SCRATCH/all.json"
+run_np 2 run --quiet --set archive=0 --scenarios "$SCRATCH/all.json" --out "$SCRATCH/all" >/dev/null
+check_met "$SCRATCH/all" "all kinds"
+grep -q 'The rules reference is not judged here' "$SCRATCH/all/results/calibration.md" \
+  || fail "all kinds: the rules reference judged on kinds it has no rule for"
 
 # a null operator's transcript replays like any backend and scores as in the table
 small="$SCRATCH/small"

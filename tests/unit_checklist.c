@@ -5,7 +5,8 @@
  * strict-only items) and each kind's knowledge; a short family word is
  * matched as a word; full marks, partial and no marks at L3; L2 on parsed
  * fields, the "none" list and an unparsable answer; field names never earn
- * an item; placeholder substitution (right name, wrong name, no value); L4
+ * an item; every kind's oracle wording passes its own family gates;
+ * placeholder substitution (right name, wrong name, no value); L4
  * lists with prefixes; and bad checklist
  * files naming file, kind, layer, item, key and value. */
 #include <jansson.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pipeline/score/answer_text.h"
 #include "pipeline/score/checklist.h"
 #include "scenarios/scenario.h"
 #include "src/core/diag.h"
@@ -141,6 +143,45 @@ static void test_family_words(const chk_set *set) {
   CHECK(!family_matches(set, SK_nic_flap, "the port downtrained to Gen4 x8"));
   CHECK(family_matches(set, SK_nic_flap, "its link went down, then up"));
   CHECK(family_matches(set, SK_nic_flap, "port down"));
+}
+
+/* The kinds whose family text names positively (as the strict score reads
+ * it): a bit per kind. */
+static unsigned families_named(const chk_set *set, const char *text) {
+  unsigned bits = 0;
+  for (int k = 0; k < SK_COUNT; k++)
+    if (atx_any_positive(chk_kind(set, k)->family, chk_kind(set, k)->nfamily, text, NULL))
+      bits |= 1u << k;
+  return bits;
+}
+
+/* Every kind's oracle wording passes its own gates: the L3 root cause names
+ * the kind's family and no family the kind does not list as compatible; the
+ * L2 rationale and the report phrase name it and no pair of families of
+ * which neither lists the other. A family word of one kind that catches
+ * another kind's plain description fails here, not in a run. */
+static void test_oracle_families(const chk_set *set) {
+  for (int k = 0; k < SK_COUNT; k++) {
+    const chk_kind_info *ki = chk_kind(set, k);
+    const char *name = scn_kind_name((scn_kind)k);
+    unsigned root = families_named(set, ki->oracle.root_cause);
+    if (!((root >> k) & 1u) || (root & ~(1u << k) & ~ki->compatible))
+      CHECK_FAIL("%s: oracle root cause names families 0x%x (own bit %d, compatible 0x%x)", name,
+                 root, k, ki->compatible);
+    const char *texts[] = {ki->oracle.why, ki->oracle.phrase};
+    for (int t = 0; t < 2; t++) {
+      unsigned named = families_named(set, texts[t]);
+      if (!((named >> k) & 1u))
+        CHECK_FAIL("%s: oracle %s does not name its family", name, t ? "phrase" : "why");
+      for (int a = 0; a < SK_COUNT; a++)
+        for (int b = a + 1; b < SK_COUNT; b++)
+          if ((named >> a) & (named >> b) & 1u && !((chk_kind(set, a)->compatible >> b) & 1u) &&
+              !((chk_kind(set, b)->compatible >> a) & 1u))
+            CHECK_FAIL("%s: oracle %s names %s and %s, neither compatible with the other", name,
+                       t ? "phrase" : "why", scn_kind_name((scn_kind)a),
+                       scn_kind_name((scn_kind)b));
+    }
+  }
 }
 
 static void test_l3(const chk_set *set) {
@@ -519,6 +560,7 @@ int main(void) {
   }
   test_default_file(set);
   test_family_words(set);
+  test_oracle_families(set);
   test_l3(set);
   test_placeholders(set);
   test_l2(set);

@@ -2,10 +2,12 @@
  * scorer: a 12-node fleet with six scenarios, hand-written contexts and
  * answers, and each gate and check met and missed once: the L2
  * classification gate, scope and tenant (and when copying the event makes
- * them not applicable), family and incoherent rationales; the L3 family gate
+ * them not applicable), family and incoherent rationales, a rationale about
+ * another place (a pasted answer); the L3 family gate
  * (foreign, missing, compatible), entity precision, lot, tenants, order,
- * negation, the none list; L4 sections, active vs resolved, precision, SLA
- * verdicts, job health, risks and recommendations; honest mapping. */
+ * negation, the none list (a metric's name invents no fault); L4 sections,
+ * active vs resolved, precision, SLA verdicts, job health, risks and
+ * recommendations; honest mapping. */
 #include <jansson.h>
 #include <math.h>
 #include <string.h>
@@ -159,6 +161,17 @@ int main(void) {
   int t_rack = add_event(LLM_L2, 2100, "rack", 6, "inlet_temp_celsius", -1,
                          a = l2("real_anomaly", "node", "moe-inference", "Cooling failure."));
   free(a);
+  /* the right words about another place (pasted from another event), and about this one */
+  int t_pasted = add_event(LLM_L2, 2100, "node", 7, "inlet_temp_celsius", -1,
+                           a = l2("real_anomaly", "rack", "mixed",
+                                  "Air handler trouble on node-0011: intake air is well above its "
+                                  "peers on several nodes."));
+  free(a);
+  int t_here = add_event(LLM_L2, 2100, "node", 7, "inlet_temp_celsius", -1,
+                         a = l2("real_anomaly", "rack", "mixed",
+                                "Air handler trouble on node-0006 and node-0007 of rack-01: "
+                                "intake air is well above its peers on several nodes."));
+  free(a);
   int n_quiet = add_event(LLM_L2, 900, "node", 9, "gradient_norm", -1,
                           a = l2("noise", "node", "moe-inference",
                                  "An isolated blip within the normal range of its peers."));
@@ -247,6 +260,16 @@ int main(void) {
                             a = l3("A cooling failure.", "rack-02", "[]", "none", "[]",
                                    "[\"Keep monitoring\"]", "P4"));
   free(a);
+  int n3_metric = add_event(LLM_L3, 900, "node", 9, "rdma_bytes_per_second", -1,
+                            a = l3("Statistical noise: rdma_bytes_per_second (DCGM_FI_DEV_"
+                                   "NVLINK_REPLAY_ERROR_COUNT_TOTAL flat) on node-0009.",
+                                   "nothing", "[]", "None.", "[]", "[\"Keep monitoring\"]",
+                                   "P4"));
+  free(a);
+  int n3_rdma = add_event(LLM_L3, 900, "node", 9, "rdma_bytes_per_second", -1,
+                          a = l3("Statistical noise: rdma_bytes_per_second_x from RDMA congestion.",
+                                 "nothing", "[]", "None.", "[]", "[\"Keep monitoring\"]", "P4"));
+  free(a);
   int n3_drain = add_event(LLM_L3, 900, "node", 9, "gradient_norm", -1,
                            a = l3("Noise.", "nothing", "[]", "none", "[]", "[\"Drain node-0009\"]",
                                   "P1"));
@@ -297,6 +320,10 @@ int main(void) {
   ITEM(b, t_salad, "key_metric", 0);
   ITEM(b, t_salad, "why_real", 0);
   ITEM(b, t_salad, "scope", 1);
+  ITEM(b, t_pasted, "classification", 1);
+  ITEM(b, t_pasted, "key_metric", 0); /* about node-0011, not this event or its fault */
+  ITEM(b, t_pasted, "why_real", 0);
+  CHECK_NEAR(scr_call_at(b, t_here)->result.score, 1.0, 1e-12);
   ITEM(b, t_rack, "scope", -1); /* the event says rack: not applicable */
   ITEM(b, t_rack, "tenant", 0);
   CHECK_STREQ(scr_call_at(b, n_quiet)->scenario, "none");
@@ -339,6 +366,8 @@ int main(void) {
   CHECK_STREQ(scr_call_at(b, n3_right)->scenario, "none");
   CHECK_NEAR(scr_call_at(b, n3_right)->result.score, 1.0, 1e-12);
   CHECK_NEAR(scr_call_at(b, n3_invent)->result.score, 0.0, 0);
+  CHECK_NEAR(scr_call_at(b, n3_metric)->result.score, 1.0, 1e-12); /* a metric's name */
+  CHECK_NEAR(scr_call_at(b, n3_rdma)->result.score, 0.0, 0);       /* a family in words */
   ITEM(b, n3_drain, "no_intrusive_action", 0);
   ITEM(b, n3_drain, "low_priority", 0);
   ITEM(b, n3_drain, "no_fault", 1);

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "pipeline/llm/llm_schema.h"
+#include "src/model/metrics.h"
 
 enum { ATX_CUE_WORDS_BEFORE = 8, ATX_CUE_WORDS_AFTER = 6, ATX_WORD_MAX = 24 };
 
@@ -444,4 +445,34 @@ int atx_has_number(const char *s, size_t len, double want, double tol) {
     i = j;
   }
   return 0;
+}
+
+/* ---- metric names -------------------------------------------------------- */
+
+static int atx_token_char(char c) { return isalnum((unsigned char)c) || c == '_'; }
+
+/* 1 when the n characters at t are, in any case, the name or DCGM field of
+ * one of the n_defs metrics of defs. */
+static int atx_names_metric(const metric_def *defs, int n_defs, const char *t, size_t n) {
+  for (int i = 0; i < n_defs; i++)
+    if ((strlen(defs[i].name) == n && strncasecmp(defs[i].name, t, n) == 0) ||
+        (defs[i].dcgm_field && strlen(defs[i].dcgm_field) == n &&
+         strncasecmp(defs[i].dcgm_field, t, n) == 0))
+      return 1;
+  return 0;
+}
+
+char *atx_blank_metric_names(const char *s) {
+  char *out = s ? strdup(s) : NULL;
+  for (size_t i = 0; out && out[i];) {
+    size_t n = 0;
+    while (atx_token_char(out[i + n]))
+      n++;
+    if (n > 0 && (atx_names_metric(metric_gpu, GM_COUNT, out + i, n) ||
+                  atx_names_metric(metric_node, NM_COUNT, out + i, n) ||
+                  atx_names_metric(metric_cluster, CM_COUNT, out + i, n)))
+      memset(out + i, ' ', n);
+    i += n ? n : 1;
+  }
+  return out;
 }

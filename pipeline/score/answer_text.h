@@ -75,4 +75,10 @@ void atx_split_sections(const char *report, atx_sections *out);
  * node-0042, P1) do not count. */
 int atx_has_number(const char *s, size_t len, double want, double tol);
 
+/* A copy of s (malloc'd; NULL when out of memory) with every telemetry
+ * metric name (src/model/metrics.h: Prometheus name or DCGM field, any case,
+ * as a whole token of letters, digits and '_') blanked to spaces: naming the
+ * signal that fired ("rdma_bytes_per_second z=-5") claims no fault. */
+char *atx_blank_metric_names(const char *s);
+
 #endif

@@ -10,6 +10,7 @@
 #include "pipeline/llm/backend_rules.h"
 #include "pipeline/llm/escalate.h"
 #include "pipeline/llm/llm_schema.h"
+#include "pipeline/score/checklist.h"
 #include "src/core/diag.h"
 #include "src/core/errors.h"
 #include "src/core/safefile.h"
@@ -23,31 +24,13 @@ static const char *const cal_abouts[CAL_COUNT] = {
     "when the detector escalated; the L4 incident list, SLA and job tables as given",
     "explicit denial: noise, not thermal, no ECC, no NVLink errors, no fabric or KV problem, do "
     "not drain",
-    "every fault family's keywords and every action in every field",
+    "every registered kind's keywords (its oracle phrase and reason) and actions in every field",
     "undetermined; checkpoint, drain, vendor ticket, watch the SLA; a generic shift handoff",
     "the rules answer to the first call of the layer, pasted into every call",
-    "the echo with every fault family's keywords and actions added"};
+    "the echo with every registered kind's keywords and actions added"};
 
 const char *cal_name(cal_operator op) { return op < CAL_COUNT ? cal_names[op] : NULL; }
 const char *cal_about(cal_operator op) { return op < CAL_COUNT ? cal_abouts[op] : NULL; }
-
-/* Every family's words, and every action, as a keyword list would. */
-static const char cal_salad_words[] =
-    "thermal cascade, CRAH cooling failure, inlet temperature rise, throttling; expert routing "
-    "collapse, entropy drop, GPU utilization imbalance; HBM degradation, single-bit ECC (SBE) "
-    "errors trending up, silicon lot, correctable memory errors; InfiniBand fabric microbursts, "
-    "RDMA retransmits, IB port receive errors, congestion; KV cache eviction storm, hit ratio "
-    "drop, TTFT doubling, ITL unaffected, longer context length; training straggler, NVLink "
-    "replay and CRC errors, step time degradation, all-reduce wait";
-static const char *const cal_salad_actions[] = {
-    "Checkpoint the job, then drain the node",
-    "Preemptively drain and RMA the GPU before an uncorrectable error",
-    "Rebalance expert routing (load balancing)",
-    "Isolate traffic with QoS",
-    "Resize the KV cache",
-    "Migrate workloads to other racks",
-    "Raise CRAH cooling",
-    "Watch the SLA budget"};
 
 /* ---- building answers ---------------------------------------------------- */
 
@@ -93,6 +76,64 @@ static const char *cal_str(json_t *o, const char *key, const char *dflt) {
   return s ? s : dflt;
 }
 
+/* ---- the salad ------------------------------------------------------------ */
+
+/* Every registered kind's words and actions, as a keyword list would have
+ * them: each kind's oracle phrase and L2 reason (which name its family and
+ * its key metrics), and its recommended actions with their placeholders
+ * made generic. The kinds' knowledge, never a scenario's truth. */
+typedef struct {
+  char *words;
+  json_t *actions; /* array of strings */
+} cal_salad;
+
+static void cal_salad_free(cal_salad *s) {
+  free(s->words);
+  json_decref(s->actions);
+}
+
+/* text with {place}, {job}, {hot} and {lot} made generic ("the node" ...). */
+static char *cal_generic(const char *text) {
+  static const char *const ph[][2] = {
+      {"{place}", "the node"}, {"{job}", "the job"}, {"{hot}", "the hot GPUs"}, {"{lot}", "the lot"}};
+  strbuf b = {0};
+  for (const char *p = text; *p;) {
+    size_t i = 0;
+    while (i < sizeof ph / sizeof ph[0] && strncmp(p, ph[i][0], strlen(ph[i][0])) != 0)
+      i++;
+    if (i < sizeof ph / sizeof ph[0]) {
+      sb_addf(&b, "%s", ph[i][1]);
+      p += strlen(ph[i][0]);
+    } else {
+      sb_addf(&b, "%c", *p++);
+    }
+  }
+  return sb_take(&b);
+}
+
+/* 0 or FS_ENOMEM (*s freed). */
+static int cal_salad_make(const chk_set *kn, cal_salad *s) {
+  strbuf w = {0};
+  s->words = NULL;
+  s->actions = json_array();
+  int bad = !s->actions;
+  const chk_kind_info *ki;
+  for (int k = 0; !bad && (ki = chk_kind(kn, k)); k++) {
+    sb_addf(&w, "%s%s: %s", k ? "; " : "", ki->oracle.phrase, ki->oracle.why);
+    for (int a = 0; !bad && a < ki->oracle.nactions; a++) {
+      char *act = cal_generic(ki->oracle.recommended_actions[a]);
+      bad = !act || json_array_append_new(s->actions, json_string(act)) != 0;
+      free(act);
+    }
+  }
+  s->words = sb_take(&w);
+  if (bad || !s->words) {
+    cal_salad_free(s);
+    return FS_ENOMEM;
+  }
+  return 0;
+}
+
 /* ---- the echo ------------------------------------------------------------- */
 
 static void cal_signal(strbuf *b, json_t *s) {
@@ -101,13 +142,14 @@ static void cal_signal(strbuf *b, json_t *s) {
           json_number_value(json_object_get(s, "baseline")));
 }
 
-static char *cal_echo_l2(json_t *ctx, int salad) {
+/* The echo; with the salad's words added when salad is not NULL. */
+static char *cal_echo_l2(json_t *ctx, const cal_salad *salad) {
   json_t *ev = json_object_get(ctx, "event");
   strbuf b = {0};
   cal_signal(&b, json_object_get(ev, "trigger"));
   sb_addf(&b, " on %s", cal_str(ev, "node", "the node"));
   if (salad)
-    sb_addf(&b, ". %s.", cal_salad_words);
+    sb_addf(&b, ". %s", salad->words);
   char *rationale = sb_take(&b);
   if (!rationale)
     return NULL;
@@ -119,7 +161,7 @@ static char *cal_echo_l2(json_t *ctx, int salad) {
   return a;
 }
 
-static char *cal_echo_l3(json_t *ctx, int salad) {
+static char *cal_echo_l3(json_t *ctx, const cal_salad *salad) {
   json_t *ev = json_object_get(ctx, "event");
   strbuf root = {0}, scope = {0};
   sb_addf(&root, "%s anomaly on %s (%s%s%s)",
@@ -127,7 +169,7 @@ static char *cal_echo_l3(json_t *ctx, int salad) {
           cal_str(ev, "rack", "rack"), json_is_string(json_object_get(ev, "job")) ? ", " : "",
           cal_str(ev, "job", ""));
   if (salad)
-    sb_addf(&root, ": %s", cal_salad_words);
+    sb_addf(&root, ": %s", salad->words);
   sb_addf(&scope, "%s %s %s %s", cal_str(ev, "scope", "node"), cal_str(ev, "node", ""),
           cal_str(ev, "rack", ""), cal_str(ev, "job", ""));
   json_t *chain = json_array();
@@ -136,7 +178,7 @@ static char *cal_echo_l3(json_t *ctx, int salad) {
   char *line = sb_take(&s);
   json_array_append_new(chain, json_string(line ? line : ""));
   free(line);
-  json_t *actions = salad ? cal_strings(cal_salad_actions, 8) : json_array();
+  json_t *actions = salad ? json_copy(salad->actions) : json_array();
   strbuf act = {0};
   sb_addf(&act, "Investigate %s", cal_str(ev, "node", "the node"));
   line = sb_take(&act);
@@ -161,7 +203,7 @@ static char *cal_echo_l3(json_t *ctx, int salad) {
   return a;
 }
 
-static char *cal_echo_l4(json_t *ctx, int salad) {
+static char *cal_echo_l4(json_t *ctx, const cal_salad *salad) {
   strbuf sec[LLM_L4_NHEADINGS] = {{0}};
   json_t *inc = json_object_get(ctx, "escalated_incidents");
   for (size_t i = 0; i < json_array_size(inc); i++) {
@@ -186,12 +228,12 @@ static char *cal_echo_l4(json_t *ctx, int salad) {
             json_number_value(json_object_get(j, "baseline_step_ms")),
             json_number_value(json_object_get(j, "step_ms_window_max")));
   }
-  sb_addf(&sec[4], "- %s\n", salad ? cal_salad_words : "None identified.");
+  sb_addf(&sec[4], "- %s\n", salad ? salad->words : "None identified.");
   sb_addf(&sec[5], "- Review the incidents above.\n");
-  for (int k = 0; salad && k < 8; k++)
-    sb_addf(&sec[5], "- %s.\n", cal_salad_actions[k]);
+  for (size_t k = 0; salad && k < json_array_size(salad->actions); k++)
+    sb_addf(&sec[5], "- %s.\n", json_string_value(json_array_get(salad->actions, k)));
   if (salad)
-    sb_addf(&sec[0], "- %s\n", cal_salad_words);
+    sb_addf(&sec[0], "- %s\n", salad->words);
   char *text[LLM_L4_NHEADINGS];
   int bad = 0;
   for (int k = 0; k < LLM_L4_NHEADINGS; k++)
@@ -204,7 +246,8 @@ static char *cal_echo_l4(json_t *ctx, int salad) {
 
 /* ---- the fixed answers ---------------------------------------------------- */
 
-static char *cal_fixed(cal_operator op, llm_layer layer) {
+/* The answers that read no context (salad: the kinds' words, see cal_salad). */
+static char *cal_fixed(cal_operator op, llm_layer layer, const cal_salad *salad) {
   static const char *const hedge_actions[] = {"Checkpoint", "Drain if it persists",
                                               "Open a vendor ticket", "Watch the SLA"};
   static const char *const denial_l4[LLM_L4_NHEADINGS] = {
@@ -220,8 +263,6 @@ static char *cal_fixed(cal_operator op, llm_layer layer) {
   static const char *const constant_l4[LLM_L4_NHEADINGS] = {
       "- See the dashboards.", "- See the dashboards.", "- See the dashboards.",
       "- See the dashboards.", "- See the dashboards.", "- See the dashboards."};
-  const char *salad_l4[LLM_L4_NHEADINGS] = {cal_salad_words, cal_salad_words, cal_salad_words,
-                                            cal_salad_words, cal_salad_words, cal_salad_words};
   const char *none = "No cross-tenant impact.";
   switch (op) {
   case CAL_CONSTANT:
@@ -249,16 +290,19 @@ static char *cal_fixed(cal_operator op, llm_layer layer) {
                                      "needed."),
                     "P4");
     return cal_l4("Shift handoff", denial_l4);
-  case CAL_SALAD:
+  case CAL_SALAD: {
     if (layer == LLM_L2)
-      return cal_l2("real_anomaly", "cluster", "mixed", 0.8, cal_salad_words);
+      return cal_l2("real_anomaly", "cluster", "mixed", 0.8, salad->words);
     if (layer == LLM_L3)
-      return cal_l3(cal_salad_words, "rack, node, GPU, job and cluster",
+      return cal_l3(salad->words, "rack, node, GPU, job and cluster",
                     json_pack("[s,s,s]", "moe-inference", "dense-inference", "training"),
                     "Cross-tenant: training and inference are affected differently (tail latency "
                     "for inference, step time and all-reduce jitter for training); SLA impact.",
-                    json_pack("[s]", cal_salad_words), cal_strings(cal_salad_actions, 8), "P1");
+                    json_pack("[s]", salad->words), json_copy(salad->actions), "P1");
+    const char *salad_l4[LLM_L4_NHEADINGS] = {salad->words, salad->words, salad->words,
+                                              salad->words, salad->words, salad->words};
     return cal_l4("Shift handoff", salad_l4);
+  }
   case CAL_HEDGE:
     if (layer == LLM_L2)
       return cal_l2("transient", "node", "unknown", 0.5, "Possibly real, possibly noise; undetermined.");
@@ -272,7 +316,8 @@ static char *cal_fixed(cal_operator op, llm_layer layer) {
   }
 }
 
-int cal_answer(cal_operator op, const llm_call *calls, int n, int i, char **answer) {
+int cal_answer(cal_operator op, const chk_set *kn, const llm_call *calls, int n, int i,
+               char **answer) {
   *answer = NULL;
   if (op >= CAL_COUNT || i < 0 || i >= n)
     return FS_EINVAL;
@@ -283,21 +328,26 @@ int cal_answer(cal_operator op, const llm_call *calls, int n, int i, char **answ
         return rules_answer(c->layer, calls[k].context, answer);
     return FS_EINVAL;
   }
+  cal_salad salad = {0};
+  int with_salad = op == CAL_SALAD || op == CAL_ECHO_SALAD;
+  if (with_salad && cal_salad_make(kn, &salad) != 0)
+    return FS_ENOMEM;
+  const cal_salad *sp = with_salad ? &salad : NULL;
+  json_t *ctx = NULL;
+  int rc = 0;
   if (op != CAL_ECHO && op != CAL_ECHO_SALAD) {
-    *answer = cal_fixed(op, c->layer);
-    return *answer ? 0 : FS_ENOMEM;
+    *answer = cal_fixed(op, c->layer, sp);
+  } else if (!json_is_object(ctx = json_loads(c->context, 0, NULL))) {
+    rc = FS_EINVAL;
+  } else {
+    *answer = c->layer == LLM_L2   ? cal_echo_l2(ctx, sp)
+              : c->layer == LLM_L3 ? cal_echo_l3(ctx, sp)
+                                   : cal_echo_l4(ctx, sp);
   }
-  json_t *ctx = json_loads(c->context, 0, NULL);
-  if (!json_is_object(ctx)) {
-    json_decref(ctx);
-    return FS_EINVAL;
-  }
-  int salad = op == CAL_ECHO_SALAD;
-  *answer = c->layer == LLM_L2   ? cal_echo_l2(ctx, salad)
-            : c->layer == LLM_L3 ? cal_echo_l3(ctx, salad)
-                                 : cal_echo_l4(ctx, salad);
   json_decref(ctx);
-  return *answer ? 0 : FS_ENOMEM;
+  if (with_salad)
+    cal_salad_free(&salad);
+  return rc ? rc : *answer ? 0 : FS_ENOMEM;
 }
 
 /* ---- transcripts ------------------------------------------------------------ */
@@ -332,7 +382,8 @@ int cal_write_transcript(const char *path, const char *name, const runid *run,
   return sf_replace_finish(&r, rc); /* write errors: reported by the commit */
 }
 
-int cal_write_transcripts(const char *dir, const runid *run, const llm_call *calls, int n) {
+int cal_write_transcripts(const char *dir, const runid *run, const chk_set *kn,
+                          const llm_call *calls, int n) {
   char path[4200];
   snprintf(path, sizeof path, "%s/calibration", dir);
   if (sf_mkdir(path, "calibration directory", 0) != 0)
@@ -343,7 +394,7 @@ int cal_write_transcripts(const char *dir, const runid *run, const llm_call *cal
   int rc = 0;
   for (int op = 0; op < CAL_COUNT && rc == 0; op++) {
     for (int i = 0; i < n && rc == 0; i++)
-      rc = cal_answer((cal_operator)op, calls, n, i, &answers[i]);
+      rc = cal_answer((cal_operator)op, kn, calls, n, i, &answers[i]);
     snprintf(path, sizeof path, "%s/calibration/%s.jsonl", dir, cal_names[op]);
     if (rc == 0)
       rc = cal_write_transcript(path, cal_names[op], run, calls, n, answers);

@@ -184,7 +184,7 @@ static int calrep_replace(const char *path, const calrep_row *rows, int n, int m
 int calrep_write(const char *dir, const runid *run, const scr_truth *truth, const llm_call *calls,
                  int ncalls, const scr_backend *rules, int *all_met) {
   calrep_row rows[CAL_COUNT + 2];
-  int n = 0, rc = cal_write_transcripts(dir, run, calls, ncalls);
+  int n = 0, rc = cal_write_transcripts(dir, run, truth->checklists, calls, ncalls);
   if (rc == 0)
     rc = calrep_oracle(dir, run, truth, calls, ncalls);
   memset(rows, 0, sizeof rows);

@@ -31,15 +31,19 @@ unsigned sct_foreign_families(const chk_set *kn, int k, const char *text) {
   return bits;
 }
 
-/* 1 when text names two fault families that are not compatible. */
+/* 1 when text names two fault families that are not compatible: neither
+ * kind lists the other (one declaration makes the pair coherent, so a
+ * rationale naming a fault and its consequence reads the same both ways). */
 static int sct_incoherent(const chk_set *kn, const char *text) {
   unsigned named = 0;
   for (int k = 0; k < SK_COUNT; k++)
     if (sct_names_family(kn, k, text))
       named |= 1u << k;
   for (int k = 0; k < SK_COUNT; k++)
-    if ((named >> k) & 1u && (named & ~(1u << k) & ~chk_kind(kn, k)->compatible))
-      return 1;
+    for (int o = k + 1; (named >> k) & 1u && o < SK_COUNT; o++)
+      if ((named >> o) & 1u && !((chk_kind(kn, k)->compatible >> o) & 1u) &&
+          !((chk_kind(kn, o)->compatible >> k) & 1u))
+        return 1;
   return 0;
 }
 
@@ -298,6 +302,46 @@ const scn_def *sct_list_scenario(const sct_ctx *x, int list, tmap_state *state) 
   return c->scenario >= 0 ? &c->truth->scenarios->s[c->scenario] : NULL;
 }
 
+/* 1 when node is the event's place (its node, or a node of its job or rack
+ * for a job or rack event) or a root-cause node of s (or hosts a faulty GPU
+ * of s). */
+static int sct_node_here(const sct_ctx *x, const scn_def *s, int node) {
+  const tmap_event *ev = &x->c->event;
+  const fleet *f = x->f;
+  if (node < 0 || node >= f->nodes)
+    return 0;
+  return node == ev->node ||
+         (ev->scope == EV_SCOPE_JOB && ev->job >= 0 && f->node_job[node] == ev->job) ||
+         (ev->scope == EV_SCOPE_RACK && ev->rack >= 0 && f->node_rack[node] == ev->rack) ||
+         (s && (sct_is_root(s, node) || sct_node_has_gpu(s, node)));
+}
+
+/* 1 when an L2 rationale is about another place: it names nodes, GPUs,
+ * racks or jobs, and fewer than half of them are the event's (its node, rack,
+ * job) or the fault's (root-cause nodes, their racks and jobs). An answer
+ * pasted from another event names that event's place; a right answer names
+ * this one, or none. */
+static int sct_elsewhere(const sct_ctx *x, const scn_def *s, const char *rationale) {
+  atx_entities e;
+  const char *vals[1] = {rationale};
+  if (!rationale)
+    return 0;
+  sct_entities(x, vals, 1, &e);
+  const tmap_event *ev = &x->c->event;
+  const fleet *f = x->f;
+  int on = ev->node >= 0 && ev->node < f->nodes; /* the event's rack and job */
+  int ev_rack = ev->rack >= 0 ? ev->rack : on ? f->node_rack[ev->node] : -1;
+  int ev_job = ev->job >= 0 ? ev->job : on ? f->node_job[ev->node] : -1;
+  int named = e.nnode + e.nrack + e.njob, here = 0;
+  for (int i = 0; i < e.nnode; i++) /* the node of node-N/gpuK is among them */
+    here += sct_node_here(x, s, e.node[i]);
+  for (int i = 0; i < e.nrack; i++)
+    here += e.rack[i] == ev_rack || (s && sct_is_root_rack(s, f, e.rack[i]));
+  for (int i = 0; i < e.njob; i++)
+    here += e.job[i] == ev_job || (s && sct_is_root_job(s, f, e.job[i]));
+  return named > 0 && 2 * here < named;
+}
+
 /* An L2 item. */
 static int sct_l2_item(const sct_ctx *x, const chk_item *it, const scn_def *s) {
   const char *v = json_string_value(json_object_get(x->answer, chk_l2_fields[it->field]));
@@ -335,10 +379,12 @@ static int sct_l2_item(const sct_ctx *x, const chk_item *it, const scn_def *s) {
   }
   case CHK_FAMILY:
     return s && sct_names_family(x->kn, (int)s->kind, v) &&
-           !sct_foreign_families(x->kn, (int)s->kind, v);
-  default: /* a rationale naming incompatible fault families earns nothing */
+           !sct_foreign_families(x->kn, (int)s->kind, v) &&
+           !(it->field == CHK_RATIONALE_FIELD && sct_elsewhere(x, s, v));
+  default: /* a rationale naming incompatible families or another place earns nothing */
     return atx_any_positive(it->re, it->nre, v, NULL) &&
-           !(it->field == CHK_RATIONALE_FIELD && sct_incoherent(x->kn, v));
+           !(it->field == CHK_RATIONALE_FIELD &&
+             (sct_incoherent(x->kn, v) || sct_elsewhere(x, s, v)));
   }
 }
 
@@ -371,10 +417,14 @@ static int sct_l3_item(const sct_ctx *x, const chk_item *it, const scn_def *s) {
     unsigned truth = sct_truth_tenants(s, x->f), got = sct_answer_tenants(x->answer);
     return (truth & (truth - 1)) ? (got & ~truth) == 0 && (got & (got - 1)) != 0 : got == truth;
   }
-  case CHK_NO_FAMILY:
-    for (int i = 0; i < nv; i++)
-      if (sct_foreign_families(x->kn, -1, vals[i]))
+  case CHK_NO_FAMILY: /* a metric's name is the signal, not a fault claimed */
+    for (int i = 0; i < nv; i++) {
+      char *plain = atx_blank_metric_names(vals[i]);
+      unsigned named = plain ? sct_foreign_families(x->kn, -1, plain) : 1u;
+      free(plain);
+      if (named)
         return 0;
+    }
     return 1;
   case CHK_ABSENT:
     return !sct_any_value(it->re, it->nre, vals, nv);

@@ -13,7 +13,9 @@
  *    no family of another kind but the compatible ones. An answer naming
  *    several incompatible families, another family, or none, earns nothing.
  * L2 and L3 answers that do not validate against their schema score 0; an
- * L2 rationale that names two incompatible fault families earns no item.
+ * L2 rationale that names two incompatible fault families (neither lists the
+ * other as compatible), or names places of which fewer than half are the
+ * event's or the fault's (an answer about another event), earns no item.
  *
  * Checks (truth for the call in sct_call):
  *   scope           L2 scope is one of the kind's l2_scopes (the fault's
@@ -38,7 +40,8 @@
  *   cross_tenant    when those span tenants: tenant_types names two or more
  *                   of them and no other (a sample of a fault that spans
  *                   tenants shows its cross-tenant scope); else as tenants
- *   no_family       names no fault family at all
+ *   no_family       names no fault family at all (metric names, the
+ *                   signals that fired, do not count: atx_blank_metric_names)
  *   absent          none of the patterns is mentioned positively
  *   incident        L4: a line names the kind's family, and no incompatible
  *                   family, under "Active incidents" when the fault is still
