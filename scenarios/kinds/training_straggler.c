@@ -2,7 +2,6 @@
  * transfers (CRC errors, made worse by a warmer baseboard). The injector
  * sets the replays and the board temperature rise on that node; the
  * telemetry model makes the whole job wait for it at every all-reduce. */
-#include <string.h>
 
 #include "scenarios/kinds/kind.h"
 #include "src/core/diag.h"
@@ -36,30 +35,14 @@ static const char *ts_missing(const fleet *f) {
 
 static int ts_resolve(scn_def *s, const fleet *f, const char *source, uint64_t key, scn_list *nodes,
                       scn_list *gpus) {
-  if (s->job < 0) {
-    s->job = (int)(rng_bits(key, 7) % (uint64_t)f->njobs);
-    for (int j = 0; j < f->njobs; j++)
-      if (strcmp(f->cfg->jobs[j].id, "train-001") == 0)
-        s->job = j;
-  }
-  int size = f->job_offset[s->job + 1] - f->job_offset[s->job];
-  int jn = (int)s->param[TS_JOB_NODE];
-  if (jn >= size) {
-    diag_addf("%s: scenario '%s': key 'job_node': %d is out of range for %s, which has %d nodes",
-              source, s->id, jn, f->cfg->jobs[s->job].id, size);
+  const int node = scn_pick_job_node(s, f, source, key, TS_JOB_NODE);
+  if (node < 0)
     return FS_ESCENARIO;
-  }
-  if (jn < 0) {
-    jn = (int)(rng_bits(key, 8) % (uint64_t)size);
-    s->param[TS_JOB_NODE] = jn;
-  }
-  s->job_node = jn;
   if (s->param[TS_REPLAYS_MAX] < s->param[TS_REPLAYS_MIN]) {
     diag_addf("%s: scenario '%s': key 'replays_max': %g is below replays_min %g", source, s->id,
               s->param[TS_REPLAYS_MAX], s->param[TS_REPLAYS_MIN]);
     return FS_ESCENARIO;
   }
-  int node = f->job_nodes[f->job_offset[s->job] + jn];
   int rc = scn_list_add(nodes, node);
   for (int g = 0; g < FLEET_GPUS && rc == 0; g++)
     rc = scn_list_add(gpus, node * FLEET_GPUS + g);
