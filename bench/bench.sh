@@ -224,8 +224,9 @@ if has compression; then
       'BEGIN { printf "| %s | %.2f | %.2f x | %.1f | %.2f | %s | %s |\n", c, b / 1e9, n / b, w, w / d, all, l }'
   done
   echo
-  # the targets, for the default compression (fleetsim help names it)
-  def=$("$FLEETSIM" help | awk '$1 == "archive_compression" && $3 == "default" { print $4; exit }')
+  # the targets, for the default compression (fleetsim help names it; awk
+  # reads all of it, so that help does not die of SIGPIPE under pipefail)
+  def=$("$FLEETSIM" help | awk '$1 == "archive_compression" && $3 == "default" { print $4 }')
   if [ -n "$def" ] && [ -n "${CWALL[$def]:-}" ]; then
     w=$(tr ' ' '\n' <<<"${CWALL[$def]}" | grep . | median)
     awk -v c="$def" -v b="${CBYTES[$def]}" -v n="${CBYTES[none]}" -v w="$w" -v d="$dd_s" \

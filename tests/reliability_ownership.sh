@@ -156,7 +156,8 @@ d="$SCRATCH/userckpt"
 mkdir -p "$d/checkpoint"
 echo mine >"$d/checkpoint/mine.txt"
 echo mine >"$d/checkpoint/w1-notes.bin"
-run_np 2 "${SMALL[@]}" --out "$d" >/dev/null || fail "a run next to user files in checkpoint/ failed"
+run_np 2 "${SMALL[@]}" --set restart_every_windows=1 --out "$d" >/dev/null \
+  || fail "a run next to user files in checkpoint/ failed"
 [ "$(cat "$d/checkpoint/mine.txt")$(cat "$d/checkpoint/w1-notes.bin")" = minemine ] \
   || fail "the run deleted the user's files in $d/checkpoint"
 echo "ok: the user's files in DIR/checkpoint survive a run"

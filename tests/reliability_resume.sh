@@ -101,8 +101,12 @@ run_np 2 "${RUN_ARGS[@]}" --set restart_every_windows=5 --out "$d" --resume >"$d
   || fail "sparse: resume failed: $(tail -n5 "$d.resume.log")"
 same_run "$SCRATCH/ref" "$d"
 out=$(run_np 1 "${RUN_ARGS[@]}" --set restart_every_windows=0 --out "$SCRATCH/none")
-grep -q "0 checkpoints" <<<"$out" || fail "restart_every_windows=0 still checkpoints: $out"
-echo "ok: checkpoints every 5 windows (killed after $k), resumed: identical; 0 writes none"
+grep -qE "(^|[^0-9])0 checkpoints" <<<"$out" || fail "restart_every_windows=0 still checkpoints: $out"
+# the default cadence: every 6 windows (36 windows: 6 checkpoints)
+out=$(run_np 2 run --quiet --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json" \
+  --set window_scrapes=20 --out "$SCRATCH/default6")
+grep -qE "(^|[^0-9])6 checkpoints" <<<"$out" || fail "default restart_every_windows is not 6: $out"
+echo "ok: checkpoints every 5 windows (killed after $k), resumed: identical; 0 writes none; default 6"
 
 # a completed run: --resume says so and exits 0
 out=$(run_np 1 "${RUN_ARGS[@]}" --out "$SCRATCH/ref" --resume 2>&1) || fail "resume of a complete run: $out"

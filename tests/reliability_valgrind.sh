@@ -33,7 +33,10 @@ memcheck() {
   echo "ok: $name: $(grep -o 'ERROR SUMMARY.*' "$SCRATCH/$name.vg"); $(grep -o 'definitely lost: .*' "$SCRATCH/$name.vg" || echo 'no leaks')"
 }
 dir="$SCRATCH/run"
-memcheck run run --quiet --config "$DATA/small.json" --scenarios "$scn" --set hours=1 --out "$dir"
+# a checkpoint after every window (the default is every 6): the checkpoint
+# writes are memchecked too
+memcheck run run --quiet --config "$DATA/small.json" --scenarios "$scn" --set hours=1 \
+  --set restart_every_windows=1 --out "$dir"
 [ -s "$dir/results/summary.json" ] && [ -s "$dir/llm/rules.jsonl" ] || fail "the run did not finish: $(ls -R "$dir")"
 memcheck score score --quiet --run "$dir"
 memcheck validate validate --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json"

@@ -2,9 +2,10 @@
 # run in the background, wait for its checkpoint of window K, kill -9 its
 # ranks, and compare a run directory with a reference one.
 
-# Small fleet, 36 windows of 20 scrapes (5 min) each: many checkpoints.
+# Small fleet, 36 windows of 20 scrapes (5 min) each, a checkpoint after
+# every window (the default is every 6): many checkpoints to kill between.
 RUN_ARGS=(run --quiet --config "$DATA/small.json" --scenarios "$DATA/small_scenarios.json"
-  --set window_scrapes=20)
+  --set window_scrapes=20 --set restart_every_windows=1)
 
 # start_run NP DIR [ARGS...]: fleetsim run in the background; RUN_PID is mpirun's pid.
 start_run() {

@@ -66,8 +66,12 @@ static const cfg_entry cfg_table[] = {
     {"archive", CFG_T_INT, 0, 1, 1, CFG_FIELD(archive),
      "1: write DIR/fleet.h5; 0: simulate, detect and escalate without it (benchmarks, sizing)",
      NULL},
-    {"restart_every_windows", CFG_T_INT, 0, 1000000, 1, CFG_FIELD(restart_every_windows),
-     "archive windows between restart checkpoints for --resume (DIR/checkpoint/); 0: none", NULL},
+    {"restart_every_windows", CFG_T_INT, 0, 1000000, 6, CFG_FIELD(restart_every_windows),
+     "archive windows between restart checkpoints for --resume (DIR/checkpoint/); 0: none. "
+     "The cadence is simulated time: 6 windows of 240 scrapes = 6 simulated hours, a few "
+     "seconds of wall on the default fleet, all a crash loses; each checkpoint forces the "
+     "archive to disk (H5Fflush), so one every window slows the run",
+     NULL},
     {"archive_compression", CFG_T_CHOICE, 0, 2, CFG_COMPRESSION_LZ4,
      CFG_FIELD(archive_compression),
      "filters of the archive's telemetry: lz4 (byte shuffle + LZ4, about 2.5 x smaller than "
