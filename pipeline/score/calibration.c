@@ -335,9 +335,11 @@ int cal_answer(cal_operator op, const chk_set *kn, const llm_call *calls, int n,
   const cal_salad *sp = with_salad ? &salad : NULL;
   json_t *ctx = NULL;
   int rc = 0;
+  if (op == CAL_ECHO || op == CAL_ECHO_SALAD)
+    ctx = json_loads(c->context, 0, NULL); /* not inside json_is_object: a macro */
   if (op != CAL_ECHO && op != CAL_ECHO_SALAD) {
     *answer = cal_fixed(op, c->layer, sp);
-  } else if (!json_is_object(ctx = json_loads(c->context, 0, NULL))) {
+  } else if (!json_is_object(ctx)) {
     rc = FS_EINVAL;
   } else {
     *answer = c->layer == LLM_L2   ? cal_echo_l2(ctx, sp)
