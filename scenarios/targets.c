@@ -89,13 +89,11 @@ double scn_random_between(uint64_t key, uint64_t ctr, double lo, double hi) {
   return lo + (hi - lo) * rng_uniform(rng_bits(key, ctr));
 }
 
-int scn_pick_job_node(scn_def *s, const fleet *f, const char *source, uint64_t key, int job_node) {
-  if (s->job < 0) {
-    s->job = (int)(rng_bits(key, 7) % (uint64_t)f->njobs);
-    for (int j = 0; j < f->njobs; j++)
-      if (strcmp(f->cfg->jobs[j].id, "train-001") == 0)
-        s->job = j;
-  }
+/* With s->job chosen: resolves magnitude job_node (-1: drawn with counter
+ * ctr of key) into s->job_node and returns the node; -1 (diag) when out of
+ * range for the job. */
+static int scn_job_node_of(scn_def *s, const fleet *f, const char *source, uint64_t key,
+                           int job_node, uint64_t ctr) {
   int size = f->job_offset[s->job + 1] - f->job_offset[s->job];
   int jn = (int)s->param[job_node];
   if (jn >= size) {
@@ -104,11 +102,28 @@ int scn_pick_job_node(scn_def *s, const fleet *f, const char *source, uint64_t k
     return -1;
   }
   if (jn < 0) {
-    jn = (int)(rng_bits(key, 8) % (uint64_t)size);
+    jn = (int)(rng_bits(key, ctr) % (uint64_t)size);
     s->param[job_node] = jn;
   }
   s->job_node = jn;
   return f->job_nodes[f->job_offset[s->job] + jn];
+}
+
+int scn_pick_job_node(scn_def *s, const fleet *f, const char *source, uint64_t key, int job_node) {
+  if (s->job < 0) {
+    s->job = (int)(rng_bits(key, 7) % (uint64_t)f->njobs);
+    for (int j = 0; j < f->njobs; j++)
+      if (strcmp(f->cfg->jobs[j].id, "train-001") == 0)
+        s->job = j;
+  }
+  return scn_job_node_of(s, f, source, key, job_node, 8);
+}
+
+int scn_pick_seeded_job_node(scn_def *s, const fleet *f, const char *source, uint64_t key,
+                             int job_node, uint64_t ctr) {
+  if (s->job < 0)
+    s->job = (int)(rng_bits(key, ctr) % (uint64_t)f->njobs);
+  return scn_job_node_of(s, f, source, key, job_node, ctr + 1);
 }
 
 int scn_pick_gpu(scn_def *s, uint64_t key, int gpu) {

@@ -38,23 +38,11 @@ static const char *ei_missing(const fleet *f) {
 
 static int ei_resolve(scn_def *s, const fleet *f, const char *source, uint64_t key, scn_list *nodes,
                       scn_list *gpus) {
-  if (s->job < 0)
-    s->job = (int)(rng_bits(key, 33) % (uint64_t)f->njobs);
-  int size = f->job_offset[s->job + 1] - f->job_offset[s->job];
-  int jn = (int)s->param[EI_JOB_NODE];
-  if (jn >= size) {
-    diag_addf("%s: scenario '%s': key 'job_node': %d is out of range for %s, which has %d nodes",
-              source, s->id, jn, f->cfg->jobs[s->job].id, size);
+  const int node = scn_pick_seeded_job_node(s, f, source, key, EI_JOB_NODE, 33);
+  if (node < 0)
     return FS_ESCENARIO;
-  }
-  if (jn < 0) {
-    jn = (int)(rng_bits(key, 34) % (uint64_t)size);
-    s->param[EI_JOB_NODE] = jn;
-  }
-  s->job_node = jn;
   if (s->gpu_mask == 0)
     s->gpu_mask = 0xff;
-  int node = f->job_nodes[f->job_offset[s->job] + jn];
   int rc = scn_list_add(nodes, node);
   for (int g = 0; g < FLEET_GPUS && rc == 0; g++)
     if ((s->gpu_mask >> g) & 1)

@@ -46,20 +46,9 @@ static const char *fs_missing(const fleet *f) {
 
 static int fs_resolve(scn_def *s, const fleet *f, const char *source, uint64_t key, scn_list *nodes,
                       scn_list *gpus) {
-  if (s->job < 0)
-    s->job = (int)(rng_bits(key, 30) % (uint64_t)f->njobs);
-  int size = f->job_offset[s->job + 1] - f->job_offset[s->job];
-  int jn = (int)s->param[FS_JOB_NODE];
-  if (jn >= size) {
-    diag_addf("%s: scenario '%s': key 'job_node': %d is out of range for %s, which has %d nodes",
-              source, s->id, jn, f->cfg->jobs[s->job].id, size);
+  const int node = scn_pick_seeded_job_node(s, f, source, key, FS_JOB_NODE, 30);
+  if (node < 0)
     return FS_ESCENARIO;
-  }
-  if (jn < 0) {
-    jn = (int)(rng_bits(key, 31) % (uint64_t)size);
-    s->param[FS_JOB_NODE] = jn;
-  }
-  s->job_node = jn;
   if (s->gpu_mask == 0)
     s->gpu_mask = (uint8_t)(1u << (rng_bits(key, 32) % FLEET_GPUS));
   if (__builtin_popcount(s->gpu_mask) != 1) {
@@ -67,7 +56,6 @@ static int fs_resolve(scn_def *s, const fleet *f, const char *source, uint64_t k
               source, s->id, __builtin_popcount(s->gpu_mask));
     return FS_ESCENARIO;
   }
-  int node = f->job_nodes[f->job_offset[s->job] + jn];
   int rc = scn_list_add(nodes, node);
   for (int g = 0; g < FLEET_GPUS && rc == 0; g++)
     if ((s->gpu_mask >> g) & 1)

@@ -155,6 +155,12 @@ int scn_random_node_target(json_t *o, uint64_t key, const fleet *f);
  * of range goes to diag and returns -1. The fleet must have a job. */
 int scn_pick_job_node(scn_def *s, const fleet *f, const char *source, uint64_t key, int job_node);
 
+/* As scn_pick_job_node, but the job when the file gives none is drawn with
+ * counter ctr of key (any job, train-001 not preferred), and the node with
+ * counter ctr + 1. */
+int scn_pick_seeded_job_node(scn_def *s, const fleet *f, const char *source, uint64_t key,
+                             int job_node, uint64_t ctr);
+
 /* GPU index s->param[gpu] of a kind (-1: 0..7 from counter 9 of key,
  * stored back). */
 int scn_pick_gpu(scn_def *s, uint64_t key, int gpu);
