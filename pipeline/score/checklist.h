@@ -24,6 +24,8 @@
  *   "about"             optional: what the file is, for its reader
  *   "oracle"            the calibration oracle's own wording of the fault
  *                       (chk_oracle below)
+ *   "remedy"            optional here (every built-in kind has one): the
+ *                       actions that mitigate it (pipeline/score/remedy.h)
  * An item is {"id", "text", "patterns": [regex, ...]} plus, in L2 lists,
  * "field": classification | scope | tenant_type | rationale, and optionally:
  *   "benchmark": false  strict-only (left out of the benchmark's regex score)

@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "src/model/events.h"
+#include "pipeline/score/remedy.h"
 #include "scenarios/scenario.h"
 #include "src/core/diag.h"
 #include "src/model/metrics.h"
 
 static const char *const kk_keys[] = {"family", "compatible", "signature_metrics", "entity",
-                                      "l2_scopes", "slow_burn", "about", "oracle", NULL};
+                                      "l2_scopes", "slow_burn", "about", "oracle", "remedy",
+                                      NULL};
 static const char *const kk_entities[] = {"rack", "node", "gpu", "hot_gpu", NULL};
 
 int kk_is_key(const char *key) {
@@ -181,6 +183,10 @@ int kk_parse(chk_kind_info *out, json_t *o, const char *source, const char *kind
     bad++;
   }
   out->slow_burn = json_is_true(slow);
+  rem_kind remedy; /* validated here; remedy.h reads the built-in ones */
+  json_t *rem = json_object_get(o, "remedy");
+  if (rem)
+    bad += rem_parse(&remedy, rem, where);
   if (ent && !json_is_null(ent)) {
     const char *e = json_string_value(ent);
     int found = 0;
