@@ -116,6 +116,8 @@ static void test_held_and_clear(const char *top) {
   put(d, "judgment/rules/S1+S3_L4_1.md", "x");
   put(d, "calibration/salad.jsonl", line);
   put(d, "results/calibration.json", "x");
+  put(d, "results/outcomes.json", "x");
+  put(d, "results/outcomes.md.tmp", "x");
   /* the user's: other names, a .jsonl without a run header */
   put(d, "notes.txt", "mine");
   put(d, "fleet.h5.tmp", "mine");
@@ -124,10 +126,10 @@ static void test_held_and_clear(const char *top) {
   put(d, "results/mine.csv", "mine");
   put(d, "judgment/rules/review.txt", "mine");
   put(d, "calibration/notes.txt", "mine");
-  CHECK_EQ(rundir_held(d, list, sizeof list), 14);
+  CHECK_EQ(rundir_held(d, list, sizeof list), 16);
   CHECK(strstr(list, "fleet.h5") && strstr(list, "llm/rules.jsonl"));
   put(d, "llm/mine.jsonl", "{\"a\": 1}\n"); /* in the way: --force must not take it */
-  CHECK_EQ(rundir_held(d, list, sizeof list), 15);
+  CHECK_EQ(rundir_held(d, list, sizeof list), 17);
   diag_clear();
   CHECK_EQ(rundir_clear(d), FS_EIO);
   CHECK(strstr(diag_first(), "llm/mine.jsonl is a file without a fleetsim run header") != NULL);
@@ -145,6 +147,7 @@ static void test_held_and_clear(const char *top) {
     CHECK(exists(d, kept[i]));
   CHECK(!exists(d, "llm")); /* emptied: removed; the ones with the user's files stay */
   CHECK(!exists(d, "calibration/salad.jsonl") && !exists(d, "results/calibration.json"));
+  CHECK(!exists(d, "results/outcomes.json") && !exists(d, "results/outcomes.md.tmp"));
   CHECK(!exists(d, "fleet.h5.partial.tmp"));
   CHECK(exists(d, "checkpoint") && exists(d, "judgment/rules"));
 

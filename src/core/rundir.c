@@ -119,7 +119,8 @@ static int rundir_is_results_name(const char *n) {
   return rundir_tail(n, "calls.jsonl") || rundir_tail(n, "summary.json") ||
          rundir_tail(n, "kinds.json") || rundir_tail(n, "kinds.md") ||
          rundir_tail(n, "summary.md") || rundir_tail(n, "detection.json") ||
-         rundir_tail(n, "calibration.json") || rundir_tail(n, "calibration.md");
+         rundir_tail(n, "calibration.json") || rundir_tail(n, "calibration.md") ||
+         rundir_tail(n, "outcomes.json") || rundir_tail(n, "outcomes.md");
 }
 
 /* 1 when the regular file `name` in dirfd starts with a run header. */
