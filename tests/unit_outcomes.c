@@ -47,8 +47,8 @@ static void put(const char *policy, const char *text) {
 
 /* A record of policy/role with the job's steps, the dense tokens, and the
  * out-of-service and action lists as JSON array text. */
-static void put_record(const char *policy, const char *role, double pace, double steps,
-                       double lost, double dense, const char *out, const char *actions) {
+static void put_record(const char *policy, const char *role, double pace, double steps, double lost,
+                       double dense, const char *out, const char *actions) {
   char text[4096];
   snprintf(text, sizeof text,
            "{\"policy\": \"%s\", \"role\": \"%s\", \"about\": \"%s twin\", \"hours\": 3, "
@@ -74,8 +74,8 @@ static const char ORACLE_ACTS[] =
 static void put_all(void) {
   put_record("fault-free", "fault-free", 0, 7200, 0, 2000, "[]", "[]");
   put_record("no-action", "no-action", 0, 6000, 0, 1500, "[]", "[]");
-  put_record("oracle", "oracle", 0, 7000, 100, 1900, "[{\"node\": \"node-0005\", \"gpu_s\": 28800}]",
-             ORACLE_ACTS);
+  put_record("oracle", "oracle", 0, 7000, 100, 1900,
+             "[{\"node\": \"node-0005\", \"gpu_s\": 28800}]", ORACLE_ACTS);
   /* rules: a drain of node-0005 before S1 (not counted) and 600 s after;
    * cap_context_length on moe-inference does not cover S2; node-0000 is
    * out for 2 GPU-h and no scenario impacts it */

@@ -5,7 +5,8 @@
  * the checklists document; the oracle's actions for the default scenarios
  * on the default fleet (what, on which entities, in order, each one an
  * action act_parse reads back and one that mitigates its scenario); and
- * rem_mitigates' true and false cases. No MPI. */
+ * rem_mitigates' true and false cases; and every kind once, drawn at
+ * random, whose oracle actions all read back and mitigate. No MPI. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,7 +166,7 @@ static void test_default(void) {
       CHECK(a[0].kind == ACT_POWER_CAP_RACK && a[0].rack == 3 && a[1].rack == 4);
       CHECK(a[2].kind == ACT_RAISE_COOLING && a[2].rack == 3 && a[3].rack == 4);
       CHECK_EQ(mitigates(f, s, "power_cap_rack", "rack-05"), 0);
-      CHECK_EQ(mitigates(f, s, "migrate_tenant", "rack-04"), 1); /* also */
+      CHECK_EQ(mitigates(f, s, "migrate_tenant", "rack-04"), 1);    /* also */
       CHECK_EQ(mitigates(f, s, "rebalance_experts", "rack-03"), 0); /* not listed */
       snprintf(name, sizeof name, "node-%04d", s->nodes[0]);
       CHECK_EQ(mitigates(f, s, "drain_node", name), 1);
@@ -220,8 +221,7 @@ static void test_default(void) {
       int node = f->job_nodes[f->job_offset[s->job] + 7];
       CHECK_EQ(strcmp(cfg.jobs[s->job].id, "train-001"), 0);
       CHECK(a[0].kind == ACT_CHECKPOINT_JOB && a[0].job == s->job);
-      CHECK(a[1].kind == ACT_RESTART_JOB_WITHOUT_NODE && a[1].node == node &&
-            a[1].job == s->job);
+      CHECK(a[1].kind == ACT_RESTART_JOB_WITHOUT_NODE && a[1].node == node && a[1].job == s->job);
       snprintf(name, sizeof name, "node-%04d", node);
       CHECK_EQ(mitigates(f, s, "drain_node", name), 1);
       snprintf(name, sizeof name, "node-%04d", f->job_nodes[f->job_offset[s->job] + 6]);
@@ -238,8 +238,41 @@ static void test_default(void) {
   fleet_destroy(&f);
 }
 
+/* Every kind once (scn_random on the default fleet): each oracle action
+ * reads back and mitigates its scenario; a kind with oracle steps gets at
+ * least one action. */
+static void test_every_kind(void) {
+  fs_config cfg;
+  cfg_defaults(&cfg);
+  CHECK_EQ(cfg_validate(&cfg), 0);
+  fleet *f = NULL;
+  CHECK_EQ(fleet_init(&f, &cfg), 0);
+  char *text = NULL;
+  CHECK_EQ(scn_random(&text, SK_COUNT, 11, f, NULL, 0), 0);
+  scn_set *set = NULL;
+  if (scn_parse(&set, text, "random.json", f) != 0)
+    CHECK_FAIL("random scenarios: %s", diag_first());
+  unsigned seen = 0;
+  for (int i = 0; i < set->n; i++) {
+    const scn_def *s = &set->s[i];
+    act_action *a = NULL;
+    int n = -1;
+    CHECK_EQ(rem_oracle_actions(s, f, &a, &n), 0);
+    check_valid(f, s, a, n);
+    if (rem_of_kind(s->kind)->noracle > 0 && n == 0)
+      CHECK_FAIL("%s (%s): the oracle has steps but no action", s->id, scn_kind_name(s->kind));
+    seen |= 1u << s->kind;
+    free(a);
+  }
+  CHECK_EQ(seen, (1u << SK_COUNT) - 1);
+  scn_destroy(&set);
+  free(text);
+  fleet_destroy(&f);
+}
+
 int main(void) {
   test_parse();
+  test_every_kind();
   test_checklists();
   test_default();
   printf("unit_remedy: %ld checks passed\n", check_count);

@@ -19,7 +19,9 @@
 /* ---- figures -------------------------------------------------------------- */
 
 /* Steps job j kept: done less rolled back. */
-static double oc_kept(const oc_record *r, int j) { return r->jobs[j].steps - r->jobs[j].steps_lost; }
+static double oc_kept(const oc_record *r, int j) {
+  return r->jobs[j].steps - r->jobs[j].steps_lost;
+}
 
 /* GPU-hours r lost against the fault-free record ff: training steps not
  * kept, priced at the fault-free job's step time and GPUs, plus each

@@ -16,14 +16,14 @@
 /* One policy's figures. NAN where a figure does not apply (n/a). */
 typedef struct {
   const oc_record *r;
-  double goodput_pct;                /* training steps kept / fault-free steps */
-  double tokens_pct[TENANT_COUNT];   /* inference tenants: tokens / fault-free tokens */
-  double gpu_h_lost;                 /* vs fault-free */
-  double collateral_gpu_h;           /* out of service on nodes no scenario impacts */
-  double action_gpu_h;               /* out of service + steps rolled back by actions */
-  double *ttm_s;                     /* [scenarios] s; -1 never; NAN no remedy / fault-free */
-  int mitigated, mitigable;          /* scenarios with a time to mitigation / with a remedy */
-  double oracle_share_pct;           /* share of the oracle's gain recovered */
+  double goodput_pct;              /* training steps kept / fault-free steps */
+  double tokens_pct[TENANT_COUNT]; /* inference tenants: tokens / fault-free tokens */
+  double gpu_h_lost;               /* vs fault-free */
+  double collateral_gpu_h;         /* out of service on nodes no scenario impacts */
+  double action_gpu_h;             /* out of service + steps rolled back by actions */
+  double *ttm_s;                   /* [scenarios] s; -1 never; NAN no remedy / fault-free */
+  int mitigated, mitigable;        /* scenarios with a time to mitigation / with a remedy */
+  double oracle_share_pct;         /* share of the oracle's gain recovered */
 } oc_metrics;
 
 /* Figures of records r[n] (r[0] fault-free, r[1] no-action; an oracle

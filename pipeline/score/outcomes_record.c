@@ -287,8 +287,8 @@ int oc_record_read(const char *path, const char *stem, const fleet *f, oc_record
   memset(out, 0, sizeof *out);
   struct stat st;
   if (stat(path, &st) != 0) {
-    diag_addf("%s: %s", path, errno == ENOENT ? "missing (no record of that twin)" :
-                                                strerror(errno));
+    diag_addf("%s: %s", path,
+              errno == ENOENT ? "missing (no record of that twin)" : strerror(errno));
     return errno == ENOENT ? FS_EINVAL : FS_EIO;
   }
   char *text = NULL;

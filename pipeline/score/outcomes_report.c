@@ -55,15 +55,18 @@ static void oc_md(FILE *o, const oc_metrics *m, int n, const scn_set *truth, con
   fprintf(o, "# Closed-loop outcomes\n\n");
   if (command)
     fprintf(o, "Made by `%s`.\n\n", command);
-  fprintf(o, "Every policy ran the same fleet, seed and scenarios for %g h, each in a twin of its "
-             "own; the fault-free twin ran without scenarios. Figures are against the fault-free "
-             "twin (docs/scoring.md, \"Outcome scoring\", defines each).",
+  fprintf(o,
+          "Every policy ran the same fleet, seed and scenarios for %g h, each in a twin of its "
+          "own; the fault-free twin ran without scenarios. Figures are against the fault-free "
+          "twin (docs/scoring.md, \"Outcome scoring\", defines each).",
           ff->hours);
   int nb = 0;
   for (int i = 0; i < n; i++)
     if (m[i].r->role == OC_BACKEND)
-      fprintf(o, "%s %s %g", nb++ ? "," : " Backend call latency, in simulated s per wall s of "
-                                          "call latency (0: not simulated):",
+      fprintf(o, "%s %s %g",
+              nb++ ? ","
+                   : " Backend call latency, in simulated s per wall s of "
+                     "call latency (0: not simulated):",
               m[i].r->policy, m[i].r->latency_pace);
   fprintf(o, "%s\n\n", nb ? "." : "");
   fprintf(o, "| policy | role | training goodput | moe-inference tokens | dense-inference tokens "
@@ -113,18 +116,18 @@ static json_t *oc_json_policy(const oc_metrics *x) {
       json_object_set_new(tokens, fleet_tenant_name(t), oc_num(x->tokens_pct[t]));
     json_object_set_new(sla, fleet_tenant_name(t), oc_num(r->sla_left[t]));
   }
-  return json_pack("{s:s, s:s, s:s, s:f, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:i, s:o, "
-                   "s:o, s:o}",
-                   "policy", r->policy, "role", oc_role_name(r->role), "about", r->about,
-                   "latency_pace", r->latency_pace, "training_goodput_percent",
-                   oc_num(x->goodput_pct), "tokens_percent", tokens, "sla_budget_left_percent",
-                   sla, "gpu_hours_lost", oc_num(x->gpu_h_lost), "collateral_gpu_hours",
-                   oc_num(x->collateral_gpu_h), "action_gpu_hours", oc_num(x->action_gpu_h),
-                   "actions", r->nacts, "decisions", r->decisions, "rejected", r->rejected, "scenarios_mitigated",
-                   x->mitigable > 0 ? json_integer(x->mitigated) : json_null(),
-                   "scenarios_with_remedy",
-                   x->mitigable > 0 ? json_integer(x->mitigable) : json_null(),
-                   "oracle_gain_recovered_percent", oc_num(x->oracle_share_pct));
+  return json_pack(
+      "{s:s, s:s, s:s, s:f, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:i, s:o, "
+      "s:o, s:o}",
+      "policy", r->policy, "role", oc_role_name(r->role), "about", r->about, "latency_pace",
+      r->latency_pace, "training_goodput_percent", oc_num(x->goodput_pct), "tokens_percent", tokens,
+      "sla_budget_left_percent", sla, "gpu_hours_lost", oc_num(x->gpu_h_lost),
+      "collateral_gpu_hours", oc_num(x->collateral_gpu_h), "action_gpu_hours",
+      oc_num(x->action_gpu_h), "actions", r->nacts, "decisions", r->decisions, "rejected",
+      r->rejected, "scenarios_mitigated",
+      x->mitigable > 0 ? json_integer(x->mitigated) : json_null(), "scenarios_with_remedy",
+      x->mitigable > 0 ? json_integer(x->mitigable) : json_null(), "oracle_gain_recovered_percent",
+      oc_num(x->oracle_share_pct));
 }
 
 static json_t *oc_json(const oc_metrics *m, int n, const scn_set *truth, const char *command) {
@@ -136,13 +139,13 @@ static json_t *oc_json(const oc_metrics *m, int n, const scn_set *truth, const c
     json_t *ttm = json_object();
     for (int i = 1; i < n; i++)
       json_object_set_new(ttm, m[i].r->policy,
-                          isnan(m[i].ttm_s[k])  ? json_null()
-                          : m[i].ttm_s[k] < 0 ? json_string("never")
-                                              : json_real(m[i].ttm_s[k]));
-    json_array_append_new(
-        scn, json_pack("{s:s, s:s, s:f, s:o}", "id", s->id, "kind", scn_kind_name(s->kind),
-                       "start_s", (double)s->t_start * m[0].r->scrape_interval_s,
-                       "time_to_mitigation_s", ttm));
+                          isnan(m[i].ttm_s[k]) ? json_null()
+                          : m[i].ttm_s[k] < 0  ? json_string("never")
+                                               : json_real(m[i].ttm_s[k]));
+    json_array_append_new(scn, json_pack("{s:s, s:s, s:f, s:o}", "id", s->id, "kind",
+                                         scn_kind_name(s->kind), "start_s",
+                                         (double)s->t_start * m[0].r->scrape_interval_s,
+                                         "time_to_mitigation_s", ttm));
   }
   return json_pack("{s:o, s:f, s:f, s:o, s:o}", "command",
                    command ? json_string(command) : json_null(), "hours", m[0].r->hours,

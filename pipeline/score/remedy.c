@@ -39,11 +39,10 @@ static void rem_allowed_names(act_kind k, char *buf, size_t len) {
 }
 
 /* One step {"action", "target"} of list `list`; 0 or 1 (problem in diag). */
-static int rem_step_parse(rem_step *out, json_t *v, const char *where, const char *list,
-                          size_t i) {
+static int rem_step_parse(rem_step *out, json_t *v, const char *where, const char *list, size_t i) {
   if (!json_is_object(v) || json_object_size(v) != 2) {
-    diag_addf("%s: remedy.%s[%zu] must be an object with exactly \"action\" and \"target\"",
-              where, list, i);
+    diag_addf("%s: remedy.%s[%zu] must be an object with exactly \"action\" and \"target\"", where,
+              list, i);
     return 1;
   }
   const char *a = json_string_value(json_object_get(v, "action"));
@@ -66,8 +65,8 @@ static int rem_step_parse(rem_step *out, json_t *v, const char *where, const cha
   if (tk < 0 || !(rem_allowed(k) & 1u << tk)) {
     char ok[64];
     rem_allowed_names(k, ok, sizeof ok);
-    diag_addf("%s: remedy.%s[%zu]: action '%s' cannot target '%s' (it targets: %s)", where, list,
-              i, a, t, ok);
+    diag_addf("%s: remedy.%s[%zu]: action '%s' cannot target '%s' (it targets: %s)", where, list, i,
+              a, t, ok);
     return 1;
   }
   *out = (rem_step){k, (rem_target)tk};
@@ -243,8 +242,7 @@ typedef struct {
 } rem_list_out;
 
 /* Appends action k with the given fields; 0 or FS_ENOMEM. */
-static int rem_push(rem_list_out *o, act_kind k, int node, int gpu, int rack, int job,
-                    int tenant) {
+static int rem_push(rem_list_out *o, act_kind k, int node, int gpu, int rack, int job, int tenant) {
   if (o->n == o->cap) {
     int cap = o->cap ? 2 * o->cap : 16;
     act_action *v = realloc(o->v, (size_t)cap * sizeof *v);
