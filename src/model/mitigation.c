@@ -241,7 +241,10 @@ static int mit_valid(const fleet *f, const act_action *a) {
   case ACT_TARGET_GPU: return node && a->gpu < FLEET_GPUS;
   case ACT_TARGET_JOB: return a->job >= 0 && a->job < f->njobs;
   case ACT_TARGET_RACK: return rack;
-  default: return a->node >= 0 ? node : (a->rack >= 0 ? rack : a->tenant >= 0 && a->tenant < TENANT_COUNT);
+  default: /* a scope: the node, else the rack, else the tenant */
+    if (a->node >= 0 || a->rack >= 0)
+      return a->node >= 0 ? node : rack;
+    return a->tenant >= 0 && a->tenant < TENANT_COUNT;
   }
 }
 
