@@ -160,6 +160,36 @@ static const cfg_entry cfg_table[] = {
      "maintenance drains per idle-pool node-day: 1-6 h out of the spare capacity", NULL},
     {"bg_noise_spread", CFG_T_DOUBLE, 0, 1, 0.15, CFG_FIELD(bg_noise_spread),
      "spread (sd of the log) of each node's own noise level", NULL},
+    /* operators' actions in a closed-loop run (src/model/mitigation.c) */
+    {"action_restart_min", CFG_T_DOUBLE, 0, 1440, 10, CFG_FIELD(act.restart_min),
+     "closed loop: minutes a training job restarted without a node (restart_job_without_node, "
+     "or a job node drained or sent to RMA) spends relaunching and reading its checkpoint back",
+     NULL},
+    {"action_rma_hours", CFG_T_DOUBLE, 0.01, 8760, 4, CFG_FIELD(act.rma_hours),
+     "closed loop: hours an rma_gpu node is out for repair before it returns with the GPU "
+     "replaced",
+     NULL},
+    {"action_power_cap_share", CFG_T_DOUBLE, 0.3, 1, 0.8, CFG_FIELD(act.power_cap_share),
+     "closed loop: power_cap_rack's GPU power limit as a share of the 700 W board TDP (a lower "
+     "limit already in force stays)",
+     NULL},
+    {"action_cooling_c", CFG_T_DOUBLE, 0, 15, 4, CFG_FIELD(act.cooling_c),
+     "closed loop: degrees C colder inlet air raise_cooling gives a rack (never more than this "
+     "below nominal)",
+     NULL},
+    {"action_kv_capacity_scale", CFG_T_DOUBLE, 1, 16, 2, CFG_FIELD(act.kv_capacity_scale),
+     "closed loop: raise_kv_capacity multiplies the KV-cache pool by this (the working set's "
+     "excess over the pool is divided by it)",
+     NULL},
+    {"action_kv_throughput_cost", CFG_T_DOUBLE, 0, 0.9, 0.1, CFG_FIELD(act.kv_throughput_cost),
+     "closed loop: share of a node's serving capacity raise_kv_capacity costs (fewer concurrent "
+     "sequences: the same traffic loads it 1 / (1 - cost) times more)",
+     NULL},
+    {"action_rebalance_factor", CFG_T_DOUBLE, 1, 1000, 10, CFG_FIELD(act.rebalance_factor),
+     "closed loop: rebalance_experts divides the MoE routing collapse by this", NULL},
+    {"action_rebalance_min", CFG_T_DOUBLE, 0, 1440, 2, CFG_FIELD(act.rebalance_min),
+     "closed loop: minutes rebalance_experts takes to re-place the experts before it acts",
+     NULL},
 };
 enum { CFG_NENTRIES = sizeof cfg_table / sizeof cfg_table[0] };
 

@@ -47,6 +47,19 @@ typedef struct {
   int l3_neighbours;       /* rack neighbours and sightings in an L3 context */
 } cfg_detect;
 
+/* What operators' actions do (src/model/mitigation.c, closed loop): the
+ * numbers behind each action's effect and cost (docs/closed-loop.md). */
+typedef struct {
+  double restart_min;        /* a job restarted without a node relaunches this long */
+  double rma_hours;          /* an RMA'd node is out for repair this long */
+  double power_cap_share;    /* power_cap_rack: GPU limit as a share of the board TDP */
+  double cooling_c;          /* raise_cooling: inlet air this much colder (and no colder) */
+  double kv_capacity_scale;  /* raise_kv_capacity: KV pool multiplier */
+  double kv_throughput_cost; /* raise_kv_capacity: share of serving capacity it costs */
+  double rebalance_factor;   /* rebalance_experts: routing collapse divided by it */
+  double rebalance_min;      /* rebalance_experts: minutes until the experts are re-placed */
+} cfg_actions;
+
 typedef struct {
   uint64_t seed;             /* keys every random stream */
   double hours;              /* simulated duration, hours */
@@ -74,6 +87,7 @@ typedef struct {
   double bg_gaps_per_day;      /* scrape gaps per node-day */
   double bg_drains_per_day;    /* maintenance drains per idle-pool node-day */
   double bg_noise_spread;      /* sd of log per-node noise scale */
+  cfg_actions act;             /* operators' actions (closed loop) */
   int njobs;
   cfg_job jobs[CFG_MAX_JOBS];
 } fs_config;

@@ -27,7 +27,9 @@ void mit_destroy(mit_state **m);
 
 /* Records action a, in effect from global scrape t on (t never decreases
  * from one call to the next). A no_op is recorded and changes nothing.
- * 0 or FS_ENOMEM. */
+ * 0, FS_ENOMEM, or FS_EINVAL (nothing recorded) when t is negative or
+ * earlier than the last action's, or a's kind or target fields are outside
+ * the fleet (act_parse's actions never are). */
 int mit_apply(mit_state *m, const act_action *a, int64_t t);
 
 /* Number of actions recorded. */

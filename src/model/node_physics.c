@@ -14,7 +14,8 @@
  * level, its status (a gap or a reboot) and, rarely, a GPU event (an XID,
  * a reset) with its counters and missing samples. Which node metrics a node
  * does not report is the catalogue's (metrics.h); telemetry_stage.c writes
- * their NaN. Hot path: no allocation, no I/O, no indirect call. */
+ * their NaN. Operators' actions come in as drivers too: a drained node runs
+ * as an idle-pool node, a load multiplier, a larger KV pool. Hot path: no allocation, no I/O, no indirect call. */
 #include "src/model/telemetry_model.h"
 
 #include <string.h>
@@ -524,7 +525,11 @@ int tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const tel
   const float dt = m->dt;
   const int n = m->node0 + (int)i;
   const float ns = m->noise_scale[i];
-  tel_node_ctx nc = {.tenant = f->node_tenant[n], .job = f->node_job[n], .nscale = ns,
+  /* a node out of service (an operator's action) runs as an idle-pool node:
+   * no workload, idle GPUs; its GPU faults that need no load still show */
+  const int drained = d->drained != 0;
+  tel_node_ctx nc = {.tenant = drained ? TENANT_TRAINING : f->node_tenant[n],
+                     .job = drained ? -1 : f->node_job[n], .nscale = ns,
                      .status = bg_node_status(&m->bg, n, sc->t)};
   if (nc.status == BG_NODE_REBOOT) /* the node's counters restart with it */
     for (int k = 0; k < NM_COUNT; k++)
@@ -544,6 +549,8 @@ int tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const tel
   float hang_s = 0.0f, flap_s = d->nic_down_share * dt;
   if (inference) {
     float load = sc->load * (1.0f + 0.05f * z_load);
+    if (d->load_scale > 0) /* its tenant's traffic over fewer nodes, or less capacity */
+      load *= d->load_scale;
     load += tel_clampf(d->load_burst, 0.0f, 1.0f) * (1.0f - load); /* a traffic burst */
     nc.load = tel_clampf(load, 0.05f, 1.0f);
     nc.util_base = 100.0f * (0.15f + 0.75f * nc.load);
@@ -568,9 +575,13 @@ int tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const tel
       nc.share[g] = 1.0f / FLEET_GPUS;
     nc.moe_thr = 1.0f;
   }
-  /* KV cache: a fixed pool against a working set that grows with context */
+  /* KV cache: a fixed pool against a working set that grows with context;
+   * a larger pool (kv_capacity_scale) divides the working set's excess */
   float ctx = d->context_scale > 0 ? d->context_scale : 1.0f;
-  float kv_hit = 0.94f / (1.0f + 0.363f * (ctx - 1.0f));
+  float kv_excess = ctx - 1.0f;
+  if (kv_excess > 0 && d->kv_capacity_scale > 0)
+    kv_excess /= d->kv_capacity_scale;
+  float kv_hit = 0.94f / (1.0f + 0.363f * kv_excess);
   float cong = tel_clampf(d->fabric_congestion, 0.0f, 1.0f);
 
   /* ---- GPUs ---- */
@@ -674,8 +685,8 @@ int tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const tel
     st->step_own_ms[o] = -1.0f;
     return nc.status;
   }
-  if (!in_job) {
-    st->step_own_ms[o] = 0.0f;
+  if (!in_job) { /* a drained job node is left out of its job's step */
+    st->step_own_ms[o] = drained && f->node_job[n] >= 0 ? -1.0f : 0.0f;
     return nc.status;
   }
   const cfg_job *job = &m->cfg->jobs[nc.job];

@@ -2,7 +2,8 @@
  * creation from the fleet and the seed (static offsets, noise keys, which
  * node metrics each node reports, which counters it accumulates), the
  * window buffers, the drivers' neutral values, the job checkpoint schedule
- * and the per-node state records of restart checkpoints. The per-scrape
+ * (and the last checkpoint before a time, for a restart's rollback) and the
+ * per-node state records of restart checkpoints. The per-scrape
  * work is in node_physics.c and telemetry_stage.c, what follows a window's
  * scrapes in telemetry_aggregate.c. */
 #include "src/model/telemetry_model.h"
@@ -18,23 +19,36 @@ double tel_hour_of_day(const fs_config *cfg, int64_t t) {
   return fmod(h, 24.0);
 }
 
-/* Jobs checkpoint every checkpoint_every_min, 7 min apart; each write takes
- * 15-45 s by job size (+-5 % per checkpoint, drawn from the job's key),
- * times the storage's slowdown `scale`. */
+/* Jobs checkpoint every checkpoint_every_min, 7 min apart (the offset of
+ * job j in the period); each write takes 15-45 s by job size (+-5 % per
+ * checkpoint, drawn from the job's key), times the storage's slowdown. */
+static double tel_ckpt_offset(const fs_config *cfg, int j) {
+  return fmod(j * 420.0, cfg->checkpoint_every_min * 60.0); /* jobs checkpoint 7 min apart */
+}
+
+double tel_job_checkpoint_write_s(const fs_config *cfg, int j) {
+  return 15.0 + 30.0 * fmin(1.0, cfg->jobs[j].nodes / 128.0);
+}
+
+/* Write time of job j's checkpoint number kk at nominal storage speed (key:
+ * the job's telemetry key). */
+static double tel_ckpt_write(const fs_config *cfg, uint64_t key, int j, double kk) {
+  uint64_t bits = rng_bits(key, (uint64_t)(int64_t)(kk + 1e6));
+  /* write time grows with job size: 15-45 s, +-5% per checkpoint */
+  return tel_job_checkpoint_write_s(cfg, j) * (1.0 + 0.05 * rng_normal(bits));
+}
+
 void tel_job_checkpoint(const tel_model *m, int j, int64_t t, double scale, float *stall_s,
                         float *last_s) {
   double period = m->cfg->checkpoint_every_min * 60.0;
-  double offset = fmod(j * 420.0, period); /* jobs checkpoint 7 min apart */
+  double offset = tel_ckpt_offset(m->cfg, j);
   double t0 = (double)t * m->dt, t1 = t0 + m->dt;
   double k = floor((t0 - offset) / period);
   double stall = 0;
   float last = 0;
   for (int d = 0; d <= 1; d++) {
     double kk = k + d, start = offset + kk * period;
-    uint64_t bits = rng_bits(m->job_key[j], (uint64_t)(int64_t)(kk + 1e6));
-    /* write time grows with job size: 15-45 s, +-5% per checkpoint */
-    double base = 15.0 + 30.0 * fmin(1.0, m->cfg->jobs[j].nodes / 128.0);
-    double write = base * (1.0 + 0.05 * rng_normal(bits)) * scale;
+    double write = tel_ckpt_write(m->cfg, m->job_key[j], j, kk) * scale;
     double lo = fmax(t0, start), hi = fmin(t1, start + write);
     if (hi > lo)
       stall += hi - lo;
@@ -43,6 +57,19 @@ void tel_job_checkpoint(const tel_model *m, int j, int64_t t, double scale, floa
   }
   *stall_s = (float)fmin(stall, m->dt);
   *last_s = last;
+}
+
+double tel_job_last_checkpoint_s(const fs_config *cfg, int j, double time_s) {
+  const double period = cfg->checkpoint_every_min * 60.0, offset = tel_ckpt_offset(cfg, j);
+  const uint64_t key = rng_key(cfg->seed, RNG_STREAM_TELEMETRY + 30, (uint64_t)j); /* job_key */
+  /* the latest start at or before time_s, then earlier ones until a write
+   * has completed (a write is shorter than the period: at most one step) */
+  for (double k = floor((time_s - offset) / period); k >= 0; k--) {
+    const double start = offset + k * period;
+    if (start + tel_ckpt_write(cfg, key, j, k) <= time_s)
+      return start;
+  }
+  return 0.0;
 }
 
 /* ---- lifecycle --------------------------------------------------------- */
@@ -298,7 +325,8 @@ void tel_drivers_reset(tel_drivers *d, int n) {
 
 void tel_job_drivers_reset(tel_job_drivers *jd, int n) {
   for (int j = 0; j < n; j++)
-    jd[j] = (tel_job_drivers){.hang_s = 0.0f, .restart_s = 0.0f, .ckpt_scale = 1.0f};
+    jd[j] = (tel_job_drivers){
+        .hang_s = 0.0f, .restart_s = 0.0f, .ckpt_scale = 1.0f, .extra_stall_s = 0.0f};
 }
 
 tel_job_drivers *tel_job_drivers_of(tel_model *m) {

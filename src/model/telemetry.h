@@ -48,6 +48,17 @@ typedef struct {
   float pcie_replays;       /* extra PCIe replays per interval on pcie_gpu_mask */
   float nic_down_share;     /* share of the interval the node's IB port is down, 0 .. 1 */
   float nic_flaps;          /* IB port down/up transitions in the interval */
+  /* operators' actions (src/model/mitigation.h); neutral 0 */
+  uint8_t drained;         /* 1: out of service (drained, out for repair, replicas migrated):
+                              the node runs as an idle-pool node (GPUs idle, no workload) and
+                              reports only the metrics an idle-pool node reports; GPU faults
+                              that need no load (ECC, a stuck sensor, ...) still show */
+  float load_scale;        /* multiplier of the node's offered inference load (its tenant's
+                              traffic spread over fewer nodes); 0: unchanged. The load still
+                              saturates at 1: traffic beyond is lost */
+  float kv_capacity_scale; /* KV-cache pool multiplier: the working set's excess over the
+                              pool (context_scale - 1, when above 0) is divided by it; 0:
+                              unchanged */
 } tel_drivers;
 
 /* Job-level state of one scrape: what stops or stretches a whole training
@@ -58,6 +69,9 @@ typedef struct {
   float hang_s;     /* seconds of the interval hung in a collective (a rank is gone) */
   float restart_s;  /* seconds relaunching and reading back the last checkpoint */
   float ckpt_scale; /* checkpoint write time factor (shared storage), 1 nominal */
+  float extra_stall_s; /* seconds of the interval writing an extra checkpoint (an operator's
+                          checkpoint_job), added to the periodic stall (at most the
+                          interval); 0: none */
 } tel_job_drivers;
 
 /* One window of this rank's telemetry: rows are scrapes. */
@@ -162,6 +176,19 @@ void tel_cluster_destroy(tel_cluster **c);
  * cluster[m][row]. Must be called for consecutive windows. */
 void tel_cluster_window(tel_cluster *c, int64_t t0, int rows, const double *agg,
                         float *const cluster[CM_COUNT]);
+
+/* The GPU board's power limit (TDP) of the model's H100 SXM5, W. */
+#define TEL_BOARD_TDP_W 700.0f
+
+/* Nominal write time (s) of one checkpoint of job j (by job size, before
+ * the per-checkpoint draw and any storage slowdown). */
+double tel_job_checkpoint_write_s(const fs_config *cfg, int j);
+
+/* Start time (s from t = 0) of job j's last periodic checkpoint (the
+ * schedule of every checkpoint_every_min the model writes) whose write, at
+ * nominal storage speed, completed at or before time_s; 0 when none has
+ * (the job's state at the start of the run). */
+double tel_job_last_checkpoint_s(const fs_config *cfg, int j, double time_s);
 
 /* Hour of day (0..24) at scrape t. */
 double tel_hour_of_day(const fs_config *cfg, int64_t t);

@@ -23,7 +23,7 @@ static const float TEL_DYN_W = 600.0f;             /* power at 100% util, above 
  * (training's dense GEMMs run closest to the power cap; decode-heavy dense
  * inference is memory-bound; MoE's expert GEMMs and all-to-all between) */
 static const float TEL_DYN_TRAIN = 1.0f, TEL_DYN_MOE = 0.85f, TEL_DYN_DENSE = 0.72f;
-static const float TEL_POWER_CAP_W = 700.0f;
+static const float TEL_POWER_CAP_W = TEL_BOARD_TDP_W;
 static const float TEL_BOOST_MHZ = 1980.0f;
 static const float TEL_MEM_MHZ = 2619.0f;
 static const float TEL_BOOST_KNEE_C = 74.0f; /* boost clocks start to fall */

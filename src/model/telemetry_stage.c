@@ -41,9 +41,11 @@ static void tel_stage_flush(const tel_window *st, tel_window *w, int row, size_t
 }
 
 /* NaN into the stage cells (slot o) of every node metric that local node i
- * does not report, as the catalogue says. */
-static inline void tel_stage_unreported(const tel_model *m, tel_window *st, size_t i, size_t o) {
-  const int r = m->reporter[i];
+ * does not report, as the catalogue says; a drained node (drivers d)
+ * reports what an idle-pool node reports. */
+static inline void tel_stage_unreported(const tel_model *m, tel_window *st, size_t i, size_t o,
+                                        const tel_drivers *d) {
+  const int r = d->drained ? __builtin_ctz(RM_POOL) : m->reporter[i];
   for (int j = 0; j < m->nunreported[r]; j++)
     st->node[m->unreported[r][j]][o].f = NAN;
 }
@@ -66,6 +68,8 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
   for (int j = 0; j < nj; j++) {
     tel_job_checkpoint(m, j, t, m->jobd[j].ckpt_scale, &m->job_stall_s[j],
                        &m->job_ckpt_last_s[j]);
+    if (m->jobd[j].extra_stall_s > 0) /* an operator's checkpoint_job: one more write */
+      m->job_stall_s[j] = fminf(m->job_stall_s[j] + m->jobd[j].extra_stall_s, m->dt);
     if (w->job_stall_s)
       w->job_stall_s[(size_t)row * (size_t)nj + (size_t)j] = m->job_stall_s[j];
   }
@@ -82,7 +86,7 @@ void tel_scrape(tel_model *m, int64_t t, const tel_drivers *drivers, tel_window 
       if (tel_node_advance(m, &sc, i, &drivers[i], st, i - i0) != BG_NODE_OK)
         tel_stage_missing(st, i - i0);
       else
-        tel_stage_unreported(m, st, i, i - i0);
+        tel_stage_unreported(m, st, i, i - i0, &drivers[i]);
     }
     if (on_chunk)
       on_chunk(ctx, row, i0, i1 - i0, st->gpu);
