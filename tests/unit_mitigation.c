@@ -275,6 +275,15 @@ static void test_power_cap(const fleet *f) {
   CHECK(gpu_mean(&with, GM_POWER, 2) <= 560.5f);
   CHECK(gpu_mean(&with, GM_SM_CLOCK, 2) < gpu_mean(&without, GM_SM_CLOCK, 2));
   CHECK(gpu_mean(&with, GM_POWER, 5) == gpu_mean(&without, GM_POWER, 5)); /* rack 1 */
+  /* held for action_hold_hours (2 h) from the action, extended when issued again */
+  const int64_t hold = (int64_t)(2 * 3600 / f->cfg->scrape_interval_s);
+  CHECK_EQ(drive_all(mit, f, fault_none, 60 + hold - 1, d, jd), 1);
+  CHECK_NEAR(d[0].gpu_power_limit_w, 0.8 * 700, 1e-3);
+  CHECK_EQ(drive_all(mit, f, fault_none, 60 + hold, d, jd), 0);
+  CHECK(d[0].gpu_power_limit_w == 0);
+  CHECK_EQ(mit_apply(mit, &a, 60 + hold / 2), 0);
+  CHECK_EQ(drive_all(mit, f, fault_none, 60 + hold, d, jd), 1);
+  CHECK_EQ(drive_all(mit, f, fault_none, 60 + hold / 2 + hold, d, jd), 0);
   run_free(&with);
   run_free(&without);
   mit_destroy(&mit);
@@ -443,8 +452,9 @@ static void test_kv_capacity(const fleet *f) {
   tel_job_drivers jd[CFG_MAX_JOBS];
   CHECK_EQ(drive_all(mit, f, fault_context, 60, d, jd), 1);
   CHECK_NEAR(d[1].kv_capacity_scale, 2.0, 1e-6);
-  CHECK_NEAR(d[1].load_scale, 1.0 / 0.9, 1e-6);
-  CHECK(d[4].kv_capacity_scale == 0 && d[4].load_scale == 0);
+  CHECK_NEAR(d[1].capacity_share, 0.9, 1e-6);
+  CHECK(d[1].load_scale == 0);
+  CHECK(d[4].kv_capacity_scale == 0 && d[4].capacity_share == 0);
   run_t with, without;
   run_to(f, mit, fault_context, 120, &with);
   run_to(f, NULL, fault_context, 120, &without);
@@ -452,6 +462,8 @@ static void test_kv_capacity(const fleet *f) {
   CHECK(node_val(&with, NM_TTFT, 1) < node_val(&without, NM_TTFT, 1));
   CHECK(node_val(&with, NM_PROMPT_TOKENS, 1) == node_val(&without, NM_PROMPT_TOKENS, 1));
   CHECK(node_val(&with, NM_KV_HIT, 4) == node_val(&without, NM_KV_HIT, 4));
+  /* the smaller capacity serves no more than the traffic it had: no extra tokens */
+  CHECK(node_val(&with, NM_REQ_RATE, 1) <= node_val(&without, NM_REQ_RATE, 1) * 1.0001f);
   run_free(&with);
   run_free(&without);
   mit_destroy(&mit);

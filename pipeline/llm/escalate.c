@@ -168,6 +168,9 @@ struct esc_backend {
   tx_engine *tx;        /* openai/anthropic */
   esc_map done;         /* resume: call_id -> prior answer text (ok) or NULL (error) */
   esc_map replay;       /* replay: call_id -> response_text */
+  esc_map replay_decisions; /* replay: call_id -> its line's closed-loop decision (JSON) */
+  esc_decide_fn decide; /* closed loop: esc_set_decider */
+  void *decide_ctx;
   esc_job **q;          /* submitted, unfinished, in submission order from qhead */
   size_t qhead, qlen, qcap;
   int running;
@@ -312,6 +315,9 @@ char *esc_format_line(const esc_line *l) {
   json_object_set_new(o, "attempts", json_integer(l->attempts));
   json_object_set_new(o, "error", esc_text_or_null(l->error));
   json_object_set_new(o, "response_text", esc_text_or_null(l->response_text));
+  json_t *decision = l->decision ? json_loads(l->decision, 0, NULL) : NULL;
+  if (decision) /* closed-loop lines only */
+    json_object_set_new(o, "decision", decision);
   if (l->pace > 0) { /* paced lines only: unpaced ones stay as they always were */
     json_object_set_new(o, "pace", json_real(l->pace));
     json_object_set_new(o, "due_s", json_real(l->due_s));
@@ -482,7 +488,15 @@ static void esc_finish(esc_backend *b, esc_job *j, int ok, const char *error, co
                 .due_s = j->due_s,
                 .release_s = j->release_s,
                 .start_s = j->start_s};
+  char *decision = NULL;
+  if (b->decide && !bad) { /* closed loop: the run decides what the answer does */
+    const char *recorded = NULL;
+    esc_map_get(&b->replay_decisions, j->call_id, &recorded);
+    bad = b->decide(b->decide_ctx, j->call_id, (int)j->layer, ok, text, recorded, &decision) != 0;
+  }
+  l.decision = decision;
   char *line = bad ? NULL : esc_format_line(&l);
+  free(decision);
   if (!line || fputs(line, b->out) < 0 || fputc('\n', b->out) == EOF || fflush(b->out) != 0) {
     b->io_failed = 1;
     b->io_errno = line ? errno : ENOMEM;
@@ -721,7 +735,8 @@ static void esc_dispatch(esc_backend *b) {
 
 /* Reads the transcript at path: every finished call's id (and, for ok
  * lines, its answer) into m; with all = 0 only ok lines with an answer. */
-static int esc_load_transcript(esc_map *m, const char *path, int all, int must_exist) {
+static int esc_load_transcript(esc_map *m, esc_map *decisions, const char *path, int all,
+                               int must_exist) {
   FILE *fp = must_exist ? fopen(path, "r") : NULL; /* the run's own: never through a link */
   if (!must_exist) {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -750,6 +765,11 @@ static int esc_load_transcript(esc_map *m, const char *path, int all, int must_e
         rc = esc_map_put(m, id, ok ? (text ? text : "") : NULL);
       else if (!all && ok && text)
         rc = esc_map_put(m, id, text);
+      json_t *dec = json_object_get(o, "decision");
+      char *dtext = decisions && json_is_object(dec) ? json_dumps(dec, JSON_COMPACT) : NULL;
+      if (rc == 0 && dtext)
+        rc = esc_map_put(decisions, id, dtext);
+      free(dtext);
     }
     json_decref(o);
   }
@@ -775,6 +795,7 @@ void esc_close(esc_backend **bp) {
     free(b->system[k]);
   esc_map_free(&b->done);
   esc_map_free(&b->replay);
+  esc_map_free(&b->replay_decisions);
   for (size_t i = 0; i < b->nl3; i++)
     free(b->l3[i].root_cause);
   free(b->l2);
@@ -864,11 +885,11 @@ int esc_open(esc_backend **out, const llm_spec *spec, const char *run_dir, int r
   if (rc == 0 && spec->kind == LLM_KIND_RULES)
     rc = rules_ready();
   if (rc == 0 && spec->kind == LLM_KIND_REPLAY)
-    rc = esc_load_transcript(&b->replay, spec->path, 0, 1);
+    rc = esc_load_transcript(&b->replay, &b->replay_decisions, spec->path, 0, 1);
   if (rc == 0)
     rc = esc_open_transcript(b, resume, run);
   if (rc == 0 && resume)
-    rc = esc_load_transcript(&b->done, path, 1, 0);
+    rc = esc_load_transcript(&b->done, NULL, path, 1, 0);
   if (rc == 0 && esc_is_http(b)) {
     tx_options o;
     tx_options_default(&o);
@@ -899,6 +920,11 @@ static void esc_describe(esc_job *j) {
   if (j->layer == LLM_L4)
     esc_copy(j->time, sizeof j->time, json_string_value(json_object_get(win, "to")));
   json_decref(root);
+}
+
+void esc_set_decider(esc_backend *b, esc_decide_fn fn, void *ctx) {
+  b->decide = fn;
+  b->decide_ctx = ctx;
 }
 
 int esc_set_pace(esc_backend *b, double pace) {

@@ -73,6 +73,19 @@ int esc_open(esc_backend **out, const llm_spec *spec, const char *run_dir, int r
  * (0, PACE_MAX] or calls were already submitted. */
 int esc_set_pace(esc_backend *b, double pace);
 
+/* Closed loop (`run --closed-loop`): called once for every call the engine
+ * finishes, before its transcript line is written, with the call's id and
+ * layer, whether it succeeded, its answer (NULL when none) and, for a
+ * replay backend, the `decision` object of the replayed line (JSON text,
+ * NULL when it has none). Sets *decision to a malloc'd JSON object that
+ * the line carries as `decision` (the engine frees it), or NULL for none.
+ * Returns 0, or FS_ENOMEM, which fails the transcript write like any other. */
+typedef int (*esc_decide_fn)(void *ctx, const char *call_id, int layer, int ok,
+                             const char *answer, const char *recorded, char **decision);
+
+/* Sets the decider (see esc_decide_fn) before the first esc_submit. */
+void esc_set_decider(esc_backend *b, esc_decide_fn fn, void *ctx);
+
 /* Queues a copy of c (its context is copied). Never touches the network.
  * Returns 0 (also for a skipped call), FS_EINVAL or FS_ENOMEM. */
 int esc_submit(esc_backend *b, const llm_call *c);
@@ -113,7 +126,8 @@ void esc_close(esc_backend **b);
  * model (null for rules/replay), status, latency_s, tokens_in, tokens_out,
  * cost_usd, gpu_hours, attempts, error (NULL -> null), response_text (NULL
  * -> null; invalid UTF-8 replaced, cut to LLM_ANSWER_MAX_BYTES); with pace >
- * 0 then pace, due_s, release_s, start_s, queue_s (start_s - release_s). */
+ * 0 then pace, due_s, release_s, start_s, queue_s (start_s - release_s); with a
+ * decision, the field decision (that object). */
 typedef struct {
   const char *call_id;
   llm_layer layer;
@@ -128,6 +142,7 @@ typedef struct {
   const char *error, *response_text;
   double pace;                 /* 0: not paced, no timing fields */
   double due_s, release_s, start_s; /* wall seconds after the first release */
+  const char *decision;        /* closed loop: a JSON object, added as "decision"; NULL: none */
 } esc_line;
 char *esc_format_line(const esc_line *l);
 

@@ -96,6 +96,7 @@ typedef enum {
   OPT_NO_LLM,
   OPT_RESUME,
   OPT_FORCE,
+  OPT_CLOSED_LOOP,
   OPT_QUIET,
   OPT_RUN_DIR,
   OPT_CONCURRENCY,
@@ -164,6 +165,14 @@ static const cli_option cli_options[] = {
      "simulating, but at its end until the last call is released and answered. Default: no "
      "pacing, every call is sent as soon as the order rules and concurrency allow. Needs "
      "LLM calls (not with --no-llm); validate prints how long the releases take"},
+    {"--closed-loop", NULL, CB_RUN, 0, OPT_CLOSED_LOOP,
+     "the operator acts: the actions in the backend's L3/L4 answers take effect on the "
+     "simulated fleet (at the first 5-minute boundary after the answer, its latency counted "
+     "in real time), and the same fleet runs again as twins without faults, without "
+     "actions, under the oracle and under two null operators (DIR/closed_loop/); "
+     "DIR/results/outcomes.md compares their goodput, SLA budgets, GPU-hours lost, "
+     "collateral and time to mitigation. One --backend; not with --resume, --pace or "
+     "--no-llm"},
     {"--resume", NULL, CB_RUN, 0, OPT_RESUME,
      "continue the interrupted run in --out DIR from its last checkpoint (DIR/checkpoint/, "
      "written after every window); same config, scenarios and build, any rank count"},
@@ -333,6 +342,9 @@ static int cli_apply(cli_args *a, const cli_option *o, const char *v) {
   case OPT_FORCE:
     a->force = 1;
     return 0;
+  case OPT_CLOSED_LOOP:
+    a->closed_loop = 1;
+    return 0;
   case OPT_QUIET:
     a->quiet = 1;
     return 0;
@@ -450,6 +462,11 @@ static int cli_check(cli_args *a) {
     }
     if (a->resume && a->force) {
       diag_addf("run: --resume and --force exclude each other (--force starts the run again)");
+      return FS_EUSAGE;
+    }
+    if (a->closed_loop && (a->no_llm || a->resume || a->pace > 0 || a->nbackends > 1)) {
+      diag_addf("run: --closed-loop needs the answers of one backend as they come: it excludes "
+                "--no-llm, --resume, --pace and a second --backend");
       return FS_EUSAGE;
     }
     return 0;

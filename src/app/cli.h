@@ -37,6 +37,7 @@ typedef struct {
   int nsets;
   int quiet;                  /* --quiet: no progress */
   int no_llm;                 /* --no-llm */
+  int closed_loop;            /* run --closed-loop */
   int resume;                 /* run: --resume */
   int markdown;               /* help --markdown */
   int force;                  /* run: --force */

@@ -16,10 +16,11 @@
 #include "src/core/progress.h"
 #include "src/core/safefile.h"
 
-/* Writes one call (its context owned here, freed; NULL: out of memory) to
- * contexts.jsonl and queues it on every backend. */
+/* Writes one call (its context owned here, freed; NULL: out of memory),
+ * written at simulated time issue_s, to contexts.jsonl, tells the closed
+ * loop and queues it on every backend. */
 static int lsched_call(lsched *s, llm_layer layer, int64_t id, int64_t event_id, double t_s,
-                       char *context) {
+                       double issue_s, char *context) {
   if (!context)
     return FS_ENOMEM;
   llm_call c = {.event_id = event_id, .t_s = t_s, .context = context};
@@ -27,6 +28,8 @@ static int lsched_call(lsched *s, llm_layer layer, int64_t id, int64_t event_id,
   int rc = ctxf_append(s->contexts, &c);
   if (rc == FS_EIO)
     diag_addf("%s: cannot write: %s", s->contexts_path, strerror(errno));
+  if (rc == 0 && s->cl)
+    rc = cl_on_call(s->cl, &c, issue_s);
   for (int i = 0; rc == 0 && i < s->nesc; i++) /* never waits: esc_submit only queues */
     rc = esc_submit(s->esc[i], &c);
   free(context);
@@ -40,20 +43,22 @@ static int lsched_contexts(lsched *s, const agg_state *agg, const ctx_builder *c
                            int first_new, int final, int scrape_interval_s) {
   int n;
   const ev_event *ev = agg_events(agg, &n);
+  const double issue_s = (double)(step + 1) * DET_BLOCK_SCRAPES * scrape_interval_s;
   int rc = 0;
   for (int i = first_new; rc == 0 && i < n; i++)
-    rc = lsched_call(s, LLM_L2, ev[i].event_id, ev[i].event_id, ev[i].t_s, ctx_l2(ctx, &ev[i]));
+    rc = lsched_call(s, LLM_L2, ev[i].event_id, ev[i].event_id, ev[i].t_s, issue_s,
+                     ctx_l2(ctx, &ev[i]));
   for (; rc == 0 && s->next_l3 < n; s->next_l3++) {
     const ev_event *e = &ev[s->next_l3];
     if (!final && e->step + CTX_SERIES_HALF > step)
       break;
     if (e->escalated)
-      rc = lsched_call(s, LLM_L3, e->event_id, e->event_id, e->t_s, ctx_l3(ctx, e));
+      rc = lsched_call(s, LLM_L3, e->event_id, e->event_id, e->t_s, issue_s, ctx_l3(ctx, e));
   }
   if (rc == 0 && ((step + 1) % s->l4_steps == 0 || final)) {
     int32_t from = final ? -1 : step - s->l4_steps;
-    double t_end = (double)(step + 1) * DET_BLOCK_SCRAPES * scrape_interval_s;
-    rc = lsched_call(s, LLM_L4, s->next_l4++, -1, t_end, ctx_l4(ctx, from, step, ev, n));
+    rc = lsched_call(s, LLM_L4, s->next_l4++, -1, issue_s, issue_s,
+                     ctx_l4(ctx, from, step, ev, n));
   }
   return rc;
 }

@@ -14,6 +14,7 @@
 #include "pipeline/detect/aggregate.h"
 #include "pipeline/detect/context.h"
 #include "pipeline/llm/escalate.h"
+#include "src/app/closed_loop.h"
 #include "src/app/sim.h"
 #include "src/core/runid.h"
 
@@ -28,6 +29,7 @@ typedef struct {
   int next_l3; /* first event whose L3 context is not written yet */
   int next_l4; /* index of the next L4 shift summary */
   int l4_steps; /* detection steps between L4 shift summaries */
+  cl_state *cl; /* closed loop: told of every call before it is submitted; NULL: open loop */
 } lsched;
 
 /* Printing rank: makes DIR/llm and opens contexts.jsonl (a fresh run

@@ -19,6 +19,7 @@
 #include "pipeline/score/score_run.h"
 #include "scenarios/scenario.h"
 #include "src/app/cli.h"
+#include "src/app/closed_loop_run.h"
 #include "src/core/diag.h"
 #include "src/core/errors.h"
 #include "src/model/fleet.h"
@@ -377,6 +378,13 @@ static void main_share_message(void) {
   free(text);
 }
 
+/* "fleetsim ARG ..." (the command as given, cut to len) into buf. */
+static void main_command_line(int argc, char **argv, char *buf, size_t len) {
+  size_t n = (size_t)snprintf(buf, len, "fleetsim");
+  for (int i = 1; i < argc && n < len; i++)
+    n += (size_t)snprintf(buf + n, len - n, " %s", argv[i]);
+}
+
 int main(int argc, char **argv) {
   if (par_init(&argc, &argv)) {
     fprintf(stderr, "fleetsim: error: MPI could not be initialised\n");
@@ -445,7 +453,9 @@ int main(int argc, char **argv) {
                            .pace = args.pace};
         if (par_prints() && nspecs > 0)
           main_pace_notice(args.pace, cfg.hours * 3600.0, "the run's", 1, stderr, 1);
-        rc = sim_run(&cfg, &opt);
+        char command[2048];
+        main_command_line(argc, argv, command, sizeof command);
+        rc = args.closed_loop ? clr_run(&cfg, &opt, command) : sim_run(&cfg, &opt);
       }
       free(text);
       break;

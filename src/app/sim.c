@@ -20,6 +20,7 @@
 #include "pipeline/detect/detect.h"
 #include "pipeline/score/score_run.h"
 #include "scenarios/inject.h"
+#include "src/app/archive_stage.h"
 #include "src/app/llm_schedule.h"
 #include "src/app/restart.h"
 #include "src/app/resume_check.h"
@@ -61,6 +62,9 @@ typedef struct {
   runid run;              /* the run's fingerprint: archive, contexts, transcripts */
   restart rst;            /* restart checkpoints */
   run_timers timers;
+  cl_state *cl;           /* closed loop (opt->closed_loop), every rank */
+  arch_stage stage;       /* opt->archive_window: rows waiting for their archive write */
+  int staged;             /* 1: the archive is written through the stage */
 } sim_state;
 
 static void sim_state_destroy(sim_state *s) {
@@ -69,6 +73,8 @@ static void sim_state_destroy(sim_state *s) {
   agg_destroy(&s->agg);
   ctx_destroy(&s->ctx);
   lsched_close(&s->llm);
+  cl_destroy(&s->cl);
+  stage_destroy(&s->stage);
   tel_window_destroy(&s->window);
   tel_destroy(&s->model);
   tel_cluster_destroy(&s->cluster);
@@ -120,6 +126,14 @@ static int sim_alloc(sim_state *s, const fs_config *cfg, const sim_options *opt,
   if (!s->drivers || !s->job_max_ms || !s->rack_agg)
     return FS_ENOMEM;
   s->drivers_set = 1; /* uninitialised: the first scrape resets them */
+  if (opt->closed_loop && (rc = cl_init(&s->cl, opt->closed_loop, f, s->scenarios)) != 0)
+    return rc;
+  if (cfg->archive && opt->archive_window > rows) {
+    int cap = scrapes < opt->archive_window ? (int)scrapes : opt->archive_window;
+    if ((rc = stage_init(&s->stage, s->model, cap, par_prints())) != 0)
+      return rc;
+    s->staged = 1;
+  }
   if (par_prints()) {
     s->all_rack_agg = malloc(sizeof *s->all_rack_agg * (size_t)f->racks * rows * TEL_AGG_COUNT);
     s->time_s = malloc(sizeof *s->time_s * (size_t)rows);
@@ -162,6 +176,11 @@ static int sim_root_block(sim_state *s, int r0, double t_end, const void *all, i
   int rc = agg_step(s->agg, s->det_step, t_end, all, ncand, trends, ntrends);
   if (rc == 0)
     rc = ctx_record_step(s->ctx, s->det, s->det_step, t_end, all, ncand, cluster);
+  if (rc == 0 && s->cl) {
+    int n;
+    const ev_event *ev = agg_events(s->agg, &n);
+    rc = cl_on_events(s->cl, ev, before, n, t_end);
+  }
   /* a transcript that cannot be written (a full disk) stops the run at the
    * end of this block, with its own message, before anything else fails */
   if (rc == 0)
@@ -217,6 +236,11 @@ static int sim_window(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
   const fleet *f = s->fleet;
   int nnodes = s->window.nnodes, nracks = nnodes / f->nodes_per_rack;
   run_timers *tm = &s->timers;
+  if (s->cl) { /* the actions taking effect now, on every rank */
+    int rc = cl_boundary(s->cl, t0);
+    if (rc != 0)
+      return rc;
+  }
   timer_start(tm, TIMER_SIMULATE);
   for (int r = 0; r < rows; r++) {
     /* reset only what a scenario changed: most scrapes have none on this rank */
@@ -227,6 +251,8 @@ static int sim_window(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
     if (s->jobs_set)
       tel_job_drivers_reset(jd, f->njobs);
     s->jobs_set = scn_drive_jobs(s->scenarios, f, t0 + r, jd) > 0;
+    if (s->cl && cl_drive(s->cl, t0 + r, s->window.node0, nnodes, s->drivers, jd))
+      s->drivers_set = s->jobs_set = 1;
     tel_scrape(s->model, t0 + r, s->drivers, &s->window, r, det_fold_chunk, s->det);
     intr_note_scrapes(t0 + r + 1);
   }
@@ -250,6 +276,8 @@ static int sim_window(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
     tel_cluster_window(s->cluster, t0, rows, s->all_rack_agg, s->cluster_buf);
     for (int r = 0; r < rows; r++)
       s->time_s[r] = (double)(t0 + r) * cfg->scrape_interval_s;
+    if (s->cl)
+      cl_account(s->cl, t0, rows, s->job_max_ms, s->cluster_buf);
   }
   timer_stop(tm, TIMER_SIMULATE);
   timer_start(tm, TIMER_DETECT);
@@ -258,7 +286,10 @@ static int sim_window(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
     rc = sim_detect(s, cfg, t0, rows);
   timer_stop(tm, TIMER_DETECT);
   timer_start(tm, TIMER_ARCHIVE);
-  if (rc == 0 && cfg->archive)
+  if (rc == 0 && cfg->archive && s->staged)
+    rc = stage_add(&s->stage, s->archive, &s->window, t0, rows, s->cluster_buf, s->time_s,
+                   t0 + rows == cfg_scrapes(cfg));
+  else if (rc == 0 && cfg->archive)
     rc = h5a_write_window(s->archive, t0, rows, s->window.gpu, s->window.node,
                           (const float *const *)s->cluster_buf, s->time_s);
   timer_stop(tm, TIMER_ARCHIVE);
@@ -288,8 +319,10 @@ static int sim_claim(const fs_config *cfg, const sim_options *opt, const sizing 
     return 0; /* nothing to lock: the resume check says what is missing */
   if (!opt->resume && (rc = sf_mkdir(opt->out_dir, "--out", 1)) != 0)
     return rc;
-  if ((rc = rundir_lock(opt->out_dir, 1, "run", lock_fd)) != 0 || opt->resume)
+  if (!opt->parent_locked && (rc = rundir_lock(opt->out_dir, 1, "run", lock_fd)) != 0)
     return rc;
+  if (opt->resume)
+    return 0;
   char list[1024];
   int held = rundir_held(opt->out_dir, list, sizeof list);
   if (held < 0)
@@ -328,6 +361,11 @@ static int sim_open(sim_state *s, const fs_config *cfg, const sim_options *opt, 
     rc = rst_prepare(&s->rst, opt, man);
     if (rc == 0)
       rc = lsched_open(&s->llm, opt, &s->run, man->contexts_bytes, cfg->det.l4_every_steps);
+    if (rc == 0 && s->cl) {
+      s->llm.cl = s->cl;
+      if (opt->closed_loop->role == CL_BACKEND && s->llm.nesc == 1)
+        cl_attach(s->cl, s->llm.esc[0]);
+    }
   }
   rc = par_agree(rc);
   if (rc != 0)
@@ -337,7 +375,7 @@ static int sim_open(sim_state *s, const fs_config *cfg, const sim_options *opt, 
       .scrapes = cfg_scrapes(cfg),
       .nodes = cfg->nodes,
       .nodes_per_rack = per_rack,
-      .window_scrapes = s->window.capacity,
+      .window_scrapes = s->staged ? s->stage.w.capacity : s->window.capacity,
       .node0 = rack0 * per_rack,
       .nnodes = nracks * per_rack,
       .reserve_bytes = z->archive_bytes,
@@ -403,6 +441,8 @@ static int sim_loop(sim_state *s, const fs_config *cfg, const sim_options *opt,
   if (rc == 0 && par_prints())
     rc = lsched_finish(&s->llm, s->agg, s->ctx, s->det_step - 1, cfg->scrape_interval_s,
                        opt->quiet);
+  if (rc == 0 && par_prints() && s->cl)
+    rc = cl_write_record(s->cl);
   return par_agree_idle(rc); /* the other ranks sleep while the LLM calls finish */
 }
 
@@ -445,7 +485,7 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
       rc = record_events(s.archive, s.agg, s.scenarios, s.fleet, opt->out_dir, opt->quiet);
     if (rc == 0 && cfg->archive)
       rc = h5a_finish(&s.archive);
-    if (rc == 0) {
+    if (rc == 0 && !(opt->closed_loop && opt->closed_loop->role != CL_BACKEND)) {
       run_report r = {.cfg = cfg,
                       .archive_path = path,
                       .wall_s = par_wtime() - t_start,
@@ -471,6 +511,9 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
    * (no checkpoint, the simulation unfinished) leaves no files behind */
   if (rc != 0 && claimed && !simulated && written == 0 && par_prints())
     rundir_clear(opt->out_dir);
-  rundir_unlock(&lock_fd);
+  if (opt->keep_lock)
+    *opt->keep_lock = lock_fd;
+  else
+    rundir_unlock(&lock_fd);
   return rc;
 }

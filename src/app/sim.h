@@ -3,6 +3,7 @@
 #ifndef FLEETSIM_SIM_H
 #define FLEETSIM_SIM_H
 #include "pipeline/llm/llm_spec.h"
+#include "src/app/closed_loop.h"
 #include "src/model/config.h"
 
 typedef struct {
@@ -20,6 +21,14 @@ typedef struct {
                           disk and memory checks */
   double pace;         /* --pace X: the backends release each call at its
                           simulated time / X (esc_set_pace); 0 = not paced */
+  const cl_policy *closed_loop; /* one twin of `run --closed-loop` (closed_loop.h):
+                                   who acts on the fleet; NULL: nobody (open loop) */
+  int *keep_lock;      /* non-NULL: the run's lock of out_dir is handed over here
+                          (rundir_unlock it) instead of released; -1 if not taken */
+  int archive_window;  /* > window_scrapes: the archive is written in writes of this many
+                          rows (staged, archive_stage.h); 0: one write per window */
+  int parent_locked;   /* out_dir lies inside a run directory whose lock the caller
+                          holds: it is not locked again */
 } sim_options;
 
 /* Runs the whole simulation for a validated config. Collective. The

@@ -123,6 +123,22 @@ static int rundir_is_results_name(const char *n) {
          rundir_tail(n, "outcomes.json") || rundir_tail(n, "outcomes.md");
 }
 
+/* An id of [A-Za-z0-9_-]{1,32} followed by `tail` (or tail + ".tmp"). */
+static int rundir_is_id_then(const char *n, const char *tail) {
+  size_t k = strspn(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+  return k >= 1 && k <= 32 && rundir_tail(n + k, tail);
+}
+
+/* A closed-loop twin's outcome record: <policy>.json, the policy a twin's
+ * name or a backend's ([A-Za-z0-9._-], not starting with '.'). */
+static int rundir_is_record_name(const char *n) {
+  size_t k = strspn(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+  size_t len = strlen(n);
+  return n[0] != '.' && k == len &&
+         ((len > 5 && strcmp(n + len - 5, ".json") == 0) ||
+          (len > 9 && strcmp(n + len - 9, ".json.tmp") == 0));
+}
+
 /* 1 when the regular file `name` in dirfd starts with a run header. */
 static int rundir_has_header(int dirfd, const char *name) {
   int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -264,6 +280,50 @@ static void rundir_walk_judgment(rundir_walk *w, int top) {
   rundir_rmdir(w, top, "judgment");
 }
 
+/* closed_loop/: the twins' records and their run folders
+ * (closed_loop/<policy>/llm/contexts.jsonl, with a run header, and
+ * closed_loop/<policy>/results/). */
+static void rundir_walk_closed_loop(rundir_walk *w, int top) {
+  int cfd = rundir_open_sub(w, top, "closed_loop", "closed_loop");
+  if (cfd < 0)
+    return;
+  rundir_scan(w, cfd, "closed_loop", rundir_is_record_name, 0);
+  int dup_fd = dup(cfd);
+  DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+  struct dirent *e;
+  while (d && (e = readdir(d)) != NULL) {
+    if (!rundir_is_id_then(e->d_name, ""))
+      continue;
+    int tfd = openat(cfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int lfd = tfd >= 0 ? openat(tfd, "llm", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    char sub[400];
+    if (lfd >= 0) {
+      snprintf(sub, sizeof sub, "closed_loop/%.40s/llm", e->d_name);
+      rundir_entry(w, lfd, sub, "contexts.jsonl", 1);
+      close(lfd);
+      rundir_rmdir(w, tfd, "llm");
+    }
+    int rfd =
+        tfd >= 0 ? openat(tfd, "results", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    if (rfd >= 0) {
+      snprintf(sub, sizeof sub, "closed_loop/%.40s/results", e->d_name);
+      rundir_scan(w, rfd, sub, rundir_is_results_name, 0);
+      close(rfd);
+      rundir_rmdir(w, tfd, "results");
+    }
+    if (tfd >= 0) {
+      close(tfd);
+      rundir_rmdir(w, cfd, e->d_name);
+    }
+  }
+  if (d)
+    closedir(d);
+  else if (dup_fd >= 0)
+    close(dup_fd);
+  close(cfd);
+  rundir_rmdir(w, top, "closed_loop");
+}
+
 static int rundir_walk_all(rundir_walk *w, const char *dir, int judgment_only) {
   int top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (top < 0) {
@@ -296,6 +356,7 @@ static int rundir_walk_all(rundir_walk *w, const char *dir, int judgment_only) {
       close(fd);
       rundir_rmdir(w, top, "results");
     }
+    rundir_walk_closed_loop(w, top);
   }
   rundir_walk_judgment(w, top);
   close(top);

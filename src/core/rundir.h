@@ -15,7 +15,10 @@
  *   wNNNNNN-rNNNN.bin, wNNNNNN-root.bin}[.tmp], llm/contexts.jsonl,
  *   llm/<backend>.jsonl and calibration/<operator>.jsonl (only with a run
  *   header, runid.h), results/{detection,summary,calibration}.json,
- *   results/{calls.jsonl,summary.md,calibration.md},
+ *   results/{calls.jsonl,summary.md,calibration.md,outcomes.json,outcomes.md},
+ *   closed_loop/<policy>.json, closed_loop/<policy>/llm/contexts.jsonl
+ *   (only with a run header) and closed_loop/<policy>/results/ (the
+ *   results names above): `run --closed-loop`'s twins,
  *   judgment/<backend>/<scenario>_L<n>_<k>.md, and their ".tmp" names.
  * A link or a directory at one of these names is not fleetsim's. */
 #ifndef FLEETSIM_RUNDIR_H

@@ -21,8 +21,8 @@ static const act_entry act_table[ACT_COUNT] = {
                         "load moves to its tenant's other nodes, its training job restarts "
                         "without it from the last checkpoint"},
     [ACT_CORDON_NODE] = {"cordon_node", ACT_TARGET_NODE,
-                         "place no new work on the node (running work stays; an idle node "
-                         "stops counting as spare)"},
+                         "place no new work on the node; running work stays (the simulated "
+                         "fleet places no new work, so it changes nothing there)"},
     [ACT_CHECKPOINT_JOB] = {"checkpoint_job", ACT_TARGET_JOB,
                             "the job writes a checkpoint now (one write's stall): a later "
                             "restart loses only the steps since"},

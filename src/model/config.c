@@ -183,12 +183,18 @@ static const cfg_entry cfg_table[] = {
      NULL},
     {"action_kv_throughput_cost", CFG_T_DOUBLE, 0, 0.9, 0.1, CFG_FIELD(act.kv_throughput_cost),
      "closed loop: share of a node's serving capacity raise_kv_capacity costs (fewer concurrent "
-     "sequences: the same traffic loads it 1 / (1 - cost) times more)",
+     "sequences: the same traffic loads it 1 / (1 - cost) times more, and it serves at most "
+     "1 - cost of its full load)",
      NULL},
     {"action_rebalance_factor", CFG_T_DOUBLE, 1, 1000, 10, CFG_FIELD(act.rebalance_factor),
      "closed loop: rebalance_experts divides the MoE routing collapse by this", NULL},
     {"action_rebalance_min", CFG_T_DOUBLE, 0, 1440, 2, CFG_FIELD(act.rebalance_min),
      "closed loop: minutes rebalance_experts takes to re-place the experts before it acts",
+     NULL},
+    {"action_hold_hours", CFG_T_DOUBLE, 0.01, 8760, 2, CFG_FIELD(act.hold_hours),
+     "closed loop: hours a power_cap_rack, raise_cooling, migrate_tenant, raise_kv_capacity or "
+     "cap_context_length stays in force (the operator's usual hold; issuing it again while in "
+     "force extends it)",
      NULL},
 };
 enum { CFG_NENTRIES = sizeof cfg_table / sizeof cfg_table[0] };

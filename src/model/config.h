@@ -58,6 +58,7 @@ typedef struct {
   double kv_throughput_cost; /* raise_kv_capacity: share of serving capacity it costs */
   double rebalance_factor;   /* rebalance_experts: routing collapse divided by it */
   double rebalance_min;      /* rebalance_experts: minutes until the experts are re-placed */
+  double hold_hours;         /* power cap, cooling, migration, KV and context settings last this long */
 } cfg_actions;
 
 typedef struct {

@@ -62,8 +62,9 @@ struct mit_state {
   double dt;                        /* scrape interval, s */
   double restart_s, rebalance_s;    /* action_restart_min, action_rebalance_min, in s */
   int64_t rma_scrapes;              /* action_rma_hours, in scrapes (rounded up) */
+  int64_t hold_scrapes;             /* action_hold_hours, in scrapes (rounded up) */
   float power_limit_w, cooling_c;   /* power_cap_rack's limit, raise_cooling's drop */
-  float kv_scale, kv_load;          /* raise_kv_capacity: pool factor, load factor */
+  float kv_scale, kv_capacity;      /* raise_kv_capacity: pool factor, capacity share left */
   float rebalance_factor;
   int count, last_t_set;            /* actions recorded; 1 once last_t holds one */
   int64_t last_t;                   /* scrape of the last action recorded */
@@ -73,13 +74,16 @@ struct mit_state {
   int64_t *drain_from;              /* drained from this scrape on */
   int64_t *excl_from;               /* left out of its job from this scrape on */
   int64_t *node_from[MIT_SCOPED];   /* a scoped effect targeting the node */
+  int64_t *node_until[MIT_SCOPED];  /* ... in force until this scrape (held effects) */
   int32_t *rma_head;                /* newest RMA record, -1 */
   uint8_t *cand;                    /* 1: in cand_list */
   int32_t *cand_list;               /* inference nodes some action can take out */
   int ncand;
   /* per rack, per tenant */
   int64_t *rack_from[MIT_RACK_EFFECTS];
+  int64_t *rack_until[MIT_RACK_EFFECTS];
   int64_t tenant_from[TENANT_COUNT][MIT_SCOPED];
+  int64_t tenant_until[TENANT_COUNT][MIT_SCOPED];
   mit_rma *rma;
   int nrma, cap_rma;
   /* per job */
@@ -98,19 +102,24 @@ int mit_init(mit_state **out, const fleet *f) {
   m->restart_s = c->restart_min * 60.0;
   m->rebalance_s = c->rebalance_min * 60.0;
   m->rma_scrapes = (int64_t)ceil(c->rma_hours * 3600.0 / m->dt);
+  m->hold_scrapes = (int64_t)ceil(c->hold_hours * 3600.0 / m->dt);
   m->power_limit_w = (float)(c->power_cap_share * TEL_BOARD_TDP_W);
   m->cooling_c = (float)c->cooling_c;
   m->kv_scale = (float)c->kv_capacity_scale;
-  m->kv_load = (float)(1.0 / (1.0 - c->kv_throughput_cost));
+  m->kv_capacity = (float)(1.0 - c->kv_throughput_cost);
   m->rebalance_factor = (float)c->rebalance_factor;
   m->first_t = MIT_NEVER;
   const size_t nn = (size_t)f->nodes, nj = (size_t)f->njobs + 1;
   int ok = (m->drain_from = malloc(nn * sizeof(int64_t))) != NULL;
   ok &= (m->excl_from = malloc(nn * sizeof(int64_t))) != NULL;
-  for (int k = 0; k < MIT_SCOPED; k++)
+  for (int k = 0; k < MIT_SCOPED; k++) {
     ok &= (m->node_from[k] = malloc(nn * sizeof(int64_t))) != NULL;
-  for (int k = 0; k < MIT_RACK_EFFECTS; k++)
+    ok &= (m->node_until[k] = malloc(nn * sizeof(int64_t))) != NULL;
+  }
+  for (int k = 0; k < MIT_RACK_EFFECTS; k++) {
     ok &= (m->rack_from[k] = malloc((size_t)f->racks * sizeof(int64_t))) != NULL;
+    ok &= (m->rack_until[k] = malloc((size_t)f->racks * sizeof(int64_t))) != NULL;
+  }
   ok &= (m->rma_head = malloc(nn * sizeof(int32_t))) != NULL;
   ok &= (m->cand = calloc(nn, 1)) != NULL;
   ok &= (m->cand_list = malloc(nn * sizeof(int32_t))) != NULL;
@@ -122,17 +131,23 @@ int mit_init(mit_state **out, const fleet *f) {
   }
   for (size_t n = 0; n < nn; n++) {
     m->drain_from[n] = m->excl_from[n] = MIT_NEVER;
-    for (int k = 0; k < MIT_SCOPED; k++)
+    for (int k = 0; k < MIT_SCOPED; k++) {
       m->node_from[k][n] = MIT_NEVER;
+      m->node_until[k][n] = -1;
+    }
     m->rma_head[n] = -1;
     m->tenant_nodes[f->node_tenant[n]]++;
   }
   for (int k = 0; k < MIT_RACK_EFFECTS; k++)
-    for (int r = 0; r < f->racks; r++)
+    for (int r = 0; r < f->racks; r++) {
       m->rack_from[k][r] = MIT_NEVER;
+      m->rack_until[k][r] = -1;
+    }
   for (int t = 0; t < TENANT_COUNT; t++)
-    for (int k = 0; k < MIT_SCOPED; k++)
+    for (int k = 0; k < MIT_SCOPED; k++) {
       m->tenant_from[t][k] = MIT_NEVER;
+      m->tenant_until[t][k] = -1;
+    }
   *out = m;
   return 0;
 }
@@ -143,10 +158,14 @@ void mit_destroy(mit_state **mp) {
   mit_state *m = *mp;
   free(m->drain_from);
   free(m->excl_from);
-  for (int k = 0; k < MIT_SCOPED; k++)
+  for (int k = 0; k < MIT_SCOPED; k++) {
     free(m->node_from[k]);
-  for (int k = 0; k < MIT_RACK_EFFECTS; k++)
+    free(m->node_until[k]);
+  }
+  for (int k = 0; k < MIT_RACK_EFFECTS; k++) {
     free(m->rack_from[k]);
+    free(m->rack_until[k]);
+  }
   free(m->rma_head);
   free(m->cand);
   free(m->cand_list);
@@ -169,6 +188,19 @@ static void mit_earliest(int64_t *from, int64_t t) {
   if (t < *from)
     *from = t;
 }
+
+/* A held effect issued at t: it starts at t unless in force already, and
+ * lasts hold scrapes from t (rebalance_experts: for good). */
+static void mit_hold(int64_t *from, int64_t *until, int64_t t, int64_t hold) {
+  if (t >= *until)
+    *from = t;
+  const int64_t end = hold == MIT_NEVER ? MIT_NEVER : t + hold;
+  if (end > *until)
+    *until = end;
+}
+
+/* 1 when a held effect is in force at t. */
+static int mit_held(int64_t from, int64_t until, int64_t t) { return from <= t && t < until; }
 
 /* Appends t to l unless it is already its last scrape. 0 or FS_ENOMEM. */
 static int mit_times_add(mit_times *l, int64_t t) {
@@ -222,14 +254,21 @@ static int mit_add_rma(mit_state *m, const act_action *a, int64_t t) {
   return mit_leave_job(m, a->node, t);
 }
 
-/* The target's entry of a scoped effect k: the node's, else the rack's,
- * else the tenant's. */
-static int64_t *mit_scope_from(mit_state *m, const act_action *a, int k) {
+/* Records scoped effect k on a's target: the node's, else the rack's,
+ * else the tenant's entry. */
+static void mit_scope_hold(mit_state *m, const act_action *a, int k, int64_t t) {
+  const int64_t hold = k == MIT_REBALANCE ? MIT_NEVER : m->hold_scrapes;
   if (a->node >= 0)
-    return &m->node_from[k][a->node];
-  if (a->rack >= 0)
-    return &m->rack_from[k][a->rack];
-  return &m->tenant_from[a->tenant][k];
+    mit_hold(&m->node_from[k][a->node], &m->node_until[k][a->node], t, hold);
+  else if (a->rack >= 0)
+    mit_hold(&m->rack_from[k][a->rack], &m->rack_until[k][a->rack], t, hold);
+  else
+    mit_hold(&m->tenant_from[a->tenant][k], &m->tenant_until[a->tenant][k], t, hold);
+}
+
+/* Records rack effect k on rack r. */
+static void mit_rack_hold(mit_state *m, int k, int r, int64_t t) {
+  mit_hold(&m->rack_from[k][r], &m->rack_until[k][r], t, m->hold_scrapes);
 }
 
 /* 1 when a's target fields are inside the fleet for its kind. */
@@ -263,13 +302,13 @@ int mit_apply(mit_state *m, const act_action *a, int64_t t) {
     break;
   case ACT_CHECKPOINT_JOB: rc = mit_times_add(&m->ckpts[a->job], t); break;
   case ACT_RESTART_JOB_WITHOUT_NODE: rc = mit_leave_job(m, a->node, t); break;
-  case ACT_REBALANCE_EXPERTS: mit_earliest(mit_scope_from(m, a, MIT_REBALANCE), t); break;
-  case ACT_RAISE_KV_CAPACITY: mit_earliest(mit_scope_from(m, a, MIT_KV), t); break;
-  case ACT_CAP_CONTEXT_LENGTH: mit_earliest(mit_scope_from(m, a, MIT_CAP_CONTEXT), t); break;
-  case ACT_POWER_CAP_RACK: mit_earliest(&m->rack_from[MIT_POWER_CAP][a->rack], t); break;
-  case ACT_RAISE_COOLING: mit_earliest(&m->rack_from[MIT_COOLING][a->rack], t); break;
+  case ACT_REBALANCE_EXPERTS: mit_scope_hold(m, a, MIT_REBALANCE, t); break;
+  case ACT_RAISE_KV_CAPACITY: mit_scope_hold(m, a, MIT_KV, t); break;
+  case ACT_CAP_CONTEXT_LENGTH: mit_scope_hold(m, a, MIT_CAP_CONTEXT, t); break;
+  case ACT_POWER_CAP_RACK: mit_rack_hold(m, MIT_POWER_CAP, a->rack, t); break;
+  case ACT_RAISE_COOLING: mit_rack_hold(m, MIT_COOLING, a->rack, t); break;
   case ACT_MIGRATE_TENANT: {
-    mit_earliest(&m->rack_from[MIT_MIGRATE][a->rack], t);
+    mit_rack_hold(m, MIT_MIGRATE, a->rack, t);
     const int n0 = a->rack * m->f->nodes_per_rack;
     for (int n = n0; n < n0 + m->f->nodes_per_rack; n++)
       mit_candidate(m, n);
@@ -311,7 +350,8 @@ static int mit_out_of_service(const mit_state *m, int n, int64_t t, unsigned *re
   const int in_repair = mit_rma_state(m, n, t, repaired);
   return m->drain_from[n] <= t || in_repair ||
          (m->f->node_tenant[n] != TENANT_TRAINING &&
-          m->rack_from[MIT_MIGRATE][m->f->node_rack[n]] <= t);
+          mit_held(m->rack_from[MIT_MIGRATE][m->f->node_rack[n]],
+                   m->rack_until[MIT_MIGRATE][m->f->node_rack[n]], t));
 }
 
 int mit_node_out(const mit_state *m, int n, int64_t t) {
@@ -322,13 +362,19 @@ int mit_node_out(const mit_state *m, int n, int64_t t) {
          (m->f->node_job[n] >= 0 && m->excl_from[n] <= t);
 }
 
-/* The scrape scoped effect k starts on node n (through the node, its rack
- * or its tenant), MIT_NEVER when none. */
-static int64_t mit_scoped_from(const mit_state *m, int k, int n) {
-  const int64_t node = m->node_from[k][n], rack = m->rack_from[k][m->f->node_rack[n]];
-  const int64_t ten = m->tenant_from[m->f->node_tenant[n]][k];
-  const int64_t first = node < rack ? node : rack;
-  return first < ten ? first : ten;
+/* The scrape scoped effect k in force on node n at t started (through the
+ * node, its rack or its tenant, the earliest), MIT_NEVER when none is. */
+static int64_t mit_scoped_from(const mit_state *m, int k, int n, int64_t t) {
+  const int r = m->f->node_rack[n], ten = m->f->node_tenant[n];
+  int64_t first = MIT_NEVER;
+  if (mit_held(m->node_from[k][n], m->node_until[k][n], t))
+    first = m->node_from[k][n];
+  if (mit_held(m->rack_from[k][r], m->rack_until[k][r], t) && m->rack_from[k][r] < first)
+    first = m->rack_from[k][r];
+  if (mit_held(m->tenant_from[ten][k], m->tenant_until[ten][k], t) &&
+      m->tenant_from[ten][k] < first)
+    first = m->tenant_from[ten][k];
+  return first;
 }
 
 /* Seconds of [lo, hi) inside [a, b). */
@@ -423,12 +469,12 @@ static int mit_drive_node(const mit_state *m, int n, int64_t t, const int out[TE
     mit_repair(x, repaired);
     changed = 1;
   }
-  if (m->rack_from[MIT_POWER_CAP][rack] <= t) {
+  if (mit_held(m->rack_from[MIT_POWER_CAP][rack], m->rack_until[MIT_POWER_CAP][rack], t)) {
     if (!(x->gpu_power_limit_w > 0 && x->gpu_power_limit_w < m->power_limit_w))
       x->gpu_power_limit_w = m->power_limit_w;
     changed = 1;
   }
-  if (m->rack_from[MIT_COOLING][rack] <= t) {
+  if (mit_held(m->rack_from[MIT_COOLING][rack], m->rack_until[MIT_COOLING][rack], t)) {
     x->inlet_delta_c = fmaxf(x->inlet_delta_c - m->cooling_c, -m->cooling_c);
     changed = 1;
   }
@@ -438,17 +484,17 @@ static int mit_drive_node(const mit_state *m, int n, int64_t t, const int out[TE
   const int nt = m->tenant_nodes[tenant], k = out[tenant];
   if (k > 0 && k < nt)
     load = (float)nt / (float)(nt - k);
-  if (mit_scoped_from(m, MIT_KV, n) <= t) {
+  if (mit_scoped_from(m, MIT_KV, n, t) <= t) {
     x->kv_capacity_scale = m->kv_scale;
-    load *= m->kv_load;
+    x->capacity_share = m->kv_capacity;
     changed = 1;
   }
-  if (mit_scoped_from(m, MIT_CAP_CONTEXT, n) <= t) {
+  if (mit_scoped_from(m, MIT_CAP_CONTEXT, n, t) <= t) {
     if (!(x->context_scale > 0 && x->context_scale <= 1.0f))
       x->context_scale = 1.0f;
     changed = 1;
   }
-  const int64_t rebalance = mit_scoped_from(m, MIT_REBALANCE, n);
+  const int64_t rebalance = mit_scoped_from(m, MIT_REBALANCE, n, t);
   if (tenant == TENANT_MOE && rebalance <= t && (double)(t - rebalance) * m->dt >= m->rebalance_s) {
     x->routing_collapse /= m->rebalance_factor;
     changed = 1;

@@ -549,9 +549,11 @@ int tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const tel
   float hang_s = 0.0f, flap_s = d->nic_down_share * dt;
   if (inference) {
     float load = sc->load * (1.0f + 0.05f * z_load);
-    if (d->load_scale > 0) /* its tenant's traffic over fewer nodes, or less capacity */
+    if (d->load_scale > 0) /* its tenant's traffic over fewer nodes */
       load *= d->load_scale;
     load += tel_clampf(d->load_burst, 0.0f, 1.0f) * (1.0f - load); /* a traffic burst */
+    if (d->capacity_share > 0) /* less capacity: busier for the same traffic */
+      load /= d->capacity_share;
     nc.load = tel_clampf(load, 0.05f, 1.0f);
     nc.util_base = 100.0f * (0.15f + 0.75f * nc.load);
   } else if (in_job) {
@@ -598,6 +600,8 @@ int tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const tel
   float var_p = fmaxf(0.0f, power_sq / FLEET_GPUS - mean_p * mean_p);
   float cv = mean_p > 0 ? sqrtf(var_p) / mean_p : 0.0f;
   float host_w = 850.0f + (inference ? 250.0f * nc.load : 300.0f);
+  /* what the node serves: its load, times the capacity it has left */
+  const float served = d->capacity_share > 0 ? d->capacity_share : 1.0f;
   st->node[NM_INLET_TEMP][o].f = nc.inlet_c;
   /* a lost phase: its share x moves onto the other two, loads (1 - x, 1 + x/2,
    * 1 + x/2) of mean 1, so the largest deviation from the mean is 100 x % */
@@ -607,9 +611,9 @@ int tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const tel
   float z_rdma = ns * m->node_noise[NN_RDMA][i];
   float rdma;
   if (nc.tenant == TENANT_MOE)
-    rdma = 2.6e10f * nc.load * nc.moe_thr;
+    rdma = 2.6e10f * nc.load * nc.moe_thr * served;
   else if (nc.tenant == TENANT_DENSE)
-    rdma = 1.5e9f * nc.load;
+    rdma = 1.5e9f * nc.load * served;
   else
     rdma = in_job ? 3.4e10f * (1.0f - fminf(dt, nc.stall_s + nc.down_s) / dt) : 2.0e7f;
   rdma *= 1.0f - tel_clampf(d->nic_down_share, 0.0f, 1.0f); /* a port that is down carries nothing */
@@ -653,14 +657,15 @@ int tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const tel
     float tail_ms = 3.0f * fminf(1.0f, cong / 0.6f); /* RDMA retransmits behind a congested leaf */
     float ttft = ttft0 * slow * skew_wait * (1.0f + miss_growth) * (1.0f + 0.03f * z_ttft) + tail_ms;
     float itl = itl0 * slow * skew_wait * (1.0f + 0.02f * z_itl) + tail_ms;
-    float tokens = (moe ? 8.0f * 520.0f : 8.0f * 450.0f) * nc.load * nc.moe_thr / slow *
+    float tokens = (moe ? 8.0f * 520.0f : 8.0f * 450.0f) * nc.load * served * nc.moe_thr / slow *
                    (0.85f + 0.15f * hit / 0.94f);
     /* replicas on GPUs off the bus are gone: the router sends them nothing */
     const float live = (float)(FLEET_GPUS - __builtin_popcount(d->gpu_off_bus_mask)) / FLEET_GPUS;
     /* prompts and KV blocks cross a downgraded PCIe link more slowly */
     ttft *= 1.0f + 0.5f * d->pcie_link_loss * (float)__builtin_popcount(d->pcie_gpu_mask) / FLEET_GPUS;
     tokens *= live;
-    st->node[NM_REQ_RATE][o].f = (moe ? 11.0f : 9.0f) * nc.load * live * (1.0f + 0.03f * z_load);
+    st->node[NM_REQ_RATE][o].f =
+        (moe ? 11.0f : 9.0f) * nc.load * served * live * (1.0f + 0.03f * z_load);
     st->node[NM_PROMPT_TOKENS][o].f = 1800.0f * ctx * (1.0f + 0.04f * z_prompt);
     st->node[NM_TTFT][o].f = ttft;
     st->node[NM_ITL][o].f = itl;

@@ -56,6 +56,9 @@ typedef struct {
   float load_scale;        /* multiplier of the node's offered inference load (its tenant's
                               traffic spread over fewer nodes); 0: unchanged. The load still
                               saturates at 1: traffic beyond is lost */
+  float capacity_share;    /* share of the node's serving capacity left (fewer concurrent
+                              sequences): the same traffic loads it 1 / share times more and it
+                              serves at most share of a full load; 0: all of it */
   float kv_capacity_scale; /* KV-cache pool multiplier: the working set's excess over the
                               pool (context_scale - 1, when above 0) is divided by it; 0:
                               unchanged */
