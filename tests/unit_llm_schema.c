@@ -548,6 +548,16 @@ static void test_actions(void) {
   CHECK(llm_answer_action_list(LLM_LAYER_L4, "# Report\nAll fine.", why, sizeof why) == NULL);
   CHECK_STREQ(why, "missing section 'Active incidents'");
 
+  /* the prose the scorers judge: the report up to its ```json block */
+  snprintf(report, sizeof report,
+           "%s\n```json\n{\"actions\": [{\"action\": \"no_op\"}]}\n```\n", L4_OK);
+  CHECK_EQ(llm_l4_prose_len(report), strlen(L4_OK) + 1);
+  CHECK_EQ(llm_l4_prose_len(L4_OK), strlen(L4_OK));
+  snprintf(report, sizeof report, "%s {\"note\": 1}", L4_OK);
+  CHECK_EQ(llm_l4_prose_len(report), strlen(report));
+  snprintf(report, sizeof report, "%s{\"actions\": []}", L4_OK);
+  CHECK_EQ(llm_l4_prose_len(report), strlen(L4_OK));
+
   /* the form check alone */
   CHECK(llm_action_target_ok(ACT_NO_OP, ""));
   CHECK(!llm_action_target_ok(ACT_NO_OP, "x"));

@@ -508,6 +508,25 @@ static json_t *sch_report_actions(const char *text, char *why, size_t whylen) {
   return out;
 }
 
+size_t llm_l4_prose_len(const char *report) {
+  size_t n = report ? strlen(report) : 0, start, len;
+  json_t *o = report ? sch_find_object(report, &start, &len, NULL, 0) : NULL;
+  int has = json_object_get(o, "actions") != NULL;
+  json_decref(o);
+  if (!has)
+    return n;
+  size_t line = start; /* back over the ```json fence line that opens the block */
+  while (line > 0 && (report[line - 1] == ' ' || report[line - 1] == '\t' ||
+                      report[line - 1] == '\n' || report[line - 1] == '\r'))
+    line--;
+  size_t fence = line;
+  while (fence > 0 && report[fence - 1] != '\n')
+    fence--;
+  if (strncmp(report + fence, "```", 3) == 0 && strspn(report + fence + 3, "jsonJSON") == line - fence - 3)
+    return fence;
+  return start;
+}
+
 json_t *llm_answer_action_list(int layer, const char *text, char *why, size_t whylen) {
   if (layer == LLM_LAYER_L2)
     return json_array();

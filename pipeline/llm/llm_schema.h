@@ -93,6 +93,12 @@ int llm_action_target_ok(int kind, const char *target);
  * not node-NNNN". */
 json_t *llm_answer_action_list(int layer, const char *text, char *why, size_t whylen);
 
+/* The length of the prose of an L4 report: the offset of its actions block
+ * (the first JSON object, when it has an `actions` member, with the ```json
+ * fence line that opens it), or strlen(report) when it has none. What the
+ * scorers read: they judge the text, not the actions. */
+size_t llm_l4_prose_len(const char *report);
+
 /* Validates a raw answer of layer 2, 3 or 4. L2/L3 as llm_answer_parse. L4
  * (markdown): non-empty, at most LLM_ANSWER_MAX_BYTES, valid UTF-8, and every
  * heading of llm_l4_headings present as words, ignoring case and punctuation
