@@ -1,7 +1,8 @@
 /* L2/L3 answer schemas and the validator of every layer's answer, with the
- * `actions` of L3 answers and L4 reports (see llm_schema.h). One field table per layer feeds both the JSON schema sent to
- * servers and the checks; model text is only ever parsed, measured and quoted
- * (sanitized, cut short) as a %s argument. */
+ * `actions` of L3 answers and L4 reports (see llm_schema.h). One field table
+ * per layer feeds both the JSON schema sent to servers and the checks; model
+ * text is only ever parsed, measured and quoted (sanitized, cut short) as a
+ * %s argument. */
 #include "pipeline/llm/llm_schema.h"
 
 #include <ctype.h>
@@ -522,7 +523,8 @@ size_t llm_l4_prose_len(const char *report) {
   size_t fence = line;
   while (fence > 0 && report[fence - 1] != '\n')
     fence--;
-  if (strncmp(report + fence, "```", 3) == 0 && strspn(report + fence + 3, "jsonJSON") == line - fence - 3)
+  if (strncmp(report + fence, "```", 3) == 0 &&
+      strspn(report + fence + 3, "jsonJSON") == line - fence - 3)
     return fence;
   return start;
 }

@@ -103,7 +103,8 @@ size_t llm_l4_prose_len(const char *report);
  * (markdown): non-empty, at most LLM_ANSWER_MAX_BYTES, valid UTF-8, and every
  * heading of llm_l4_headings present as words, ignoring case and punctuation
  * ("## 6. Next Shift Recommendations" matches), else e.g.
- * "missing section 'SLA status'"; and its actions, if any, valid. Returns 0 or FS_EINVAL with why filled. */
+ * "missing section 'SLA status'"; and its actions, if any, valid. Returns 0
+ * or FS_EINVAL with why filled. */
 int llm_validate_answer(int layer, const char *text, char *why, size_t whylen);
 
 #endif
