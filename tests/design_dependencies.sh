@@ -17,7 +17,7 @@ src/model: src/core
 scenarios: src/core src/model
 io: src/core mpi src/model
 pipeline/detect: src/core mpi src/model
-pipeline/llm: src/core pipeline/detect
+pipeline/llm: src/core src/model pipeline/detect
 pipeline/score: src/core mpi src/model io scenarios pipeline/detect pipeline/llm
 src/app: src/core mpi src/model scenarios io pipeline/detect pipeline/llm pipeline/score
 '

@@ -76,8 +76,8 @@ L2 142 142
 L3 33 33
 L4 7 7
 ctx_L2 814 815
-ctx_L3 2981 2982
-ctx_L4 1038 1039
+ctx_L3 3082 3083
+ctx_L4 1138 1139
 detected 6 6
 " || fail "the default profile's load changed (figures above)"
 echo "ok: seed-load profile at the seed's load, default profile unchanged"

@@ -231,6 +231,38 @@ static void test_checker(void) {
   json_decref(ctx);
 }
 
+/* The L3 answer's actions: valid, every target an entity the context
+ * names, and the remedy of the kind's family first (no_op when unknown). */
+static void check_actions(const char *text, const char *ctx_text, const char *what,
+                          const char *kind) {
+  static const char *const remedy[][2] = {
+      {"thermal_cascade", "power_cap_rack"},   {"expert_routing_collapse", "rebalance_experts"},
+      {"hbm_degradation", "rma_gpu"},          {"fabric_microburst", "migrate_tenant"},
+      {"kv_cache_eviction_storm", "raise_kv_capacity"},
+      {"training_straggler", "checkpoint_job"}};
+  char why[256] = "";
+  json_t *list = llm_answer_action_list(LLM_LAYER_L3, text, why, sizeof why);
+  if (!list)
+    CHECK_FAIL("%s: actions do not validate: %s", what, why);
+  if (json_array_size(list) == 0)
+    CHECK_FAIL("%s: no actions", what);
+  for (size_t k = 0; k < json_array_size(list); k++) {
+    const char *t = json_string_value(json_object_get(json_array_get(list, k), "target"));
+    char quoted[96];
+    snprintf(quoted, sizeof quoted, "\"%s\"", t);
+    if (t[0] && !strstr(ctx_text, quoted))
+      CHECK_FAIL("%s: action target '%s' is not an entity of the context", what, t);
+  }
+  const char *first = json_string_value(json_object_get(json_array_get(list, 0), "action"));
+  for (size_t k = 0; k < sizeof remedy / sizeof remedy[0]; k++)
+    if (strcmp(kind, remedy[k][0]) == 0 && strcmp(first, remedy[k][1]) != 0)
+      CHECK_FAIL("%s: first action %s, expected %s", what, first, remedy[k][1]);
+  if (strcmp(kind, "none") == 0 && strcmp(first, "no_op") != 0)
+    CHECK_FAIL("%s: first action %s on no fault, expected no_op", what, first);
+  check_count++;
+  json_decref(list);
+}
+
 static void test_real_contexts(void) {
   json_t *l3_lines = json_array(); /* "HH:MM node-NNNN: root cause" as the engine writes them */
   json_t *l3_times = json_array();
@@ -262,6 +294,7 @@ static void test_real_contexts(void) {
       if (strncmp(root, label_of(about(i)), strlen(label_of(about(i)))) != 0)
         CHECK_FAIL("%s: root cause does not name %s: %s", what, label_of(about(i)), root);
       kinds_seen++;
+      check_actions(text, ctx_text, what, about(i));
       const json_t *ev = json_object_get(ctx, "event");
       char line[400];
       snprintf(line, sizeof line, "%s %s: %.200s", json_string_value(json_object_get(ev, "time")),

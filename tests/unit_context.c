@@ -19,6 +19,7 @@
 #include "src/core/checkpoint.h"
 #include "src/core/diag.h"
 #include "src/core/errors.h"
+#include "src/model/actions.h"
 #include "tests/check.h"
 #include "tests/lib_detect.h"
 #include "tests/lib_fleet.h"
@@ -77,6 +78,18 @@ static void check_keys(json_t *o, const char *const *keys) {
     n++;
   }
   CHECK(keys[n] == NULL);
+}
+
+/* actions_available: one short line per action of src/model/actions.h. */
+static void check_actions(json_t *o) {
+  json_t *a = json_object_get(o, "actions_available");
+  CHECK_EQ(json_array_size(a), ACT_COUNT);
+  check_str(o, "actions_available.0", "no_op");
+  check_str(o, "actions_available.1", "drain_node node-NNNN");
+  check_str(o, "actions_available.3", "checkpoint_job a training job id");
+  check_str(o, "actions_available.5", "rebalance_experts node-NNNN, rack-NN or a tenant");
+  check_str(o, "actions_available.8", "power_cap_rack rack-NN");
+  check_str(o, "actions_available.11", "rma_gpu node-NNNN/gpuK");
 }
 
 /* No key at any depth names ground truth. */
@@ -154,10 +167,19 @@ static void check_l2(json_t *o, const fleet *f) {
 
 /* L3 of the ECC event (node 7 GPU 2, block 5), built 30 minutes after it. */
 static void check_l3(json_t *o) {
-  static const char *const root[] = {"layer",           "event",    "node", "gpus",
-                                     "gpu_peer_median", "timeline", "rack", "same_signal_elsewhere",
-                                     "tenant_context",  NULL};
+  static const char *const root[] = {"layer",
+                                     "event",
+                                     "node",
+                                     "gpus",
+                                     "gpu_peer_median",
+                                     "timeline",
+                                     "rack",
+                                     "same_signal_elsewhere",
+                                     "tenant_context",
+                                     "actions_available",
+                                     NULL};
   check_keys(o, root);
+  check_actions(o);
   check_str(o, "layer", "L3");
   check_str(o, "event.trigger.metric", "gpu_ecc_sbe_total");
   check_num(o, "event.trigger.z", 16.05, 0);
@@ -209,8 +231,10 @@ static void check_l4(json_t *o, const float *cluster, float step_ms_now) {
                                      "training_jobs",
                                      "hourly",
                                      "racks",
+                                     "actions_available",
                                      NULL};
   check_keys(o, root);
+  check_actions(o);
   check_str(o, "window.from", "00:00");
   check_str(o, "window.to", "02:00");
   check_num(o, "window.hours", 2, 0);

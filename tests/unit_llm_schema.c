@@ -2,13 +2,16 @@
  * generated JSON schemas meet OpenAI strict mode's rules and match the field
  * table; L2/L3 answers full, partial, fenced, prose-wrapped, with braces in
  * prose and strings, wrong enums, wrong types, out-of-range confidence, not
- * JSON, hostile and oversized text; L4 markdown section check_count. */
+ * JSON, hostile and oversized text; L4 markdown section check_count; the
+ * optional `actions` of L3 answers and L4 reports, valid and each kind of
+ * invalid entry. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pipeline/llm/llm_schema.h"
+#include "src/model/actions.h"
 #include "src/core/errors.h"
 #include "tests/check.h"
 
@@ -100,14 +103,15 @@ static void test_schemas(void) {
                                    "rationale"};
   static const char *const l3[] = {
       "root_cause",          "confidence",   "affected_scope",      "tenant_types",
-      "cross_tenant_impact", "causal_chain", "recommended_actions", "priority"};
+      "cross_tenant_impact", "causal_chain", "recommended_actions", "priority",
+      "actions"};
   for (int layer = LLM_LAYER_L2; layer <= LLM_LAYER_L3; layer++) {
     json_t *s = llm_schema_json(layer);
     CHECK(s != NULL);
     CHECK_STREQ(json_string_value(json_object_get(s, "type")), "object");
     check_strict(s);
     const char *const *names = layer == LLM_LAYER_L2 ? l2 : l3;
-    size_t n = layer == LLM_LAYER_L2 ? 5 : 8;
+    size_t n = layer == LLM_LAYER_L2 ? 5 : 9;
     json_t *props = json_object_get(s, "properties");
     json_t *req = json_object_get(s, "required");
     CHECK_EQ(json_object_size(props), n);
@@ -410,8 +414,163 @@ static void test_l4(void) {
   }
 }
 
+/* An L3 answer (L3_OK) with "actions": list. */
+static void l3_with(char *buf, size_t cap, const char *list) {
+  snprintf(buf, cap, "%.*s, \"actions\": %s}", (int)(sizeof L3_OK - 2), L3_OK, list);
+}
+
+static void l3_rejects(const char *list, const char *want) {
+  char text[4096];
+  l3_with(text, sizeof text, list);
+  rejects(LLM_LAYER_L3, text, want);
+}
+
+static void test_actions(void) {
+  /* the schema: an array of {action (enum of the vocabulary), target} */
+  json_t *s = llm_schema_json(LLM_LAYER_L3);
+  json_t *items = json_object_get(json_object_get(json_object_get(s, "properties"), "actions"),
+                                  "items");
+  json_t *names = json_object_get(json_object_get(json_object_get(items, "properties"), "action"),
+                                  "enum");
+  CHECK_EQ(json_array_size(names), ACT_COUNT);
+  CHECK_STREQ(json_string_value(json_array_get(names, ACT_DRAIN_NODE)), "drain_node");
+  CHECK_STREQ(json_string_value(json_array_get(names, ACT_RMA_GPU)), "rma_gpu");
+  json_decref(s);
+
+  /* absent (older transcripts), empty, and one of every target form */
+  accepts(LLM_LAYER_L3, L3_OK);
+  char text[4096];
+  l3_with(text, sizeof text, "[]");
+  accepts(LLM_LAYER_L3, text);
+  l3_with(text, sizeof text, "null");
+  accepts(LLM_LAYER_L3, text);
+  l3_with(text, sizeof text,
+          "[{\"action\": \"no_op\"}, {\"action\": \"no_op\", \"target\": \"\"}, "
+          "{\"action\": \"DRAIN_NODE\", \"target\": \"node-0421\"}, "
+          "{\"action\": \"cordon_node\", \"target\": \"node-0000\"}, "
+          "{\"action\": \"checkpoint_job\", \"target\": \"train-001\"}, "
+          "{\"action\": \"restart_job_without_node\", \"target\": \"node-0421\"}, "
+          "{\"action\": \"rebalance_experts\", \"target\": \"moe-inference\"}, "
+          "{\"action\": \"raise_kv_capacity\", \"target\": \"rack-03\"}, "
+          "{\"action\": \"cap_context_length\", \"target\": \"node-0007\"}, "
+          "{\"action\": \"power_cap_rack\", \"target\": \"rack-03\"}, "
+          "{\"action\": \"raise_cooling\", \"target\": \"rack-24\"}, "
+          "{\"action\": \"migrate_tenant\", \"target\": \"rack-10\", \"why\": \"x\"}, "
+          "{\"action\": \"rma_gpu\", \"target\": \"node-0421/gpu5\"}, "
+          "{\"action\": \"rma_gpu\", \"target\": \"node-0421\"}]");
+  accepts(LLM_LAYER_L3, text);
+  char why[256];
+  json_t *o = llm_answer_parse(LLM_LAYER_L3, text, why, sizeof why);
+  CHECK(o != NULL);
+  json_t *a = json_object_get(o, "actions");
+  CHECK_EQ(json_array_size(a), 14);
+  CHECK_STREQ(json_string_value(json_object_get(json_array_get(a, 2), "action")), "drain_node");
+  json_decref(o);
+  json_t *list = llm_answer_action_list(LLM_LAYER_L3, text, why, sizeof why);
+  CHECK_EQ(json_array_size(list), 14);
+  json_decref(list);
+  list = llm_answer_action_list(LLM_LAYER_L3, L3_OK, why, sizeof why);
+  CHECK(json_is_array(list) && json_array_size(list) == 0);
+  json_decref(list);
+  list = llm_answer_action_list(LLM_LAYER_L2, L2_OK, why, sizeof why);
+  CHECK(json_is_array(list) && json_array_size(list) == 0);
+  json_decref(list);
+
+  /* each kind of invalid entry, named by its index and field */
+  l3_rejects("{\"action\": \"no_op\"}",
+             "field 'actions' is not an array of {\"action\", \"target\"} objects");
+  l3_rejects("[\"drain_node node-0001\"]",
+             "actions[0] is not an object {\"action\", \"target\"}");
+  l3_rejects("[{\"action\": \"no_op\"}, {\"target\": \"node-0001\"}]",
+             "actions[1]: missing field 'action'");
+  l3_rejects("[{\"action\": 3, \"target\": \"node-0001\"}]",
+             "actions[0]: field 'action' is not a string");
+  l3_rejects("[{\"action\": \"reboot\", \"target\": \"node-0001\"}]",
+             "actions[0]: action 'reboot' is not an action of the list (no_op, drain_node, ..., "
+             "rma_gpu)");
+  l3_rejects("[{\"action\": \"drain_node\"}]",
+             "actions[0]: missing field 'target' (drain_node takes node-NNNN)");
+  l3_rejects("[{\"action\": \"drain_node\", \"target\": 421}]",
+             "actions[0]: field 'target' is not a string");
+  l3_rejects("[{\"action\": \"no_op\", \"target\": \"node-0001\"}]",
+             "actions[0]: target 'node-0001' of no_op is not \"\" (no target)");
+  l3_rejects("[{\"action\": \"drain_node\", \"target\": \"node-12\"}]",
+             "actions[0]: target 'node-12' of drain_node is not node-NNNN");
+  l3_rejects("[{\"action\": \"drain_node\", \"target\": \"node-0012/gpu1\"}]",
+             "actions[0]: target 'node-0012/gpu1' of drain_node is not node-NNNN");
+  l3_rejects("[{\"action\": \"rma_gpu\", \"target\": \"node-0012/gpu\"}]",
+             "actions[0]: target 'node-0012/gpu' of rma_gpu is not node-NNNN/gpuK (or "
+             "node-NNNN: the node's misbehaving GPU)");
+  l3_rejects("[{\"action\": \"power_cap_rack\", \"target\": \"rack-3\"}]",
+             "actions[0]: target 'rack-3' of power_cap_rack is not rack-NN");
+  l3_rejects("[{\"action\": \"checkpoint_job\", \"target\": \"train 001\"}]",
+             "actions[0]: target 'train 001' of checkpoint_job is not a training job id "
+             "(train-NNN)");
+  l3_rejects("[{\"action\": \"checkpoint_job\", \"target\": "
+             "\"j123456789012345678901234567890123\"}]",
+             "actions[0]: target 'j123456789012345678901234567890123' of checkpoint_job is not a "
+             "training job id (train-NNN)");
+  l3_rejects("[{\"action\": \"rebalance_experts\", \"target\": \"moe\"}]",
+             "actions[0]: target 'moe' of rebalance_experts is not node-NNNN, rack-NN or a "
+             "tenant (moe-inference, dense-inference)");
+  /* at most LLM_ACTIONS_MAX entries */
+  char many[2048] = "[";
+  for (int i = 0; i <= LLM_ACTIONS_MAX; i++)
+    strcat(many, i ? ", {\"action\": \"no_op\"}" : "{\"action\": \"no_op\"}");
+  strcat(many, "]");
+  l3_rejects(many, "field 'actions' has 17 entries (at most 16)");
+  many[strlen(many) - strlen(", {\"action\": \"no_op\"}]")] = '\0';
+  strcat(many, "]");
+  l3_with(text, sizeof text, many);
+  accepts(LLM_LAYER_L3, text);
+
+  /* L4: the actions of the report's first JSON object (a closing block) */
+  char report[4096];
+  snprintf(report, sizeof report,
+           "%s\n```json\n{\"actions\": [{\"action\": \"power_cap_rack\", \"target\": "
+           "\"rack-03\"}]}\n```\n",
+           L4_OK);
+  accepts(LLM_LAYER_L4, report);
+  list = llm_answer_action_list(LLM_LAYER_L4, report, why, sizeof why);
+  CHECK_EQ(json_array_size(list), 1);
+  CHECK_STREQ(json_string_value(json_object_get(json_array_get(list, 0), "target")), "rack-03");
+  json_decref(list);
+  list = llm_answer_action_list(LLM_LAYER_L4, L4_OK, why, sizeof why);
+  CHECK(json_is_array(list) && json_array_size(list) == 0);
+  json_decref(list);
+  snprintf(report, sizeof report,
+           "%s\n```json\n{\"actions\": [{\"action\": \"power_cap_rack\", \"target\": "
+           "\"rack-3\"}]}\n```\n",
+           L4_OK);
+  rejects(LLM_LAYER_L4, report, "actions[0]: target 'rack-3' of power_cap_rack is not rack-NN");
+  CHECK(llm_answer_action_list(LLM_LAYER_L4, report, why, sizeof why) == NULL);
+  CHECK_STREQ(why, "actions[0]: target 'rack-3' of power_cap_rack is not rack-NN");
+  CHECK(llm_answer_action_list(LLM_LAYER_L4, "# Report\nAll fine.", why, sizeof why) == NULL);
+  CHECK_STREQ(why, "missing section 'Active incidents'");
+
+  /* the prose the scorers judge: the report up to its ```json block */
+  snprintf(report, sizeof report,
+           "%s\n```json\n{\"actions\": [{\"action\": \"no_op\"}]}\n```\n", L4_OK);
+  CHECK_EQ(llm_l4_prose_len(report), strlen(L4_OK) + 1);
+  CHECK_EQ(llm_l4_prose_len(L4_OK), strlen(L4_OK));
+  snprintf(report, sizeof report, "%s {\"note\": 1}", L4_OK);
+  CHECK_EQ(llm_l4_prose_len(report), strlen(report));
+  snprintf(report, sizeof report, "%s{\"actions\": []}", L4_OK);
+  CHECK_EQ(llm_l4_prose_len(report), strlen(L4_OK));
+
+  /* the form check alone */
+  CHECK(llm_action_target_ok(ACT_NO_OP, ""));
+  CHECK(!llm_action_target_ok(ACT_NO_OP, "x"));
+  CHECK(llm_action_target_ok(ACT_RMA_GPU, "node-123456789/gpu7"));
+  CHECK(!llm_action_target_ok(ACT_RMA_GPU, "node-1234567890"));
+  CHECK(!llm_action_target_ok(ACT_DRAIN_NODE, NULL));
+  CHECK(!llm_action_target_ok(ACT_COUNT, "node-0001"));
+  CHECK(llm_action_target_ok(ACT_RAISE_KV_CAPACITY, "training"));
+}
+
 int main(void) {
   test_schemas();
+  test_actions();
   test_l2();
   test_l3();
   test_untrusted();

@@ -11,6 +11,7 @@
 
 #include "src/core/checkpoint.h"
 #include "src/core/errors.h"
+#include "src/model/actions.h"
 #include "src/model/metrics.h"
 #include "src/model/telemetry.h"
 
@@ -715,6 +716,25 @@ static json_t *ctx_job(const ctx_builder *b, const ev_event *e) {
   return o;
 }
 
+/* The actions an L3 or L4 answer may take (src/model/actions.h), one short
+ * string each: the name and its target's form up to any remark
+ * ("drain_node node-NNNN", "no_op"). */
+static json_t *ctx_actions(void) {
+  json_t *a = json_array();
+  for (int k = 0; a && k < ACT_COUNT; k++) {
+    act_target_kind t = act_target_of((act_kind)k);
+    const char *form = act_target_form(t), *cut = strstr(form, " (");
+    char line[128];
+    if (t == ACT_TARGET_NONE)
+      snprintf(line, sizeof line, "%s", act_name((act_kind)k));
+    else
+      snprintf(line, sizeof line, "%s %.*s", act_name((act_kind)k),
+               (int)(cut ? (size_t)(cut - form) : strlen(form)), form);
+    json_array_append_new(a, json_string(line));
+  }
+  return a;
+}
+
 char *ctx_l3(const ctx_builder *b, const ev_event *e) {
   const ctx_slot *s = ctx_slot_of(b, e->step);
   if (!s)
@@ -731,6 +751,7 @@ char *ctx_l3(const ctx_builder *b, const ev_event *e) {
                                                             : b->f->cfg->training_nodes));
   ctx_set(tenant, "job", ctx_job(b, e));
   ctx_set(root, "tenant_context", tenant);
+  ctx_set(root, "actions_available", ctx_actions());
   return ctx_dump(root);
 }
 
@@ -913,6 +934,7 @@ char *ctx_l4(const ctx_builder *b, int32_t from, int32_t to, const ev_event *eve
   ctx_set(root, "training_jobs", jobs);
   ctx_set(root, "hourly", ctx_hourly(b, first, to, events, n));
   ctx_set(root, "racks", ctx_rack_table(b, first, to));
+  ctx_set(root, "actions_available", ctx_actions());
   return ctx_dump(root);
 }
 

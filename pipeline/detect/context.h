@@ -37,7 +37,9 @@ char *ctx_l2(const ctx_builder *b, const ev_event *e);
  * minutes after (as far as recorded), rack neighbour state, where else the
  * detector flagged the trigger metric in that hour (same_signal_elsewhere:
  * node, tenant, GPU and silicon lot), tenant and job context (with the job's
- * NVLink replay leader over the hour, most_nvlink_replays_in_series). Build
+ * NVLink replay leader over the hour, most_nvlink_replays_in_series), and
+ * the actions an answer may take (actions_available: "drain_node
+ * node-NNNN", ..., from src/model/actions.h). Build
  * it CTX_SERIES_HALF steps after e (or at the end of the run). The engine
  * adds the backend's recent L2 decisions. NULL on ENOMEM. */
 char *ctx_l3(const ctx_builder *b, const ev_event *e);
@@ -45,8 +47,8 @@ char *ctx_l3(const ctx_builder *b, const ev_event *e);
 /* L4 shift-summary context for steps (from, to]: cluster status, SLA budget
  * per tenant, detector incidents of the window (events[n], all so far), a
  * training job health table, an hourly cluster table and a per-rack thermal
- * and fabric table. The engine adds L2 counts and L3 one-liners.
- * NULL on ENOMEM. */
+ * and fabric table, and actions_available as at L3. The engine adds L2
+ * counts and L3 one-liners. NULL on ENOMEM. */
 char *ctx_l4(const ctx_builder *b, int32_t from, int32_t to, const ev_event *events, int n);
 
 /* Checkpoint (resume): the ring of recent blocks and the per-step history,

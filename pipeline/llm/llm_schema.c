@@ -1,7 +1,8 @@
-/* L2/L3 answer schemas and the validator of every layer's answer (see
- * llm_schema.h). One field table per layer feeds both the JSON schema sent to
- * servers and the checks; model text is only ever parsed, measured and quoted
- * (sanitized, cut short) as a %s argument. */
+/* L2/L3 answer schemas and the validator of every layer's answer, with the
+ * `actions` of L3 answers and L4 reports (see llm_schema.h). One field table
+ * per layer feeds both the JSON schema sent to servers and the checks; model
+ * text is only ever parsed, measured and quoted (sanitized, cut short) as a
+ * %s argument. */
 #include "pipeline/llm/llm_schema.h"
 
 #include <ctype.h>
@@ -13,8 +14,9 @@
 
 #include "src/core/errors.h"
 #include "src/core/strbuf.h"
+#include "src/model/actions.h"
 
-typedef enum { SCH_STRING, SCH_CONFIDENCE, SCH_ENUM, SCH_STRINGS } sch_type;
+typedef enum { SCH_STRING, SCH_CONFIDENCE, SCH_ENUM, SCH_STRINGS, SCH_ACTIONS } sch_type;
 
 typedef struct {
   const char *name;
@@ -55,6 +57,9 @@ static const sch_field sch_l3[] = {
     {"priority", SCH_ENUM, sch_priorities,
      "P1 act now (service or job impact under way), P2 act this shift, P3 plan a fix, "
      "P4 watch only"},
+    {"actions", SCH_ACTIONS, NULL,
+     "the actions to apply to the fleet now, most urgent first (at most 16; [] for none): "
+     "each an action of the list and its target (\"\" for no_op)"},
 };
 
 const char *const llm_l4_headings[LLM_L4_NHEADINGS] = {
@@ -81,6 +86,20 @@ const char *llm_schema_name(int layer) {
                                  : NULL;
 }
 
+/* The schema of one `actions` entry: {"action": one of the vocabulary,
+ * "target": a string}, both required (strict mode). */
+static json_t *sch_action_item(void) {
+  json_t *names = json_array();
+  for (int k = 0; k < ACT_COUNT; k++)
+    json_array_append_new(names, json_string(act_name((act_kind)k)));
+  return json_pack("{s:s, s:{s:{s:s, s:o}, s:{s:s, s:s}}, s:[s,s], s:b}", "type", "object",
+                   "properties", "action", "type", "string", "enum", names, "target", "type",
+                   "string", "description",
+                   "the entity: node-NNNN, node-NNNN/gpuK, rack-NN, a job id or a tenant; \"\" "
+                   "for no_op",
+                   "required", "action", "target", "additionalProperties", 0);
+}
+
 /* The schema of one field. */
 static json_t *sch_property(const sch_field *f) {
   json_t *p = json_object();
@@ -89,6 +108,9 @@ static json_t *sch_property(const sch_field *f) {
   } else if (f->type == SCH_STRINGS) {
     json_object_set_new(p, "type", json_string("array"));
     json_object_set_new(p, "items", json_pack("{s:s}", "type", "string"));
+  } else if (f->type == SCH_ACTIONS) {
+    json_object_set_new(p, "type", json_string("array"));
+    json_object_set_new(p, "items", sch_action_item());
   } else {
     json_object_set_new(p, "type", json_string("string"));
   }
@@ -230,10 +252,127 @@ int llm_extract_json_object(const char *text, size_t *start, size_t *len) {
   return o ? 0 : FS_EINVAL;
 }
 
+/* The number of ASCII digits at s. */
+static size_t sch_digits(const char *s) { return strspn(s, "0123456789"); }
+
+/* 1 when t is "node-" and 4 to 9 digits, then (gpu_ok) "/gpu" and 1 to 9
+ * digits or nothing. */
+static int sch_node_form(const char *t, int gpu_ok) {
+  if (strncmp(t, "node-", 5) != 0)
+    return 0;
+  size_t d = sch_digits(t + 5);
+  if (d < 4 || d > 9)
+    return 0;
+  t += 5 + d;
+  if (*t == '\0')
+    return 1;
+  if (!gpu_ok || strncmp(t, "/gpu", 4) != 0)
+    return 0;
+  d = sch_digits(t + 4);
+  return d >= 1 && d <= 9 && t[4 + d] == '\0';
+}
+
+static int sch_rack_form(const char *t) {
+  size_t d = strncmp(t, "rack-", 5) == 0 ? sch_digits(t + 5) : 0;
+  return d >= 2 && d <= 9 && t[5 + d] == '\0';
+}
+
+int llm_action_target_ok(int kind, const char *t) {
+  if (kind < 0 || kind >= ACT_COUNT || !t)
+    return 0;
+  size_t n;
+  switch (act_target_of((act_kind)kind)) {
+  case ACT_TARGET_NONE: return *t == '\0';
+  case ACT_TARGET_NODE: return sch_node_form(t, 0);
+  case ACT_TARGET_GPU: return sch_node_form(t, 1);
+  case ACT_TARGET_RACK: return sch_rack_form(t);
+  case ACT_TARGET_JOB:
+    n = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+    return n >= 1 && n <= LLM_ACTION_JOB_MAX && t[n] == '\0';
+  default:
+    for (int k = 0; k < TENANT_COUNT; k++)
+      if (strcmp(t, fleet_tenant_name(k)) == 0)
+        return 1;
+    return sch_node_form(t, 0) || sch_rack_form(t);
+  }
+}
+
+/* Checks entry i of an `actions` array and rewrites its action name to the
+ * canonical spelling. */
+static int sch_check_action(json_t *e, size_t i, char *why, size_t whylen) {
+  char q[48];
+  if (!json_is_object(e)) {
+    sch_why(why, whylen, "actions[%zu] is not an object {\"action\", \"target\"}", i);
+    return FS_EINVAL;
+  }
+  json_t *a = json_object_get(e, "action"), *t = json_object_get(e, "target");
+  if (!a || json_is_null(a)) {
+    sch_why(why, whylen, "actions[%zu]: missing field 'action'", i);
+    return FS_EINVAL;
+  }
+  if (!json_is_string(a)) {
+    sch_why(why, whylen, "actions[%zu]: field 'action' is not a string", i);
+    return FS_EINVAL;
+  }
+  int k = 0;
+  while (k < ACT_COUNT && strcasecmp(json_string_value(a), act_name((act_kind)k)) != 0)
+    k++;
+  if (k == ACT_COUNT) {
+    sch_why(why, whylen, "actions[%zu]: action '%s' is not an action of the list (no_op, "
+                         "drain_node, ..., rma_gpu)",
+            i, sb_quote(json_string_value(a), q, 40));
+    return FS_EINVAL;
+  }
+  if (json_object_set_new(e, "action", json_string(act_name((act_kind)k))) != 0) {
+    sch_why(why, whylen, "out of memory");
+    return FS_ENOMEM;
+  }
+  act_target_kind tk = act_target_of((act_kind)k);
+  if ((!t || json_is_null(t)) && tk == ACT_TARGET_NONE)
+    return 0;
+  if (!t || json_is_null(t)) {
+    sch_why(why, whylen, "actions[%zu]: missing field 'target' (%s takes %s)", i,
+            act_name((act_kind)k), act_target_form(tk));
+    return FS_EINVAL;
+  }
+  if (!json_is_string(t)) {
+    sch_why(why, whylen, "actions[%zu]: field 'target' is not a string", i);
+    return FS_EINVAL;
+  }
+  if (!llm_action_target_ok(k, json_string_value(t))) {
+    sch_why(why, whylen, "actions[%zu]: target '%s' of %s is not %s", i,
+            sb_quote(json_string_value(t), q, 40), act_name((act_kind)k),
+            tk == ACT_TARGET_NONE ? "\"\" (no target)" : act_target_form(tk));
+    return FS_EINVAL;
+  }
+  return 0;
+}
+
+/* Checks an `actions` array: at most LLM_ACTIONS_MAX entries, each valid. */
+static int sch_check_actions(json_t *v, char *why, size_t whylen) {
+  if (!json_is_array(v)) {
+    sch_why(why, whylen, "field 'actions' is not an array of {\"action\", \"target\"} objects");
+    return FS_EINVAL;
+  }
+  if (json_array_size(v) > LLM_ACTIONS_MAX) {
+    sch_why(why, whylen, "field 'actions' has %zu entries (at most %d)", json_array_size(v),
+            LLM_ACTIONS_MAX);
+    return FS_EINVAL;
+  }
+  for (size_t i = 0; i < json_array_size(v); i++) {
+    int rc = sch_check_action(json_array_get(v, i), i, why, whylen);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
+}
+
 /* Checks one field of obj against f; rewrites an enum to its canonical form. */
 static int sch_check_field(json_t *obj, const sch_field *f, char *why, size_t whylen) {
   char q[48];
   json_t *v = json_object_get(obj, f->name);
+  if (f->type == SCH_ACTIONS) /* optional: absent means no action */
+    return !v || json_is_null(v) ? 0 : sch_check_actions(v, why, whylen);
   if (!v || json_is_null(v)) {
     sch_why(why, whylen, "missing field '%s'", f->name);
     return FS_EINVAL;
@@ -260,6 +399,7 @@ static int sch_check_field(json_t *obj, const sch_field *f, char *why, size_t wh
     return 0;
   case SCH_STRING:
   case SCH_ENUM:
+  case SCH_ACTIONS:
     break;
   }
   if (!json_is_string(v)) {
@@ -350,10 +490,71 @@ static int sch_check_report(const char *text, char *why, size_t whylen) {
   return rc;
 }
 
+/* The actions of an L4 report (already checked as text): the `actions` of
+ * its first JSON object, validated; a new empty array when there is none. */
+static json_t *sch_report_actions(const char *text, char *why, size_t whylen) {
+  size_t start, len;
+  json_t *o = sch_find_object(text, &start, &len, NULL, 0);
+  json_t *v = json_object_get(o, "actions");
+  json_t *out = !v || json_is_null(v) ? json_array() : json_incref(v);
+  json_decref(o);
+  if (!out) {
+    sch_why(why, whylen, "out of memory");
+    return NULL;
+  }
+  if (sch_check_actions(out, why, whylen) != 0) {
+    json_decref(out);
+    return NULL;
+  }
+  return out;
+}
+
+size_t llm_l4_prose_len(const char *report) {
+  size_t n = report ? strlen(report) : 0, start, len;
+  json_t *o = report ? sch_find_object(report, &start, &len, NULL, 0) : NULL;
+  int has = json_object_get(o, "actions") != NULL;
+  json_decref(o);
+  if (!has)
+    return n;
+  size_t line = start; /* back over the ```json fence line that opens the block */
+  while (line > 0 && (report[line - 1] == ' ' || report[line - 1] == '\t' ||
+                      report[line - 1] == '\n' || report[line - 1] == '\r'))
+    line--;
+  size_t fence = line;
+  while (fence > 0 && report[fence - 1] != '\n')
+    fence--;
+  if (strncmp(report + fence, "```", 3) == 0 &&
+      strspn(report + fence + 3, "jsonJSON") == line - fence - 3)
+    return fence;
+  return start;
+}
+
+json_t *llm_answer_action_list(int layer, const char *text, char *why, size_t whylen) {
+  if (layer == LLM_LAYER_L2)
+    return json_array();
+  if (layer == LLM_LAYER_L4)
+    return sch_check_text(text, why, whylen) == 0 && sch_check_report(text, why, whylen) == 0
+               ? sch_report_actions(text, why, whylen)
+               : NULL;
+  json_t *obj = llm_answer_parse(layer, text, why, whylen);
+  if (!obj)
+    return NULL;
+  json_t *v = json_object_get(obj, "actions");
+  json_t *out = v && !json_is_null(v) ? json_incref(v) : json_array();
+  json_decref(obj);
+  if (!out)
+    sch_why(why, whylen, "out of memory");
+  return out;
+}
+
 int llm_validate_answer(int layer, const char *text, char *why, size_t whylen) {
   if (layer == LLM_LAYER_L4) {
     int rc = sch_check_text(text, why, whylen);
-    return rc != 0 ? rc : sch_check_report(text, why, whylen);
+    if (rc == 0)
+      rc = sch_check_report(text, why, whylen);
+    json_t *actions = rc == 0 ? sch_report_actions(text, why, whylen) : NULL;
+    json_decref(actions);
+    return rc != 0 ? rc : actions ? 0 : FS_EINVAL;
   }
   json_t *obj = llm_answer_parse(layer, text, why, whylen);
   if (!obj)

@@ -1,4 +1,5 @@
-/* Prompt texts of the LLM layers (see prompts.h). Vocabularies must match
+/* Prompt texts of the LLM layers (see prompts.h); the L3 and L4 ones list
+ * the actions of src/model/actions.h from its table. Vocabularies must match
  * pipeline/llm/llm_schema.h, which validates the answers; nothing here is sent
  * anywhere by this file. */
 #include "pipeline/llm/prompts.h"
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "pipeline/llm/llm_schema.h"
+#include "src/model/actions.h"
 
 static const char prompt_l2[] =
     "You are the L2 triage analyst of a GPU fleet operations team (1,000 nodes x 8 H100 GPUs, "
@@ -41,7 +43,9 @@ static const char prompt_l3[] =
     "  \"causal_chain\": array of steps from cause to observed symptoms\n"
     "  \"recommended_actions\": array of concrete operator actions\n"
     "  \"priority\": \"P1\" (act now: service or job impact under way) | \"P2\" (act this "
-    "shift) | \"P3\" (plan a fix) | \"P4\" (watch only)\n";
+    "shift) | \"P3\" (plan a fix) | \"P4\" (watch only)\n"
+    "  \"actions\": array of {\"action\": name, \"target\": entity} to apply to the fleet now, "
+    "most urgent first (at most 16; [] for none), from this list:\n";
 
 static const char prompt_l4[] =
     "You are the shift lead of a GPU fleet operations team (1,000 nodes x 8 H100 GPUs, tenants "
@@ -53,30 +57,58 @@ static const char prompt_l4[] =
     "\n"
     "Answer in markdown with exactly these section headings, in this order:\n";
 
+static const char prompt_l4_actions[] =
+    "\nTo act on the fleet now, end the report with one fenced ```json block holding "
+    "{\"actions\": [{\"action\": name, \"target\": entity}, ...]} (at most 16, most urgent "
+    "first; leave the block out for none), from this list:\n";
+
+/* One line per action of src/model/actions.h: "  name <target form>: what it
+ * does" (no target for no_op), malloc'd. */
+static char *prompt_actions(void) {
+  size_t n = 1;
+  for (int k = 0; k < ACT_COUNT; k++)
+    n += strlen(act_name((act_kind)k)) + strlen(act_about((act_kind)k)) +
+         strlen(act_target_form(act_target_of((act_kind)k))) + 8;
+  char *s = malloc(n), *p = s;
+  for (int k = 0; s && k < ACT_COUNT; k++) {
+    act_target_kind t = act_target_of((act_kind)k);
+    p += sprintf(p, "  %s%s%s%s: %s\n", act_name((act_kind)k), t == ACT_TARGET_NONE ? "" : " <",
+                 t == ACT_TARGET_NONE ? "" : act_target_form(t), t == ACT_TARGET_NONE ? "" : ">",
+                 act_about((act_kind)k));
+  }
+  return s;
+}
+
 char *prompt_system(llm_layer layer) {
   const char *intro = layer == LLM_L2 ? prompt_l2 : layer == LLM_L3 ? prompt_l3 : prompt_l4;
-  char *tail = NULL;
+  char *tail = NULL, *actions = NULL;
   if (layer == LLM_L2 || layer == LLM_L3) {
     char *schema = llm_schema_text((int)layer);
-    if (!schema)
+    if (!schema || (layer == LLM_L3 && !(actions = prompt_actions()))) {
+      free(schema);
       return NULL;
+    }
     static const char lead[] = "\nThe answer must validate against this JSON schema:\n";
-    tail = malloc(sizeof lead + strlen(schema) + 1);
+    tail = malloc(sizeof lead + strlen(schema) + (actions ? strlen(actions) : 0) + 1);
     if (tail)
-      sprintf(tail, "%s%s\n", lead, schema);
+      sprintf(tail, "%s%s%s\n", actions ? actions : "", lead, schema);
     free(schema);
   } else if (layer == LLM_L4) {
-    size_t n = 1;
+    if (!(actions = prompt_actions()))
+      return NULL;
+    size_t n = 1 + sizeof prompt_l4_actions + strlen(actions);
     for (int i = 0; i < LLM_L4_NHEADINGS; i++)
       n += strlen(llm_l4_headings[i]) + 4;
     if ((tail = malloc(n))) {
       tail[0] = '\0';
       for (int i = 0; i < LLM_L4_NHEADINGS; i++)
         strcat(strcat(strcat(tail, "## "), llm_l4_headings[i]), "\n");
+      strcat(strcat(tail, prompt_l4_actions), actions);
     }
   } else {
     return NULL;
   }
+  free(actions);
   if (!tail)
     return NULL;
   char *s = malloc(strlen(intro) + strlen(tail) + 1);

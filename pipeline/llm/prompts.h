@@ -10,8 +10,11 @@
 /* The system prompt of a layer, malloc'd (caller frees), or NULL for another
  * layer or no memory. L2 names the triage fields (classification, scope,
  * tenant_type, confidence, rationale) with their vocabularies and quotes
- * llm_schema_text; L3 likewise for the root-cause fields; L4 asks for the
- * markdown handoff with the headings of llm_l4_headings. */
+ * llm_schema_text; L3 likewise for the root-cause fields and `actions`,
+ * with one line per action of src/model/actions.h (name, target form, what
+ * it does); L4 asks for the markdown handoff with the headings of
+ * llm_l4_headings and an optional closing ```json {"actions": [...]} block,
+ * with the same action lines. */
 char *prompt_system(llm_layer layer);
 
 /* The user message, malloc'd: "Context (JSON):\n" + context. NULL when out

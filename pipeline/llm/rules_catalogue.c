@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/llm/llm_schema.h"
 #include "src/core/diag.h"
 #include "src/core/errors.h"
+#include "src/model/actions.h"
 
 /* The compiled-in catalogue (CMakeLists.txt). */
 const char *rules_catalogue_text(void);
@@ -290,6 +292,49 @@ static void rc_l3(rc_parser *p, json_t *l3) {
     rc_problem(p, "l3.confidence", "must be a number in [0, 1]");
 }
 
+/* "actions": [{"action", "target", "if"}, ...] (optional). */
+static void rc_actions(rc_parser *p, json_t *a) {
+  static const char *const keys[] = {"action", "target", "if", NULL};
+  rc_family *f = p->f;
+  if (!a)
+    return;
+  if (!json_is_array(a) || json_array_size(a) > LLM_ACTIONS_MAX) {
+    rc_problem(p, "actions", "must be an array of at most 16 {\"action\", \"target\", \"if\"}");
+    return;
+  }
+  if (!(f->acts = calloc(json_array_size(a) + 1, sizeof *f->acts))) {
+    p->nomem = 1;
+    return;
+  }
+  size_t i;
+  json_t *o;
+  json_array_foreach(a, i, o) {
+    char w[64], wt[80], wi[80];
+    snprintf(w, sizeof w, "actions[%zu]", i);
+    snprintf(wt, sizeof wt, "%s.target", w);
+    snprintf(wi, sizeof wi, "%s.if", w);
+    rc_action *x = &f->acts[f->nacts++];
+    if (!json_is_object(o)) {
+      rc_problem(p, w, "must be an object {\"action\", \"target\", \"if\"}");
+      continue;
+    }
+    rc_keys(p, o, keys, w);
+    x->kind = act_by_name(json_string_value(json_object_get(o, "action")));
+    if (x->kind == ACT_COUNT) {
+      rc_problem(p, w, "\"action\" must name an action of src/model/actions.h (no_op, "
+                       "drain_node, ...)");
+      continue;
+    }
+    rc_expr(p, o, "if", 1, &x->when, wi);
+    if (act_target_of((act_kind)x->kind) == ACT_TARGET_NONE) {
+      if (json_object_get(o, "target"))
+        rc_problem(p, wt, "no_op takes no target");
+    } else {
+      rc_expr(p, o, "target", 0, &x->target, wt);
+    }
+  }
+}
+
 static void rc_family_free(rc_family *f) {
   free(f->metrics);
   for (int i = 0; i < f->nfacts; i++) {
@@ -309,11 +354,16 @@ static void rc_family_free(rc_family *f) {
   rc_clauses_free(&f->chain);
   rc_clauses_free(&f->actions);
   rx_free(&f->tenants);
+  for (int i = 0; i < f->nacts; i++) {
+    rx_free(&f->acts[i].when);
+    rx_free(&f->acts[i].target);
+  }
+  free(f->acts);
 }
 
 static void rc_family_parse(rc_parser *p, json_t *o) {
-  static const char *const keys[] = {"label", "metrics", "precedence", "facts", "recognise",
-                                     "l2",    "l3",      "l4_risk",    NULL};
+  static const char *const keys[] = {"label", "metrics", "precedence", "facts",   "recognise",
+                                     "l2",    "l3",      "l4_risk",    "actions", NULL};
   rc_family *f = p->f;
   if (!json_is_object(o)) {
     rc_problem(p, "reasoning", "must be an object");
@@ -338,6 +388,7 @@ static void rc_family_parse(rc_parser *p, json_t *o) {
   rc_expr(p, o, "recognise", 0, &f->recognise, "recognise");
   rc_l2(p, json_object_get(o, "l2"));
   rc_l3(p, json_object_get(o, "l3"));
+  rc_actions(p, json_object_get(o, "actions"));
 }
 
 void rc_destroy(rc_catalogue **cp) {
@@ -529,4 +580,17 @@ void rc_clauses_list(const rc_clauses *cl, rc_eval *e, json_t *arr) {
         json_array_append_new(arr, json_string(s));
       free(s);
     }
+}
+
+void rc_actions_list(rc_eval *e, json_t *arr) {
+  const rc_family *fam = &e->c->f[e->family];
+  for (int i = 0; i < fam->nacts; i++) {
+    const rc_action *x = &fam->acts[i];
+    if (x->when && !rx_truthy(rx_eval(x->when, &e->env)))
+      continue;
+    const char *target = x->target ? rx_str(rx_eval(x->target, &e->env)) : "";
+    if (llm_action_target_ok(x->kind, target))
+      json_array_append_new(arr, json_pack("{s:s,s:s}", "action", act_name((act_kind)x->kind),
+                                           "target", target));
+  }
 }

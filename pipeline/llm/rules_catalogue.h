@@ -29,6 +29,14 @@
  *                "priority": "P1".."P4", "confidence": number}
  *   "l4_risk"    optional: a slow burn; the shift report names it as an
  *                emerging risk with this text while it is active
+ *   "actions"    optional: what its L3 answer asks the fleet to do (the
+ *                answer's `actions`, pipeline/llm/llm_schema.h), in order:
+ *                [{"action": a name of src/model/actions.h, "target":
+ *                expression (a string naming the entity: rack_name, job_name,
+ *                a fact; not for no_op), "if": optional expression}, ...];
+ *                an action whose condition fails, or whose target is not a
+ *                string of the action's form (an entity the context does not
+ *                give), is left out
  * A clause is a template, or {"if": expression, "text": template}. Every
  * number and entity a template prints must come from the context. */
 #ifndef FLEETSIM_RULES_CATALOGUE_H
@@ -50,6 +58,13 @@ typedef struct {
   int n;
 } rc_clauses;
 
+/* One action of a family's answer. */
+typedef struct {
+  int kind;        /* act_kind */
+  rx_node *when;   /* NULL: always */
+  rx_node *target; /* NULL for no_op */
+} rc_action;
+
 typedef struct {
   const char *label;
   const char **metrics; /* [nmetrics] name parts */
@@ -69,6 +84,8 @@ typedef struct {
   const char *priority;
   double confidence;
   const char *l4_risk; /* NULL: not a slow burn */
+  rc_action *acts;     /* [nacts] */
+  int nacts;
 } rc_family;
 
 typedef struct {
@@ -120,5 +137,10 @@ void rc_clauses_text(const rc_clauses *cl, rc_eval *e, strbuf *b);
 
 /* Appends one string per clause whose condition holds to arr. */
 void rc_clauses_list(const rc_clauses *cl, rc_eval *e, json_t *arr);
+
+/* Appends {"action": name, "target": entity} to arr for every action of the
+ * family being evaluated whose condition holds and whose target evaluates
+ * to a string of the action's form ("" for no_op). */
+void rc_actions_list(rc_eval *e, json_t *arr);
 
 #endif

@@ -4,7 +4,8 @@
  * fixed precision and every entity a name the context gives); for an event
  * that shows no known family the generic answer: an unexplained anomaly with
  * the evidence the context gives when that evidence says it is real, else
- * normal variation. */
+ * normal variation. Its `actions` are the family's (rc_actions_list: entities
+ * of the context only), or no_op for the generic answer. */
 #include "pipeline/llm/rules_diagnose.h"
 
 #include <math.h>
@@ -16,6 +17,7 @@
 typedef struct {
   strbuf root, cross, scope;
   json_t *chain, *actions, *tenants;
+  json_t *acts; /* the answer's `actions` */
   const char *priority;
   double confidence;
 } rd_answer;
@@ -36,6 +38,7 @@ static int rd_family(rd_answer *a, const rc_catalogue *c, int f, const json_t *c
   rc_clauses_text(&fam->scope, &e, &a->scope);
   rc_clauses_list(&fam->chain, &e, a->chain);
   rc_clauses_list(&fam->actions, &e, a->actions);
+  rc_actions_list(&e, a->acts);
   const json_t *t = rx_eval(fam->tenants, &e.env);
   for (size_t i = 0; i < json_array_size(t); i++)
     if (json_is_string(json_array_get(t, i)))
@@ -158,6 +161,8 @@ static void rd_unexplained(rd_answer *a, const json_t *ctx, const char *node) {
  * generic evidence says it is real, else isolated, normal variation. */
 static void rd_generic(rd_answer *a, const json_t *ctx) {
   const json_t *ev = json_object_get(ctx, "event"), *trig = json_object_get(ev, "trigger");
+  /* no known cause: nothing to act on yet */
+  json_array_append_new(a->acts, json_pack("{s:s,s:s}", "action", "no_op", "target", ""));
   const char *node =
       rx_str(json_object_get(ev, "node"))[0] ? rx_str(json_object_get(ev, "node")) : "the node";
   if (rd_evidence_real(ev)) {
@@ -188,14 +193,17 @@ static void rd_generic(rd_answer *a, const json_t *ctx) {
 }
 
 char *rules_l3(const rc_catalogue *c, const json_t *ctx) {
-  rd_answer a = {.chain = json_array(), .actions = json_array(), .tenants = json_array()};
+  rd_answer a = {.chain = json_array(),
+                 .actions = json_array(),
+                 .tenants = json_array(),
+                 .acts = json_array()};
   int f = rc_recognise(c, ctx), done = 0;
-  if (f >= 0 && a.chain && a.actions && a.tenants)
+  if (f >= 0 && a.chain && a.actions && a.tenants && a.acts)
     done = rd_family(&a, c, f, ctx);
   if (done == 0)
     rd_generic(&a, ctx);
   char *root = sb_take(&a.root), *cross = sb_take(&a.cross), *scope = sb_take(&a.scope);
-  json_t *o = done >= 0 && root && cross && scope && a.chain && a.actions && a.tenants
+  json_t *o = done >= 0 && root && cross && scope && a.chain && a.actions && a.tenants && a.acts
                   ? json_object()
                   : NULL;
   if (o) {
@@ -207,7 +215,9 @@ char *rules_l3(const rc_catalogue *c, const json_t *ctx) {
     json_object_set(o, "causal_chain", a.chain);
     json_object_set(o, "recommended_actions", a.actions);
     json_object_set_new(o, "priority", json_string(a.priority));
+    json_object_set(o, "actions", a.acts);
   }
+  json_decref(a.acts);
   json_decref(a.tenants);
   json_decref(a.chain);
   json_decref(a.actions);

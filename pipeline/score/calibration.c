@@ -1,5 +1,6 @@
 /* The null operators of the calibration suite (see calibration.h): answers
- * built from the context alone, and their replay transcripts. */
+ * built from the context alone, with their actions, and their replay
+ * transcripts. */
 #include "pipeline/score/calibration.h"
 
 #include <jansson.h>
@@ -15,6 +16,7 @@
 #include "src/core/errors.h"
 #include "src/core/safefile.h"
 #include "src/core/strbuf.h"
+#include "src/model/actions.h"
 
 static const char *const cal_names[CAL_COUNT] = {"constant", "echo",   "denial",    "salad",
                                                  "hedge",    "pasted", "echo-salad"};
@@ -316,6 +318,135 @@ static char *cal_fixed(cal_operator op, llm_layer layer, const cal_salad *salad)
   }
 }
 
+/* ---- actions ------------------------------------------------------------------ */
+
+/* Appends {"action": name, "target": target} to list unless the target is
+ * not of the action's form (an entity the context does not give), the
+ * same entry is there already, or the list is full. */
+static void cal_act(json_t *list, const char *name, const char *target) {
+  const char *t = target ? target : "";
+  if (json_array_size(list) >= LLM_ACTIONS_MAX || !llm_action_target_ok(act_by_name(name), t))
+    return;
+  for (size_t i = 0; i < json_array_size(list); i++) {
+    json_t *e = json_array_get(list, i);
+    if (strcmp(cal_str(e, "action", ""), name) == 0 && strcmp(cal_str(e, "target", ""), t) == 0)
+      return;
+  }
+  json_array_append_new(list, json_pack("{s:s,s:s}", "action", name, "target", t));
+}
+
+static const char *const cal_on_rack[] = {"power_cap_rack", "raise_cooling", "migrate_tenant"};
+static const char *const cal_on_scope[] = {"rebalance_experts", "raise_kv_capacity",
+                                           "cap_context_length"};
+
+/* The salad's actions on an L3 context: every action on every entity the
+ * event names (its job, node, GPU, rack and tenant). */
+static void cal_salad_acts_l3(json_t *list, json_t *ev) {
+  const char *node = cal_str(ev, "node", ""), *rack = cal_str(ev, "rack", "");
+  const char *job = cal_str(ev, "job", ""), *tenant = cal_str(ev, "tenant", "");
+  const char *gpu = cal_str(json_object_get(ev, "trigger"), "gpu", "");
+  cal_act(list, "checkpoint_job", job);
+  cal_act(list, "drain_node", node);
+  cal_act(list, "cordon_node", node);
+  if (job[0])
+    cal_act(list, "restart_job_without_node", node);
+  cal_act(list, "rma_gpu", gpu[0] ? gpu : node);
+  for (size_t i = 0; i < 3; i++)
+    cal_act(list, cal_on_rack[i], rack);
+  for (size_t i = 0; i < 3; i++)
+    cal_act(list, cal_on_scope[i], tenant);
+}
+
+/* The salad's actions on an L4 context: its report names no node, rack or
+ * job, so the tenant-wide ones (the tenants of the SLA table): names it
+ * would add to the scored text are left out. */
+static void cal_salad_acts_l4(json_t *list, json_t *ctx) {
+  const char *tenant;
+  json_t *v;
+  json_object_foreach(json_object_get(ctx, "sla_budget_remaining"), tenant, v) {
+    for (size_t i = 0; i < 3; i++)
+      cal_act(list, cal_on_scope[i], tenant);
+  }
+}
+
+/* The echo's actions: drain the event's node (L3), or the node of every
+ * escalated incident the report lists (L4). */
+static void cal_echo_acts(json_t *list, json_t *ctx, llm_layer layer) {
+  if (layer == LLM_L3) {
+    cal_act(list, "drain_node", cal_str(json_object_get(ctx, "event"), "node", ""));
+    return;
+  }
+  json_t *inc = json_object_get(ctx, "escalated_incidents");
+  for (size_t i = 0; i < json_array_size(inc); i++) {
+    const char *at = strstr(cal_str(json_array_get(inc, i), "summary", ""), "node-");
+    char node[16] = "";
+    if (at && sscanf(at, "%15[a-z0-9-]", node) == 1)
+      cal_act(list, "drain_node", node);
+  }
+}
+
+/* The actions of op (not pasted: the pasted rules answer has its own) on an
+ * L3 or L4 call with context ctx (NULL when it is not a JSON object). */
+static json_t *cal_actions(cal_operator op, llm_layer layer, json_t *ctx) {
+  json_t *list = json_array(), *ev = json_object_get(ctx, "event");
+  switch (op) {
+  case CAL_CONSTANT:
+    cal_act(list, "drain_node", "node-0000");
+    break;
+  case CAL_ECHO:
+    cal_echo_acts(list, ctx, layer);
+    break;
+  case CAL_ECHO_SALAD: /* the echo's, then the salad's */
+  case CAL_SALAD:
+    if (op == CAL_ECHO_SALAD)
+      cal_echo_acts(list, ctx, layer);
+    if (layer == LLM_L3)
+      cal_salad_acts_l3(list, ev);
+    else
+      cal_salad_acts_l4(list, ctx);
+    break;
+  case CAL_HEDGE:
+    if (layer == LLM_L3) {
+      cal_act(list, "checkpoint_job", cal_str(ev, "job", ""));
+      cal_act(list, "drain_node", cal_str(ev, "node", ""));
+    } else { /* its report names no job or node */
+      cal_act(list, "no_op", "");
+    }
+    break;
+  default: /* denial */
+    cal_act(list, "no_op", "");
+    break;
+  }
+  return list;
+}
+
+/* Adds the `actions` of op to *answer (an L3 answer's field; an L4
+ * report's closing ```json block). 0 or FS_ENOMEM (*answer freed). */
+static int cal_add_actions(cal_operator op, llm_layer layer, const char *context, char **answer) {
+  json_t *ctx = json_loads(context, 0, NULL);
+  json_t *list = cal_actions(op, layer, json_is_object(ctx) ? ctx : NULL);
+  json_decref(ctx);
+  char *out = NULL;
+  if (list && layer == LLM_L3) {
+    json_t *o = json_loads(*answer, JSON_PRESERVE_ORDER, NULL);
+    if (o && json_object_set(o, "actions", list) == 0)
+      out = cal_dump(o);
+    else
+      json_decref(o);
+  } else if (list) {
+    char *block = json_dumps(list, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    strbuf b = {0};
+    if (block)
+      sb_addf(&b, "%s\n```json\n{\"actions\": %s}\n```\n", *answer, block);
+    free(block);
+    out = block ? sb_take(&b) : NULL;
+  }
+  json_decref(list);
+  free(*answer);
+  *answer = out;
+  return out ? 0 : FS_ENOMEM;
+}
+
 int cal_answer(cal_operator op, const chk_set *kn, const llm_call *calls, int n, int i,
                char **answer) {
   *answer = NULL;
@@ -349,6 +480,8 @@ int cal_answer(cal_operator op, const chk_set *kn, const llm_call *calls, int n,
   json_decref(ctx);
   if (with_salad)
     cal_salad_free(&salad);
+  if (rc == 0 && *answer && c->layer != LLM_L2)
+    rc = cal_add_actions(op, c->layer, c->context, answer);
   return rc ? rc : *answer ? 0 : FS_ENOMEM;
 }
 

@@ -4,7 +4,9 @@
  * synonyms, other sentence shapes, lists written out ("GPUs 2 and 5"), and
  * negations where they belong ("not a compute limit"). A scorer that keeps
  * it high credits a right answer in other words. Scorer side only: it reads
- * ground truth and is never a backend of a run. */
+ * ground truth and is never a backend of a run. Its answers carry no
+ * `actions` (absent: no action): the kinds' remedies belong to the outcome
+ * scoring, not to its words. */
 #ifndef FLEETSIM_CALIBRATION_ORACLE_H
 #define FLEETSIM_CALIBRATION_ORACLE_H
 #include "pipeline/detect/contexts_file.h"

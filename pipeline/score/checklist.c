@@ -690,6 +690,7 @@ static int chk_l3_text(const char *text, char **owned) {
   json_t *o = json_loadb(text + start, n, 0, NULL);
   if (!o)
     return 0;
+  json_object_del(o, "actions"); /* what the answer does, not what it says: not judged */
   size_t len = 0, cap = 0;
   int rc = chk_values(o, owned, &len, &cap);
   json_decref(o);
@@ -757,6 +758,12 @@ int chk_score(chk_result *out, const chk_list *const *lists, const char *const *
       subject = owned;
     else
       snprintf(out->note, sizeof out->note, "no JSON object in the L3 answer: raw text scored");
+  } else if (layer == 4) { /* the report without its actions block */
+    if (!(owned = strndup(text, llm_l4_prose_len(text)))) {
+      chk_result_free(out);
+      return FS_ENOMEM;
+    }
+    subject = owned;
   }
   for (int i = 0, j = 0; i < n; i++)
     for (int k = 0; k < lists[i]->n; k++) {

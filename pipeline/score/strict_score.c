@@ -455,10 +455,16 @@ static int sct_read(sct_ctx *x, const char *text, char *why, size_t whylen) {
     return 0;
   }
   atx_sections sec;
-  atx_split_sections(text, &sec);
+  char *prose = strndup(text, llm_l4_prose_len(text)); /* the actions block is not judged */
+  if (!prose)
+    return FS_ENOMEM;
+  atx_split_sections(prose, &sec);
   for (int i = 0; i < LLM_L4_NHEADINGS; i++)
-    if (sec.present[i] && !(x->section[i] = strndup(text + sec.start[i], sec.len[i])))
+    if (sec.present[i] && !(x->section[i] = strndup(prose + sec.start[i], sec.len[i]))) {
+      free(prose);
       return FS_ENOMEM;
+    }
+  free(prose);
   return 0;
 }
 
