@@ -236,8 +236,8 @@ static void test_checker(void) {
 static void check_actions(const char *text, const char *ctx_text, const char *what,
                           const char *kind) {
   static const char *const remedy[][2] = {
-      {"thermal_cascade", "power_cap_rack"},   {"expert_routing_collapse", "rebalance_experts"},
-      {"hbm_degradation", "rma_gpu"},          {"fabric_microburst", "migrate_tenant"},
+      {"thermal_cascade", "raise_cooling"},    {"expert_routing_collapse", "rebalance_experts"},
+      {"hbm_degradation", "cordon_node"},      {"fabric_microburst", "migrate_tenant"},
       {"kv_cache_eviction_storm", "raise_kv_capacity"},
       {"training_straggler", "checkpoint_job"}};
   char why[256] = "";

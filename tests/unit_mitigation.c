@@ -530,7 +530,8 @@ static void test_rma(const fleet *f) {
   tel_drivers d[NN];
   tel_job_drivers jd[CFG_MAX_JOBS];
   CHECK_EQ(drive_all(mit, g, fault_gpu, 150, d, jd), 1);
-  CHECK(d[1].drained == 1 && d[5].drained == 1 && d[5].job_excluded == 1);
+  CHECK(d[1].drained == TEL_DRAINED_AWAY && d[5].drained == TEL_DRAINED_AWAY &&
+        d[5].job_excluded == 1);
   CHECK_NEAR(d[4].load_scale, 4.0 / 3.0, 1e-6);
   CHECK(mit_node_out(mit, 1, 219) && mit_node_out(mit, 5, 219));
   CHECK(mit_job_rollback_s(mit, 0, 100) > 0);
@@ -544,8 +545,9 @@ static void test_rma(const fleet *f) {
   CHECK_NEAR(d[1].clock_sag_mhz[4], 400.0, 1e-6); /* another GPU: not repaired */
   CHECK(d[5].sbe_per_interval[0] == 0);
   run_t r;
-  run_to(g, mit, fault_gpu, 150, &r); /* in repair: serves nothing */
+  run_to(g, mit, fault_gpu, 150, &r); /* in repair: away, no samples at all */
   CHECK(isnan(node_val(&r, NM_TOKENS, 1)));
+  CHECK(isnan(node_val(&r, NM_INLET_TEMP, 1)) && isnan(gpu_val(&r, GM_POWER, 1, 0)));
   run_free(&r);
   run_to(g, mit, fault_gpu, 260, &r); /* back: GPU 3 at full clock, GPU 4 still sags */
   CHECK(!isnan(node_val(&r, NM_TOKENS, 1)));

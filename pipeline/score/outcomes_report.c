@@ -19,6 +19,8 @@ static const char *oc_fmt(char *buf, size_t len, const char *fmt, double v) {
     snprintf(buf, len, "n/a");
   else
     snprintf(buf, len, fmt, v);
+  if (strncmp(buf, "-0", 2) == 0 && strspn(buf + 1, "0.") == strcspn(buf + 1, "%")) /* "-0%" */
+    memmove(buf, buf + 1, strlen(buf));
   return buf;
 }
 

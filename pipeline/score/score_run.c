@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "io/archive_check.h"
 #include "pipeline/score/calibration_report.h"
 #include "pipeline/score/checklist.h"
 #include "pipeline/score/kind_table.h"
+#include "pipeline/score/outcomes.h"
 #include "pipeline/detect/contexts_file.h"
 #include "pipeline/score/scorer.h"
 #include "src/core/diag.h"
@@ -491,6 +493,13 @@ int score_run_archive(const char *dir, int print) {
     rc = score_same_run(dir, path);
   if (rc == 0)
     rc = score_run_dir(dir, f, scn, print);
+  char twin[4200];
+  snprintf(twin, sizeof twin, "%s/closed_loop/fault-free.json", dir);
+  if (rc == 0 && access(twin, F_OK) == 0) { /* a closed-loop run: its outcomes too */
+    rc = outcomes_write(dir, f, scn, NULL, 0, NULL);
+    if (rc == 0 && print)
+      printf("fleetsim: closed-loop outcomes: %s/results/outcomes.md\n", dir);
+  }
   scn_destroy(&scn);
   fleet_destroy(&f);
   free(config);

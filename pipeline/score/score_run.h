@@ -14,7 +14,9 @@
 int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print);
 
 /* Rebuilds the config, fleet and resolved scenarios of the finished archive
- * DIR/fleet.h5 (from its `config` and `scenarios` attributes) and scores it.
+ * DIR/fleet.h5 (from its `config` and `scenarios` attributes) and scores it;
+ * a closed-loop run's (DIR/closed_loop/fault-free.json exists) outcomes are
+ * written again from its twins' records (pipeline/score/outcomes.h).
  * 0, FS_EUSAGE (not a complete run) or another FS_* code, reason in diag. */
 int score_run_archive(const char *dir, int print);
 

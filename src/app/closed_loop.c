@@ -12,6 +12,7 @@
 
 #include "mpi/par.h"
 #include "pipeline/detect/detect.h"
+#include "pipeline/llm/llm_actions.h"
 #include "pipeline/score/calibration.h"
 #include "pipeline/score/remedy.h"
 #include "pipeline/score/truth_map.h"
@@ -107,41 +108,35 @@ static int cl_queue(cl_state *c, const act_action *a, int n, double apply_s, int
 }
 
 /* The decision on one answer (NULL: none): its actions parsed against the
- * fleet and queued at apply_s; the decision object gets apply_s, the
- * actions (as applied) and the entries rejected (with why). 0 or FS_ENOMEM. */
+ * fleet (llm_answer_actions) and queued at apply_s; the decision object
+ * gets apply_s, the actions (as applied), how many entries were rejected
+ * and why the first was. 0 or FS_ENOMEM. */
 static int cl_decide_answer(cl_state *c, const char *answer, int layer, double apply_s,
                             int64_t seq, const char *call_id, json_t *decision) {
-  (void)layer;
-  json_t *ans = answer ? json_loads(answer, 0, NULL) : NULL;
-  json_t *in = json_object_get(ans, "actions");
-  json_t *list = json_array(), *bad = json_array();
-  size_t n = json_is_array(in) ? json_array_size(in) : 0;
-  act_action *acts = calloc(n ? n : 1, sizeof *acts);
-  int na = 0, rc = list && bad && acts ? 0 : FS_ENOMEM;
-  for (size_t i = 0; rc == 0 && i < n; i++) {
-    json_t *e = json_array_get(in, i);
-    const char *name = json_string_value(json_object_get(e, "action"));
-    const char *target = json_string_value(json_object_get(e, "target"));
-    char why[256], shown[64];
-    if (act_parse(c->f, name, target, &acts[na], why, sizeof why) != 0) {
-      json_array_append_new(bad, json_pack("{s:s}", "why", why));
-      c->rejected++;
-      continue;
-    }
-    act_target_name(c->f, &acts[na], shown, sizeof shown);
-    json_array_append_new(list, json_pack("{s:s,s:s}", "action", act_name(acts[na].kind),
+  enum { CL_MAX_ACTIONS = 64 };
+  act_action acts[CL_MAX_ACTIONS];
+  char why[256] = "";
+  int na = 0;
+  int skipped = answer ? llm_answer_actions(answer, layer, c->f, acts, CL_MAX_ACTIONS, &na, why,
+                                            sizeof why)
+                       : 0;
+  if (skipped < 0) /* an answer that failed the schema: no actions */
+    skipped = na = 0;
+  json_t *list = json_array();
+  for (int i = 0; list && i < na; i++) {
+    char shown[64];
+    act_target_name(c->f, &acts[i], shown, sizeof shown);
+    json_array_append_new(list, json_pack("{s:s,s:s}", "action", act_name(acts[i].kind),
                                           "target", shown));
-    na++;
   }
   json_object_set_new(decision, "apply_s", json_real(apply_s));
   json_object_set_new(decision, "actions", list ? list : json_null());
-  json_object_set_new(decision, "rejected", bad ? bad : json_null());
+  json_object_set_new(decision, "rejected", json_integer(skipped));
+  if (skipped > 0)
+    json_object_set_new(decision, "rejected_why", json_string(why));
+  c->rejected += skipped;
   c->decisions += na > 0;
-  if (rc == 0)
-    rc = cl_queue(c, acts, na, apply_s, seq, call_id);
-  free(acts);
-  json_decref(ans);
-  return rc;
+  return list ? cl_queue(c, acts, na, apply_s, seq, call_id) : FS_ENOMEM;
 }
 
 /* The decider (esc_decide_fn) of a backend twin. */

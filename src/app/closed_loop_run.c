@@ -45,15 +45,14 @@ static int clr_check(const sim_options *opt) {
 }
 
 /* Printing rank: the outcomes of every twin, from their records. */
-static int clr_outcomes(const fs_config *cfg, const sim_options *opt, const char *const *names,
-                        int n, const char *command) {
+static int clr_outcomes(const fs_config *cfg, const sim_options *opt, const char *command) {
   fleet *f = NULL;
   scn_set *set = NULL;
   int rc = fleet_init(&f, cfg);
   if (rc == 0)
     rc = scn_parse(&set, opt->scenarios_text, opt->scenarios_source, f);
   if (rc == 0)
-    rc = outcomes_write(opt->out_dir, f, set, names, n, command);
+    rc = outcomes_write(opt->out_dir, f, set, NULL, 0, command); /* every twin's record */
   if (rc == 0 && !opt->quiet)
     printf("fleetsim: closed-loop outcomes: %s/results/outcomes.md\n", opt->out_dir);
   scn_destroy(&set);
@@ -72,7 +71,6 @@ int clr_run(const fs_config *cfg, const sim_options *opt, const char *command) {
   snprintf(record_dir, sizeof record_dir, "%s/closed_loop", opt->out_dir);
   cl_policy main_policy = {.role = CL_BACKEND, .record_dir = record_dir};
   snprintf(main_policy.name, sizeof main_policy.name, "%s", opt->backends[0].name);
-  const char *names[1 + CLR_TWINS] = {opt->backends[0].name};
   int lock = -1;
   sim_options o = *opt;
   o.closed_loop = &main_policy;
@@ -85,7 +83,6 @@ int clr_run(const fs_config *cfg, const sim_options *opt, const char *command) {
     cl_policy p = {.role = clr_twins[i].role, .null_op = clr_twins[i].null_op,
                    .record_dir = record_dir};
     snprintf(p.name, sizeof p.name, "%s", clr_twins[i].name);
-    names[1 + i] = clr_twins[i].name;
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/%s", record_dir, p.name);
     int none = p.role == CL_FAULT_FREE;
@@ -104,7 +101,7 @@ int clr_run(const fs_config *cfg, const sim_options *opt, const char *command) {
     rc = sim_run(&tc, &t);
   }
   if (rc == 0)
-    rc = par_agree_idle(par_prints() ? clr_outcomes(&c, opt, names, 1 + CLR_TWINS, command) : 0);
+    rc = par_agree_idle(par_prints() ? clr_outcomes(&c, opt, command) : 0);
   rundir_unlock(&lock);
   return rc;
 }

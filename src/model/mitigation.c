@@ -15,7 +15,8 @@
  * - rebalance_experts: routing collapse divided by action_rebalance_factor
  *   on the target's MoE nodes, action_rebalance_min after t.
  * - raise_kv_capacity: KV pool x action_kv_capacity_scale on the target's
- *   inference nodes, which then serve action_kv_throughput_cost less.
+ *   inference nodes, whose serving capacity shrinks by
+ *   action_kv_throughput_cost (capacity_share).
  * - cap_context_length: context_scale at most 1 on the target's inference
  *   nodes (truncated prompts; no throughput cost in the model).
  * - power_cap_rack: GPU power limit action_power_cap_share x the board TDP
@@ -23,9 +24,12 @@
  * - raise_cooling: inlet air action_cooling_c colder on the rack, never more
  *   than that below nominal.
  * - migrate_tenant: the rack's inference nodes are out (as drained).
- * - rma_gpu: the node is out (as drained) for action_rma_hours, then back
+ * - rma_gpu: the node is away (no samples) for action_rma_hours, then back
  *   with the GPU's (or, for a node, every GPU's) faults cleared; a job node
  *   stays out of its job.
+ * Power cap, cooling, migration, KV pool and context cap hold for
+ * action_hold_hours from the scrape they take effect (issued again while
+ * held: extended); the others last (drain, exclusion) or run once.
  * A node out of service (drained, in repair, migrated) adds to its tenant's
  * count k of nodes out; each other node of a tenant of N nodes then carries
  * N / (N - k) times its load. No MPI, no I/O. */
@@ -344,14 +348,18 @@ static int mit_rma_state(const mit_state *m, int n, int64_t t, unsigned *repaire
   return out;
 }
 
-/* 1 when node n serves nothing at scrape t: drained, in repair, or an
- * inference node of a rack whose replicas migrated. */
+/* Whether node n serves nothing at scrape t: TEL_DRAINED_AWAY in repair,
+ * TEL_DRAINED_IDLE drained or an inference node of a rack whose replicas
+ * migrated, 0 in service. */
 static int mit_out_of_service(const mit_state *m, int n, int64_t t, unsigned *repaired) {
-  const int in_repair = mit_rma_state(m, n, t, repaired);
-  return m->drain_from[n] <= t || in_repair ||
-         (m->f->node_tenant[n] != TENANT_TRAINING &&
-          mit_held(m->rack_from[MIT_MIGRATE][m->f->node_rack[n]],
-                   m->rack_until[MIT_MIGRATE][m->f->node_rack[n]], t));
+  if (mit_rma_state(m, n, t, repaired))
+    return TEL_DRAINED_AWAY;
+  return m->drain_from[n] <= t ||
+                 (m->f->node_tenant[n] != TENANT_TRAINING &&
+                  mit_held(m->rack_from[MIT_MIGRATE][m->f->node_rack[n]],
+                           m->rack_until[MIT_MIGRATE][m->f->node_rack[n]], t))
+             ? TEL_DRAINED_IDLE
+             : 0;
 }
 
 int mit_node_out(const mit_state *m, int n, int64_t t) {
@@ -458,7 +466,7 @@ static int mit_drive_node(const mit_state *m, int n, int64_t t, const int out[TE
   unsigned repaired;
   const int gone = mit_out_of_service(m, n, t, &repaired);
   if (gone) {
-    x->drained = 1;
+    x->drained = (uint8_t)gone;
     changed = 1;
   }
   if (f->node_job[n] >= 0 && m->excl_from[n] <= t) {

@@ -531,6 +531,8 @@ int tel_node_advance(tel_model *m, const tel_scrape_ctx *sc, size_t i, const tel
   tel_node_ctx nc = {.tenant = drained ? TENANT_TRAINING : f->node_tenant[n],
                      .job = drained ? -1 : f->node_job[n], .nscale = ns,
                      .status = bg_node_status(&m->bg, n, sc->t)};
+  if (d->drained == TEL_DRAINED_AWAY && nc.status == BG_NODE_OK) /* out for repair */
+    nc.status = BG_NODE_GAP;
   if (nc.status == BG_NODE_REBOOT) /* the node's counters restart with it */
     for (int k = 0; k < NM_COUNT; k++)
       if (m->node_cnt[k])

@@ -12,6 +12,8 @@
 #include "src/model/fleet.h"
 #include "src/model/metrics.h"
 
+enum { TEL_DRAINED_IDLE = 1, TEL_DRAINED_AWAY = 2 }; /* tel_drivers.drained */
+
 /* Physical causes a fault injector can set on one node for one scrape. The
  * neutral value of every field (tel_drivers_reset) means "no fault". */
 typedef struct {
@@ -49,10 +51,12 @@ typedef struct {
   float nic_down_share;     /* share of the interval the node's IB port is down, 0 .. 1 */
   float nic_flaps;          /* IB port down/up transitions in the interval */
   /* operators' actions (src/model/mitigation.h); neutral 0 */
-  uint8_t drained;         /* 1: out of service (drained, out for repair, replicas migrated):
+  uint8_t drained;         /* TEL_DRAINED_IDLE: out of service (drained, replicas migrated):
                               the node runs as an idle-pool node (GPUs idle, no workload) and
                               reports only the metrics an idle-pool node reports; GPU faults
-                              that need no load (ECC, a stuck sensor, ...) still show */
+                              that need no load (ECC, a stuck sensor, ...) still show.
+                              TEL_DRAINED_AWAY: out of the rack for repair: no samples (as a
+                              failed scrape: gauges NaN, counters hold) */
   float load_scale;        /* multiplier of the node's offered inference load (its tenant's
                               traffic spread over fewer nodes); 0: unchanged. The load still
                               saturates at 1: traffic beyond is lost */
