@@ -90,8 +90,10 @@ static void test_held_and_clear(const char *top) {
   CHECK_EQ(mkdir(d, 0777), 0);
   char list[1024];
   CHECK_EQ(rundir_held(d, list, sizeof list), 0);
-  static const char *const dirs[] = {"llm",      "results",        "checkpoint",
-                                     "judgment", "judgment/rules", "calibration"};
+  static const char *const dirs[] = {"llm",         "results",        "checkpoint",
+                                     "judgment",    "judgment/rules", "calibration",
+                                     "closed_loop", "closed_loop/oracle",
+                                     "closed_loop/oracle/llm", "closed_loop/oracle/results"};
   for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
     snprintf(sub, sizeof sub, "%s/%s", d, dirs[i]);
     CHECK_EQ(mkdir(sub, 0777), 0);
@@ -118,6 +120,10 @@ static void test_held_and_clear(const char *top) {
   put(d, "results/calibration.json", "x");
   put(d, "results/outcomes.json", "x");
   put(d, "results/outcomes.md.tmp", "x");
+  put(d, "closed_loop/rules.json", "x"); /* a closed loop's records and a twin's folder */
+  put(d, "closed_loop/oracle.json", "x");
+  put(d, "closed_loop/oracle/llm/contexts.jsonl", line);
+  put(d, "closed_loop/oracle/results/detection.json", "x");
   /* the user's: other names, a .jsonl without a run header */
   put(d, "notes.txt", "mine");
   put(d, "fleet.h5.tmp", "mine");
@@ -126,10 +132,11 @@ static void test_held_and_clear(const char *top) {
   put(d, "results/mine.csv", "mine");
   put(d, "judgment/rules/review.txt", "mine");
   put(d, "calibration/notes.txt", "mine");
-  CHECK_EQ(rundir_held(d, list, sizeof list), 16);
+  put(d, "closed_loop/notes.txt", "mine");
+  CHECK_EQ(rundir_held(d, list, sizeof list), 20);
   CHECK(strstr(list, "fleet.h5") && strstr(list, "llm/rules.jsonl"));
   put(d, "llm/mine.jsonl", "{\"a\": 1}\n"); /* in the way: --force must not take it */
-  CHECK_EQ(rundir_held(d, list, sizeof list), 17);
+  CHECK_EQ(rundir_held(d, list, sizeof list), 21);
   diag_clear();
   CHECK_EQ(rundir_clear(d), FS_EIO);
   CHECK(strstr(diag_first(), "llm/mine.jsonl is a file without a fleetsim run header") != NULL);
@@ -142,13 +149,14 @@ static void test_held_and_clear(const char *top) {
   static const char *const kept[] = {"notes.txt", "fleet.h5.tmp", "checkpoint/w1-notes.bin",
                                      "checkpoint/mine.txt",
                                      "results/mine.csv", "judgment/rules/review.txt",
-                                     "calibration/notes.txt"};
+                                     "calibration/notes.txt", "closed_loop/notes.txt"};
   for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
     CHECK(exists(d, kept[i]));
   CHECK(!exists(d, "llm")); /* emptied: removed; the ones with the user's files stay */
   CHECK(!exists(d, "calibration/salad.jsonl") && !exists(d, "results/calibration.json"));
   CHECK(!exists(d, "results/outcomes.json") && !exists(d, "results/outcomes.md.tmp"));
   CHECK(!exists(d, "fleet.h5.partial.tmp"));
+  CHECK(!exists(d, "closed_loop/oracle") && !exists(d, "closed_loop/rules.json"));
   CHECK(exists(d, "checkpoint") && exists(d, "judgment/rules"));
 
   /* a link at one of fleetsim's names: listed, never followed or removed */

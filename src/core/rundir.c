@@ -290,6 +290,8 @@ static void rundir_walk_closed_loop(rundir_walk *w, int top) {
   rundir_scan(w, cfd, "closed_loop", rundir_is_record_name, 0);
   int dup_fd = dup(cfd);
   DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+  if (d) /* the scan's duplicate shared the offset: from the start again */
+    rewinddir(d);
   struct dirent *e;
   while (d && (e = readdir(d)) != NULL) {
     if (!rundir_is_id_then(e->d_name, ""))
