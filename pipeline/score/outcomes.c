@@ -170,11 +170,11 @@ static int oc_scan(const char *dir, oc_names *l) {
   struct dirent *e;
   while (rc == 0 && (e = readdir(d))) {
     size_t len = strlen(e->d_name);
-    char stem[PATH_ID_MAX + 2];
-    if (len <= 5 || len - 5 > PATH_ID_MAX || strcmp(e->d_name + len - 5, ".json") != 0)
+    char stem[OC_NAME_MAX + 2];
+    if (len <= 5 || len - 5 > OC_NAME_MAX || strcmp(e->d_name + len - 5, ".json") != 0)
       continue;
     snprintf(stem, sizeof stem, "%.*s", (int)(len - 5), e->d_name);
-    if (path_is_id(stem))
+    if (path_is_stem(stem))
       rc = oc_names_add(l, stem, len - 5);
   }
   closedir(d);
@@ -195,10 +195,10 @@ static int oc_policy_names(const char *run_dir, const char *const *policies, int
     return oc_scan(dir, l);
   }
   for (int i = 0; rc == 0 && i < npolicies; i++) {
-    if (!path_is_id(policies[i])) {
-      diag_addf("outcomes: policy '%.64s' is not a name of a record (letters, digits, '-', "
-                "'_', at most %d)",
-                policies[i], PATH_ID_MAX);
+    if (!path_is_stem(policies[i]) || strlen(policies[i]) > OC_NAME_MAX) {
+      diag_addf("outcomes: policy '%.64s' is not a name of a record (letters, digits, '.', '-', "
+                "'_', not starting with '.', at most %d)",
+                policies[i], OC_NAME_MAX);
       return FS_EINVAL;
     }
     rc = oc_names_add(l, policies[i], strlen(policies[i]));

@@ -5,11 +5,15 @@
 #ifndef FLEETSIM_OUTCOMES_RECORD_H
 #define FLEETSIM_OUTCOMES_RECORD_H
 
+#include "pipeline/llm/llm_spec.h"
 #include "src/core/paths.h"
 #include "src/model/actions.h"
 #include "src/model/fleet.h"
 
 /* The policies' roles, in the order outcome tables list them. */
+/* The longest policy name: a backend's name. */
+enum { OC_NAME_MAX = LLM_SPEC_NAME_LEN - 1 };
+
 typedef enum {
   OC_FAULT_FREE, /* no scenarios, nothing acts: the baseline */
   OC_NO_ACTION,  /* scenarios, nothing acts */
@@ -37,7 +41,7 @@ typedef struct {
 } oc_act;
 
 typedef struct {
-  char policy[PATH_ID_MAX + 1];
+  char policy[OC_NAME_MAX + 1];
   oc_role role;
   char about[256];
   double hours, scrape_interval_s, latency_pace;
