@@ -27,15 +27,19 @@ void stage_destroy(arch_stage *st) {
   memset(st, 0, sizeof *st);
 }
 
-int stage_add(arch_stage *st, h5a_writer *a, const tel_window *src, int64_t t0, int rows,
-              float *const *cluster, const double *time_s, int last) {
+void stage_view(const arch_stage *st, tel_window *w) {
+  const size_t nn = (size_t)w->nnodes, at = (size_t)st->rows;
+  for (int k = 0; k < GM_COUNT; k++)
+    w->gpu[k] = st->w.gpu[k] + at * nn * FLEET_GPUS;
+  for (int k = 0; k < NM_COUNT; k++)
+    w->node[k] = st->w.node[k] + at * nn;
+}
+
+int stage_add(arch_stage *st, h5a_writer *a, int64_t t0, int rows, float *const *cluster,
+              const double *time_s, int last) {
   if (st->rows == 0)
     st->t0 = t0;
-  const size_t nn = (size_t)src->nnodes, at = (size_t)st->rows, n = (size_t)rows;
-  for (int k = 0; k < GM_COUNT; k++)
-    memcpy(st->w.gpu[k] + at * nn * FLEET_GPUS, src->gpu[k], n * nn * FLEET_GPUS * sizeof(tel_cell));
-  for (int k = 0; k < NM_COUNT; k++)
-    memcpy(st->w.node[k] + at * nn, src->node[k], n * nn * sizeof(tel_cell));
+  const size_t at = (size_t)st->rows, n = (size_t)rows;
   for (int k = 0; st->time_s && k < CM_COUNT; k++)
     memcpy(st->cluster[k] + at, cluster[k], n * sizeof(float));
   if (st->time_s)

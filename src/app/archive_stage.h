@@ -2,8 +2,8 @@
  * archive's write: a closed-loop run simulates one 5-minute detection
  * block per window (so actions take effect every block), while its
  * archive keeps the chunking and write size of window_scrapes rows, as an
- * open-loop run writes it. Each simulated window's rows are copied into a
- * larger buffer, written when it is full or the run ends. */
+ * open-loop run writes it. Each simulated window is a view into a larger
+ * buffer, written when it is full or the run ends. */
 #ifndef FLEETSIM_ARCHIVE_STAGE_H
 #define FLEETSIM_ARCHIVE_STAGE_H
 #include <stdint.h>
@@ -26,11 +26,17 @@ int stage_init(arch_stage *st, const tel_model *m, int capacity, int root);
 /* Frees the buffers; safe on a zeroed or freed stage. */
 void stage_destroy(arch_stage *st);
 
-/* Collective. Stages rows [0, rows) of src (scrapes [t0, t0 + rows); root:
- * cluster[m][row] and time_s[row]) and writes the staged rows to archive a
- * (h5a_write_window) when the buffer is full or `last`. 0 or the write's
- * FS_* code. */
-int stage_add(arch_stage *st, h5a_writer *a, const tel_window *src, int64_t t0, int rows,
-              float *const *cluster, const double *time_s, int last);
+/* Points the telemetry rows of w (a window of the stage's nodes, of at
+ * most the rows left in the stage) at the stage's next free rows, so that
+ * the scrapes simulated into w land in the stage without a copy. w keeps
+ * its own buffers for tel_window_destroy. */
+void stage_view(const arch_stage *st, tel_window *w);
+
+/* Collective. The rows [0, rows) of the window viewed last (scrapes
+ * [t0, t0 + rows)) are staged, with (root) cluster[m][row] and
+ * time_s[row]; writes the staged rows to archive a (h5a_write_window) when
+ * the buffer is full or `last`. 0 or the write's FS_* code. */
+int stage_add(arch_stage *st, h5a_writer *a, int64_t t0, int rows, float *const *cluster,
+              const double *time_s, int last);
 
 #endif

@@ -241,6 +241,8 @@ static int sim_window(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
     if (rc != 0)
       return rc;
   }
+  if (s->staged) /* the scrapes go straight into the archive's staging rows */
+    stage_view(&s->stage, &s->window);
   timer_start(tm, TIMER_SIMULATE);
   for (int r = 0; r < rows; r++) {
     /* reset only what a scenario changed: most scrapes have none on this rank */
@@ -287,7 +289,7 @@ static int sim_window(sim_state *s, const fs_config *cfg, int64_t t0, int rows) 
   timer_stop(tm, TIMER_DETECT);
   timer_start(tm, TIMER_ARCHIVE);
   if (rc == 0 && cfg->archive && s->staged)
-    rc = stage_add(&s->stage, s->archive, &s->window, t0, rows, s->cluster_buf, s->time_s,
+    rc = stage_add(&s->stage, s->archive, t0, rows, s->cluster_buf, s->time_s,
                    t0 + rows == cfg_scrapes(cfg));
   else if (rc == 0 && cfg->archive)
     rc = h5a_write_window(s->archive, t0, rows, s->window.gpu, s->window.node,
