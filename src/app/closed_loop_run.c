@@ -13,7 +13,7 @@
 #include "src/core/errors.h"
 #include "src/core/rundir.h"
 
-/* The twins after the main one, in the outcome table's order. */
+/* The twins after the main one, in the order they run. */
 static const struct {
   cl_role role;
   const char *name;
