@@ -89,7 +89,7 @@ int clr_run(const fs_config *cfg, const sim_options *opt, const char *command) {
     sim_options t = {.out_dir = dir,
                      .scenarios_text = none ? "{\"scenarios\": []}" : opt->scenarios_text,
                      .scenarios_source = none ? "--scenarios none" : opt->scenarios_source,
-                     .quiet = 1,
+                     .quiet = opt->quiet,
                      .force = 1,
                      .parent_locked = 1,
                      .closed_loop = &p};

@@ -450,6 +450,8 @@ static int sim_loop(sim_state *s, const fs_config *cfg, const sim_options *opt,
 
 int sim_run(const fs_config *cfg, const sim_options *opt) {
   double t_start = par_wtime();
+  /* a closed loop's comparison twin reports its progress only */
+  const int twin = opt->closed_loop && opt->closed_loop->role != CL_BACKEND;
   if (par_size() > cfg->racks) {
     diag_addf("%d MPI ranks for %d racks: ranks own whole racks, so use at most %d ranks",
               par_size(), cfg->racks, cfg->racks);
@@ -484,10 +486,11 @@ int sim_run(const fs_config *cfg, const sim_options *opt) {
     if (rc == 0)
       rc = sim_loop(&s, cfg, opt, &man, &simulated);
     if (rc == 0)
-      rc = record_events(s.archive, s.agg, s.scenarios, s.fleet, opt->out_dir, opt->quiet);
+      rc = record_events(s.archive, s.agg, s.scenarios, s.fleet, opt->out_dir,
+                         opt->quiet || twin); /* a twin's detection table is its run's */
     if (rc == 0 && cfg->archive)
       rc = h5a_finish(&s.archive);
-    if (rc == 0 && !(opt->closed_loop && opt->closed_loop->role != CL_BACKEND)) {
+    if (rc == 0 && !twin) {
       run_report r = {.cfg = cfg,
                       .archive_path = path,
                       .wall_s = par_wtime() - t_start,
