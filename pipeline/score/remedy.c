@@ -8,6 +8,7 @@
 
 #include "src/core/diag.h"
 #include "src/core/errors.h"
+#include "src/core/grow.h"
 
 static const char *const rem_target_names[REM_TARGET_COUNT] = {"node", "gpu", "job", "rack",
                                                                "tenant"};
@@ -243,14 +244,8 @@ typedef struct {
 
 /* Appends action k with the given fields; 0 or FS_ENOMEM. */
 static int rem_push(rem_list_out *o, act_kind k, int node, int gpu, int rack, int job, int tenant) {
-  if (o->n == o->cap) {
-    int cap = o->cap ? 2 * o->cap : 16;
-    act_action *v = realloc(o->v, (size_t)cap * sizeof *v);
-    if (!v)
-      return FS_ENOMEM;
-    o->v = v;
-    o->cap = cap;
-  }
+  if (fs_grow((void **)&o->v, &o->cap, o->n + 1, sizeof *o->v, 16) != 0)
+    return FS_ENOMEM;
   o->v[o->n++] = (act_action){k, node, gpu, rack, job, tenant};
   return 0;
 }

@@ -17,25 +17,12 @@
 #include "pipeline/score/remedy.h"
 #include "pipeline/score/truth_map.h"
 #include "src/core/errors.h"
+#include "src/core/grow.h"
 #include "src/core/progress.h"
 
 const char *cl_role_name(cl_role r) {
   static const char *const names[] = {"backend", "fault-free", "no-action", "oracle", "null"};
   return r >= CL_BACKEND && r <= CL_NULL ? names[r] : "unknown";
-}
-
-int cl_grow(void **p, int *cap, int need, size_t size) {
-  if (need <= *cap)
-    return 0;
-  int nc = *cap ? *cap * 2 : 32;
-  while (nc < need)
-    nc *= 2;
-  void *np = realloc(*p, (size_t)nc * size);
-  if (!np)
-    return FS_ENOMEM;
-  *p = np;
-  *cap = nc;
-  return 0;
 }
 
 int cl_init(cl_state **out, const cl_policy *p, const fleet *f, const scn_set *scenarios) {
@@ -97,7 +84,7 @@ static double cl_effect_s(const cl_state *c, double due_s) {
  * apply_s. 0 or FS_ENOMEM. */
 static int cl_queue(cl_state *c, const act_action *a, int n, double apply_s, int64_t seq,
                     const char *call_id) {
-  if (cl_grow((void **)&c->q, &c->capq, c->nq + n, sizeof *c->q) != 0)
+  if (fs_grow((void **)&c->q, &c->capq, c->nq + n, sizeof *c->q, 32) != 0)
     return FS_ENOMEM;
   for (int i = 0; i < n; i++) {
     cl_action *x = &c->q[c->nq++];
@@ -178,7 +165,7 @@ void cl_attach(cl_state *c, esc_backend *b) {
 
 /* A null operator's answer to call (the calls so far kept for it). */
 static int cl_null_answer(cl_state *c, const llm_call *call, double issue_s, int64_t seq) {
-  if (cl_grow((void **)&c->calls, &c->capcalls, c->ncalls + 1, sizeof *c->calls) != 0)
+  if (fs_grow((void **)&c->calls, &c->capcalls, c->ncalls + 1, sizeof *c->calls, 32) != 0)
     return FS_ENOMEM;
   llm_call *k = &c->calls[c->ncalls];
   *k = *call;
@@ -207,7 +194,7 @@ int cl_on_call(cl_state *c, const llm_call *call, double issue_s) {
     return cl_null_answer(c, call, issue_s, seq);
   if (c->policy.role != CL_BACKEND)
     return 0;
-  if (cl_grow((void **)&c->pend, &c->cappend, c->npend + 1, sizeof *c->pend) != 0)
+  if (fs_grow((void **)&c->pend, &c->cappend, c->npend + 1, sizeof *c->pend, 32) != 0)
     return FS_ENOMEM;
   cl_pending *p = &c->pend[c->npend++];
   *p = (cl_pending){.seq = seq, .issue_s = issue_s, .submit_wall = progress_now()};
@@ -272,7 +259,7 @@ static int cl_due_text(cl_state *c, double boundary_s, char **text) {
   int n = 0, cap = 0;
   for (int i = 0; i < c->nq; i++)
     if (!c->q[i].applied && c->q[i].apply_s <= boundary_s + 1e-6) {
-      if (cl_grow((void **)&due, &cap, n + 1, sizeof *due) != 0) {
+      if (fs_grow((void **)&due, &cap, n + 1, sizeof *due, 32) != 0) {
         free(due);
         return FS_ENOMEM;
       }

@@ -50,7 +50,4 @@ struct cl_state {
   int64_t scrapes;              /* accounted */
 };
 
-/* Grows *p (elements of size) to hold need; 0 or FS_ENOMEM. */
-int cl_grow(void **p, int *cap, int need, size_t size);
-
 #endif

@@ -39,6 +39,7 @@
 #include <stdlib.h>
 
 #include "src/core/errors.h"
+#include "src/core/grow.h"
 
 #define MIT_NEVER INT64_MAX
 
@@ -210,14 +211,8 @@ static int mit_held(int64_t from, int64_t until, int64_t t) { return from <= t &
 static int mit_times_add(mit_times *l, int64_t t) {
   if (l->n > 0 && l->t[l->n - 1] == t)
     return 0;
-  if (l->n == l->cap) {
-    int cap = l->cap ? 2 * l->cap : 8;
-    int64_t *p = realloc(l->t, (size_t)cap * sizeof *p);
-    if (!p)
-      return FS_ENOMEM;
-    l->t = p;
-    l->cap = cap;
-  }
+  if (fs_grow((void **)&l->t, &l->cap, l->n + 1, sizeof *l->t, 8) != 0)
+    return FS_ENOMEM;
   l->t[l->n++] = t;
   return 0;
 }
@@ -242,14 +237,8 @@ static int mit_leave_job(mit_state *m, int n, int64_t t) {
 }
 
 static int mit_add_rma(mit_state *m, const act_action *a, int64_t t) {
-  if (m->nrma == m->cap_rma) {
-    int cap = m->cap_rma ? 2 * m->cap_rma : 16;
-    mit_rma *p = realloc(m->rma, (size_t)cap * sizeof *p);
-    if (!p)
-      return FS_ENOMEM;
-    m->rma = p;
-    m->cap_rma = cap;
-  }
+  if (fs_grow((void **)&m->rma, &m->cap_rma, m->nrma + 1, sizeof *m->rma, 16) != 0)
+    return FS_ENOMEM;
   m->rma[m->nrma] = (mit_rma){.from = t, .until = t + m->rma_scrapes,
                               .mask = (uint8_t)(a->gpu >= 0 ? 1u << a->gpu : 0xffu),
                               .next = m->rma_head[a->node]};
