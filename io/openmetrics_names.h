@@ -16,7 +16,7 @@ enum { OM_SERIES_NAME_LEN = 96 };
 /* How one telemetry dataset is written. */
 typedef struct {
   char family[OM_SERIES_NAME_LEN]; /* # TYPE/# UNIT/# HELP name */
-  char sample[OM_SERIES_NAME_LEN]; /* name on every sample line */
+  char sample[OM_SERIES_NAME_LEN + sizeof "_total"]; /* name on every sample line */
   const char *type;                /* "gauge", "counter" or "unknown" */
   char unit[32];                   /* # UNIT word, or "" for none */
   char symbol[16];                 /* unit symbol of the written values, for # HELP ("" = none) */

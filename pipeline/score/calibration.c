@@ -528,8 +528,16 @@ int cal_write_transcripts(const char *dir, const runid *run, const chk_set *kn,
     return FS_ENOMEM;
   int rc = 0;
   for (int op = 0; op < CAL_COUNT && rc == 0; op++) {
-    for (int i = 0; i < n && rc == 0; i++)
-      rc = cal_answer((cal_operator)op, kn, calls, n, i, &answers[i]);
+    for (int i = 0; i < n && rc == 0; i++) {
+      int same = -1; /* the pasted answer is one per layer: made once, copied */
+      for (int k = 0; op == CAL_PASTED && same < 0 && k < i; k++)
+        if (calls[k].layer == calls[i].layer)
+          same = k;
+      if (same >= 0)
+        rc = (answers[i] = strdup(answers[same])) ? 0 : FS_ENOMEM;
+      else
+        rc = cal_answer((cal_operator)op, kn, calls, n, i, &answers[i]);
+    }
     snprintf(path, sizeof path, "%s/calibration/%s.jsonl", dir, cal_names[op]);
     if (rc == 0)
       rc = cal_write_transcript(path, cal_names[op], run, calls, n, answers);

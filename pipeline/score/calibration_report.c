@@ -121,15 +121,14 @@ static json_t *calrep_json(const calrep_row *rows, int n, int all_met, int untun
 }
 
 /* Scores the transcript DIR/calibration/<name>.jsonl into row r. */
-static int calrep_score(const char *dir, const char *name, const scr_truth *t,
-                        const llm_call *calls, int n, calrep_row *r) {
+static int calrep_score(const char *dir, const char *name, const scr_judge *j, calrep_row *r) {
   char path[4400];
   snprintf(path, sizeof path, "%s/calibration/%s.jsonl", dir, name);
   json_t *lines = NULL;
   scr_backend *b = NULL;
   int rc = scr_read_transcript(path, &lines);
   if (rc == 0)
-    rc = scr_score_backend(&b, name, t, calls, n, lines);
+    rc = scr_judge_backend(&b, name, j, lines);
   json_decref(lines);
   r->b = b;
   r->owned = 1;
@@ -181,9 +180,12 @@ static int calrep_replace(const char *path, const calrep_row *rows, int n, int m
   return sf_replace_finish(&r, rc);
 }
 
-int calrep_write(const char *dir, const runid *run, const scr_truth *truth, const llm_call *calls,
-                 int ncalls, const scr_backend *rules, int *all_met) {
+int calrep_write(const char *dir, const runid *run, const scr_judge *judge,
+                 const scr_backend *rules, int *all_met) {
   calrep_row rows[CAL_COUNT + 2];
+  const scr_truth *truth = scr_judge_truth(judge);
+  int ncalls;
+  const llm_call *calls = scr_judge_calls(judge, &ncalls);
   int n = 0, rc = cal_write_transcripts(dir, run, truth->checklists, calls, ncalls);
   if (rc == 0)
     rc = calrep_oracle(dir, run, truth, calls, ncalls);
@@ -191,7 +193,7 @@ int calrep_write(const char *dir, const runid *run, const scr_truth *truth, cons
   for (int op = 0; rc == 0 && op < CAL_COUNT; op++) {
     rows[n] = (calrep_row){cal_name((cal_operator)op), cal_about((cal_operator)op), CALREP_NULL,
                            NULL, 0};
-    rc = calrep_score(dir, rows[n].name, truth, calls, ncalls, &rows[n]);
+    rc = calrep_score(dir, rows[n].name, judge, &rows[n]);
     n++;
   }
   const int nscn = truth->scenarios ? truth->scenarios->n : 0;
@@ -205,7 +207,7 @@ int calrep_write(const char *dir, const runid *run, const scr_truth *truth, cons
   if (rc == 0) {
     rows[n] = (calrep_row){"oracle", "the ground truth in words of its own (a positive control: "
                            "it reads the truth)", CALREP_REFERENCE, NULL, 0};
-    rc = calrep_score(dir, "oracle", truth, calls, ncalls, &rows[n]);
+    rc = calrep_score(dir, "oracle", judge, &rows[n]);
     n++;
   }
   int met = 1;

@@ -13,12 +13,13 @@
 #include "pipeline/score/scorer.h"
 #include "src/core/runid.h"
 
-/* Writes DIR/calibration/<operator>.jsonl (headed by run, the run of
- * calls) for the null operators and the oracle, scores them (and rules,
- * when given) against truth, and replaces DIR/results/calibration.md and
- * calibration.json. *all_met (if not NULL) gets 1 when every judged figure
- * meets its target. 0, FS_EIO (path in diag), FS_EINVAL or FS_ENOMEM. */
-int calrep_write(const char *dir, const runid *run, const scr_truth *truth, const llm_call *calls,
-                 int ncalls, const scr_backend *rules, int *all_met);
+/* Writes DIR/calibration/<operator>.jsonl (headed by run, the run of the
+ * judge's calls) for the null operators and the oracle, scores them (and
+ * rules, when given) with the judge, and replaces DIR/results/calibration.md
+ * and calibration.json. *all_met (if not NULL) gets 1 when every judged
+ * figure meets its target. 0, FS_EIO (path in diag), FS_EINVAL or
+ * FS_ENOMEM. */
+int calrep_write(const char *dir, const runid *run, const scr_judge *judge,
+                 const scr_backend *rules, int *all_met);
 
 #endif

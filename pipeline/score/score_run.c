@@ -363,6 +363,9 @@ int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print
                      .checklists = chk,
                      .scrape_interval_s = f->cfg->scrape_interval_s,
                      .run_seconds = (double)cfg_scrapes(f->cfg) * f->cfg->scrape_interval_s};
+  scr_judge *judge = NULL; /* the patterns compiled once for every backend scored */
+  if (rc == 0)
+    rc = scr_judge_new(&judge, &truth, calls, ncalls);
   for (int i = 0; rc == 0 && i < nnames; i++) {
     if (!score_is_transcript(names[i]->d_name))
       continue;
@@ -381,7 +384,7 @@ int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print
     if (rc == 0)
       rc = score_check_duplicates(path, lines);
     if (rc == 0)
-      rc = scr_score_backend(&b[set.n], name, &truth, calls, ncalls, lines);
+      rc = scr_judge_backend(&b[set.n], name, judge, lines);
     if (rc == 0)
       set.n++;
     json_decref(lines);
@@ -418,7 +421,7 @@ int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print
       if (strcmp(scr_backend_name(b[i]), "rules") == 0)
         rules = b[i];
     int met = 0;
-    rc = calrep_write(dir, &run, &truth, calls, ncalls, rules, &met);
+    rc = calrep_write(dir, &run, judge, rules, &met);
     if (rc == 0 && print)
       printf("fleetsim: scorer calibration (%s/results/calibration.md): every target %s\n", dir,
              met ? "met" : "NOT met");
@@ -431,6 +434,7 @@ int score_run_dir(const char *dir, const fleet *f, const scn_set *scn, int print
     rc = score_write_md(stdout, &set);
   for (int i = 0; i < set.n; i++)
     scr_backend_destroy(&b[i]);
+  scr_judge_free(&judge);
   for (int i = 0; i < nnames; i++)
     free(names[i]);
   free(names);

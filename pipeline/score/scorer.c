@@ -360,18 +360,23 @@ static int scr_take_line(scr_call *c, const json_t *line) {
   return 0;
 }
 
-/* What every call of a backend is scored against: the compiled lists, the
- * truth map, and each scenario's first detection (an L2 call about it). */
-typedef struct {
+/* What every call of every backend is scored against (see scr_judge_new):
+ * the compiled lists, the truth map, each scenario's first detection (an L2
+ * call about it) and each call's parsed context. */
+struct scr_judge {
   const scr_truth *t;
   tmap_truth tm;
+  const llm_call *calls;
+  int ncalls;
+  json_t **ctx;       /* [ncalls] parsed contexts, NULL where none or unparsable */
+  fam_memo *memo;     /* families named by the answers' texts, across backends */
   scr_lists *lists;
   chk_list *none2, *none3, *shift;
   double *detected_s; /* [nscn] first L2 call about scenario k, INFINITY if none */
-} scr_env;
+};
 
 /* Scores an L4 call c: the scenarios the window covers. 0 or an FS_* code. */
-static int scr_score_l4(scr_call *c, const llm_call *in, const json_t *ctx, const scr_env *env,
+static int scr_score_l4(scr_call *c, const llm_call *in, const json_t *ctx, const scr_judge *env,
                         const char *text) {
   const scr_truth *t = env->t;
   int nscn = t->scenarios ? t->scenarios->n : 0, rc = FS_ENOMEM;
@@ -397,7 +402,7 @@ static int scr_score_l4(scr_call *c, const llm_call *in, const json_t *ctx, cons
   if (c->nscn == 0)
     snprintf(c->scenario, sizeof c->scenario, "none");
   sct_call sc = {.truth = &env->tm, .scenario = -1, .incidents = c->scn, .states = st,
-                 .nincidents = c->nscn, .context = ctx};
+                 .nincidents = c->nscn, .context = ctx, .memo = env->memo};
   rc = sct_score(&c->result, l, pre, 1 + c->nscn, 4, text, &sc);
   if (rc == 0)
     rc = chk_score(&c->regex, l, pre, 1 + c->nscn, 4, text);
@@ -409,21 +414,18 @@ done:
 }
 
 /* Maps and scores call c (from llm_call in). 0, FS_EINVAL or FS_ENOMEM. */
-static int scr_score_call(scr_call *c, const llm_call *in, const scr_env *env) {
+static int scr_score_call(scr_call *c, const llm_call *in, const json_t *ctx,
+                          const scr_judge *env) {
   const scr_truth *t = env->t;
   const char *text = c->ok ? c->response_text : NULL; /* an error is a missed answer */
   snprintf(c->scenario, sizeof c->scenario, "none");
-  json_t *ctx = in->context ? json_loads(in->context, 0, NULL) : NULL;
   int rc;
-  if (in->layer == LLM_L4) {
-    rc = scr_score_l4(c, in, ctx, env, text);
-    json_decref(ctx);
-    return rc;
-  }
+  if (in->layer == LLM_L4)
+    return scr_score_l4(c, in, ctx, env, text);
   char metric[EV_METRIC_LEN];
   tmap_event ev = tmap_of_context(ctx, in->t_s, t->f, metric);
   int k = tmap_best(&env->tm, &ev);
-  sct_call sc = {.truth = &env->tm, .scenario = k, .event = ev, .context = ctx};
+  sct_call sc = {.truth = &env->tm, .scenario = k, .event = ev, .context = ctx, .memo = env->memo};
   const chk_list *l;
   if (k < 0) {
     l = in->layer == LLM_L2 ? env->none2 : env->none3;
@@ -431,10 +433,8 @@ static int scr_score_call(scr_call *c, const llm_call *in, const scr_env *env) {
     /* the benchmark's way: L2 noise or transient is right; L3 on none has no items */
     if (rc == 0)
       rc = chk_score(&c->regex, &l, NULL, 1, (int)in->layer, text);
-    json_decref(ctx);
     return rc;
   }
-  json_decref(ctx);
   if (!(c->scn = malloc(sizeof *c->scn)))
     return FS_ENOMEM;
   c->scn[c->nscn++] = k;
@@ -522,27 +522,89 @@ static int scr_aggregate(scr_backend *b) {
   return 0;
 }
 
-int scr_score_backend(scr_backend **out, const char *name, const scr_truth *t,
-                      const llm_call *calls, int ncalls, const json_t *transcript) {
+void scr_judge_free(scr_judge **jp) {
+  if (!jp || !*jp)
+    return;
+  scr_judge *j = *jp;
+  for (int i = 0; j->ctx && i < j->ncalls; i++)
+    json_decref(j->ctx[i]);
+  free(j->ctx);
+  free(j->detected_s);
+  fam_memo_free(&j->memo);
+  scr_lists_free(j->lists, j->t->scenarios ? j->t->scenarios->n : 0);
+  chk_list_destroy(&j->none2);
+  chk_list_destroy(&j->none3);
+  chk_list_destroy(&j->shift);
+  free(j);
+  *jp = NULL;
+}
+
+int scr_judge_new(scr_judge **out, const scr_truth *t, const llm_call *calls, int ncalls) {
   if (!out)
     return FS_EINVAL;
   *out = NULL;
-  if (!name || !t || !t->f || !t->checklists || ncalls < 0 || (ncalls > 0 && !calls) ||
-      !(t->scrape_interval_s > 0) || !(t->run_seconds > 0) ||
-      (transcript && !json_is_array(transcript))) {
-    diag_addf("scorer: invalid input for backend '%s'", name ? name : "(null)");
+  if (!t || !t->f || !t->checklists || ncalls < 0 || (ncalls > 0 && !calls) ||
+      !(t->scrape_interval_s > 0) || !(t->run_seconds > 0)) {
+    diag_addf("scorer: invalid truth or calls to score against");
     return FS_EINVAL;
   }
   int nscn = t->scenarios ? t->scenarios->n : 0;
+  scr_judge *j = calloc(1, sizeof *j);
+  if (!j)
+    return FS_ENOMEM;
+  *j = (scr_judge){.t = t,
+                   .tm = {t->scenarios, t->f, t->checklists, t->scrape_interval_s},
+                   .calls = calls,
+                   .ncalls = ncalls};
+  int rc = 0;
+  if (!(j->ctx = calloc((size_t)ncalls + 1, sizeof *j->ctx)) ||
+      !(j->detected_s = calloc((size_t)nscn + 1, sizeof *j->detected_s)) ||
+      !(j->memo = fam_memo_new(t->checklists)))
+    rc = FS_ENOMEM;
+  if (rc == 0)
+    rc = scr_lists_build(&j->lists, t);
+  if (rc == 0)
+    rc = chk_compile(&j->none2, t->checklists, "none", 2, NULL);
+  if (rc == 0)
+    rc = chk_compile(&j->none3, t->checklists, "none", 3, NULL);
+  if (rc == 0)
+    rc = chk_compile(&j->shift, t->checklists, "shift", 4, NULL);
+  for (int i = 0; rc == 0 && i < ncalls; i++)
+    j->ctx[i] = calls[i].context ? json_loads(calls[i].context, 0, NULL) : NULL;
+  if (rc == 0)
+    tmap_first_detections(&j->tm, calls, ncalls, j->detected_s);
+  if (rc)
+    scr_judge_free(&j);
+  *out = j;
+  return rc;
+}
+
+const scr_truth *scr_judge_truth(const scr_judge *j) { return j->t; }
+
+const llm_call *scr_judge_calls(const scr_judge *j, int *ncalls) {
+  *ncalls = j->ncalls;
+  return j->calls;
+}
+
+int scr_judge_backend(scr_backend **out, const char *name, const scr_judge *j,
+                      const json_t *transcript) {
+  if (!out)
+    return FS_EINVAL;
+  *out = NULL;
+  if (!name || !j || (transcript && !json_is_array(transcript))) {
+    diag_addf("scorer: invalid input for backend '%s'", name ? name : "(null)");
+    return FS_EINVAL;
+  }
+  const scr_truth *t = j->t;
+  const llm_call *calls = j->calls;
+  int ncalls = j->ncalls, nscn = t->scenarios ? t->scenarios->n : 0;
   size_t nlines = transcript ? json_array_size(transcript) : 0;
   scr_backend *b = calloc(1, sizeof *b);
   scr_key *keys = calloc(nlines + 1, sizeof *keys);
-  scr_env env = {.t = t, .tm = {t->scenarios, t->f, t->checklists, t->scrape_interval_s}};
   int rc = 0;
   if (!b || !keys || !(b->calls = calloc((size_t)ncalls + 1, sizeof *b->calls)) ||
       !(b->scn_id = calloc((size_t)nscn + 1, sizeof *b->scn_id)) ||
-      !(b->scn_kind = calloc((size_t)nscn + 1, sizeof *b->scn_kind)) ||
-      !(env.detected_s = calloc((size_t)nscn + 1, sizeof *env.detected_s))) {
+      !(b->scn_kind = calloc((size_t)nscn + 1, sizeof *b->scn_kind))) {
     rc = FS_ENOMEM;
     goto done;
   }
@@ -560,12 +622,6 @@ int scr_score_backend(scr_backend **out, const char *name, const scr_truth *t,
     snprintf(b->scn_id[k], SCN_ID_LEN, "%s", t->scenarios->s[k].id);
     b->scn_kind[k] = scn_kind_name(t->scenarios->s[k].kind);
   }
-  if ((rc = scr_lists_build(&env.lists, t)) != 0 ||
-      (rc = chk_compile(&env.none2, t->checklists, "none", 2, NULL)) != 0 ||
-      (rc = chk_compile(&env.none3, t->checklists, "none", 3, NULL)) != 0 ||
-      (rc = chk_compile(&env.shift, t->checklists, "shift", 4, NULL)) != 0)
-    goto done;
-  tmap_first_detections(&env.tm, calls, ncalls, env.detected_s);
   size_t nkeys = 0;
   for (size_t i = 0; i < nlines; i++) {
     const char *id = json_string_value(json_object_get(json_array_get(transcript, i), "call_id"));
@@ -587,7 +643,7 @@ int scr_score_backend(scr_backend **out, const char *name, const scr_truth *t,
       break;
     }
     const json_t *line = scr_find_line(transcript, keys, nkeys, in->call_id);
-    if ((rc = scr_take_line(c, line)) != 0 || (rc = scr_score_call(c, in, &env)) != 0)
+    if ((rc = scr_take_line(c, line)) != 0 || (rc = scr_score_call(c, in, j->ctx[i], j)) != 0)
       break;
     if (!line) {
       snprintf(c->result.note, sizeof c->result.note, "no transcript line");
@@ -598,14 +654,28 @@ int scr_score_backend(scr_backend **out, const char *name, const scr_truth *t,
     rc = scr_aggregate(b);
 done:
   free(keys);
-  free(env.detected_s);
-  scr_lists_free(env.lists, nscn);
-  chk_list_destroy(&env.none2);
-  chk_list_destroy(&env.none3);
-  chk_list_destroy(&env.shift);
   if (rc)
     scr_backend_destroy(&b);
   *out = b;
+  return rc;
+}
+
+int scr_score_backend(scr_backend **out, const char *name, const scr_truth *t,
+                      const llm_call *calls, int ncalls, const json_t *transcript) {
+  if (!out)
+    return FS_EINVAL;
+  *out = NULL;
+  if (!name || !t || !t->f || !t->checklists || ncalls < 0 || (ncalls > 0 && !calls) ||
+      !(t->scrape_interval_s > 0) || !(t->run_seconds > 0) ||
+      (transcript && !json_is_array(transcript))) {
+    diag_addf("scorer: invalid input for backend '%s'", name ? name : "(null)");
+    return FS_EINVAL;
+  }
+  scr_judge *j = NULL;
+  int rc = scr_judge_new(&j, t, calls, ncalls);
+  if (rc == 0)
+    rc = scr_judge_backend(out, name, j, transcript);
+  scr_judge_free(&j);
   return rc;
 }
 

@@ -104,9 +104,33 @@ double scr_percentile(const double *v, int n, double p);
 
 /* Scores backend `name` on calls[0..ncalls) with its transcript (a JSON
  * array of line objects, NULL: no lines). 0, FS_EINVAL (reason in diag) or
- * FS_ENOMEM. */
+ * FS_ENOMEM. One scr_judge_new, scr_judge_backend and scr_judge_free. */
 int scr_score_backend(scr_backend **out, const char *name, const scr_truth *truth,
                       const llm_call *calls, int ncalls, const json_t *transcript);
+
+/* What scoring on one truth and one list of calls needs whatever the
+ * backend: every scenario's compiled checklists, the none and shift lists,
+ * each call's parsed context and each scenario's first detection. Built
+ * once and shared by every backend scored on those calls (the run's, the
+ * calibration's operators), so the patterns are compiled and the contexts
+ * parsed once. Borrows truth and calls, which must outlive it. */
+typedef struct scr_judge scr_judge;
+
+/* Builds the judge of truth and calls[0..ncalls). 0, FS_EINVAL (reason in
+ * diag) or FS_ENOMEM. */
+int scr_judge_new(scr_judge **out, const scr_truth *truth, const llm_call *calls, int ncalls);
+
+/* Frees a judge; accepts NULL and clears the pointer. */
+void scr_judge_free(scr_judge **j);
+
+/* The truth and the calls a judge was built on (*ncalls gets their number). */
+const scr_truth *scr_judge_truth(const scr_judge *j);
+const llm_call *scr_judge_calls(const scr_judge *j, int *ncalls);
+
+/* Scores backend `name` with its transcript (as scr_score_backend) on the
+ * judge's truth and calls. 0, FS_EINVAL (reason in diag) or FS_ENOMEM. */
+int scr_judge_backend(scr_backend **out, const char *name, const scr_judge *j,
+                      const json_t *transcript);
 
 /* Frees a backend's scores; accepts NULL and clears the pointer. */
 void scr_backend_destroy(scr_backend **b);

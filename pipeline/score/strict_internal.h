@@ -7,6 +7,7 @@
 #include <regex.h>
 
 #include "pipeline/llm/llm_schema.h"
+#include "pipeline/score/family_memo.h"
 #include "pipeline/score/strict_score.h"
 
 enum { CHK_RATIONALE_FIELD = 3 /* chk_l2_fields[3] */ };
@@ -24,14 +25,19 @@ typedef struct {
   char *section[LLM_L4_NHEADINGS]; /* L4 section texts (NULL when missing) */
   const char **jobs;               /* [njobs] job ids */
   int njobs;
+  fam_memo *memo;                  /* the call's, or one for this scoring */
 } sct_ctx;
+
+/* The kinds whose family text names, a bit per kind (through the
+ * scoring's family memo). */
+unsigned sct_named(const sct_ctx *x, const char *text);
 
 /* The kinds other than k (-1: any) and not compatible with it whose family
  * text names: a bit per kind. */
-unsigned sct_foreign_families(const chk_set *kn, int k, const char *text);
+unsigned sct_foreign_families(const sct_ctx *x, int k, const char *text);
 
 /* 1 when one line of text names kind k's family and no incompatible one. */
-int sct_line_names_family(const chk_set *kn, int k, const char *text);
+int sct_line_names_family(const sct_ctx *x, int k, const char *text);
 
 /* Ground truth of scenario s: the tenants of its root-cause nodes (a bit per
  * tenant), and whether a node, rack, job or node's GPU is among its roots. */

@@ -159,7 +159,7 @@ static int sct_only_window_families(const sct_ctx *x, const char *text) {
     allowed |= 1u << k | chk_kind(x->kn, k)->compatible;
   }
   for (int k = 0; k < SK_COUNT; k++)
-    if (!((allowed >> k) & 1u) && sct_names_family(x->kn, k, text))
+    if (!((allowed >> k) & 1u) && ((sct_named(x, text) >> k) & 1u))
       return 0;
   return 1;
 }
@@ -175,9 +175,9 @@ int sct_l4_item(const sct_ctx *x, const chk_item *it, int list, const regex_t *w
   case CHK_INCIDENT:
     if (!s)
       return -1;
-    return ((st & TMAP_ACTIVE) && sct_line_names_family(x->kn, (int)s->kind, act) &&
+    return ((st & TMAP_ACTIVE) && sct_line_names_family(x, (int)s->kind, act) &&
             sct_only_window_families(x, act)) ||
-           ((st & TMAP_RESOLVED) && sct_line_names_family(x->kn, (int)s->kind, res) &&
+           ((st & TMAP_RESOLVED) && sct_line_names_family(x, (int)s->kind, res) &&
             sct_only_window_families(x, res));
   case CHK_INCIDENT_PLACE:
     if (!s)
@@ -197,7 +197,7 @@ int sct_l4_item(const sct_ctx *x, const chk_item *it, int list, const regex_t *w
       if (!(c->states[i] & TMAP_ACTIVE) || (it->check == CHK_RISKS && !k->slow_burn))
         continue;
       n++;
-      ok &= sec && (sct_line_names_family(x->kn, (int)si->kind, sec) ||
+      ok &= sec && (sct_line_names_family(x, (int)si->kind, sec) ||
                     (it->check == CHK_RECOMMENDATIONS && sct_place_named(x, si, k, sec)));
     }
     return n ? ok && sct_only_window_families(x, sec) : -1;

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "pipeline/score/answer_text.h"
+#include "pipeline/score/family_memo.h"
 #include "pipeline/llm/llm_schema.h"
 #include "pipeline/score/strict_internal.h"
 #include "src/core/errors.h"
@@ -20,40 +21,38 @@ int sct_names_family(const chk_set *knowledge, int k, const char *text) {
   return ki && atx_any_positive(ki->family, ki->nfamily, text, NULL);
 }
 
-/* The kinds other than k (and not compatible with it) whose family text
- * names: a bit per kind. */
-unsigned sct_foreign_families(const chk_set *kn, int k, const char *text) {
-  const chk_kind_info *ki = k >= 0 ? chk_kind(kn, k) : NULL;
-  unsigned bits = 0;
-  for (int o = 0; o < SK_COUNT; o++)
-    if (o != k && !(ki && (ki->compatible >> o) & 1u) && sct_names_family(kn, o, text))
-      bits |= 1u << o;
-  return bits;
+unsigned sct_named(const sct_ctx *x, const char *text) {
+  return fam_named(x->memo, x->kn, text);
+}
+
+unsigned sct_foreign_families(const sct_ctx *x, int k, const char *text) {
+  const chk_kind_info *ki = k >= 0 ? chk_kind(x->kn, k) : NULL;
+  unsigned bits = sct_named(x, text);
+  if (k >= 0 && k < SK_COUNT)
+    bits &= ~(1u << k);
+  return ki ? bits & ~ki->compatible : bits;
 }
 
 /* 1 when text names two fault families that are not compatible: neither
  * kind lists the other (one declaration makes the pair coherent, so a
  * rationale naming a fault and its consequence reads the same both ways). */
-static int sct_incoherent(const chk_set *kn, const char *text) {
-  unsigned named = 0;
-  for (int k = 0; k < SK_COUNT; k++)
-    if (sct_names_family(kn, k, text))
-      named |= 1u << k;
+static int sct_incoherent(const sct_ctx *x, const char *text) {
+  unsigned named = sct_named(x, text);
   for (int k = 0; k < SK_COUNT; k++)
     for (int o = k + 1; (named >> k) & 1u && o < SK_COUNT; o++)
-      if ((named >> o) & 1u && !((chk_kind(kn, k)->compatible >> o) & 1u) &&
-          !((chk_kind(kn, o)->compatible >> k) & 1u))
+      if ((named >> o) & 1u && !((chk_kind(x->kn, k)->compatible >> o) & 1u) &&
+          !((chk_kind(x->kn, o)->compatible >> k) & 1u))
         return 1;
   return 0;
 }
 
 /* 1 when one line of text names kind k's family and no incompatible one. */
-int sct_line_names_family(const chk_set *kn, int k, const char *text) {
+int sct_line_names_family(const sct_ctx *x, int k, const char *text) {
   for (const char *line = text; line && *line;) {
     const char *nl = strchr(line, '\n');
     size_t len = nl ? (size_t)(nl - line) : strlen(line);
     char *l = strndup(line, len);
-    int ok = l && sct_names_family(kn, k, l) && !sct_foreign_families(kn, k, l);
+    int ok = l && ((sct_named(x, l) >> k) & 1u) && !sct_foreign_families(x, k, l);
     free(l);
     if (ok)
       return 1;
@@ -378,13 +377,13 @@ static int sct_l2_item(const sct_ctx *x, const chk_item *it, const scn_def *s) {
     return 0;
   }
   case CHK_FAMILY:
-    return s && sct_names_family(x->kn, (int)s->kind, v) &&
-           !sct_foreign_families(x->kn, (int)s->kind, v) &&
+    return s && ((sct_named(x, v) >> s->kind) & 1u) &&
+           !sct_foreign_families(x, (int)s->kind, v) &&
            !(it->field == CHK_RATIONALE_FIELD && sct_elsewhere(x, s, v));
   default: /* a rationale naming incompatible families or another place earns nothing */
     return atx_any_positive(it->re, it->nre, v, NULL) &&
            !(it->field == CHK_RATIONALE_FIELD &&
-             (sct_incoherent(x->kn, v) || sct_elsewhere(x, s, v)));
+             (sct_incoherent(x, v) || sct_elsewhere(x, s, v)));
   }
 }
 
@@ -420,7 +419,7 @@ static int sct_l3_item(const sct_ctx *x, const chk_item *it, const scn_def *s) {
   case CHK_NO_FAMILY: /* a metric's name is the signal, not a fault claimed */
     for (int i = 0; i < nv; i++) {
       char *plain = atx_blank_metric_names(vals[i]);
-      unsigned named = plain ? sct_foreign_families(x->kn, -1, plain) : 1u;
+      unsigned named = plain ? sct_foreign_families(x, -1, plain) : 1u;
       free(plain);
       if (named)
         return 0;
@@ -472,7 +471,7 @@ static int sct_read(sct_ctx *x, const char *text, char *why, size_t whylen) {
 static int sct_family_gate(const sct_ctx *x, const scn_def *s, char *why, size_t whylen) {
   const char *root = json_string_value(json_object_get(x->answer, "root_cause"));
   int k = (int)s->kind;
-  unsigned foreign = sct_foreign_families(x->kn, k, root);
+  unsigned foreign = sct_foreign_families(x, k, root);
   if (foreign) {
     int o = 0;
     while (!((foreign >> o) & 1u))
@@ -481,7 +480,7 @@ static int sct_family_gate(const sct_ctx *x, const scn_def *s, char *why, size_t
              scn_kind_name((scn_kind)o));
     return 0;
   }
-  if (!sct_names_family(x->kn, k, root)) {
+  if (!((sct_named(x, root) >> k) & 1u)) {
     snprintf(why, whylen, "root cause does not name the %s family: every item forfeited",
              scn_kind_name((scn_kind)k));
     return 0;
@@ -503,10 +502,14 @@ int sct_score(chk_result *out, const chk_list *const *lists, const char *const *
       return FS_EINVAL;
     total += chk_list_count(lists[i]);
   }
-  sct_ctx x = {.c = c, .kn = c->truth->knowledge, .f = c->truth->f, .layer = layer};
+  sct_ctx x = {.c = c, .kn = c->truth->knowledge, .f = c->truth->f, .layer = layer,
+               .memo = c->memo};
+  fam_memo *own = NULL; /* without the call's memo, one for this scoring */
   regex_t words[SCT_NWORDS];
   int nwords = 0, rc = 0;
-  if (!(out->items = calloc((size_t)total + 1, sizeof *out->items)) ||
+  if (!x.memo)
+    x.memo = own = fam_memo_new(x.kn);
+  if (!x.memo || !(out->items = calloc((size_t)total + 1, sizeof *out->items)) ||
       !(x.jobs = calloc((size_t)x.f->njobs + 1, sizeof *x.jobs))) {
     rc = FS_ENOMEM;
     goto done;
@@ -554,6 +557,7 @@ done:
   for (int i = 0; i < nwords; i++)
     regfree(&words[i]);
   sct_ctx_free(&x);
+  fam_memo_free(&own);
   if (rc)
     chk_result_free(out);
   return rc;

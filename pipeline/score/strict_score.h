@@ -80,6 +80,7 @@
 #include <jansson.h>
 
 #include "pipeline/score/checklist.h"
+#include "pipeline/score/family_memo.h"
 #include "pipeline/score/truth_map.h"
 
 /* The truth one call is scored against; everything borrowed. */
@@ -93,6 +94,8 @@ typedef struct {
   const tmap_state *states; /* their states at the window's end */
   int nincidents;
   const json_t *context;   /* the call's context (L4: SLA figures), may be NULL */
+  fam_memo *memo;          /* families named by texts, kept across calls (NULL: one
+                              for this call only) */
 } sct_call;
 
 /* Scores text (an answer of `layer` 2, 3 or 4; NULL or empty: no answer)
