@@ -665,12 +665,6 @@ int scr_score_backend(scr_backend **out, const char *name, const scr_truth *t,
   if (!out)
     return FS_EINVAL;
   *out = NULL;
-  if (!name || !t || !t->f || !t->checklists || ncalls < 0 || (ncalls > 0 && !calls) ||
-      !(t->scrape_interval_s > 0) || !(t->run_seconds > 0) ||
-      (transcript && !json_is_array(transcript))) {
-    diag_addf("scorer: invalid input for backend '%s'", name ? name : "(null)");
-    return FS_EINVAL;
-  }
   scr_judge *j = NULL;
   int rc = scr_judge_new(&j, t, calls, ncalls);
   if (rc == 0)
