@@ -184,17 +184,12 @@ static void ckpt_put_header(ckpt_file *f) {
 
 /* fsyncs the directory that holds path, so a rename in it is durable. */
 static int ckpt_sync_dir(const char *path) {
+  if (path_sync_parent(path) == 0)
+    return 0;
   char dir[4096];
   path_parent(path, dir, sizeof dir);
-  int fd = open(dir, O_RDONLY | O_DIRECTORY);
-  if (fd < 0 || fsync(fd) != 0) {
-    diag_addf("checkpoint %s: cannot sync the directory: %s", dir, strerror(errno));
-    if (fd >= 0)
-      close(fd);
-    return FS_EIO;
-  }
-  close(fd);
-  return 0;
+  diag_addf("checkpoint %s: cannot sync the directory: %s", dir, strerror(errno));
+  return FS_EIO;
 }
 
 int ckpt_create(ckpt_file **out, const char *path) {
